@@ -1,0 +1,1 @@
+//! Blocking adapters over `std::io::Read` and `std::io::Write`.

@@ -1,0 +1,281 @@
+//! Turning bytes into frames: the stateful [`Decoder`] over a `BytesMut`, and the borrowed
+//! [`Codec::decode_slice`] over a `&[u8]` the caller owns.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::codec::{Codec, Head};
+use crate::error::FrameError;
+
+/// The result of [`Codec::decode_slice`]: a whole frame, or how much more is needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Decoded<'a> {
+    /// A whole frame is at the front of the buffer.
+    Frame {
+        /// The payload (or the whole frame, with [`keep_header`](crate::CodecBuilder::keep_header)).
+        frame: &'a [u8],
+        /// How many bytes of the buffer the frame used: drop them before decoding the next.
+        consumed: usize,
+    },
+    /// The buffer holds only part of a frame; nothing was consumed.
+    Incomplete {
+        /// At least this many more bytes are needed (exactly this many once the header is in).
+        needed: usize,
+    },
+}
+
+impl Codec {
+    /// Decodes the frame at the front of `buf` without copying or allocating.
+    ///
+    /// This is the path for callers that own their buffer: on [`Decoded::Frame`], use the frame,
+    /// then drop `consumed` bytes from the front; on [`Decoded::Incomplete`], read at least
+    /// `needed` more bytes and call again with the whole buffer. It keeps no state: the header is
+    /// parsed again on each call, which costs a few nanoseconds.
+    ///
+    /// [`skip_oversized`](crate::CodecBuilder::skip_oversized) does not apply here: an oversized
+    /// frame is always an error, since skipping needs state across calls (use [`Decoder`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::{Codec, Decoded};
+    ///
+    /// let codec = Codec::default();
+    /// let mut wire: &[u8] = b"\x03\x00\x00\x00aaa\x03\x00\x00\x00bbb\x05\x00";
+    /// let mut frames = Vec::new();
+    /// while let Decoded::Frame { frame, consumed } = codec.decode_slice(wire)? {
+    ///     frames.push(frame);
+    ///     wire = &wire[consumed..];
+    /// }
+    /// assert_eq!(frames, [b"aaa", b"bbb"]);
+    /// assert_eq!(codec.decode_slice(wire)?, lenframe::Decoded::Incomplete { needed: 2 });
+    /// # Ok::<(), lenframe::FrameError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::decode`]: a negative, malformed or oversized length, checked as soon as the
+    /// header is complete, before any payload byte is looked at.
+    #[inline]
+    pub fn decode_slice<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
+        let Some(head) = self.read_head(buf)? else {
+            let needed = self.header_len_at_least(buf) - buf.len();
+            return Ok(Decoded::Incomplete { needed });
+        };
+        let payload_len = self.check_decode_len(head.payload_len)?;
+        let frame_len = head.header_len + payload_len;
+        match buf.get(..frame_len) {
+            Some(frame) => Ok(Decoded::Frame {
+                frame: if self.keeps_header() {
+                    frame
+                } else {
+                    &frame[head.header_len..]
+                },
+                consumed: frame_len,
+            }),
+            None => Ok(Decoded::Incomplete {
+                needed: frame_len - buf.len(),
+            }),
+        }
+    }
+}
+
+/// Splits frames off the front of a `BytesMut`, remembering a header it already parsed.
+///
+/// # Examples
+///
+/// ```
+/// use bytes::BytesMut;
+/// use lenframe::Codec;
+///
+/// let mut decoder = Codec::default().decoder();
+/// // Three sends of "aaa" glued into one read, and half of a fourth frame.
+/// let mut buf = BytesMut::from(&b"\x03\0\0\0aaa\x03\0\0\0aaa\x03\0\0\0aaa\x03\0"[..]);
+/// for _ in 0..3 {
+///     assert_eq!(decoder.decode(&mut buf)?.unwrap(), &b"aaa"[..]);
+/// }
+/// assert_eq!(decoder.decode(&mut buf)?, None);
+/// assert_eq!(decoder.bytes_needed(&buf), 2);
+/// # Ok::<(), lenframe::FrameError>(())
+/// ```
+///
+/// # After an error
+///
+/// By default the decoder fails fast. When [`decode`](Self::decode) returns an error, nothing of
+/// the offending frame has been consumed: the buffer still starts at its header, and decoding
+/// again returns the same error. A length-prefixed stream cannot be resynchronised after a bad
+/// header, so the caller should report the error and close the connection.
+///
+/// With [`skip_oversized`](crate::CodecBuilder::skip_oversized), a [`FrameError::TooLarge`] is
+/// different: it is returned once, the header is consumed, and the following calls discard the
+/// body as it arrives and then go on with the next frame. Every other error still fails fast.
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    codec: Codec,
+    state: State,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Waiting for a complete header.
+    Head,
+    /// The header is parsed and checked; waiting for the whole frame.
+    Body { header_len: usize, payload_len: usize },
+    /// Discarding an oversized frame's body.
+    Skip { frame_len: u64, skipped: u64 },
+}
+
+impl Decoder {
+    /// A decoder with these settings.
+    pub fn new(codec: Codec) -> Decoder {
+        Decoder {
+            codec,
+            state: State::Head,
+        }
+    }
+
+    /// The settings.
+    pub fn codec(&self) -> &Codec {
+        &self.codec
+    }
+
+    /// Forgets any parsed header or frame being skipped, as for a new stream.
+    pub fn reset(&mut self) {
+        self.state = State::Head;
+    }
+
+    /// Splits the next whole frame off the front of `buf`, without copying the payload.
+    ///
+    /// `Ok(None)` means `buf` holds no whole frame yet: append more bytes and call again. The
+    /// decoder does not reserve space in `buf` for the announced length; the caller grows the
+    /// buffer as bytes really arrive ([`bytes_needed`](Self::bytes_needed) says how many the
+    /// frame still lacks).
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::NegativeLength`], [`FrameError::AdjustedLengthNegative`],
+    /// [`FrameError::TooLarge`], [`FrameError::VarintTooLong`] or [`FrameError::VarintOverflow`],
+    /// as soon as the header is complete. See [after an error](Self#after-an-error).
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        loop {
+            match self.state {
+                State::Head => match self.codec.read_head(buf)? {
+                    Some(head) => self.state = self.check_head(head, buf)?,
+                    None => return Ok(None),
+                },
+                State::Body {
+                    header_len,
+                    payload_len,
+                } => {
+                    if buf.len() < header_len + payload_len {
+                        return Ok(None);
+                    }
+                    self.state = State::Head;
+                    if self.codec.keeps_header() {
+                        return Ok(Some(buf.split_to(header_len + payload_len).freeze()));
+                    }
+                    buf.advance(header_len);
+                    return Ok(Some(buf.split_to(payload_len).freeze()));
+                }
+                State::Skip { frame_len, skipped } => {
+                    let left = frame_len - skipped;
+                    let now = left.min(buf.len() as u64);
+                    buf.advance(now as usize);
+                    if now < left {
+                        self.state = State::Skip {
+                            frame_len,
+                            skipped: skipped + now,
+                        };
+                        return Ok(None);
+                    }
+                    self.state = State::Head;
+                }
+            }
+        }
+    }
+
+    /// Checks a parsed header's length, entering skip mode for an oversized frame if asked to.
+    fn check_head(&mut self, head: Head, buf: &mut BytesMut) -> Result<State, FrameError> {
+        match self.codec.check_decode_len(head.payload_len) {
+            Ok(payload_len) => Ok(State::Body {
+                header_len: head.header_len,
+                payload_len,
+            }),
+            Err(err) if self.codec.skips_oversized() => {
+                buf.advance(head.header_len);
+                self.state = State::Skip {
+                    frame_len: (head.header_len as u64).saturating_add(head.payload_len),
+                    skipped: head.header_len as u64,
+                };
+                Err(err)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Like [`decode`](Self::decode), for when the stream has ended: no more bytes will come.
+    ///
+    /// # Termination
+    ///
+    /// Returns the remaining whole frames one call at a time, then `Ok(None)` if the stream ended
+    /// exactly on a frame boundary.
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::Truncated`] if the stream ended inside a header or a payload, with the bytes
+    /// the frame needed and the bytes that came; the partial frame stays in `buf`. Otherwise as
+    /// [`decode`](Self::decode).
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use lenframe::{Codec, FrameError};
+    ///
+    /// let mut decoder = Codec::default().decoder();
+    /// let mut buf = BytesMut::from(&b"\x05\0\0\0ab"[..]);
+    /// assert_eq!(
+    ///     decoder.decode_eof(&mut buf),
+    ///     Err(FrameError::Truncated { expected: 9, got: 6 })
+    /// );
+    /// ```
+    pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        if let Some(frame) = self.decode(buf)? {
+            return Ok(Some(frame));
+        }
+        match self.state {
+            State::Head if buf.is_empty() => Ok(None),
+            State::Skip { frame_len, skipped } => Err(FrameError::Truncated {
+                expected: frame_len,
+                got: skipped,
+            }),
+            _ => Err(FrameError::Truncated {
+                expected: (buf.len() + self.bytes_needed(buf)) as u64,
+                got: buf.len() as u64,
+            }),
+        }
+    }
+
+    /// How many more bytes the current frame needs, given what `buf` holds now: a hint for
+    /// sizing the next read. At least 1 after [`decode`](Self::decode) returned `Ok(None)`.
+    ///
+    /// While the header is incomplete this counts up to the end of the header; once it is parsed,
+    /// to the end of the frame. Frames already complete in `buf` are not counted.
+    pub fn bytes_needed(&self, buf: &[u8]) -> usize {
+        match self.state {
+            State::Head => self.codec.header_len_at_least(buf).saturating_sub(buf.len()),
+            State::Body {
+                header_len,
+                payload_len,
+            } => (header_len + payload_len).saturating_sub(buf.len()),
+            State::Skip { frame_len, skipped } => {
+                usize::try_from(frame_len - skipped).unwrap_or(usize::MAX)
+            }
+        }
+    }
+
+    /// Whether part of a frame has been parsed or skipped: `false` on a frame boundary.
+    ///
+    /// Bytes buffered but not yet parsed are not counted; check the buffer for those.
+    pub fn is_mid_frame(&self) -> bool {
+        self.state != State::Head
+    }
+}

@@ -1,0 +1,96 @@
+//! Length-prefixed message framing for byte streams: the fix for TCP's "sticky packets" (黏包).
+//!
+//! TCP carries bytes, not messages. Three `send(b"aaa")` calls may arrive as one read of
+//! `aaaaaaaaa`, and one large send may arrive in pieces. lenframe puts each payload's length in
+//! front of it and splits the stream back into whole messages on the other side.
+//!
+//! # Wire format
+//!
+//! The default header is 4 bytes, signed, little-endian: exactly Python's
+//! `struct.pack('i', len(payload))` on x86-64 and ARM64.
+//!
+//! ```text
+//! +----------------------+---------------------------+
+//! | length: 4 bytes      | payload: `length` bytes   |
+//! | i32, little-endian   |                           |
+//! +----------------------+---------------------------+
+//!
+//! "aaa"  -->  | 03 00 00 00 | 61 61 61 |
+//! ```
+//!
+//! Every other common layout is a setting, named by the struct format string a Python peer uses
+//! (`"!I"`, `"<H"`, `"q"`, see [`LengthField::from_struct_format`]), or an unsigned LEB128
+//! varint as protobuf writes it ([`LengthField::VARINT`]). [`CodecBuilder`] adds a maximum frame
+//! length, a length adjustment, bytes before the length field and whether decoded frames keep
+//! their header.
+//!
+//! # Layers
+//!
+//! - The core, [`Codec`] (settings), [`Decoder`] and [`Encoder`], does no I/O and builds without
+//!   `std`. [`Codec::decode_slice`] decodes from a borrowed `&[u8]` with no allocation at all.
+//! - `blocking` wraps any `std::io::Read`/`Write` (feature `std`, on by default).
+//! - `tokio` wraps tokio's `AsyncRead`/`AsyncWrite` (feature `tokio`).
+//! - The `tokio-util` feature implements `tokio_util::codec::{Decoder, Encoder}` so the core drops
+//!   into `Framed`.
+//!
+//! # Getting started
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use lenframe::Codec;
+//!
+//! let codec = Codec::default();
+//! let mut wire = BytesMut::new();
+//! for msg in [&b"aaa"[..], b"aaa", b"aaa"] {
+//!     codec.encoder().encode(msg, &mut wire)?;
+//! }
+//! // However the bytes were split or glued on the way, the decoder gives back three messages.
+//! let mut decoder = codec.decoder();
+//! let mut frames = Vec::new();
+//! while let Some(frame) = decoder.decode(&mut wire)? {
+//!     frames.push(frame);
+//! }
+//! assert_eq!(frames, [&b"aaa"[..], b"aaa", b"aaa"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Guarantees
+//!
+//! No input makes the decoder panic, loop or allocate what a header claims; lengths are checked
+//! against the maximum as soon as the header is complete; "need more bytes" is never an error and
+//! never loses bytes. The crate has no `unsafe` code.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+extern crate alloc;
+
+mod codec;
+mod decode;
+mod encode;
+mod error;
+mod format;
+#[cfg(feature = "std")]
+mod io_error;
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub mod blocking;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod tokio;
+#[cfg(feature = "tokio-util")]
+mod tokio_util;
+
+pub use codec::{
+    Codec, CodecBuilder, DEFAULT_MAX_FRAME_LEN, MAX_FRAME_LEN_LIMIT, MAX_HEADER_LEN,
+    MAX_LENGTH_OFFSET,
+};
+pub use decode::{Decoded, Decoder};
+pub use encode::{Encoder, Header};
+pub use error::{ConfigError, EncodeError, FrameError};
+pub use format::{ByteOrder, LengthField, MAX_FIELD_LEN};
+#[cfg(feature = "std")]
+pub use io_error::Error;

@@ -1,0 +1,1 @@
+//! Async adapters over tokio's `AsyncRead` and `AsyncWrite`.

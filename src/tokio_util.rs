@@ -1,0 +1,1 @@
+//! `tokio_util::codec` trait impls, so the core drops into `Framed`.
