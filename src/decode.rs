@@ -177,18 +177,76 @@ impl Decoder {
                     buf.advance(header_len);
                     return Ok(Some(buf.split_to(payload_len).freeze()));
                 }
-                State::Skip { frame_len, skipped } => {
-                    let left = frame_len - skipped;
-                    let now = left.min(buf.len() as u64);
-                    buf.advance(now as usize);
-                    if now < left {
-                        self.state = State::Skip {
-                            frame_len,
-                            skipped: skipped + now,
-                        };
+                State::Skip { .. } => {
+                    if !self.skip(buf) {
                         return Ok(None);
                     }
+                }
+            }
+        }
+    }
+
+    /// Discards what `buf` holds of an oversized frame's body; `true` once all of it is gone.
+    fn skip(&mut self, buf: &mut BytesMut) -> bool {
+        let State::Skip { frame_len, skipped } = self.state else {
+            return true;
+        };
+        let left = frame_len - skipped;
+        let now = left.min(buf.len() as u64);
+        buf.advance(now as usize);
+        if now < left {
+            self.state = State::Skip {
+                frame_len,
+                skipped: skipped + now,
+            };
+            return false;
+        }
+        self.state = State::Head;
+        true
+    }
+
+    /// Consumes the next frame's header from `buf` and returns its payload length, leaving the
+    /// payload to the caller: the path for streaming a large frame in bounded memory.
+    ///
+    /// `Ok(None)` means the header is not complete yet. After `Ok(Some(len))` the decoder is back
+    /// on a frame boundary, and the next `len` bytes of the stream (those in `buf` first) are the
+    /// payload: the caller must consume exactly that many before decoding again. The length has
+    /// been checked like any other ([`max_decode_len`](Codec::max_decode_len) included);
+    /// [`keep_header`](crate::CodecBuilder::keep_header) does not apply.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use lenframe::Codec;
+    ///
+    /// let mut decoder = Codec::default().decoder();
+    /// let mut buf = BytesMut::from(&b"\x05\0\0\0he"[..]);
+    /// assert_eq!(decoder.decode_head(&mut buf)?, Some(5));
+    /// assert_eq!(&buf[..], b"he", "the payload's first bytes stay for the caller");
+    /// # Ok::<(), lenframe::FrameError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`decode`](Self::decode).
+    pub fn decode_head(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, FrameError> {
+        loop {
+            match self.state {
+                State::Head => match self.codec.read_head(buf)? {
+                    Some(head) => self.state = self.check_head(head, buf)?,
+                    None => return Ok(None),
+                },
+                State::Body {
+                    header_len,
+                    payload_len,
+                } => {
+                    buf.advance(header_len);
                     self.state = State::Head;
+                    return Ok(Some(payload_len));
+                }
+                State::Skip { .. } => {
+                    if !self.skip(buf) {
+                        return Ok(None);
+                    }
                 }
             }
         }
