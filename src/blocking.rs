@@ -1,1 +1,992 @@
-//! Blocking adapters over `std::io::Read` and `std::io::Write`.
+//! Blocking adapters over [`std::io::Read`] and [`std::io::Write`]: [`FrameReader`] and
+//! [`FrameWriter`].
+//!
+//! They move bytes between an I/O object (a `TcpStream`, a `UnixStream`, a pipe, a TLS stream,
+//! a file) and the core; the core ([`Decoder`], [`Encoder`]) decides where frames begin and end.
+//!
+//! # Getting started
+//!
+//! Wrap both halves of a TCP connection:
+//!
+//! ```no_run
+//! use std::net::TcpStream;
+//!
+//! use lenframe::blocking::{FrameReader, FrameWriter};
+//!
+//! let stream = TcpStream::connect("127.0.0.1:8989")?;
+//! let mut writer = FrameWriter::new(stream.try_clone()?);
+//! let mut reader = FrameReader::new(stream);
+//!
+//! // Three sends of "aaa" stay three messages, however TCP glues or splits them.
+//! for _ in 0..3 {
+//!     writer.write_frame(b"aaa")?;
+//! }
+//! writer.flush()?; // small frames wait in a buffer until a flush
+//!
+//! while let Some(frame) = reader.read_frame()? {
+//!     println!("got {} bytes: {:?}", frame.len(), frame);
+//! }
+//! // `None`: the peer closed the connection between two frames.
+//! # Ok::<(), lenframe::Error>(())
+//! ```
+//!
+//! The same with in-memory I/O, to see the bytes:
+//!
+//! ```
+//! use lenframe::blocking::{FrameReader, FrameWriter};
+//!
+//! let mut writer = FrameWriter::new(Vec::new());
+//! writer.write_frame(b"aaa")?;
+//! writer.write_frame(b"")?; // empty frames are frames too
+//! let wire = writer.into_inner()?; // flushes
+//! assert_eq!(wire, b"\x03\0\0\0aaa\x00\0\0\0");
+//!
+//! let reader = FrameReader::new(&wire[..]);
+//! let frames = reader.collect::<Result<Vec<_>, _>>()?;
+//! assert_eq!(frames, [&b"aaa"[..], b""]);
+//! # Ok::<(), lenframe::Error>(())
+//! ```
+//!
+//! # Reading
+//!
+//! [`FrameReader`] reads up to 64 KiB at a time, so many small frames cost one `read` call, and
+//! returns each frame as [`Bytes`] sharing its buffer (no copy). Its buffer grows only as bytes
+//! arrive, never by what a header claims: a peer that sends a header announcing 2 GiB and then
+//! nothing costs one read's worth of memory. A frame larger than the maximum
+//! ([`max_decode_len`](crate::CodecBuilder::max_decode_len), 8 MiB by default) is refused as soon
+//! as its header is in. For payloads too big to hold in memory, [`FrameReader::copy_frame_to`]
+//! streams one frame's payload into any [`Write`], a file for instance.
+//!
+//! # Writing
+//!
+//! [`FrameWriter`] buffers small frames, like [`std::io::BufWriter`], and writes them together:
+//! call [`flush`](FrameWriter::flush) when a batch is done. A frame of 64 KiB or more goes out at
+//! once, buffered frames first, header and payload in one vectored write from the caller's slice
+//! (the payload is not copied). [`FrameWriter::write_frame_from`] sends a frame whose payload of
+//! known length comes from any [`Read`], in bounded memory.
+//!
+//! # Timeouts, non-blocking sockets and interruptions
+//!
+//! Nothing is lost and nothing is sent twice when a call fails with
+//! [`WouldBlock`](io::ErrorKind::WouldBlock) (a non-blocking socket, or a read timeout on Unix) or
+//! [`TimedOut`](io::ErrorKind::TimedOut) (a timeout on Windows), so the caller can simply retry:
+//!
+//! - **Reading.** The bytes read so far, and the parsed header, stay in the reader; calling
+//!   [`read_frame`](FrameReader::read_frame) again continues the same frame. An interrupted
+//!   [`copy_frame_to`](FrameReader::copy_frame_to) remembers how much of the payload it has
+//!   written; call it again (with the same destination) to finish the frame.
+//! - **Writing.** [`write_frame`](FrameWriter::write_frame) returns `Ok` once the frame is
+//!   *accepted*: written, or waiting in the writer's buffer. On `Err`, the frame was not accepted
+//!   and none of it was written, so call again with the same payload. If a large frame's write
+//!   stops after part of it went out (which cannot be undone), the rest of the frame is copied
+//!   into the buffer and the call returns `Ok`; the error shows again on the next write or
+//!   [`flush`](FrameWriter::flush), which keeps the unsent bytes until they go out.
+//!   [`write_frame_from`](FrameWriter::write_frame_from) remembers how much of its payload it has
+//!   read: call it again with the same length and source to finish the frame.
+//!
+//! [`Interrupted`](io::ErrorKind::Interrupted) is retried inside every method, as `read_exact`
+//! and `write_all` do; it never reaches the caller.
+//!
+//! ```
+//! use std::io::{self, Read};
+//!
+//! use lenframe::blocking::FrameReader;
+//! use lenframe::Error;
+//!
+//! /// Hands out one byte per read, and "would block" every other call.
+//! struct Slow<'a>(&'a [u8], bool);
+//! impl Read for Slow<'_> {
+//!     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+//!         self.1 = !self.1;
+//!         if self.1 {
+//!             return Err(io::ErrorKind::WouldBlock.into());
+//!         }
+//!         self.0.read(&mut buf[..1])
+//!     }
+//! }
+//!
+//! let mut reader = FrameReader::new(Slow(b"\x03\0\0\0abc", false));
+//! let frame = loop {
+//!     match reader.read_frame() {
+//!         Ok(frame) => break frame,
+//!         // A real program would wait for the socket to become readable here.
+//!         Err(Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => continue,
+//!         Err(e) => return Err(e),
+//!     }
+//! };
+//! assert_eq!(frame.unwrap(), &b"abc"[..]);
+//! # Ok::<(), Error>(())
+//! ```
+//!
+//! # Errors
+//!
+//! Every method returns [`Error`]: [`Error::Io`] for the I/O object's failures,
+//! [`Error::Frame`] for bytes that are not a valid frame (and
+//! [`Truncated`](FrameError::Truncated) for a stream that ends inside one), [`Error::Encode`] for
+//! a payload the settings cannot frame. `Error` converts into [`io::Error`] for `?` in I/O code:
+//! `InvalidData` for framing errors, `UnexpectedEof` for truncation.
+
+use std::fmt;
+use std::io::{self, ErrorKind, IoSlice, Read, Write};
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::{Codec, Decoder, Encoder, Error, FrameError};
+
+/// The most a [`FrameReader`] asks for in one `read` call, by default.
+const READ_SIZE: usize = 64 * 1024;
+/// The least a [`FrameReader`] asks for in one `read` call (unless its read size is smaller).
+const READ_MIN: usize = 8 * 1024;
+/// How many bytes a [`FrameWriter`] buffers before writing, by default.
+const WRITE_CAPACITY: usize = 64 * 1024;
+/// The least room `write_frame_from` reads into, even for a writer with a smaller capacity.
+const STREAM_MIN: usize = 8 * 1024;
+/// The longest slice handed to one write call (Windows limits a vectored write's slice to
+/// `u32::MAX` bytes).
+const MAX_WRITE: usize = 1 << 30;
+
+/// Reads frames from a [`Read`].
+///
+/// [`read_frame`](Self::read_frame) returns each frame as [`Bytes`] sharing the reader's buffer,
+/// and the reader is an [`Iterator`] of frames. See the [module docs](self) for the buffering and
+/// for what happens on timeouts and non-blocking sockets.
+///
+/// # Examples
+///
+/// ```
+/// use lenframe::blocking::FrameReader;
+///
+/// // Two frames glued together, as TCP may deliver them.
+/// let wire: &[u8] = b"\x03\0\0\0aaa\x03\0\0\0bbb";
+/// let mut reader = FrameReader::new(wire);
+/// assert_eq!(reader.read_frame()?.unwrap(), &b"aaa"[..]);
+/// assert_eq!(reader.read_frame()?.unwrap(), &b"bbb"[..]);
+/// assert_eq!(reader.read_frame()?, None);
+/// # Ok::<(), lenframe::Error>(())
+/// ```
+pub struct FrameReader<R> {
+    inner: R,
+    decoder: Decoder,
+    buf: BytesMut,
+    read_size: usize,
+    /// How many bytes the last `read` call returned.
+    last_read: usize,
+    /// A `copy_frame_to` that stopped inside a frame's payload.
+    copying: Option<Copying>,
+    /// The iterator has ended: end of stream, or an error reading cannot go on from.
+    ended: bool,
+}
+
+/// The frame `copy_frame_to` is moving: its header is consumed, `left` payload bytes to go.
+#[derive(Clone, Copy, Debug)]
+struct Copying {
+    header_len: u64,
+    len: u64,
+    left: u64,
+}
+
+impl<R> FrameReader<R> {
+    /// A reader with the default settings (`"<i"` lengths, 8 MiB maximum).
+    pub fn new(inner: R) -> Self {
+        FrameReader::with_codec(inner, Codec::default())
+    }
+
+    /// A reader with these settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameReader;
+    /// use lenframe::Codec;
+    ///
+    /// let wire: &[u8] = b"\0\0\0\x02hi";
+    /// let mut reader = FrameReader::with_codec(wire, Codec::from_struct_format("!I")?);
+    /// assert_eq!(reader.read_frame()?.unwrap(), &b"hi"[..]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_codec(inner: R, codec: Codec) -> Self {
+        FrameReader::with_capacity(READ_SIZE, inner, codec)
+    }
+
+    /// A reader that asks for at most `read_size` bytes per `read` call (at least 1) instead of
+    /// 64 KiB.
+    ///
+    /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
+    /// over several reads. (The reader asks for less than the read size, down to 8 KiB, while
+    /// the peer sends little at a time.)
+    pub fn with_capacity(read_size: usize, inner: R, codec: Codec) -> Self {
+        FrameReader {
+            inner,
+            decoder: codec.decoder(),
+            buf: BytesMut::new(),
+            read_size: read_size.max(1),
+            last_read: 0,
+            copying: None,
+            ended: false,
+        }
+    }
+
+    /// The settings.
+    pub fn codec(&self) -> &Codec {
+        self.decoder.codec()
+    }
+
+    /// The bytes read from the inner reader but not yet returned: the start of the next frame,
+    /// perhaps several frames. After [`copy_frame_to`](Self::copy_frame_to) stopped inside a
+    /// frame, they begin with the rest of its payload that has arrived.
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// How many payload bytes [`copy_frame_to`](Self::copy_frame_to) still has to write, if it
+    /// stopped inside a frame (an error from the reader or the destination); `None` otherwise.
+    pub fn copy_remaining(&self) -> Option<u64> {
+        self.copying.map(|copying| copying.left)
+    }
+
+    /// The inner reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The inner reader. Reading from it directly takes bytes out from under the framing.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The inner reader. Bytes already buffered (see [`buffer`](Self::buffer)) are dropped; use
+    /// [`into_parts`](Self::into_parts) to keep them.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    /// The inner reader and the bytes read from it but not yet returned, for handing the
+    /// connection to other code. Call it between frames: a header already parsed is in the
+    /// bytes, but the state of a stopped [`copy_frame_to`](Self::copy_frame_to) is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameReader;
+    ///
+    /// let wire: &[u8] = b"\x02\0\0\0hiRAW BYTES AFTER THE HANDSHAKE";
+    /// let mut reader = FrameReader::new(wire);
+    /// assert_eq!(reader.read_frame()?.unwrap(), &b"hi"[..]);
+    /// let (rest_of_stream, buffered) = reader.into_parts();
+    /// assert_eq!([&buffered[..], rest_of_stream].concat(), b"RAW BYTES AFTER THE HANDSHAKE");
+    /// # Ok::<(), lenframe::Error>(())
+    /// ```
+    pub fn into_parts(self) -> (R, Bytes) {
+        (self.inner, self.buf.freeze())
+    }
+
+    fn check_not_copying(&self) -> Result<(), Error> {
+        match self.copying {
+            None => Ok(()),
+            Some(copying) => Err(Error::Io(io::Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "copy_frame_to stopped inside a frame with {} of its {} payload bytes still \
+                     to copy; call copy_frame_to again to finish that frame first",
+                    copying.left, copying.len
+                ),
+            ))),
+        }
+    }
+}
+
+impl<R: Read> FrameReader<R> {
+    /// Reads the next frame: `Ok(None)` when the stream ends cleanly between two frames.
+    ///
+    /// The frame is the payload alone, or header and payload with
+    /// [`keep_header`](crate::CodecBuilder::keep_header).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameReader;
+    /// use lenframe::{Error, FrameError};
+    ///
+    /// let wire: &[u8] = b"\x00\0\0\0\x05\0\0\0hel";
+    /// let mut reader = FrameReader::new(wire);
+    /// assert_eq!(reader.read_frame()?.unwrap(), &b""[..]);
+    /// // The stream ends inside the second frame: 3 of its 5 payload bytes came.
+    /// assert!(matches!(
+    ///     reader.read_frame(),
+    ///     Err(Error::Frame(FrameError::Truncated { expected: 9, got: 7 }))
+    /// ));
+    /// # Ok::<(), lenframe::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Frame`] for a bad header ([`FrameError`] says which); the stream is out of
+    ///   step and calling again returns the same error, except for an oversized frame with
+    ///   [`skip_oversized`](crate::CodecBuilder::skip_oversized), which is skipped so that the
+    ///   next call goes on with the next frame;
+    /// - [`Error::Frame`] with [`FrameError::Truncated`] if the stream ends inside a frame;
+    /// - [`Error::Io`] if the inner reader fails. Everything read so far is kept: after
+    ///   `WouldBlock` or `TimedOut`, calling again continues the same frame;
+    /// - [`Error::Io`] with [`ErrorKind::InvalidInput`] if
+    ///   [`copy_frame_to`](Self::copy_frame_to) stopped inside a frame and has not finished it.
+    pub fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
+        self.check_not_copying()?;
+        loop {
+            if let Some(frame) = self.decoder.decode(&mut self.buf)? {
+                return Ok(Some(frame));
+            }
+            if self.fill()? == 0 {
+                return Ok(self.decoder.decode_eof(&mut self.buf)?);
+            }
+        }
+    }
+
+    /// Copies the next frame's payload into `out` in bounded memory and returns its length:
+    /// `Ok(None)` when the stream ends cleanly between two frames.
+    ///
+    /// The payload moves through the reader's buffer a read at a time (up to 64 KiB), so a
+    /// 4 GiB frame costs no more memory than a small one. The codec's maximum still applies:
+    /// raise [`max_decode_len`](crate::CodecBuilder::max_decode_len) for big frames.
+    /// [`keep_header`](crate::CodecBuilder::keep_header) does not: only the payload is copied.
+    /// `out` is not flushed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameReader;
+    ///
+    /// let wire: &[u8] = b"\x05\0\0\0hello\x02\0\0\0hi";
+    /// let mut reader = FrameReader::new(wire);
+    /// let mut file = Vec::new(); // or a std::fs::File
+    /// assert_eq!(reader.copy_frame_to(&mut file)?, Some(5));
+    /// assert_eq!(file, b"hello");
+    /// assert_eq!(reader.read_frame()?.unwrap(), &b"hi"[..]);
+    /// # Ok::<(), lenframe::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`read_frame`](Self::read_frame), and [`Error::Io`] if `out` fails (a `write` that
+    /// returns 0 is [`ErrorKind::WriteZero`]). After an I/O error inside the payload, the bytes
+    /// written to `out` stay written and the reader remembers how many are left
+    /// ([`copy_remaining`](Self::copy_remaining)): calling `copy_frame_to` again, with the same
+    /// destination, writes the rest and returns the frame's whole length.
+    pub fn copy_frame_to<W: Write + ?Sized>(&mut self, out: &mut W) -> Result<Option<u64>, Error> {
+        let mut copying = match self.copying {
+            Some(copying) => copying,
+            None => match self.next_head()? {
+                Some(copying) => copying,
+                None => return Ok(None),
+            },
+        };
+        self.copying = Some(copying);
+        while copying.left > 0 {
+            if self.buf.is_empty() {
+                if self.fill()? == 0 {
+                    return Err(FrameError::Truncated {
+                        expected: copying.header_len + copying.len,
+                        got: copying.header_len + copying.len - copying.left,
+                    }
+                    .into());
+                }
+                continue;
+            }
+            let chunk = &self.buf[..clamp(copying.left, self.buf.len())];
+            match out.write(chunk) {
+                Ok(0) => return Err(write_zero().into()),
+                Ok(written) => {
+                    let written = written.min(chunk.len());
+                    self.buf.advance(written);
+                    copying.left -= written as u64;
+                    self.copying = Some(copying);
+                }
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        self.copying = None;
+        Ok(Some(copying.len))
+    }
+
+    /// Reads until the next frame's header is in and consumed: the frame to copy, or `None` at a
+    /// clean end of stream.
+    fn next_head(&mut self) -> Result<Option<Copying>, Error> {
+        loop {
+            // The decoder may first discard the rest of a skipped oversized frame: count those
+            // bytes apart from the header's.
+            let buffered = self.buf.len();
+            let skipping = self
+                .decoder
+                .skip_remaining()
+                .map_or(0, |left| clamp(left, buffered));
+            if let Some(len) = self.decoder.decode_head(&mut self.buf)? {
+                let header_len = (buffered - self.buf.len()).saturating_sub(skipping) as u64;
+                return Ok(Some(Copying {
+                    header_len,
+                    len: len as u64,
+                    left: len as u64,
+                }));
+            }
+            if self.fill()? == 0 {
+                // decode_head found no whole header in these bytes, so decode_eof finds no frame
+                // either: it reports a truncated header, or returns Ok(None) on a frame boundary.
+                self.decoder.decode_eof(&mut self.buf)?;
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Reads once into the buffer's tail, retrying `Interrupted`: the bytes read, 0 at the end.
+    fn fill(&mut self) -> io::Result<usize> {
+        let len = self.buf.len();
+        let needed = match self.copying {
+            Some(copying) => clamp(copying.left, usize::MAX).saturating_sub(len),
+            None => self.decoder.bytes_needed(&self.buf),
+        };
+        // Ask for what the frame still lacks or twice the last read, at least 8 KiB and at most
+        // the read size: many small frames per call, without zeroing 64 KiB for every trickle.
+        let want = needed
+            .max(self.last_read.saturating_mul(2))
+            .clamp(READ_MIN.min(self.read_size), self.read_size);
+        if self.buf.capacity() - len < want {
+            // Grow with what has arrived (doubling for a long frame, so it is not copied over and
+            // over), never by what the header claims.
+            self.buf.reserve(want.max(needed.min(len)));
+        }
+        self.buf.resize(len + want, 0);
+        let result = loop {
+            match self.inner.read(&mut self.buf[len..]) {
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                result => break result,
+            }
+        };
+        let n = result.as_ref().map_or(0, |&n| n.min(want));
+        self.buf.truncate(len + n);
+        self.last_read = n;
+        result.map(|_| n)
+    }
+}
+
+/// The frames, until the stream ends cleanly.
+///
+/// Each item is as [`FrameReader::read_frame`] returns it. After a framing error (a bad header,
+/// or a stream that ended inside a frame) the iterator ends, except after an oversized frame
+/// skipped with [`skip_oversized`](crate::CodecBuilder::skip_oversized); after an I/O error it
+/// goes on, so that `next` after a `WouldBlock` continues the same frame.
+///
+/// # Examples
+///
+/// ```
+/// use lenframe::blocking::FrameReader;
+///
+/// let wire: &[u8] = b"\x01\0\0\0a\x01\0\0\0b";
+/// for frame in FrameReader::new(wire) {
+///     let frame = frame?;
+///     assert_eq!(frame.len(), 1);
+/// }
+/// # Ok::<(), lenframe::Error>(())
+/// ```
+impl<R: Read> Iterator for FrameReader<R> {
+    type Item = Result<Bytes, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ended {
+            return None;
+        }
+        match self.read_frame() {
+            Ok(Some(frame)) => Some(Ok(frame)),
+            Ok(None) => {
+                self.ended = true;
+                None
+            }
+            Err(err) => {
+                if let Error::Frame(frame_err) = &err {
+                    let skipped = matches!(frame_err, FrameError::TooLarge { .. })
+                        && self.decoder.skip_remaining().is_some();
+                    self.ended = !skipped;
+                }
+                Some(Err(err))
+            }
+        }
+    }
+}
+
+impl<R: fmt::Debug> fmt::Debug for FrameReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FrameReader")
+            .field("inner", &self.inner)
+            .field("codec", self.codec())
+            .field("buffered", &self.buf.len())
+            .field("read_size", &self.read_size)
+            .field("copy_remaining", &self.copy_remaining())
+            .finish()
+    }
+}
+
+/// Writes frames to a [`Write`].
+///
+/// Frames shorter than the buffer (64 KiB by default) are copied into it and go out together,
+/// like [`std::io::BufWriter`]: call [`flush`](Self::flush) when a batch is done. Longer frames
+/// go out at once, after what is buffered, in one vectored write of the header and the caller's
+/// payload, which is not copied. See the [module docs](self) for what happens on timeouts and
+/// non-blocking sockets.
+///
+/// Dropping the writer writes what is buffered, ignoring errors, as `BufWriter` does; call
+/// [`flush`](Self::flush) or [`into_inner`](Self::into_inner) to see them.
+///
+/// `FrameWriter` does not implement [`Write`]: a frame is written whole with
+/// [`write_frame`](Self::write_frame), never a byte at a time.
+///
+/// # Examples
+///
+/// ```
+/// use lenframe::blocking::FrameWriter;
+///
+/// let mut writer = FrameWriter::new(Vec::new());
+/// writer.write_frame(b"aaa")?;
+/// writer.write_frame(b"bb")?;
+/// assert!(writer.get_ref().is_empty(), "small frames wait in the buffer");
+/// writer.flush()?;
+/// assert_eq!(writer.get_ref(), b"\x03\0\0\0aaa\x02\0\0\0bb");
+/// # Ok::<(), lenframe::Error>(())
+/// ```
+pub struct FrameWriter<W: Write> {
+    /// Always `Some`, except while `into_inner` or `into_parts` takes it.
+    inner: Option<W>,
+    encoder: Encoder,
+    /// Bytes accepted and not yet written, in order.
+    buf: BytesMut,
+    capacity: usize,
+    /// The buffer outgrew the capacity to hold the rest of a large frame: free it once empty.
+    oversized: bool,
+    /// A `write_frame_from` that stopped inside a frame.
+    streaming: Option<Streaming>,
+    /// The inner writer panicked in a write: do not write again from `drop`.
+    panicked: bool,
+}
+
+/// The frame `write_frame_from` is sending: its header is accepted, `left` payload bytes to go.
+#[derive(Clone, Copy, Debug)]
+struct Streaming {
+    len: u64,
+    left: u64,
+}
+
+impl<W: Write> FrameWriter<W> {
+    /// A writer with the default settings (`"<i"` lengths, 8 MiB maximum).
+    pub fn new(inner: W) -> Self {
+        FrameWriter::with_codec(inner, Codec::default())
+    }
+
+    /// A writer with these settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    /// use lenframe::Codec;
+    ///
+    /// let mut writer = FrameWriter::with_codec(Vec::new(), Codec::from_struct_format("!I")?);
+    /// writer.write_frame(b"hi")?;
+    /// assert_eq!(writer.into_inner()?, b"\0\0\0\x02hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_codec(inner: W, codec: Codec) -> Self {
+        FrameWriter::with_capacity(WRITE_CAPACITY, inner, codec)
+    }
+
+    /// A writer that buffers up to `capacity` bytes instead of 64 KiB.
+    ///
+    /// Frames shorter than `capacity` are buffered; longer ones are written at once. A capacity
+    /// of 0 writes every frame at once, header and payload in one vectored write.
+    pub fn with_capacity(capacity: usize, inner: W, codec: Codec) -> Self {
+        FrameWriter {
+            inner: Some(inner),
+            encoder: codec.encoder(),
+            buf: BytesMut::new(),
+            capacity,
+            oversized: false,
+            streaming: None,
+            panicked: false,
+        }
+    }
+
+    /// The settings.
+    pub fn codec(&self) -> &Codec {
+        self.encoder.codec()
+    }
+
+    /// The bytes accepted but not yet written: whole frames, and perhaps the start or the rest of
+    /// one.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// How many bytes the writer buffers before writing.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many payload bytes [`write_frame_from`](Self::write_frame_from) still has to read
+    /// from its source, if it stopped inside a frame; `None` otherwise.
+    pub fn stream_remaining(&self) -> Option<u64> {
+        self.streaming.map(|streaming| streaming.left)
+    }
+
+    /// The inner writer.
+    pub fn get_ref(&self) -> &W {
+        self.inner.as_ref().expect(TAKEN)
+    }
+
+    /// The inner writer. Writing to it directly while frames are buffered puts bytes in the
+    /// middle of the framing: [`flush`](Self::flush) first.
+    pub fn get_mut(&mut self) -> &mut W {
+        self.inner.as_mut().expect(TAKEN)
+    }
+
+    /// Writes what is buffered, flushes, and returns the inner writer.
+    ///
+    /// If [`write_frame_from`](Self::write_frame_from) stopped inside a frame, the stream is left
+    /// inside that frame.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if writing or flushing fails. The writer is dropped then, with what was
+    /// not written: to keep them, call [`flush`](Self::flush) first and, if it fails,
+    /// [`into_parts`](Self::into_parts).
+    pub fn into_inner(mut self) -> Result<W, Error> {
+        self.flush()?;
+        Ok(self.inner.take().expect(TAKEN))
+    }
+
+    /// The inner writer and the bytes accepted but not written, without writing anything.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    ///
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// writer.write_frame(b"hi")?;
+    /// let (inner, unsent) = writer.into_parts();
+    /// assert!(inner.is_empty());
+    /// assert_eq!(&unsent[..], b"\x02\0\0\0hi");
+    /// # Ok::<(), lenframe::Error>(())
+    /// ```
+    pub fn into_parts(mut self) -> (W, Bytes) {
+        let unsent = std::mem::take(&mut self.buf).freeze();
+        (self.inner.take().expect(TAKEN), unsent)
+    }
+
+    /// Writes one frame: the header for `payload.len()`, then `payload`.
+    ///
+    /// A frame shorter than the buffer is copied into it and goes out with a later write or
+    /// [`flush`](Self::flush); a longer one is written before this returns, without being
+    /// copied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    ///
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// let big = vec![7u8; 100_000];
+    /// writer.write_frame(&big)?; // written at once, straight from `big`
+    /// assert_eq!(writer.get_ref().len(), 4 + big.len());
+    /// # Ok::<(), lenframe::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// On error the frame was not accepted: none of it was written or buffered, and the same
+    /// call can be made again (earlier frames may have gone out, making room).
+    ///
+    /// - [`Error::Encode`] if the settings cannot frame the payload;
+    /// - [`Error::Io`] if the inner writer fails before any of the frame is written (a `write`
+    ///   that returns 0 is [`ErrorKind::WriteZero`]). If it fails after part of the frame went
+    ///   out, the frame counts as accepted: the rest of it is buffered, this returns `Ok`, and
+    ///   the next write or flush reports the failure if it persists;
+    /// - [`Error::Io`] with [`ErrorKind::InvalidInput`] if
+    ///   [`write_frame_from`](Self::write_frame_from) stopped inside a frame and has not finished
+    ///   it.
+    pub fn write_frame(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.check_not_streaming()?;
+        let header = self.encoder.header(payload.len())?;
+        let frame_len = header.len() + payload.len();
+        if frame_len < self.capacity {
+            if frame_len > self.capacity.saturating_sub(self.buf.len()) {
+                self.flush_buf()?;
+            }
+            self.buf.extend_from_slice(&header);
+            self.buf.extend_from_slice(payload);
+            return Ok(());
+        }
+        self.write_through(&header, payload)
+    }
+
+    /// Writes one frame whose `len`-byte payload comes from `src`, in bounded memory.
+    ///
+    /// The payload moves through the writer's buffer (64 KiB at a time by default), so a 4 GiB
+    /// file costs no more memory than a small frame. Exactly `len` bytes are read from `src`;
+    /// the end of the frame may stay buffered until the next write or [`flush`](Self::flush).
+    /// The codec's maximum still applies: raise
+    /// [`max_encode_len`](crate::CodecBuilder::max_encode_len) for big frames.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    ///
+    /// let mut file: &[u8] = b"hello, and more"; // or a std::fs::File
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// writer.write_frame_from(5, &mut file)?;
+    /// assert_eq!(writer.into_inner()?, b"\x05\0\0\0hello");
+    /// assert_eq!(file, b", and more");
+    /// # Ok::<(), lenframe::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Encode`] if the settings cannot frame `len` bytes: nothing is read or written;
+    /// - [`Error::Io`] if the inner writer fails before the frame's header is accepted: nothing
+    ///   is read, and the call can be made again;
+    /// - [`Error::Io`] with [`ErrorKind::UnexpectedEof`] if `src` ends before `len` bytes, and
+    ///   [`Error::Io`] if `src` or the inner writer fails once the frame has begun. The frame's
+    ///   header and the payload read so far are kept; the writer remembers how much is left
+    ///   ([`stream_remaining`](Self::stream_remaining)) and accepts nothing but another
+    ///   `write_frame_from` with the same `len`, which continues the frame with bytes from the
+    ///   `src` it is given. A caller that cannot supply them must close the connection;
+    /// - [`Error::Io`] with [`ErrorKind::InvalidInput`] if an unfinished frame has a different
+    ///   length.
+    pub fn write_frame_from<R: Read + ?Sized>(
+        &mut self,
+        len: u64,
+        src: &mut R,
+    ) -> Result<(), Error> {
+        let mut streaming = match self.streaming {
+            Some(streaming) if streaming.len == len => streaming,
+            Some(_) => return Err(self.unfinished_error()),
+            None => {
+                let header = self
+                    .encoder
+                    .header(usize::try_from(len).unwrap_or(usize::MAX))?;
+                if header.len() > self.capacity.saturating_sub(self.buf.len()) {
+                    self.flush_buf()?;
+                }
+                self.buf.extend_from_slice(&header);
+                Streaming { len, left: len }
+            }
+        };
+        self.streaming = Some(streaming);
+        let room = self.capacity.max(STREAM_MIN);
+        while streaming.left > 0 {
+            let filled = self.buf.len();
+            if filled >= room {
+                self.flush_buf()?;
+                continue;
+            }
+            let want = clamp(streaming.left, room - filled);
+            self.buf.resize(filled + want, 0);
+            let result = loop {
+                match src.read(&mut self.buf[filled..]) {
+                    Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                    result => break result,
+                }
+            };
+            let n = result.as_ref().map_or(0, |&n| n.min(want));
+            self.buf.truncate(filled + n);
+            match result {
+                Ok(0) => {
+                    return Err(Error::Io(io::Error::new(
+                        ErrorKind::UnexpectedEof,
+                        format!(
+                            "the payload's source ended {} bytes short of the {} given to \
+                             write_frame_from; the frame is unfinished: call write_frame_from \
+                             again with the same length and the rest of the payload, or close \
+                             the connection",
+                            streaming.left, streaming.len
+                        ),
+                    )))
+                }
+                Ok(_) => {
+                    streaming.left -= n as u64;
+                    self.streaming = Some(streaming);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        self.streaming = None;
+        Ok(())
+    }
+
+    /// Writes out everything buffered, then flushes the inner writer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the inner writer fails. What was not written stays buffered, and calling
+    /// again continues.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.flush_buf()?;
+        let inner = self.inner.as_mut().expect(TAKEN);
+        loop {
+            self.panicked = true;
+            let result = inner.flush();
+            self.panicked = false;
+            match result {
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                result => return Ok(result?),
+            }
+        }
+    }
+
+    /// Writes out everything buffered, without flushing the inner writer.
+    fn flush_buf(&mut self) -> io::Result<()> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Ok(());
+        };
+        while !self.buf.is_empty() {
+            self.panicked = true;
+            let result = inner.write(&self.buf[..self.buf.len().min(MAX_WRITE)]);
+            self.panicked = false;
+            match result {
+                Ok(0) => return Err(write_zero()),
+                Ok(n) => self.buf.advance(n.min(self.buf.len())),
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        if self.oversized {
+            self.buf = BytesMut::new();
+            self.oversized = false;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered bytes, `header` and `payload`, in vectored writes straight from
+    /// where they are. On an error after part of this frame went out, buffers the rest of it.
+    fn write_through(&mut self, header: &[u8], payload: &[u8]) -> Result<(), Error> {
+        let inner = self.inner.as_mut().expect(TAKEN);
+        let queued = self.buf.len();
+        self.panicked = true;
+        let (sent, result) = write_all_vectored(inner, [&self.buf, header, payload]);
+        self.panicked = false;
+        let Err(err) = result else {
+            self.buf.clear();
+            return Ok(());
+        };
+        if sent <= queued {
+            // None of this frame went out: it is not accepted.
+            self.buf.advance(sent);
+            return Err(err.into());
+        }
+        // Part of the frame is on its way and cannot be taken back: accept the frame and keep
+        // the rest of it, to go out with the next write or flush.
+        let frame_sent = sent - queued;
+        let rest_header = header.get(frame_sent..).unwrap_or_default();
+        let rest_payload = &payload[frame_sent.saturating_sub(header.len())..];
+        self.buf.clear();
+        let rest = rest_header.len() + rest_payload.len();
+        if rest > self.capacity {
+            self.buf = BytesMut::with_capacity(rest);
+            self.oversized = true;
+        }
+        self.buf.extend_from_slice(rest_header);
+        self.buf.extend_from_slice(rest_payload);
+        Ok(())
+    }
+
+    fn check_not_streaming(&self) -> Result<(), Error> {
+        match self.streaming {
+            None => Ok(()),
+            Some(_) => Err(self.unfinished_error()),
+        }
+    }
+
+    fn unfinished_error(&self) -> Error {
+        let Streaming { len, left } = self.streaming.unwrap_or(Streaming { len: 0, left: 0 });
+        Error::Io(io::Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "write_frame_from stopped inside a frame of {len} payload bytes with {left} still \
+                 to come; call write_frame_from again with length {len} and the rest of the \
+                 payload, or close the connection"
+            ),
+        ))
+    }
+}
+
+impl<W: Write> Drop for FrameWriter<W> {
+    /// Writes what is buffered, ignoring errors (unless the inner writer panicked).
+    fn drop(&mut self) {
+        if !self.panicked {
+            let _ = self.flush_buf();
+        }
+    }
+}
+
+impl<W: Write + fmt::Debug> fmt::Debug for FrameWriter<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut f = f.debug_struct("FrameWriter");
+        if let Some(inner) = &self.inner {
+            f.field("inner", inner);
+        }
+        f.field("codec", self.codec())
+            .field("buffered", &self.buf.len())
+            .field("capacity", &self.capacity)
+            .field("stream_remaining", &self.stream_remaining())
+            .finish()
+    }
+}
+
+const TAKEN: &str = "the inner writer is only taken by into_inner and into_parts, which consume \
+                     the FrameWriter";
+
+/// `n` as a `usize`, at most `max`.
+fn clamp(n: u64, max: usize) -> usize {
+    usize::try_from(n).map_or(max, |n| n.min(max))
+}
+
+fn write_zero() -> io::Error {
+    io::Error::new(
+        ErrorKind::WriteZero,
+        "the writer accepted no bytes (write returned 0)",
+    )
+}
+
+/// Writes `parts` one after another with vectored writes, retrying `Interrupted`, until all of
+/// them are written or a write fails: how many bytes went out, and the error if one stopped it.
+fn write_all_vectored<W: Write + ?Sized>(
+    out: &mut W,
+    parts: [&[u8]; 3],
+) -> (usize, io::Result<()>) {
+    let total: usize = parts.iter().map(|part| part.len()).sum();
+    let mut sent = 0;
+    while sent < total {
+        // The unsent rest of each part, in order, stopping after a slice cut to MAX_WRITE.
+        let mut slices = [IoSlice::new(&[]); 3];
+        let mut count = 0;
+        let mut offered = 0;
+        let mut skip = sent;
+        for part in parts {
+            let rest = part.get(skip..).unwrap_or_default();
+            skip = skip.saturating_sub(part.len());
+            if rest.is_empty() {
+                continue;
+            }
+            let slice = &rest[..rest.len().min(MAX_WRITE)];
+            slices[count] = IoSlice::new(slice);
+            count += 1;
+            offered += slice.len();
+            if slice.len() < rest.len() {
+                break;
+            }
+        }
+        match out.write_vectored(&slices[..count]) {
+            Ok(0) => return (sent, Err(write_zero())),
+            Ok(n) => sent += n.min(offered),
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            Err(err) => return (sent, Err(err)),
+        }
+    }
+    (sent, Ok(()))
+}

@@ -182,28 +182,54 @@ impl Codec {
     }
 
     /// Parses the header at the front of `buf`, if it is all there.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read_head(&self, buf: &[u8]) -> Result<Option<Head>, FrameError> {
+        // The default layout ("<i", nothing before the field, no adjustment) on its own short
+        // path: one load and one sign test, no branching on width, order or varint.
+        if self.length_offset == 0 && self.adjustment == 0 && self.field.is_i32_le() {
+            let Some(&field) = buf.first_chunk::<4>() else {
+                return Ok(None);
+            };
+            let len = i32::from_le_bytes(field);
+            if len < 0 {
+                return Err(FrameError::NegativeLength { len: len.into() });
+            }
+            return Ok(Some(Head {
+                header_len: 4,
+                payload_len: len as u64,
+            }));
+        }
         let Some(field_bytes) = buf.get(self.length_offset..) else {
             return Ok(None);
         };
         let Some((value, field_len)) = self.field.read_len(field_bytes)? else {
             return Ok(None);
         };
-        let payload_len = if self.adjustment >= 0 {
-            value.saturating_add(self.adjustment as u64)
-        } else {
-            value
-                .checked_sub(self.adjustment.unsigned_abs())
-                .ok_or(FrameError::AdjustedLengthNegative {
-                    value,
-                    adjustment: self.adjustment,
-                })?
+        // One add on the path from the length to the next frame; the rare cases are a call, so
+        // the compiler cannot turn them into a conditional move on that path.
+        let payload_len = match value.checked_add_signed(self.adjustment) {
+            Some(len) => len,
+            None => self.adjust_out_of_range(value)?,
         };
         Ok(Some(Head {
             header_len: self.length_offset + field_len,
             payload_len,
         }))
+    }
+
+    /// `value + adjustment` when it leaves `0..=u64::MAX`: saturated above (the length check
+    /// then reports it too large), an error below.
+    #[cold]
+    #[inline(never)]
+    fn adjust_out_of_range(&self, value: u64) -> Result<u64, FrameError> {
+        if self.adjustment >= 0 {
+            Ok(u64::MAX)
+        } else {
+            Err(FrameError::AdjustedLengthNegative {
+                value,
+                adjustment: self.adjustment,
+            })
+        }
     }
 
     /// The error for a payload over the decoding maximum, if it is.

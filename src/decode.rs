@@ -56,7 +56,7 @@ impl Codec {
     ///
     /// As [`Decoder::decode`]: a negative, malformed or oversized length, checked as soon as the
     /// header is complete, before any payload byte is looked at.
-    #[inline]
+    #[inline(always)]
     pub fn decode_slice<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
         let Some(head) = self.read_head(buf)? else {
             let needed = self.header_len_at_least(buf) - buf.len();
@@ -120,7 +120,10 @@ enum State {
     /// Waiting for a complete header.
     Head,
     /// The header is parsed and checked; waiting for the whole frame.
-    Body { header_len: usize, payload_len: usize },
+    Body {
+        header_len: usize,
+        payload_len: usize,
+    },
     /// Discarding an oversized frame's body.
     Skip { frame_len: u64, skipped: u64 },
 }
@@ -156,34 +159,58 @@ impl Decoder {
     /// [`FrameError::NegativeLength`], [`FrameError::AdjustedLengthNegative`],
     /// [`FrameError::TooLarge`], [`FrameError::VarintTooLong`] or [`FrameError::VarintOverflow`],
     /// as soon as the header is complete. See [after an error](Self#after-an-error).
+    #[inline(always)]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         loop {
-            match self.state {
+            // A header parsed now goes straight on to the split below, without a round trip
+            // through `self.state`: the common case of a frame that is all in `buf`.
+            let (header_len, payload_len) = match self.state {
                 State::Head => match self.codec.read_head(buf)? {
-                    Some(head) => self.state = self.check_head(head, buf)?,
+                    Some(head) => match self.check_head(head, buf)? {
+                        State::Body {
+                            header_len,
+                            payload_len,
+                        } => (header_len, payload_len),
+                        other => {
+                            self.state = other;
+                            continue;
+                        }
+                    },
                     None => return Ok(None),
                 },
                 State::Body {
                     header_len,
                     payload_len,
-                } => {
-                    if buf.len() < header_len + payload_len {
-                        return Ok(None);
-                    }
-                    self.state = State::Head;
-                    if self.codec.keeps_header() {
-                        return Ok(Some(buf.split_to(header_len + payload_len).freeze()));
-                    }
-                    buf.advance(header_len);
-                    return Ok(Some(buf.split_to(payload_len).freeze()));
-                }
+                } => (header_len, payload_len),
                 State::Skip { .. } => {
                     if !self.skip(buf) {
                         return Ok(None);
                     }
+                    continue;
                 }
+            };
+            if buf.len() < header_len + payload_len {
+                self.state = State::Body {
+                    header_len,
+                    payload_len,
+                };
+                return Ok(None);
             }
+            self.state = State::Head;
+            return Ok(Some(self.split_frame(buf, header_len, payload_len)));
         }
+    }
+
+    /// Splits off the frame at the front of `buf`, all of which is there.
+    #[inline(always)]
+    fn split_frame(&self, buf: &mut BytesMut, header_len: usize, payload_len: usize) -> Bytes {
+        // One split of the whole frame (the only call into `bytes` and its one reference-count
+        // increment), then the header is dropped from the `Bytes`.
+        let mut frame = buf.split_to(header_len + payload_len).freeze();
+        if !self.codec.keeps_header() {
+            frame.advance(header_len);
+        }
+        frame
     }
 
     /// Discards what `buf` holds of an oversized frame's body; `true` once all of it is gone.
@@ -239,8 +266,12 @@ impl Decoder {
                     header_len,
                     payload_len,
                 } => {
-                    buf.advance(header_len);
                     self.state = State::Head;
+                    if buf.len() < header_len {
+                        // Not the buffer the header was parsed from: parse this one afresh.
+                        continue;
+                    }
+                    buf.advance(header_len);
                     return Ok(Some(payload_len));
                 }
                 State::Skip { .. } => {
@@ -253,6 +284,7 @@ impl Decoder {
     }
 
     /// Checks a parsed header's length, entering skip mode for an oversized frame if asked to.
+    #[inline]
     fn check_head(&mut self, head: Head, buf: &mut BytesMut) -> Result<State, FrameError> {
         match self.codec.check_decode_len(head.payload_len) {
             Ok(payload_len) => Ok(State::Body {
@@ -319,14 +351,17 @@ impl Decoder {
     /// to the end of the frame. Frames already complete in `buf` are not counted.
     pub fn bytes_needed(&self, buf: &[u8]) -> usize {
         match self.state {
-            State::Head => self.codec.header_len_at_least(buf).saturating_sub(buf.len()),
+            State::Head => self
+                .codec
+                .header_len_at_least(buf)
+                .saturating_sub(buf.len()),
             State::Body {
                 header_len,
                 payload_len,
             } => (header_len + payload_len).saturating_sub(buf.len()),
-            State::Skip { frame_len, skipped } => {
-                usize::try_from(frame_len - skipped).unwrap_or(usize::MAX)
-            }
+            State::Skip { frame_len, skipped } => usize::try_from(frame_len - skipped)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(buf.len()),
         }
     }
 
@@ -335,5 +370,19 @@ impl Decoder {
     /// Bytes buffered but not yet parsed are not counted; check the buffer for those.
     pub fn is_mid_frame(&self) -> bool {
         self.state != State::Head
+    }
+
+    /// While an oversized frame is being skipped
+    /// ([`skip_oversized`](crate::CodecBuilder::skip_oversized)), how many of its payload bytes
+    /// are still to be discarded, counting those already in the caller's buffer; `None` when
+    /// not skipping.
+    ///
+    /// An adapter that must tell skipped bytes from header bytes in what a call consumed (to
+    /// report a header's length) reads this before the call.
+    pub fn skip_remaining(&self) -> Option<u64> {
+        match self.state {
+            State::Skip { frame_len, skipped } => Some(frame_len - skipped),
+            _ => None,
+        }
     }
 }

@@ -10,7 +10,9 @@ use crate::format::{LengthField, ACCEPTED_FORMATS};
 #[non_exhaustive]
 pub enum ConfigError {
     /// The struct format string is not a single supported integer code.
-    #[error("struct format {format:?} cannot describe a length: {problem}; use {ACCEPTED_FORMATS}")]
+    #[error(
+        "struct format {format:?} cannot describe a length: {problem}; use {ACCEPTED_FORMATS}"
+    )]
     StructFormat {
         /// The string that was given.
         format: String,
@@ -48,7 +50,10 @@ pub enum ConfigError {
         max_value: u64,
     },
     /// The maximum frame length is more than one allocation could ever hold.
-    #[error("a maximum frame length of {max} bytes is over the limit of {limit}; lower it")]
+    #[error(
+        "a maximum frame length of {max} bytes is over the limit of {limit}; lower \
+         CodecBuilder::max_frame_len (or max_decode_len / max_encode_len)"
+    )]
     MaxFrameLenTooLarge {
         /// The maximum that was asked for.
         max: usize,
@@ -57,10 +62,14 @@ pub enum ConfigError {
     },
 }
 
-/// A frame that cannot be decoded. The stream is out of step from here on.
+/// A frame that cannot be decoded. The stream is out of step from here on, except after a
+/// [`TooLarge`](FrameError::TooLarge) in
+/// [`skip_oversized`](crate::CodecBuilder::skip_oversized) mode.
 ///
 /// None of the offending frame has been consumed when this is returned: the buffer still starts
-/// at its header, so the bytes can be inspected or logged. See
+/// at its header, so the bytes can be inspected or logged. The one exception is
+/// [`TooLarge`](FrameError::TooLarge) with `skip_oversized` on, which consumes the header so that
+/// decoding can go on with the next frame. See
 /// [`Decoder`](crate::Decoder#after-an-error) for what decoding again does.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -134,9 +143,13 @@ pub enum EncodeError {
     },
     /// The length value does not fit in the length field.
     #[error(
-        "the length value {value} does not fit in a {field} length field (0..={max_value}); \
-         use a wider struct format such as \"<q\"",
-        max_value = field.max_value()
+        "the length value {value} does not fit in a {field} length field (0..={max_value}); {hint}",
+        max_value = field.max_value(),
+        hint = if *value < 0 {
+            "the payload is shorter than length_adjustment: lower CodecBuilder::length_adjustment"
+        } else {
+            "use a wider struct format such as \"<q\" or \"<Q\", or split the message"
+        }
     )]
     Unrepresentable {
         /// The value that would be written: the payload length minus the length adjustment.

@@ -6,7 +6,8 @@
 
 use core::fmt;
 
-use byteorder::{BigEndian, ByteOrder as _, LittleEndian, NativeEndian};
+use byteorder::{BigEndian, LittleEndian, NativeEndian};
+use bytes::BufMut;
 
 use crate::error::{ConfigError, EncodeError, FrameError};
 
@@ -113,7 +114,8 @@ impl LengthField {
     /// | `Q`  | unsigned long long | 8 | 0 ..= 2^64-1 |
     ///
     /// The optional first character picks the byte order: `<` little, `>` or `!` big, `=`, `@`
-    /// or nothing native (as in Python). Whitespace around the code is ignored, as Python does.
+    /// or nothing native (as in Python). ASCII whitespace after it is ignored, as Python does;
+    /// any other character (non-ASCII whitespace included) is an error.
     /// Negative lengths from a signed code are rejected when decoding.
     ///
     /// # Examples
@@ -142,8 +144,17 @@ impl LengthField {
             Some('=') | Some('@') => (ByteOrder::Native, &format[1..]),
             _ => (ByteOrder::Native, format),
         };
-        let mut codes = rest.chars().filter(|c| !c.is_whitespace());
-        let code = codes.next().ok_or_else(|| bad("it names no integer code"))?;
+        // Python's whitespace only (`Py_ISSPACE`): ASCII space, \t \n \v \f \r. Python rejects
+        // any non-ASCII format string, so U+00A0 and friends are not whitespace here either.
+        let mut codes = rest
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'));
+        let code = codes
+            .next()
+            .ok_or_else(|| bad("it names no integer code"))?;
+        if code.is_ascii_digit() {
+            return Err(bad("repeat counts are not supported"));
+        }
         if codes.next().is_some() {
             return Err(bad("it holds more than one code; a length is one integer"));
         }
@@ -190,6 +201,7 @@ impl LengthField {
 
     /// The largest value the field can hold: 127 for `b`, `i32::MAX` for `i`, `u64::MAX` for
     /// `Q` and varints.
+    #[inline]
     pub fn max_value(&self) -> u64 {
         match self.kind {
             Kind::Fixed { width, signed, .. } => {
@@ -220,7 +232,12 @@ impl LengthField {
     /// # Errors
     ///
     /// [`EncodeError::Unrepresentable`] if `value` is over [`max_value`](Self::max_value).
-    pub fn write_len(&self, value: u64, out: &mut [u8; MAX_FIELD_LEN]) -> Result<usize, EncodeError> {
+    #[inline]
+    pub fn write_len(
+        &self,
+        value: u64,
+        out: &mut [u8; MAX_FIELD_LEN],
+    ) -> Result<usize, EncodeError> {
         if value > self.max_value() {
             return Err(EncodeError::Unrepresentable {
                 value: i128::from(value),
@@ -228,16 +245,7 @@ impl LengthField {
             });
         }
         Ok(match self.kind {
-            Kind::Fixed { width, order, .. } => {
-                let width = usize::from(width);
-                let dst = &mut out[..width];
-                match order {
-                    ByteOrder::Little => LittleEndian::write_uint(dst, value, width),
-                    ByteOrder::Big => BigEndian::write_uint(dst, value, width),
-                    ByteOrder::Native => NativeEndian::write_uint(dst, value, width),
-                }
-                width
-            }
+            Kind::Fixed { width, order, .. } => write_fixed(value, usize::from(width), order, out),
             Kind::Varint => write_varint(value, out),
         })
     }
@@ -251,7 +259,7 @@ impl LengthField {
     ///
     /// [`FrameError::NegativeLength`] for a negative signed value,
     /// [`FrameError::VarintTooLong`] and [`FrameError::VarintOverflow`] for a malformed varint.
-    #[inline]
+    #[inline(always)]
     pub fn read_len(&self, buf: &[u8]) -> Result<Option<(u64, usize)>, FrameError> {
         match self.kind {
             Kind::Fixed {
@@ -263,23 +271,139 @@ impl LengthField {
                 let Some(src) = buf.get(..width) else {
                     return Ok(None);
                 };
-                let raw = match order {
-                    ByteOrder::Little => LittleEndian::read_uint(src, width),
-                    ByteOrder::Big => BigEndian::read_uint(src, width),
-                    ByteOrder::Native => NativeEndian::read_uint(src, width),
-                };
-                if signed {
-                    let shift = 64 - 8 * width as u32;
-                    let value = ((raw << shift) as i64) >> shift;
-                    if value < 0 {
-                        return Err(FrameError::NegativeLength { len: value });
-                    }
+                match read_fixed(src, order, signed) {
+                    Ok(value) => Ok(Some((value, width))),
+                    Err(len) => Err(FrameError::NegativeLength { len }),
                 }
-                Ok(Some((raw, width)))
             }
             Kind::Varint => read_varint(buf),
         }
     }
+
+    /// Whether this is a 4-byte signed little-endian field (`"<i"`, and `"i"` on a little-endian
+    /// machine): the default, which the decoder reads on a short path.
+    #[inline(always)]
+    pub(crate) fn is_i32_le(&self) -> bool {
+        match self.kind {
+            Kind::Fixed {
+                width: 4,
+                signed: true,
+                order,
+            } => {
+                order == ByteOrder::Little
+                    || (order == ByteOrder::Native && cfg!(target_endian = "little"))
+            }
+            _ => false,
+        }
+    }
+
+    /// `value`, already checked against [`max_value`](Self::max_value), as the field's bytes
+    /// (read little-endian from a `u128`) and how many there are: built in registers.
+    #[inline]
+    pub(crate) fn len_bytes(&self, value: u64) -> (u128, usize) {
+        match self.kind {
+            Kind::Fixed { width, order, .. } => {
+                let big = match order {
+                    ByteOrder::Little => false,
+                    ByteOrder::Big => true,
+                    ByteOrder::Native => cfg!(target_endian = "big"),
+                };
+                // The value fits in `width` bytes, so the casts lose nothing.
+                let word = match width {
+                    _ if !big => value,
+                    1 => value,
+                    2 => u64::from((value as u16).swap_bytes()),
+                    4 => u64::from((value as u32).swap_bytes()),
+                    _ => value.swap_bytes(),
+                };
+                (u128::from(word), usize::from(width))
+            }
+            Kind::Varint => {
+                let mut out = [0u8; MAX_FIELD_LEN];
+                let n = write_varint(value, &mut out);
+                let mut wide = [0u8; 16];
+                wide[..MAX_FIELD_LEN].copy_from_slice(&out);
+                (u128::from_le_bytes(wide), n)
+            }
+        }
+    }
+
+    /// Appends `value`, already checked against [`max_value`](Self::max_value), to `dst`: one
+    /// fixed-size store for a fixed-width field.
+    #[inline]
+    pub(crate) fn put_len(&self, value: u64, dst: &mut impl BufMut) {
+        match self.kind {
+            Kind::Fixed { width, order, .. } => match (width, order) {
+                (4, ByteOrder::Little) => dst.put_u32_le(value as u32),
+                (4, ByteOrder::Big) => dst.put_u32(value as u32),
+                (4, ByteOrder::Native) => dst.put_u32_ne(value as u32),
+                (1, _) => dst.put_u8(value as u8),
+                (2, ByteOrder::Little) => dst.put_u16_le(value as u16),
+                (2, ByteOrder::Big) => dst.put_u16(value as u16),
+                (2, ByteOrder::Native) => dst.put_u16_ne(value as u16),
+                (_, ByteOrder::Little) => dst.put_u64_le(value),
+                (_, ByteOrder::Big) => dst.put_u64(value),
+                (_, ByteOrder::Native) => dst.put_u64_ne(value),
+            },
+            Kind::Varint => {
+                let mut out = [0; MAX_FIELD_LEN];
+                let n = write_varint(value, &mut out);
+                dst.put_slice(&out[..n]);
+            }
+        }
+    }
+}
+
+/// Reads the integer filling `src` (1, 2, 4 or 8 bytes) with a fixed-size load for each width,
+/// rather than a copy of a variable length: `Ok` with its value, or `Err` with the value of a
+/// negative signed integer.
+#[inline(always)]
+fn read_fixed(src: &[u8], order: ByteOrder, signed: bool) -> Result<u64, i64> {
+    #[inline(always)]
+    fn read<B: byteorder::ByteOrder>(src: &[u8], signed: bool) -> Result<u64, i64> {
+        macro_rules! check {
+            ($value:expr, $signed:ty) => {{
+                let value = $value;
+                if signed && (value as $signed) < 0 {
+                    Err(i64::from(value as $signed))
+                } else {
+                    Ok(u64::from(value))
+                }
+            }};
+        }
+        match src.len() {
+            4 => check!(B::read_u32(src), i32),
+            1 => check!(src[0], i8),
+            2 => check!(B::read_u16(src), i16),
+            _ => check!(B::read_u64(src), i64),
+        }
+    }
+    match order {
+        ByteOrder::Little => read::<LittleEndian>(src, signed),
+        ByteOrder::Big => read::<BigEndian>(src, signed),
+        ByteOrder::Native => read::<NativeEndian>(src, signed),
+    }
+}
+
+/// Writes `value` (already checked to fit) as a `width`-byte integer with a fixed-size store
+/// for each width; returns `width`.
+#[inline(always)]
+fn write_fixed(value: u64, width: usize, order: ByteOrder, out: &mut [u8; MAX_FIELD_LEN]) -> usize {
+    #[inline(always)]
+    fn write<B: byteorder::ByteOrder>(value: u64, width: usize, out: &mut [u8]) {
+        match width {
+            4 => B::write_u32(out, value as u32),
+            1 => out[0] = value as u8,
+            2 => B::write_u16(out, value as u16),
+            _ => B::write_u64(out, value),
+        }
+    }
+    match order {
+        ByteOrder::Little => write::<LittleEndian>(value, width, out),
+        ByteOrder::Big => write::<BigEndian>(value, width, out),
+        ByteOrder::Native => write::<NativeEndian>(value, width, out),
+    }
+    width
 }
 
 fn write_varint(mut value: u64, out: &mut [u8; MAX_FIELD_LEN]) -> usize {

@@ -84,6 +84,9 @@ pub mod tokio;
 #[cfg(feature = "tokio-util")]
 mod tokio_util;
 
+#[cfg(feature = "tokio-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
+pub use crate::tokio_util::FramedCodec;
 pub use codec::{
     Codec, CodecBuilder, DEFAULT_MAX_FRAME_LEN, MAX_FRAME_LEN_LIMIT, MAX_HEADER_LEN,
     MAX_LENGTH_OFFSET,

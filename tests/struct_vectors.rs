@@ -18,7 +18,12 @@ fn vectors() -> Vec<Vector<'static>> {
         .lines()
         .find_map(|l| l.strip_prefix("# sys.byteorder: "))
         .expect("the vectors name the byte order of the machine that made them");
-    let native_matches = python_order.trim() == if cfg!(target_endian = "little") { "little" } else { "big" };
+    let native_matches = python_order.trim()
+        == if cfg!(target_endian = "little") {
+            "little"
+        } else {
+            "big"
+        };
     VECTORS
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -63,7 +68,13 @@ fn non_negative_values_encode_to_pythons_bytes() {
         let field = LengthField::from_struct_format(v.format).unwrap();
         let mut out = [0u8; MAX_FIELD_LEN];
         let n = field.write_len(v.value as u64, &mut out).unwrap();
-        assert_eq!(&out[..n], &v.bytes[..], "struct.pack({:?}, {})", v.format, v.value);
+        assert_eq!(
+            &out[..n],
+            &v.bytes[..],
+            "struct.pack({:?}, {})",
+            v.format,
+            v.value
+        );
         checked += 1;
     }
     assert!(checked > 150, "only {checked} vectors checked");
@@ -75,11 +86,19 @@ fn pythons_bytes_decode_to_the_value_or_a_negative_length_error() {
         let field = LengthField::from_struct_format(v.format).unwrap();
         let got = field.read_len(&v.bytes);
         if v.value >= 0 {
-            assert_eq!(got, Ok(Some((v.value as u64, v.bytes.len()))), "{:?} {}", v.format, v.value);
+            assert_eq!(
+                got,
+                Ok(Some((v.value as u64, v.bytes.len()))),
+                "{:?} {}",
+                v.format,
+                v.value
+            );
         } else {
             assert_eq!(
                 got,
-                Err(FrameError::NegativeLength { len: v.value as i64 }),
+                Err(FrameError::NegativeLength {
+                    len: v.value as i64
+                }),
                 "{:?} {}",
                 v.format,
                 v.value
@@ -93,14 +112,32 @@ fn pythons_bytes_decode_to_the_value_or_a_negative_length_error() {
 fn the_maximum_of_each_code_is_pythons_maximum_and_one_more_is_refused() {
     for v in vectors() {
         let field = LengthField::from_struct_format(v.format).unwrap();
-        assert!(v.value <= i128::from(field.max_value()), "{} {}", v.format, v.value);
+        assert!(
+            v.value <= i128::from(field.max_value()),
+            "{} {}",
+            v.format,
+            v.value
+        );
     }
-    for (format, max) in [("b", 127u64), ("B", 255), ("h", 32767), ("H", 65535), ("i", i32::MAX as u64), ("I", u32::MAX as u64), ("q", i64::MAX as u64), ("Q", u64::MAX)] {
+    for (format, max) in [
+        ("b", 127u64),
+        ("B", 255),
+        ("h", 32767),
+        ("H", 65535),
+        ("i", i32::MAX as u64),
+        ("I", u32::MAX as u64),
+        ("q", i64::MAX as u64),
+        ("Q", u64::MAX),
+    ] {
         let field = LengthField::from_struct_format(format).unwrap();
         assert_eq!(field.max_value(), max, "{format}");
         if max < u64::MAX {
             let mut out = [0u8; MAX_FIELD_LEN];
-            assert!(field.write_len(max + 1, &mut out).is_err(), "{format} wrapped {}", max + 1);
+            assert!(
+                field.write_len(max + 1, &mut out).is_err(),
+                "{format} wrapped {}",
+                max + 1
+            );
         }
     }
 }

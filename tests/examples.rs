@@ -1,0 +1,584 @@
+//! Runs the example programs, as a user would, and checks what they print and do: the demos
+//! (no arguments), and the servers and clients as separate processes over loopback TCP.
+//!
+//! Every test binds 127.0.0.1 port 0, bounds every wait (see `example_runner::TIMEOUT`) and
+//! kills the processes it started when it ends, pass or fail.
+#![cfg(feature = "std")]
+
+#[path = "support/example_runner.rs"]
+mod example_runner;
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::Duration;
+
+use example_runner::{pseudo_random, run_example, Running, TempDir, TIMEOUT};
+use lenframe::blocking::{FrameReader, FrameWriter};
+use lenframe::Codec;
+
+/// A demo must finish in a few seconds; this leaves room for a slow debug build on a busy
+/// machine while still failing a hung demo.
+const DEMO_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+    stream
+}
+
+// ---------------------------------------------------------------------------------------------
+// sticky_packets
+
+#[test]
+fn sticky_packets_demo_shows_the_glued_read_then_three_frames() {
+    let out = run_example("sticky_packets", &[], DEMO_TIMEOUT);
+    out.assert_success();
+    let stdout = &out.stdout;
+
+    let glued = stdout
+        .find("read(1024) -> 9 bytes: \"aaaaaaaaa\"")
+        .unwrap_or_else(|| panic!("no glued read:\n{out}"));
+    let mut at = glued;
+    for i in 1..=3 {
+        let line = format!("read_frame() -> frame {i}: \"aaa\"");
+        at += stdout[at..]
+            .find(&line)
+            .unwrap_or_else(|| panic!("no {line:?} after the glued read:\n{out}"));
+    }
+    assert!(
+        !stdout.contains("frame 4"),
+        "more than three frames:\n{out}"
+    );
+
+    // The big message: several reads without framing, one whole frame with it.
+    let reads: usize = stdout
+        .split("One 100000-byte message took ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no read count for the big message:\n{out}"));
+    assert!(reads >= 2, "the big message came in one read:\n{out}");
+    assert!(
+        stdout.contains("one frame of 100000 bytes, identical to what was sent"),
+        "{out}"
+    );
+    assert!(stdout.contains("None: the client closed cleanly"), "{out}");
+}
+
+#[test]
+fn sticky_packets_server_and_client_as_separate_programs() {
+    // Framed: the server prints the four frames the client sent.
+    let mut server = Running::example("sticky_packets", ["server", "--addr", "127.0.0.1:0"]);
+    let addr = server.wait_listening().to_string();
+    run_example("sticky_packets", &["client", "--addr", &addr], TIMEOUT).assert_success();
+    for i in 1..=3 {
+        server.wait_for_line(&format!("frame {i}: \"aaa\""));
+    }
+    server.wait_for_line("frame 4: 100000 bytes");
+    server.wait_for_line("closed");
+
+    // Naive: the server prints raw reads; they add up to the bytes sent, in more than one read.
+    let mut server = Running::example(
+        "sticky_packets",
+        ["server", "--naive", "--addr", "127.0.0.1:0"],
+    );
+    let addr = server.wait_listening().to_string();
+    run_example(
+        "sticky_packets",
+        &["client", "--naive", "--addr", &addr],
+        TIMEOUT,
+    )
+    .assert_success();
+    server.wait_for_line("closed");
+    let stdout = server.stdout();
+    let sizes: Vec<usize> = stdout
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("read "))
+        .map(|rest| rest.split(' ').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 9 + 100_000, "{stdout}");
+    assert!(sizes.len() >= 2, "{stdout}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// echo_server and echo_client
+
+#[test]
+fn echo_server_demo_keeps_serving_the_good_client() {
+    let out = run_example("echo_server", &[], DEMO_TIMEOUT);
+    out.assert_success();
+    assert_eq!(
+        out.stdout.matches("echo identical").count(),
+        6,
+        "the good client was not served throughout:\n{out}"
+    );
+    assert_eq!(
+        out.stdout
+            .matches("the server closed the connection")
+            .count(),
+        3,
+        "{out}"
+    );
+    for log in [
+        "a negative length",
+        "over the maximum",
+        "the stream ended inside a frame",
+    ] {
+        assert!(out.stderr.contains(log), "no log line with {log:?}:\n{out}");
+    }
+}
+
+#[test]
+fn echo_client_demo_gets_every_echo() {
+    let out = run_example("echo_client", &[], DEMO_TIMEOUT);
+    out.assert_success();
+    assert!(out.stdout.contains("all echoes identical"), "{out}");
+    assert!(out.stdout.contains("ok    empty"), "{out}");
+    assert!(out.stdout.contains("ok    100 KiB"), "{out}");
+}
+
+/// The hex list for `--messages-hex` and the lines the client should print for it.
+fn hex_messages(payloads: &[Vec<u8>]) -> (String, Vec<String>) {
+    let hex: Vec<String> = payloads
+        .iter()
+        .map(|p| p.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let lines = hex
+        .iter()
+        .map(|h| if h.is_empty() { "-".into() } else { h.clone() })
+        .collect();
+    (hex.join(","), lines)
+}
+
+#[test]
+fn echo_client_and_echo_server_agree_in_every_format() {
+    let payloads = vec![
+        Vec::new(),
+        vec![0x00, 0xff],
+        b"hello".to_vec(),
+        Vec::new(),
+        pseudo_random(5000, 7),
+    ];
+    let (hex, expected) = hex_messages(&payloads);
+    for format in ["i", "!I", "<H", "q", ">h", "B"] {
+        // 'B' carries at most 255 bytes: leave the big one out.
+        let (hex, expected) = if format == "B" {
+            hex_messages(&payloads[..4])
+        } else {
+            (hex.clone(), expected.clone())
+        };
+        let mut server =
+            Running::example("echo_server", ["--addr", "127.0.0.1:0", "--format", format]);
+        let addr = server.wait_listening().to_string();
+        let out = run_example(
+            "echo_client",
+            &[
+                "--addr",
+                &addr,
+                "--format",
+                format,
+                &format!("--messages-hex={hex}"),
+            ],
+            TIMEOUT,
+        );
+        out.assert_success();
+        assert_eq!(
+            out.stdout.lines().collect::<Vec<_>>(),
+            expected,
+            "format {format}"
+        );
+        server.wait_for_stderr("closed after");
+    }
+}
+
+#[test]
+fn echo_client_demo_mode_against_a_separate_server() {
+    let mut server = Running::example("echo_server", ["--addr", "127.0.0.1:0", "--format", "<H"]);
+    let addr = server.wait_listening().to_string();
+    let out = run_example("echo_client", &["--addr", &addr, "--format", "<H"], TIMEOUT);
+    out.assert_success();
+    // 100 KiB does not fit a 2-byte length: skipped with a note, not sent.
+    assert!(out.stdout.contains("skip  100 KiB"), "{out}");
+    assert!(out.stdout.contains("all echoes identical"), "{out}");
+}
+
+#[test]
+fn echo_client_reports_a_refused_connection() {
+    // Bind then drop a listener: nothing listens on that port any more.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let out = run_example(
+        "echo_client",
+        &["--addr", &addr, "--messages-hex", "00"],
+        TIMEOUT,
+    );
+    out.assert_code(3);
+    assert!(out.stderr.contains("cannot connect"), "{out}");
+}
+
+#[test]
+fn echo_server_refuses_a_bad_format() {
+    let out = run_example(
+        "echo_server",
+        &["--addr", "127.0.0.1:0", "--format", "x"],
+        TIMEOUT,
+    );
+    out.assert_code(2);
+    assert!(out.stderr.contains("\"x\""), "{out}");
+}
+
+/// Sends `msg` and checks the echo.
+fn assert_echoes(
+    reader: &mut FrameReader<TcpStream>,
+    writer: &mut FrameWriter<TcpStream>,
+    msg: &[u8],
+) {
+    writer.write_frame(msg).unwrap();
+    writer.flush().unwrap();
+    let echo = reader
+        .read_frame()
+        .unwrap()
+        .expect("an echo, not end of stream");
+    assert_eq!(echo, msg);
+}
+
+/// Opens a client connection: a frame reader and writer over it.
+fn client(addr: SocketAddr, codec: Codec) -> (FrameReader<TcpStream>, FrameWriter<TcpStream>) {
+    let stream = connect(addr);
+    (
+        FrameReader::with_codec(stream.try_clone().unwrap(), codec),
+        FrameWriter::with_codec(stream, codec),
+    )
+}
+
+/// Whether a read error means the peer closed the connection abruptly.
+fn hung_up(err: &std::io::Error) -> bool {
+    matches!(
+        err.kind(),
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+    )
+}
+
+/// Sends raw bytes, optionally half-closes, and checks that the server hangs up.
+fn misbehave(addr: SocketAddr, bytes: &[u8], close_after: bool) {
+    let mut bad = connect(addr);
+    bad.write_all(bytes).unwrap();
+    if close_after {
+        // The abrupt end: the server sees end of stream inside a frame.
+        bad.shutdown(Shutdown::Write).unwrap();
+    }
+    let mut buf = [0; 64];
+    match bad.read(&mut buf) {
+        Ok(0) => {}
+        Err(err) if hung_up(&err) => {}
+        other => panic!("the server should hang up on {bytes:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn echo_server_drops_misbehaving_clients_and_keeps_serving_others() {
+    let mut server = Running::example("echo_server", ["--addr", "127.0.0.1:0", "--max", "1024"]);
+    let addr = server.wait_listening();
+    let codec = Codec::builder().max_frame_len(1024).build().unwrap();
+
+    // Two good clients: one active, one idle while others are served (a thread per client).
+    let (mut r1, mut w1) = client(addr, codec);
+    let (mut r2, mut w2) = client(addr, codec);
+    assert_echoes(&mut r1, &mut w1, b"first");
+
+    misbehave(addr, &(-1i32).to_le_bytes(), false);
+    server.wait_for_stderr("negative length");
+    assert_echoes(&mut r1, &mut w1, b"after a negative length");
+
+    misbehave(addr, &1025i32.to_le_bytes(), false);
+    server.wait_for_stderr("over the maximum of 1024 bytes");
+    assert_echoes(&mut r1, &mut w1, &[9; 1024]);
+
+    let half_frame = [&100i32.to_le_bytes()[..], &[1; 10]].concat();
+    misbehave(addr, &half_frame, true);
+    server.wait_for_stderr("104 bytes were expected (header and payload) and only 14 arrived");
+
+    misbehave(addr, &[5, 0], true);
+    server.wait_for_stderr("only 2 arrived");
+
+    // A client that vanishes mid-frame without a goodbye.
+    {
+        let mut gone = connect(addr);
+        gone.write_all(&[50, 0, 0, 0, 1, 2, 3]).unwrap();
+    }
+    server.wait_for_stderr("only 7 arrived");
+
+    assert_echoes(&mut r1, &mut w1, b"");
+    assert_echoes(&mut r2, &mut w2, b"the idle client is still served");
+    assert_echoes(&mut r1, &mut w1, b"last");
+
+    // A clean goodbye between frames is logged as such.
+    drop((r1, w1));
+    server.wait_for_stderr("closed after 5 frame(s)");
+    let errors = server.stderr().matches("protocol error").count();
+    assert_eq!(errors, 5, "{}", server.stderr());
+}
+
+// ---------------------------------------------------------------------------------------------
+// chat
+
+#[test]
+fn chat_demo_delivers_every_message_to_the_others() {
+    let out = run_example("chat", &[], DEMO_TIMEOUT);
+    out.assert_success();
+    let s = &out.stdout;
+    assert!(
+        s.contains("alice sees:  * welcome, alice; nobody else is here yet"),
+        "{out}"
+    );
+    assert!(
+        s.contains("carol sees:  * welcome, carol; online: alice, bob"),
+        "{out}"
+    );
+    assert_eq!(s.matches("[alice] hi all").count(), 2, "{out}");
+    assert_eq!(s.matches("[bob] hello alice!").count(), 2, "{out}");
+    assert_eq!(s.matches("[carol] one message,").count(), 2, "{out}");
+    assert_eq!(s.matches("* carol left").count(), 2, "{out}");
+    assert!(s.contains("  bob sees:  * alice left"), "{out}");
+}
+
+#[test]
+fn chat_server_and_clients_as_separate_programs() {
+    let mut server = Running::example("chat", ["server", "--addr", "127.0.0.1:0"]);
+    let addr = server.wait_listening().to_string();
+
+    let mut bob = Running::example("chat", ["client", "--name", "bob", "--addr", &addr]);
+    bob.wait_for_line("* welcome, bob; nobody else is here yet");
+    let mut alice = Running::example("chat", ["client", "--name", "alice", "--addr", &addr]);
+    alice.wait_for_line("* welcome, alice; online: bob");
+    bob.wait_for_line("* alice joined");
+
+    let stdin = alice.stdin.as_mut().unwrap();
+    stdin.write_all(b"hello bob\n\nhow are you?\n").unwrap();
+    stdin.flush().unwrap();
+    bob.wait_for_line("[alice] hello bob");
+    bob.wait_for_line("[alice] how are you?");
+    bob.stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"fine, thanks\n")
+        .unwrap();
+    alice.wait_for_line("[bob] fine, thanks");
+
+    // A name already in the room is refused, with a message and a failing exit status.
+    let impostor = run_example(
+        "chat",
+        &["client", "--name", "bob", "--addr", &addr],
+        TIMEOUT,
+    );
+    impostor.assert_code(1);
+    assert!(
+        impostor
+            .stdout
+            .contains("* error: the name \"bob\" is taken"),
+        "{impostor}"
+    );
+
+    // Ending stdin leaves the room; the others are told.
+    alice.finish(TIMEOUT).assert_success();
+    bob.wait_for_line("* alice left");
+    let bob = bob.finish(TIMEOUT);
+    bob.assert_success();
+    assert!(
+        !bob.stdout.contains("[bob]"),
+        "bob was sent his own message:\n{bob}"
+    );
+    server.wait_for_stderr("bob left");
+}
+
+// ---------------------------------------------------------------------------------------------
+// file_transfer
+
+#[test]
+fn file_transfer_demo_round_trips_a_file() {
+    let out = run_example("file_transfer", &[], DEMO_TIMEOUT);
+    out.assert_success();
+    assert!(
+        out.stdout.contains("the copy is identical to the original"),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains("no such file: \"missing.bin\""),
+        "{out}"
+    );
+    assert_eq!(out.stdout.matches("refused name").count(), 3, "{out}");
+}
+
+/// Starts `file_transfer serve` on an ephemeral port.
+fn serve_dir(dir: &std::path::Path) -> Running {
+    let mut cmd = example_runner::example("file_transfer");
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--dir"])
+        .arg(dir);
+    Running::spawn(cmd)
+}
+
+/// Runs the file_transfer client with these arguments.
+fn transfer(args: &[&str]) -> example_runner::Finished {
+    run_example("file_transfer", args, TIMEOUT)
+}
+
+#[test]
+fn file_transfer_moves_a_multi_mib_file_both_ways() {
+    let tmp = TempDir::new("file-transfer");
+    let served = tmp.path().join("served");
+    fs::create_dir(&served).unwrap();
+    let original = tmp.path().join("big.bin");
+    let data = pseudo_random(5 * 1024 * 1024 + 7, 42);
+    fs::write(&original, &data).unwrap();
+
+    let mut server = serve_dir(&served);
+    let addr = server.wait_listening().to_string();
+
+    let up = transfer(&["upload", original.to_str().unwrap(), "--addr", &addr]);
+    up.assert_success();
+    assert!(up.stdout.contains("5242887 bytes"), "{up}");
+    assert!(
+        fs::read(served.join("big.bin")).unwrap() == data,
+        "the uploaded file differs"
+    );
+
+    let copy = tmp.path().join("copy.bin");
+    let down = transfer(&[
+        "download",
+        "big.bin",
+        "--out",
+        copy.to_str().unwrap(),
+        "--addr",
+        &addr,
+    ]);
+    down.assert_success();
+    assert!(
+        fs::read(&copy).unwrap() == data,
+        "the downloaded file differs"
+    );
+
+    // An empty file is a file too.
+    fs::write(served.join("empty.txt"), b"").unwrap();
+    let empty = tmp.path().join("empty-copy.txt");
+    transfer(&[
+        "download",
+        "empty.txt",
+        "--out",
+        empty.to_str().unwrap(),
+        "--addr",
+        &addr,
+    ])
+    .assert_success();
+    assert_eq!(fs::read(&empty).unwrap(), b"");
+
+    // Nothing was left behind in the served directory but the two files.
+    let mut names: Vec<_> = fs::read_dir(&served)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["big.bin", "empty.txt"]);
+}
+
+#[test]
+fn file_transfer_refuses_names_outside_the_directory_and_says_no_such_file() {
+    let tmp = TempDir::new("file-transfer-refusals");
+    let served = tmp.path().join("served");
+    fs::create_dir(&served).unwrap();
+    fs::write(tmp.path().join("secret.txt"), b"not for you").unwrap();
+    fs::create_dir(served.join("sub")).unwrap();
+    fs::write(served.join("sub").join("x"), b"in a subdirectory").unwrap();
+
+    let mut server = serve_dir(&served);
+    let addr = server.wait_listening().to_string();
+    let out_path = tmp.path().join("out.bin");
+    let out = out_path.to_str().unwrap();
+
+    let escape = served.join("..").join("secret.txt");
+    for name in [
+        "../secret.txt",
+        "..",
+        "sub/../../secret.txt",
+        "sub/x",
+        "..\\secret.txt",
+        escape.to_str().unwrap(),
+        "/etc/passwd",
+        ".hidden",
+    ] {
+        let res = transfer(&["download", name, "--out", out, "--addr", &addr]);
+        res.assert_code(1);
+        assert!(
+            res.stderr.contains("the server refused: refused name"),
+            "{name}: {res}"
+        );
+        assert!(!out_path.exists(), "{name}: an output file was created");
+        assert!(
+            !tmp.path().join("out.bin.part").exists(),
+            "{name}: a .part file was left"
+        );
+    }
+
+    let missing = transfer(&["download", "missing.bin", "--out", out, "--addr", &addr]);
+    missing.assert_code(1);
+    assert!(
+        missing
+            .stderr
+            .contains("the server refused: no such file: \"missing.bin\""),
+        "{missing}"
+    );
+    let dir = transfer(&["download", "sub", "--out", out, "--addr", &addr]);
+    dir.assert_code(1);
+    assert!(dir.stderr.contains("not a regular file"), "{dir}");
+
+    // Uploads under an escaping name are refused before any data is sent.
+    let local = tmp.path().join("local.txt");
+    fs::write(&local, b"payload").unwrap();
+    for name in ["../escape.txt", "/tmp/escape.txt", "sub/y"] {
+        let res = transfer(&[
+            "upload",
+            local.to_str().unwrap(),
+            "--name",
+            name,
+            "--addr",
+            &addr,
+        ]);
+        res.assert_code(1);
+        assert!(res.stderr.contains("refused name"), "{name}: {res}");
+    }
+    assert!(!tmp.path().join("escape.txt").exists());
+    assert!(!served.join("sub").join("y").exists());
+    server.wait_for_stderr("refused");
+}
+
+#[test]
+fn file_transfer_server_cuts_off_an_oversized_request() {
+    let tmp = TempDir::new("file-transfer-oversized");
+    let mut server = serve_dir(tmp.path());
+    let addr = server.wait_listening();
+
+    // A "request" announcing 8 GiB (under the 64 GiB upload limit, so the codec lets it through):
+    // the server must not wait for all of it, or buffer it.
+    let mut stream = connect(addr);
+    stream.write_all(&(1i64 << 33).to_le_bytes()).unwrap();
+    stream.write_all(&[b'G'; 8192]).unwrap();
+    let mut buf = [0; 64];
+    match stream.read(&mut buf) {
+        Ok(0) => {}
+        Err(err) if hung_up(&err) => {}
+        other => panic!("the server should hang up, got {other:?}"),
+    }
+    server.wait_for_stderr("longer than 4096 bytes");
+
+    // And a well-formed request still works on a new connection.
+    let codec = Codec::from_struct_format("<q").unwrap();
+    let (mut reader, mut writer) = client(addr, codec);
+    writer.write_frame(b"GET nothing-here").unwrap();
+    writer.flush().unwrap();
+    let reply = reader.read_frame().unwrap().unwrap();
+    assert_eq!(&reply[..], b"ERR no such file: \"nothing-here\"");
+}

@@ -1,0 +1,395 @@
+//! Memory a hostile peer can make a reader spend, measured with a counting global allocator
+//! (its own test binary, so nothing else allocates through it) and asserted.
+//!
+//! - A header claiming 1 GiB (with the maximum raised to 1 GiB) followed by 10 bytes costs the
+//!   core decoder and the blocking reader under 1 MiB at peak: nothing is allocated for what the
+//!   header claims.
+//! - Bytes that do arrive cost about what they are (a small multiple, from buffer doubling).
+//! - Hundreds of idle connections each holding a half frame: the live bytes per connection are
+//!   measured, printed and bounded, so that 10,000 of them fit well under 1 GiB.
+//!
+//! Run with `cargo test --all-features --test resource_bounds -- --nocapture` to see the
+//! figures. The tests take a lock so that only one measures at a time.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use lenframe::blocking::FrameReader;
+use lenframe::{Codec, Decoded, Error, FrameError};
+
+/// Counts live and peak heap bytes, across all threads.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(size: usize) {
+    let now = LIVE.fetch_add(size, SeqCst) + size;
+    PEAK.fetch_max(now, SeqCst);
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; the counters only observe sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            grew(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            grew(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), SeqCst);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            // Counted as if old and new blocks both lived for a moment, as when realloc moves.
+            grew(new_size);
+            LIVE.fetch_sub(layout.size(), SeqCst);
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// One measurement at a time: the counters are global.
+static MEASURING: Mutex<()> = Mutex::new(());
+
+const KIB: usize = 1024;
+const MIB: usize = 1024 * KIB;
+const GIB: usize = 1024 * MIB;
+
+/// What some code cost: the most heap it held at once above the starting point, and what it
+/// still holds at the end.
+#[derive(Clone, Copy, Debug)]
+struct Cost {
+    peak: usize,
+    live: isize,
+}
+
+fn measure<T>(f: impl FnOnce() -> T) -> (T, Cost) {
+    let start = LIVE.load(SeqCst);
+    PEAK.store(start, SeqCst);
+    let out = f();
+    let cost = Cost {
+        peak: PEAK.load(SeqCst).saturating_sub(start),
+        live: LIVE.load(SeqCst) as isize - start as isize,
+    };
+    (out, cost)
+}
+
+fn codec_1gib() -> Codec {
+    Codec::builder().max_frame_len(GIB).build().unwrap()
+}
+
+/// A header claiming 1 GiB, then 10 payload bytes.
+fn half_frame() -> Vec<u8> {
+    let mut bytes = (GIB as u32).to_le_bytes().to_vec();
+    bytes.extend_from_slice(b"0123456789");
+    bytes
+}
+
+fn tcp_pair(listener: &TcpListener) -> (TcpStream, TcpStream) {
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    (client, server)
+}
+
+fn is_timeout(err: &Error) -> bool {
+    matches!(err, Error::Io(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut))
+}
+
+#[test]
+fn core_decoder_half_frame_claiming_1gib_costs_under_1mib() {
+    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let codec = codec_1gib();
+    let wire = half_frame();
+    let ((), cost) = measure(|| {
+        let mut decoder = codec.decoder();
+        let mut buf = BytesMut::new();
+        // The bytes arrive in two reads, as a caller growing its buffer with them would see.
+        buf.extend_from_slice(&wire[..2]);
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        buf.extend_from_slice(&wire[2..]);
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        assert_eq!(decoder.bytes_needed(&buf), GIB - 10);
+        assert_eq!(
+            decoder.decode_eof(&mut buf),
+            Err(FrameError::Truncated {
+                expected: GIB as u64 + 4,
+                got: 14
+            })
+        );
+        assert_eq!(
+            codec.decode_slice(&wire),
+            Ok(Decoded::Incomplete { needed: GIB - 10 })
+        );
+    });
+    println!(
+        "core Decoder, 1 GiB claimed + 10 bytes: peak {} bytes",
+        cost.peak
+    );
+    assert!(cost.peak < MIB, "{cost:?}");
+}
+
+#[test]
+fn blocking_reader_half_frame_claiming_1gib_costs_under_1mib() {
+    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+
+    // read_frame: the peer sends the half frame and goes quiet, then closes.
+    let (mut client, server) = tcp_pair(&listener);
+    server
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    client.write_all(&half_frame()).unwrap();
+    let (mut reader, cost) = measure(|| {
+        let mut reader = FrameReader::with_codec(server, codec_1gib());
+        let err = reader.read_frame().unwrap_err();
+        assert!(is_timeout(&err), "{err:?}");
+        assert_eq!(reader.buffer().len(), 14, "all the bytes sent were read");
+        reader
+    });
+    println!(
+        "blocking FrameReader::read_frame, 1 GiB claimed + 10 bytes: peak {} bytes, held {} bytes",
+        cost.peak, cost.live
+    );
+    assert!(cost.peak < MIB, "{cost:?}");
+    drop(client);
+    match reader.read_frame() {
+        Err(Error::Frame(FrameError::Truncated { expected, got })) => {
+            assert_eq!((expected, got), (GIB as u64 + 4, 14));
+        }
+        other => panic!("expected Truncated, got {other:?}"),
+    }
+
+    // copy_frame_to, the streaming path, into a sink.
+    let (mut client, server) = tcp_pair(&listener);
+    server
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    client.write_all(&half_frame()).unwrap();
+    let ((), cost) = measure(|| {
+        let mut reader = FrameReader::with_codec(server, codec_1gib());
+        let mut sink = io::sink();
+        let err = reader.copy_frame_to(&mut sink).unwrap_err();
+        assert!(is_timeout(&err), "{err:?}");
+        assert_eq!(reader.copy_remaining(), Some(GIB as u64 - 10));
+    });
+    println!(
+        "blocking FrameReader::copy_frame_to, 1 GiB claimed + 10 bytes: peak {} bytes",
+        cost.peak
+    );
+    assert!(cost.peak < MIB, "{cost:?}");
+}
+
+/// Bytes that really arrive cost about what they are: a peer that sends 4 MiB of a frame
+/// claiming 1 GiB makes the reader hold a few times 4 MiB (buffer doubling), never 1 GiB.
+#[test]
+fn blocking_reader_memory_follows_bytes_received_not_bytes_claimed() {
+    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (mut client, server) = tcp_pair(&listener);
+    server
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let sent = 4 * MIB;
+    let body = vec![b'b'; sent];
+    let header = (GIB as u32).to_le_bytes();
+    let peer = thread::spawn(move || {
+        client.write_all(&header).unwrap();
+        client.write_all(&body).unwrap();
+        // Stay quiet (not closed) until the reader is done.
+        let _ = client.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = client.read(&mut [0u8; 1]);
+    });
+    let (reader, cost) = measure(|| {
+        let mut reader = FrameReader::with_codec(server, codec_1gib());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        // Read until everything sent is in and the peer has gone quiet.
+        while reader.buffer().len() < 4 + sent {
+            match reader.read_frame() {
+                Err(err) if is_timeout(&err) => assert!(Instant::now() < deadline),
+                other => panic!("{other:?}"),
+            }
+        }
+        reader
+    });
+    println!(
+        "blocking FrameReader, 1 GiB claimed, {} bytes received: peak {} bytes ({:.2}x), held {} bytes",
+        sent,
+        cost.peak,
+        cost.peak as f64 / sent as f64,
+        cost.live
+    );
+    assert!(cost.peak <= 3 * sent + MIB, "{cost:?}");
+    drop(reader);
+    peer.join().unwrap();
+}
+
+const IDLE_CONNECTIONS: usize = 300;
+
+/// Makes `n` loopback connections whose peers each sent a half frame (1 GiB claimed, 10 bytes)
+/// and went quiet: (clients, servers).
+fn idle_half_frames(listener: &TcpListener, n: usize) -> (Vec<TcpStream>, Vec<TcpStream>) {
+    let mut clients = Vec::with_capacity(n);
+    let mut servers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (mut client, server) = tcp_pair(listener);
+        client.write_all(&half_frame()).unwrap();
+        clients.push(client);
+        servers.push(server);
+    }
+    (clients, servers)
+}
+
+/// The most bytes one idle half-frame connection may hold with a reader's default read size
+/// (64 KiB, measured ~64.2 KiB): 10,000 of them fit in 720 MiB, under 1 GiB.
+const PER_CONNECTION_DEFAULT_BOUND: usize = 72 * KIB;
+
+/// The same with a 4 KiB read size (measured ~8.1 KiB): 10,000 of them fit in a quarter of
+/// 1 GiB.
+const PER_CONNECTION_SMALL_READS_BOUND: usize = GIB / 4 / 10_000;
+
+#[test]
+fn idle_half_frame_connections_blocking_reader() {
+    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (clients, servers) = idle_half_frames(&listener, IDLE_CONNECTIONS);
+    for server in &servers {
+        server.set_nonblocking(true).unwrap();
+    }
+    let (readers, cost) = measure(|| {
+        let mut readers = Vec::with_capacity(IDLE_CONNECTIONS);
+        for server in servers {
+            let mut reader = FrameReader::with_codec(server, codec_1gib());
+            let deadline = Instant::now() + Duration::from_secs(10);
+            // Non-blocking: read until the 14 bytes are in and the socket would block.
+            while reader.buffer().len() < 14 {
+                match reader.read_frame() {
+                    Err(err) if is_timeout(&err) => {
+                        assert!(Instant::now() < deadline);
+                        thread::sleep(Duration::from_millis(1));
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            readers.push(reader);
+        }
+        readers
+    });
+    let per_connection = report_idle("blocking FrameReader (default 64 KiB reads)", cost);
+    assert!(
+        per_connection <= PER_CONNECTION_DEFAULT_BOUND,
+        "{per_connection} bytes per idle connection"
+    );
+    drop(readers);
+
+    // The same with a smaller read size, for servers that hold many connections.
+    let (clients2, servers) = idle_half_frames(&listener, IDLE_CONNECTIONS);
+    for server in &servers {
+        server.set_nonblocking(true).unwrap();
+    }
+    let (readers, cost) = measure(|| {
+        let mut readers = Vec::with_capacity(IDLE_CONNECTIONS);
+        for server in servers {
+            let mut reader = FrameReader::with_capacity(4 * KIB, server, codec_1gib());
+            while reader.buffer().len() < 14 {
+                match reader.read_frame() {
+                    Err(err) if is_timeout(&err) => thread::sleep(Duration::from_millis(1)),
+                    other => panic!("{other:?}"),
+                }
+            }
+            readers.push(reader);
+        }
+        readers
+    });
+    let per_connection = report_idle("blocking FrameReader::with_capacity(4096, ..)", cost);
+    assert!(
+        per_connection <= PER_CONNECTION_SMALL_READS_BOUND,
+        "{per_connection} bytes per idle connection"
+    );
+    drop((readers, clients, clients2));
+}
+
+/// Prints the per-connection figure and returns it.
+fn report_idle(what: &str, cost: Cost) -> usize {
+    let per_connection = cost.live.max(0) as usize / IDLE_CONNECTIONS;
+    println!(
+        "{what}: {IDLE_CONNECTIONS} idle half-frame connections hold {} bytes ({} bytes each, \
+         peak {} bytes); 10,000 would hold {:.1} MiB",
+        cost.live,
+        per_connection,
+        cost.peak,
+        (per_connection * 10_000) as f64 / MIB as f64
+    );
+    per_connection
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn idle_half_frame_connections_tokio_reader() {
+    use futures_util::future::join_all;
+    use lenframe::tokio::FrameReader as AsyncFrameReader;
+
+    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (clients, servers) = idle_half_frames(&listener, IDLE_CONNECTIONS);
+    let servers: Vec<_> = runtime.block_on(async {
+        servers
+            .into_iter()
+            .map(|server| {
+                server.set_nonblocking(true).unwrap();
+                tokio::net::TcpStream::from_std(server).unwrap()
+            })
+            .collect()
+    });
+    let (readers, cost) = measure(|| {
+        runtime.block_on(async {
+            let mut readers: Vec<_> = servers
+                .into_iter()
+                .map(|server| AsyncFrameReader::with_codec(server, codec_1gib()))
+                .collect();
+            // Read every connection at once until its half frame is in and it goes quiet; the
+            // timeout drops the read_frame future, which is cancel-safe.
+            let reads = readers.iter_mut().map(|reader| async move {
+                let result =
+                    tokio::time::timeout(Duration::from_millis(500), reader.read_frame()).await;
+                assert!(result.is_err(), "no frame can complete: {result:?}");
+                assert_eq!(reader.buffer().len(), 14);
+            });
+            join_all(reads).await;
+            readers
+        })
+    });
+    let per_connection = report_idle("tokio FrameReader", cost);
+    assert!(
+        per_connection <= PER_CONNECTION_DEFAULT_BOUND,
+        "{per_connection} bytes per idle connection"
+    );
+    drop(readers);
+    drop(clients);
+}

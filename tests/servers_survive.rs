@@ -1,0 +1,383 @@
+//! The echo servers keep serving a good client while other clients send hostile input; each bad
+//! connection is closed with a logged reason, and the server process never exits.
+//!
+//! The servers are the examples `echo_server` (blocking, a thread per client) and `async_echo`
+//! (tokio), run as real processes on `127.0.0.1:0`. `cargo test` builds the examples before the
+//! tests (`async_echo` needs `--all-features`, as CI runs); running this file alone with
+//! `cargo test --test servers_survive` does not, so build them first with
+//! `cargo build --examples --all-features`.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single step may take before the test calls the server stuck.
+const STEP: Duration = Duration::from_secs(10);
+
+/// A server process, killed when dropped.
+struct Server {
+    name: &'static str,
+    child: Child,
+    addr: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+}
+
+fn example_path(name: &str) -> PathBuf {
+    // target/<profile>/deps/servers_survive-HASH -> target/<profile>/examples/NAME
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+impl Server {
+    fn start(name: &'static str) -> Server {
+        let path = example_path(name);
+        assert!(
+            path.exists(),
+            "{} is missing: build the examples first (`cargo test --all-features` does, or \
+             `cargo build --examples --all-features`)",
+            path.display()
+        );
+        let mut child = Command::new(&path)
+            .args(["--addr", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", path.display()));
+
+        // stdout: wait for `listening on ADDR`, keep draining after.
+        let stdout = child.stdout.take().unwrap();
+        let (addr_tx, addr_rx) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = line.trim().strip_prefix("listening on ") {
+                    let _ = addr_tx.send(addr.to_string());
+                }
+            }
+        });
+        // stderr: collect the log.
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let log = Arc::clone(&stderr);
+        let child_stderr = child.stderr.take().unwrap();
+        thread::spawn(move || {
+            for line in BufReader::new(child_stderr).lines() {
+                let Ok(line) = line else { break };
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+
+        let addr = match addr_rx.recv_timeout(STEP) {
+            Ok(addr) => addr
+                .parse()
+                .expect("a socket address after `listening on `"),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "{name} printed no `listening on ADDR` within {STEP:?}; stderr:\n{}",
+                    stderr.lock().unwrap()
+                );
+            }
+        };
+        Server {
+            name,
+            child,
+            addr,
+            stderr,
+        }
+    }
+
+    fn connect(&self) -> TcpStream {
+        connect(self.addr)
+    }
+
+    fn assert_running(&mut self) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!(
+                "{} exited ({status}); stderr:\n{}",
+                self.name,
+                self.stderr.lock().unwrap()
+            );
+        }
+    }
+
+    /// Waits until the log contains `needle` `count` times.
+    fn wait_for_log(&self, needle: &str, count: usize) {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let found = self.stderr.lock().unwrap().matches(needle).count();
+            if found >= count {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: expected {count} log lines with {needle:?}, found {found}; stderr:\n{}",
+                self.name,
+                self.stderr.lock().unwrap()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, STEP).unwrap();
+    stream.set_read_timeout(Some(STEP)).unwrap();
+    stream.set_write_timeout(Some(STEP)).unwrap();
+    stream
+}
+
+/// The wire format the servers use by default: Python's `struct.pack('i', n)`.
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as i32).to_le_bytes().to_vec();
+    out.extend_from_slice(payload);
+    out
+}
+
+fn read_frame(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+    let mut header = [0u8; 4];
+    stream.read_exact(&mut header)?;
+    let len = i32::from_le_bytes(header);
+    assert!((0..1 << 20).contains(&len), "echo header {len}");
+    let mut payload = vec![0u8; len as usize];
+    stream.read_exact(&mut payload)?;
+    Ok(payload)
+}
+
+/// The well-behaved client: one echo round trip.
+fn good_round_trip(server: &Server, good: &mut TcpStream, n: usize) {
+    let payload = format!("good client message {n}").into_bytes();
+    good.write_all(&frame(&payload)).unwrap();
+    let echoed = read_frame(good)
+        .unwrap_or_else(|err| panic!("{}: good client not served ({err})", server.name));
+    assert_eq!(echoed, payload, "{}: echo {n}", server.name);
+}
+
+/// A hostile client.
+struct Hostile {
+    name: &'static str,
+    /// Good frames first: the server must echo them before dropping the connection.
+    good: Vec<&'static [u8]>,
+    bad: Vec<u8>,
+    /// Whether the client closes its side after sending (a truncation), rather than waiting.
+    close: bool,
+    /// Text of the error the server must log (from lenframe's error messages).
+    logged: &'static str,
+}
+
+const NEGATIVE: &str = "negative length";
+const TOO_LARGE: &str = "over the maximum";
+const TRUNCATED: &str = "ended inside a frame";
+
+fn hostile_clients() -> Vec<Hostile> {
+    let goods: Vec<&'static [u8]> = vec![b"first", b"", b"third"];
+    let with_body = |len: i32, body: &[u8]| {
+        let mut bytes = len.to_le_bytes().to_vec();
+        bytes.extend_from_slice(body);
+        bytes
+    };
+    vec![
+        Hostile {
+            name: "negative length -1",
+            good: goods.clone(),
+            bad: vec![0xff; 4],
+            close: false,
+            logged: NEGATIVE,
+        },
+        Hostile {
+            name: "negative length i32::MIN",
+            good: vec![],
+            bad: i32::MIN.to_le_bytes().to_vec(),
+            close: false,
+            logged: NEGATIVE,
+        },
+        Hostile {
+            name: "i32::MAX length",
+            good: goods.clone(),
+            bad: with_body(i32::MAX, b"xyz"),
+            close: false,
+            logged: TOO_LARGE,
+        },
+        Hostile {
+            name: "8 MiB + 1 length",
+            good: goods.clone(),
+            bad: with_body(8 * 1024 * 1024 + 1, b""),
+            close: false,
+            logged: TOO_LARGE,
+        },
+        Hostile {
+            name: "an HTTP request",
+            good: vec![],
+            bad: b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec(),
+            close: false,
+            logged: TOO_LARGE,
+        },
+        Hostile {
+            name: "a TLS ClientHello",
+            good: goods.clone(),
+            bad: vec![
+                0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+            ],
+            close: false,
+            logged: TOO_LARGE,
+        },
+        Hostile {
+            name: "a header cut after 2 bytes, then close",
+            good: goods.clone(),
+            bad: vec![0x05, 0x00],
+            close: true,
+            logged: TRUNCATED,
+        },
+        Hostile {
+            name: "a body cut after 2 of 5 bytes, then close",
+            good: goods.clone(),
+            bad: with_body(5, b"he"),
+            close: true,
+            logged: TRUNCATED,
+        },
+    ]
+}
+
+fn survives_hostile_clients(name: &'static str) {
+    let started = Instant::now();
+    let mut server = Server::start(name);
+    let mut good = server.connect();
+    let mut round = 0;
+    good_round_trip(&server, &mut good, round);
+
+    // Clients that hold a connection open mid-frame for the whole test: half a header, a header
+    // announcing 4 MiB with 10 bytes of it, and one connected but silent.
+    let mut idle = Vec::new();
+    for bytes in [
+        vec![0x05, 0x00],
+        {
+            let mut b = (4i32 << 20).to_le_bytes().to_vec();
+            b.extend_from_slice(b"0123456789");
+            b
+        },
+        vec![],
+    ] {
+        for _ in 0..10 {
+            let mut stream = server.connect();
+            stream.write_all(&bytes).unwrap();
+            idle.push(stream);
+        }
+    }
+    // A client that trickles a frame a byte every 100 ms, the whole time.
+    let mut trickler = server.connect();
+    let trickle = thread::spawn(move || {
+        for byte in frame(b"slow") {
+            thread::sleep(Duration::from_millis(100));
+            trickler.write_all(&[byte]).unwrap();
+        }
+        read_frame(&mut trickler).unwrap()
+    });
+
+    let hostiles = hostile_clients();
+    let mut expected_logs = [(NEGATIVE, 0), (TOO_LARGE, 0), (TRUNCATED, 0)];
+    for hostile in &hostiles {
+        run_hostile(name, server.addr, hostile);
+        for (text, count) in &mut expected_logs {
+            if *text == hostile.logged {
+                *count += 1;
+            }
+        }
+        round += 1;
+        good_round_trip(&server, &mut good, round);
+        server.assert_running();
+    }
+    // All of them at once, from threads, while the good client keeps talking.
+    let concurrent: Vec<_> = (0..3)
+        .map(|_| {
+            let addr = server.addr;
+            thread::spawn(move || {
+                for hostile in hostile_clients() {
+                    run_hostile(name, addr, &hostile);
+                }
+            })
+        })
+        .collect();
+    for _ in 0..20 {
+        round += 1;
+        good_round_trip(&server, &mut good, round);
+    }
+    for handle in concurrent {
+        handle.join().unwrap();
+    }
+    for (text, count) in &mut expected_logs {
+        *count *= 4;
+        server.wait_for_log(text, *count);
+    }
+
+    assert_eq!(
+        trickle.join().unwrap(),
+        b"slow",
+        "{name}: the slow client was served"
+    );
+    round += 1;
+    good_round_trip(&server, &mut good, round);
+    drop(idle);
+    server.assert_running();
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+/// Sends a hostile client's bytes and checks that the server echoed the good frames and then
+/// closed the connection.
+fn run_hostile(name: &str, addr: SocketAddr, hostile: &Hostile) {
+    let mut stream = connect(addr);
+    let mut wire = Vec::new();
+    for good in &hostile.good {
+        wire.extend_from_slice(&frame(good));
+    }
+    wire.extend_from_slice(&hostile.bad);
+    stream.write_all(&wire).unwrap();
+    if hostile.close {
+        stream.shutdown(Shutdown::Write).unwrap();
+    }
+    for good in &hostile.good {
+        let echoed = read_frame(&mut stream).unwrap_or_else(|err| {
+            panic!("{name}: {}: good frame not echoed ({err})", hostile.name)
+        });
+        assert_eq!(&echoed[..], *good);
+    }
+    let mut rest = Vec::new();
+    if let Err(err) = stream.read_to_end(&mut rest) {
+        assert!(
+            matches!(
+                err.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+            ),
+            "{name}: {}: the server did not close the connection: {err}",
+            hostile.name
+        );
+    }
+    assert!(rest.is_empty(), "{name}: {}: {rest:?}", hostile.name);
+}
+
+#[test]
+fn echo_server_survives_hostile_clients() {
+    survives_hostile_clients("echo_server");
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn async_echo_survives_hostile_clients() {
+    survives_hostile_clients("async_echo");
+}
