@@ -1,2 +1,614 @@
-//! Placeholder, being written.
-fn main() {}
+//! A chat room on tokio, with a broadcast channel: a slow or dead client never holds up the
+//! others.
+//!
+//! ```text
+//! cargo run --example async_chat --features tokio                                   # demo
+//! cargo run --example async_chat --features tokio -- server [--addr 127.0.0.1:8989]
+//! cargo run --example async_chat --features tokio -- client --name alice [--addr 127.0.0.1:8989]
+//! ```
+//!
+//! With no arguments it starts a room on 127.0.0.1 (a port the OS picks, so it never collides)
+//! and scripted clients, one of them deliberately slow and one that stops reading altogether,
+//! prints what happens, and exits. `server` runs a real room until Ctrl-C; `client` joins one:
+//! every line typed on stdin is sent, everything the room says is printed; end stdin (Ctrl-D) to
+//! leave.
+//!
+//! # Protocol
+//!
+//! The blocking `chat` example's, so its clients and these mix in one room. Every message, both
+//! ways, is a frame: a 4-byte signed little-endian length, Python's
+//! `struct.pack('i', len(payload))`, then that many bytes of UTF-8 text (at most 64 KiB).
+//!
+//! - client to server: the first frame is the client's name (1 to 32 bytes, no control
+//!   characters, not already in the room); every later frame is one chat message.
+//! - server to client: every frame is one line to show: `* welcome, NAME; online: a, b`,
+//!   `* NAME joined`, `* NAME left`, `[NAME] message`, or `* error: ...` just before the server
+//!   closes the connection.
+//!
+//! # Slow clients
+//!
+//! Every message goes once into a `tokio::sync::broadcast` channel; each client's task takes it
+//! from there and writes it to its socket. Nobody waits for anybody: the channel keeps the last
+//! `--backlog` messages (default 1024), and a client whose task falls further behind than that
+//! (its socket is full because it reads too slowly) gets `RecvError::Lagged` and is dropped,
+//! with the reason logged and told to the room. A client that stops reading altogether is
+//! dropped when a write to it makes no progress for `--write-timeout` seconds (default 10).
+//! Each client's task waits on its socket and on the channel at once with `tokio::select!`,
+//! which is safe because `FrameReader::read_frame` and `broadcast::Receiver::recv` are both
+//! cancel-safe.
+
+mod common;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use lenframe::tokio::{FrameReader, FrameWriter};
+use lenframe::Codec;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::mpsc;
+
+use common::{DEFAULT_ADDR, DEMO_HELP};
+
+/// Largest frame either way.
+const MAX_MESSAGE: usize = 64 * 1024;
+/// Longest name, in bytes.
+const MAX_NAME: usize = 32;
+/// How long a new connection has to send its name.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a frame may take to arrive once its header has.
+const FRAME_DEADLINE: Duration = Duration::from_secs(10);
+
+#[derive(Parser)]
+#[command(about = "An async chat room over length-prefixed frames", after_help = DEMO_HELP)]
+struct Args {
+    #[command(subcommand)]
+    role: Role,
+}
+
+#[derive(Subcommand)]
+enum Role {
+    /// Run the chat room.
+    Server {
+        /// Address to listen on (port 0: let the OS pick one).
+        #[arg(long, default_value = DEFAULT_ADDR)]
+        addr: String,
+        /// Messages a client may fall behind before it is dropped.
+        #[arg(long, default_value_t = 1024)]
+        backlog: usize,
+        /// Seconds a write to a client may make no progress before it is dropped.
+        #[arg(long, default_value_t = 10.0)]
+        write_timeout: f64,
+    },
+    /// Join a room: send stdin line by line, print what the others say.
+    Client {
+        /// Server address.
+        #[arg(long, default_value = DEFAULT_ADDR)]
+        addr: String,
+        /// Your name in the room.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn codec() -> Codec {
+    Codec::builder()
+        .max_frame_len(MAX_MESSAGE)
+        .build()
+        .expect("valid settings")
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if common::is_demo() {
+        return demo().await;
+    }
+    match Args::parse().role {
+        Role::Server {
+            addr,
+            backlog,
+            write_timeout,
+        } => {
+            let write_timeout = Duration::try_from_secs_f64(write_timeout)
+                .map_err(|err| format!("--write-timeout: {err}"))?;
+            if backlog == 0 {
+                return Err("--backlog must be at least 1".into());
+            }
+            let listener = TcpListener::bind(&addr)
+                .await
+                .map_err(|err| format!("cannot listen on {addr}: {err}"))?;
+            println!("listening on {}", listener.local_addr()?);
+            Room::new(backlog, write_timeout, Log::Stderr)
+                .serve(listener)
+                .await;
+            Ok(())
+        }
+        Role::Client { addr, name } => client(&addr, &name).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server.
+
+/// Where the server's log lines go: stderr, or the demo's narration.
+#[derive(Clone)]
+enum Log {
+    Stderr,
+    Demo(mpsc::UnboundedSender<String>),
+}
+
+impl Log {
+    fn line(&self, line: String) {
+        match self {
+            Log::Stderr => eprintln!("{line}"),
+            Log::Demo(tx) => {
+                let _ = tx.send(line);
+            }
+        }
+    }
+}
+
+/// One line for the room, and who said it (they do not get their own message back).
+#[derive(Clone, Debug)]
+struct Event {
+    from: Option<u64>,
+    line: Arc<str>,
+}
+
+struct Room {
+    events: broadcast::Sender<Event>,
+    names: Mutex<HashSet<String>>,
+    next_id: Mutex<u64>,
+    write_timeout: Duration,
+    log: Log,
+}
+
+/// Why a client's connection ended.
+enum Goodbye {
+    /// It closed the connection between frames.
+    Left,
+    /// Its task fell this many messages behind.
+    Lagged(u64),
+    /// A write to it made no progress for the write timeout.
+    NotReading,
+    /// Its connection failed or it sent a bad frame.
+    Failed(lenframe::Error),
+}
+
+impl Room {
+    fn new(backlog: usize, write_timeout: Duration, log: Log) -> Arc<Room> {
+        Arc::new(Room {
+            events: broadcast::channel(backlog).0,
+            names: Mutex::default(),
+            next_id: Mutex::new(0),
+            write_timeout,
+            log,
+        })
+    }
+
+    /// Accepts clients forever, each in its own task.
+    async fn serve(self: Arc<Room>, listener: TcpListener) {
+        loop {
+            match listener.accept().await {
+                Ok((stream, peer)) => {
+                    tokio::spawn(Arc::clone(&self).serve_client(stream, peer));
+                }
+                Err(err) => {
+                    self.log.line(format!("accept failed: {err}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+
+    fn say(&self, from: Option<u64>, line: String) {
+        // No receivers is not an error: an empty room.
+        let _ = self.events.send(Event {
+            from,
+            line: line.into(),
+        });
+    }
+
+    async fn serve_client(self: Arc<Room>, stream: TcpStream, peer: SocketAddr) {
+        let (read_half, write_half) = stream.into_split();
+        let mut reader =
+            FrameReader::with_codec(read_half, codec()).with_frame_deadline(FRAME_DEADLINE);
+        let mut writer = FrameWriter::with_codec(write_half, codec());
+
+        // The name. read_frame is cancel-safe, so a timeout around it loses nothing.
+        let name = match tokio::time::timeout(HELLO_TIMEOUT, reader.read_frame()).await {
+            Ok(Ok(Some(hello))) => String::from_utf8_lossy(&hello).into_owned(),
+            Ok(Ok(None)) => return,
+            Ok(Err(err)) => {
+                self.log
+                    .line(format!("client {peer}: {err}; connection closed"));
+                return;
+            }
+            Err(_) => {
+                self.log.line(format!(
+                    "client {peer}: sent no name in {HELLO_TIMEOUT:?}; closed"
+                ));
+                return;
+            }
+        };
+        let (id, events, welcome) = match self.join(&name) {
+            Ok(joined) => joined,
+            Err(why) => {
+                self.log
+                    .line(format!("client {peer}: refused name {name:?}: {why}"));
+                let _ = writer
+                    .write_frame(format!("* error: {why}").as_bytes())
+                    .await;
+                let _ = writer.flush().await;
+                return;
+            }
+        };
+        self.log.line(format!("{name} joined from {peer}"));
+        let goodbye = self
+            .converse(&name, id, events, welcome, &mut reader, &mut writer)
+            .await;
+
+        self.names.lock().unwrap().remove(&name);
+        let (log, told) = match goodbye {
+            Goodbye::Left => (format!("{name} left"), format!("* {name} left")),
+            Goodbye::Lagged(missed) => (
+                format!("{name} dropped: fell {missed} messages behind (reading too slowly)"),
+                format!("* {name} left (too slow)"),
+            ),
+            Goodbye::NotReading => (
+                format!(
+                    "{name} dropped: a write made no progress for {:?} (not reading)",
+                    self.write_timeout
+                ),
+                format!("* {name} left (not reading)"),
+            ),
+            Goodbye::Failed(err) => (
+                format!("{name} dropped: {err}"),
+                format!("* {name} left (connection error)"),
+            ),
+        };
+        self.log.line(log);
+        self.say(Some(id), told);
+        // Dropping the reader and writer closes the connection.
+    }
+
+    /// Takes the name if it is valid and free; subscribes before telling the room, so the
+    /// newcomer misses nothing said after its welcome.
+    fn join(&self, name: &str) -> Result<(u64, broadcast::Receiver<Event>, String), String> {
+        check_name(name)?;
+        let mut names = self.names.lock().unwrap();
+        if names.contains(name) {
+            return Err(format!("the name {name:?} is taken"));
+        }
+        let mut others: Vec<&str> = names.iter().map(String::as_str).collect();
+        others.sort_unstable();
+        let welcome = if others.is_empty() {
+            format!("* welcome, {name}; nobody else is here yet")
+        } else {
+            format!("* welcome, {name}; online: {}", others.join(", "))
+        };
+        names.insert(name.to_string());
+        let id = {
+            let mut next = self.next_id.lock().unwrap();
+            *next += 1;
+            *next
+        };
+        let events = self.events.subscribe();
+        self.say(Some(id), format!("* {name} joined"));
+        Ok((id, events, welcome))
+    }
+
+    /// Relays the client's messages to the room and the room's to the client, until one side
+    /// ends.
+    async fn converse(
+        &self,
+        name: &str,
+        id: u64,
+        mut events: broadcast::Receiver<Event>,
+        welcome: String,
+        reader: &mut FrameReader<OwnedReadHalf>,
+        writer: &mut FrameWriter<OwnedWriteHalf>,
+    ) -> Goodbye {
+        if let Err(goodbye) = self.send(writer, &welcome, true).await {
+            return goodbye;
+        }
+        loop {
+            // Both branches are cancel-safe: whichever loses the race loses nothing. The room
+            // comes first, so a client that talks a lot cannot fall behind on what it is told.
+            tokio::select! {
+                biased;
+                event = events.recv() => match event {
+                    Ok(event) if event.from == Some(id) => {}
+                    Ok(event) => {
+                        // Flush once the backlog is empty: a burst goes out in one write.
+                        let flush = events.is_empty();
+                        if let Err(goodbye) = self.send(writer, &event.line, flush).await {
+                            return goodbye;
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => return Goodbye::Lagged(missed),
+                    Err(RecvError::Closed) => return Goodbye::Left,
+                },
+                message = reader.read_frame() => match message {
+                    Ok(Some(text)) => {
+                        let text = String::from_utf8_lossy(&text);
+                        self.say(Some(id), format!("[{name}] {text}"));
+                        // Let the others' tasks take it before this one reads the next: a
+                        // burst from one client must not outrun healthy readers.
+                        tokio::task::yield_now().await;
+                    }
+                    Ok(None) => return Goodbye::Left,
+                    Err(err) => return Goodbye::Failed(err),
+                },
+            }
+        }
+    }
+
+    /// Writes one line to the client, giving up if the write makes no progress in time.
+    async fn send(
+        &self,
+        writer: &mut FrameWriter<OwnedWriteHalf>,
+        line: &str,
+        flush: bool,
+    ) -> Result<(), Goodbye> {
+        let write = async {
+            writer.write_frame(line.as_bytes()).await?;
+            if flush {
+                writer.flush().await?;
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(self.write_timeout, write).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(Goodbye::Failed(err)),
+            Err(_) => Err(Goodbye::NotReading),
+        }
+    }
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_NAME {
+        return Err(format!("a name is 1 to {MAX_NAME} bytes"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("a name cannot hold control characters".into());
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The interactive client.
+
+async fn client(addr: &str, name: &str) -> Result<(), Box<dyn std::error::Error>> {
+    check_name(name).map_err(|why| format!("--name {name:?}: {why}"))?;
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|err| format!("cannot connect to {addr}: {err}"))?;
+    let (read_half, write_half) = stream.into_split();
+    let mut reader = FrameReader::with_codec(read_half, codec());
+    let mut writer = FrameWriter::with_codec(write_half, codec());
+    writer.write_frame(name.as_bytes()).await?;
+    writer.flush().await?;
+    let mut stdin = BufReader::new(tokio::io::stdin()).lines();
+    let mut typing = true;
+    loop {
+        tokio::select! {
+            line = reader.read_frame() => match line? {
+                Some(line) => {
+                    let line = String::from_utf8_lossy(&line);
+                    println!("{line}");
+                    if line.starts_with("* error:") {
+                        std::process::exit(1);
+                    }
+                }
+                None => return Ok(()), // The server closed: after we left, or to drop us.
+            },
+            line = stdin.next_line(), if typing => match line? {
+                Some(text) if text.is_empty() => {}
+                Some(text) => {
+                    writer.write_frame(text.as_bytes()).await?;
+                    writer.flush().await?;
+                }
+                None => {
+                    // Leave politely: the server sees the end of stream between frames, tells
+                    // the room, and closes, which ends the loop above.
+                    typing = false;
+                    tokio::io::AsyncWriteExt::shutdown(writer.get_mut()).await?;
+                }
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demo: a room and scripted clients in one process.
+
+/// A scripted client: its lines arrive on `inbox`; it reads them `delay` apart, or not at all.
+struct Bot {
+    name: &'static str,
+    writer: FrameWriter<OwnedWriteHalf>,
+    inbox: mpsc::UnboundedReceiver<String>,
+}
+
+impl Bot {
+    /// Connects and sends the name. A client that reads slowly or never gets a small receive
+    /// buffer, so its slowness shows quickly.
+    async fn join(
+        addr: SocketAddr,
+        name: &'static str,
+        reading: Reading,
+    ) -> Result<Bot, Box<dyn std::error::Error>> {
+        let socket = TcpSocket::new_v4()?;
+        if !matches!(reading, Reading::Normally) {
+            socket.set_recv_buffer_size(4096)?;
+        }
+        let (read_half, write_half) = socket.connect(addr).await?.into_split();
+        let mut writer = FrameWriter::with_codec(write_half, codec());
+        writer.write_frame(name.as_bytes()).await?;
+        writer.flush().await?;
+        let (tx, inbox) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut reader = FrameReader::with_codec(read_half, codec());
+            if let Reading::Never = reading {
+                // Hold the connection open without ever reading from it.
+                std::future::pending::<()>().await;
+            }
+            while let Ok(Some(line)) = reader.read_frame().await {
+                if tx
+                    .send(String::from_utf8_lossy(&line).into_owned())
+                    .is_err()
+                {
+                    break;
+                }
+                if let Reading::Slowly(delay) = reading {
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        });
+        let mut bot = Bot {
+            name,
+            writer,
+            inbox,
+        };
+        if !matches!(reading, Reading::Never) {
+            bot.expect().await?;
+        }
+        Ok(bot)
+    }
+
+    async fn say(&mut self, text: &str) -> Result<(), lenframe::Error> {
+        self.writer.write_frame(text.as_bytes()).await?;
+        self.writer.flush().await
+    }
+
+    /// Prints the next line this client was sent.
+    async fn expect(&mut self) -> Result<String, String> {
+        let line = self.next().await?;
+        println!("{:>5} sees:  {line}", self.name);
+        Ok(line)
+    }
+
+    async fn next(&mut self) -> Result<String, String> {
+        match tokio::time::timeout(Duration::from_secs(10), self.inbox.recv()).await {
+            Ok(Some(line)) => Ok(line),
+            Ok(None) => Err(format!("{}: the server closed the connection", self.name)),
+            Err(_) => Err(format!("{} got nothing within 10 s", self.name)),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Reading {
+    Normally,
+    Slowly(Duration),
+    Never,
+}
+
+async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    const BACKLOG: usize = 256;
+    const WRITE_TIMEOUT: Duration = Duration::from_millis(1500);
+    const NEWS: usize = 1500;
+
+    // Small socket buffers, so a client that reads slowly fills them after a few KiB.
+    let socket = TcpSocket::new_v4()?;
+    socket.set_send_buffer_size(4096)?;
+    socket.bind("127.0.0.1:0".parse()?)?;
+    let listener = socket.listen(128)?;
+    let addr = listener.local_addr()?;
+    println!("async chat demo: a room on {addr} (a port the OS picked for this demo).");
+    println!("(Run a real room with: cargo run --example async_chat --features tokio -- server)");
+    println!(
+        "The room keeps the last {BACKLOG} messages for a client that falls behind and drops a \
+         client a write to which makes no progress for {WRITE_TIMEOUT:?}."
+    );
+    println!();
+    let (log_tx, mut log_rx) = mpsc::unbounded_channel();
+    let room = Room::new(BACKLOG, WRITE_TIMEOUT, Log::Demo(log_tx));
+    let server = tokio::spawn(room.serve(listener));
+    let log_printer = tokio::spawn(async move {
+        while let Some(line) = log_rx.recv().await {
+            println!("     server:  {line}");
+        }
+    });
+
+    let mut alice = Bot::join(addr, "alice", Reading::Normally).await?;
+    let mut bob = Bot::join(addr, "bob", Reading::Normally).await?;
+    alice.expect().await?;
+    let mut carol = Bot::join(addr, "carol", Reading::Slowly(Duration::from_millis(5))).await?;
+    alice.expect().await?;
+    bob.expect().await?;
+    let dave = Bot::join(addr, "dave", Reading::Never).await?;
+    println!("(dave joins, and never reads a byte)");
+    alice.expect().await?;
+    bob.expect().await?;
+    carol.expect().await?;
+    println!();
+
+    alice.say("hi all").await?;
+    println!("alice says:  hi all");
+    bob.expect().await?;
+    carol.expect().await?;
+    println!();
+
+    println!("alice sends {NEWS} news items in bursts; carol reads one line every 5 ms.");
+    let news = |i: usize| format!("news #{i}: {}", "lorem ipsum dolor sit amet ".repeat(7));
+    for i in 0..NEWS {
+        alice.writer.write_frame(news(i).as_bytes()).await?;
+        if i % 10 == 9 {
+            alice.writer.flush().await?;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    alice.writer.flush().await?;
+
+    // Bob keeps up: every item, in order. Meanwhile the room drops carol and dave.
+    let mut notices = Vec::new();
+    let mut received = 0;
+    while received < NEWS {
+        let line = bob.next().await?;
+        if line == format!("[alice] {}", news(received)) {
+            received += 1;
+        } else if line.starts_with("* ") {
+            notices.push(line);
+        } else {
+            return Err(format!("bob got {line:?} where news #{received} belonged").into());
+        }
+    }
+    println!("  bob sees:  all {NEWS} news items, in order");
+    while notices.len() < 2 {
+        notices.push(bob.next().await?);
+    }
+    for notice in &notices {
+        println!("  bob sees:  {notice}");
+    }
+    let mut carol_got = 0;
+    while carol.next().await.is_ok() {
+        carol_got += 1;
+    }
+    println!("(carol got {carol_got} lines before the room dropped her)");
+    drop(dave);
+    for _ in 0..2 {
+        alice.expect().await?;
+    }
+    println!();
+
+    bob.say("quiet in here now").await?;
+    println!("  bob says:  quiet in here now");
+    alice.expect().await?;
+    println!("alice leaves");
+    tokio::io::AsyncWriteExt::shutdown(alice.writer.get_mut()).await?;
+    bob.expect().await?;
+    println!();
+    println!(
+        "The slow client and the dead one were dropped with a reason; the others never waited."
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    server.abort();
+    log_printer.abort();
+    Ok(())
+}

@@ -99,9 +99,10 @@ def fmt_rate(x):
 
 
 def fmt_tick(mb_per_s):
-    """An axis label for a power of ten of MB/s: 0.1, 1, 10, 100, 1k, 10k..."""
-    if mb_per_s >= 1000:
-        return f"{mb_per_s / 1000:g}k"
+    """An axis label for a power of ten of MB/s: 0.1, 1, 10, 100, 1k, 10k, 100k, 1M..."""
+    for suffix, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if mb_per_s >= div:
+            return f"{mb_per_s / div:g}{suffix}"
     return f"{mb_per_s:g}"
 
 
@@ -149,7 +150,7 @@ def svg(results):
     panels = [(g, t) for g, t, _ in GROUPS if g in results]
     cols = 2
     pw, ph = 470, 330  # panel size
-    ml, mr, mt, mb = 62, 12, 34, 92  # margins inside a panel: room for axes and legend
+    ml, mr, mt, mb = 62, 36, 34, 92  # margins inside a panel: room for axes and legend
     rows = math.ceil(len(panels) / cols)
     width, height = cols * pw, rows * ph + 40
     out = [

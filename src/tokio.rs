@@ -42,6 +42,7 @@
 //! | [`FrameWriter::write_frame`], payload up to 8 KiB (64 KiB if the writer has no vectored writes) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
 //! | [`FrameWriter::write_frame`], larger payload | **no**, but the stream stays framed | If no byte of the frame had gone out, the frame is withdrawn, as if never called. Otherwise the rest of the payload is copied into the writer's buffer and goes out with the next write or flush: the peer still sees a whole frame, but the caller cannot tell which case happened. |
 //! | [`FrameWriter::write_frame_from`] | **yes**, if called again | The frame's header and the payload bytes read so far are kept; the writer remembers how many are left ([`stream_remaining`](FrameWriter::stream_remaining)). Calling `write_frame_from` again with the same length and source continues the frame; other writes are refused until then. |
+//! | [`SinkExt::send`] | **no**, but the stream stays framed | The frame is either queued whole (its `Bytes` kept, not copied) and goes out with the next flush, or not queued at all. |
 //! | [`FrameWriter::flush`], [`SinkExt::flush`] | **yes** | What was not written stays buffered; calling again continues. |
 //!
 //! # Frame deadline
@@ -56,6 +57,7 @@
 //! cancelled calls. It uses tokio's timer: the runtime must have time enabled.
 //!
 //! [`StreamExt::next`]: https://docs.rs/futures-util/0.3/futures_util/stream/trait.StreamExt.html#method.next
+//! [`SinkExt::send`]: https://docs.rs/futures-util/0.3/futures_util/sink/trait.SinkExt.html#method.send
 //! [`SinkExt::flush`]: https://docs.rs/futures-util/0.3/futures_util/sink/trait.SinkExt.html#method.flush
 
 use std::future::{poll_fn, Future};

@@ -36,7 +36,7 @@ fn example_path(name: &str) -> PathBuf {
 }
 
 impl Server {
-    fn start(name: &'static str) -> Server {
+    fn start(name: &'static str, args: &[&str]) -> Server {
         let path = example_path(name);
         assert!(
             path.exists(),
@@ -45,7 +45,7 @@ impl Server {
             path.display()
         );
         let mut child = Command::new(&path)
-            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -185,6 +185,7 @@ struct Hostile {
 const NEGATIVE: &str = "negative length";
 const TOO_LARGE: &str = "over the maximum";
 const TRUNCATED: &str = "ended inside a frame";
+const DEADLINE: &str = "did not complete within";
 
 fn hostile_clients() -> Vec<Hostile> {
     let goods: Vec<&'static [u8]> = vec![b"first", b"", b"third"];
@@ -255,31 +256,33 @@ fn hostile_clients() -> Vec<Hostile> {
     ]
 }
 
-fn survives_hostile_clients(name: &'static str) {
+/// Runs every hostile client against a server (started with `args`) while a good client keeps
+/// talking to it. With `frame_deadline`, the server must also drop the clients that stall
+/// after a complete header once the deadline has passed.
+fn survives_hostile_clients(name: &'static str, args: &[&str], frame_deadline: Option<Duration>) {
     let started = Instant::now();
-    let mut server = Server::start(name);
+    let mut server = Server::start(name, args);
     let mut good = server.connect();
     let mut round = 0;
     good_round_trip(&server, &mut good, round);
 
-    // Clients that hold a connection open mid-frame for the whole test: half a header, a header
-    // announcing 4 MiB with 10 bytes of it, and one connected but silent.
-    let mut idle = Vec::new();
-    for bytes in [
-        vec![0x05, 0x00],
-        {
-            let mut b = (4i32 << 20).to_le_bytes().to_vec();
-            b.extend_from_slice(b"0123456789");
-            b
-        },
-        vec![],
-    ] {
-        for _ in 0..10 {
-            let mut stream = server.connect();
-            stream.write_all(&bytes).unwrap();
-            idle.push(stream);
-        }
-    }
+    // Clients that stall mid-frame for the whole test, 10 of each: half a header; a header
+    // announcing 4 MiB and 10 bytes of it; connected but silent.
+    let idle = |bytes: &[u8]| -> Vec<TcpStream> {
+        (0..10)
+            .map(|_| {
+                let mut stream = server.connect();
+                stream.write_all(bytes).unwrap();
+                stream
+            })
+            .collect()
+    };
+    let half_header = idle(&[0x05, 0x00]);
+    let mut stalled_body = (4i32 << 20).to_le_bytes().to_vec();
+    stalled_body.extend_from_slice(b"0123456789");
+    let stalled_body = idle(&stalled_body);
+    let silent = idle(&[]);
+
     // A client that trickles a frame a byte every 100 ms, the whole time.
     let mut trickler = server.connect();
     let trickle = thread::spawn(move || {
@@ -331,9 +334,33 @@ fn survives_hostile_clients(name: &'static str) {
         b"slow",
         "{name}: the slow client was served"
     );
+
+    if let Some(deadline) = frame_deadline {
+        // The clients stalled after a complete header are dropped once the deadline passes.
+        for mut stream in stalled_body {
+            stream.set_read_timeout(Some(deadline + STEP)).unwrap();
+            let mut rest = Vec::new();
+            match stream.read_to_end(&mut rest) {
+                Ok(_) => assert!(rest.is_empty()),
+                Err(err) => assert!(
+                    matches!(
+                        err.kind(),
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                    ),
+                    "{name}: a stalled client was not dropped after the frame deadline: {err}"
+                ),
+            }
+        }
+        server.wait_for_log(DEADLINE, 10);
+    } else {
+        drop(stalled_body);
+    }
     round += 1;
     good_round_trip(&server, &mut good, round);
-    drop(idle);
+    server.assert_running();
+    drop((half_header, silent));
+    round += 1;
+    good_round_trip(&server, &mut good, round);
     server.assert_running();
     assert!(started.elapsed() < Duration::from_secs(60));
 }
@@ -371,13 +398,20 @@ fn run_hostile(name: &str, addr: SocketAddr, hostile: &Hostile) {
     assert!(rest.is_empty(), "{name}: {}: {rest:?}", hostile.name);
 }
 
+/// The blocking server has no frame deadline: its stalled clients hold a thread each until
+/// they leave (a socket read timeout is the blocking way to bound them).
 #[test]
 fn echo_server_survives_hostile_clients() {
-    survives_hostile_clients("echo_server");
+    survives_hostile_clients("echo_server", &["--addr", "127.0.0.1:0"], None);
 }
 
+/// The async server, with a 2 s frame deadline.
 #[cfg(feature = "tokio")]
 #[test]
 fn async_echo_survives_hostile_clients() {
-    survives_hostile_clients("async_echo");
+    survives_hostile_clients(
+        "async_echo",
+        &["server", "--addr", "127.0.0.1:0", "--frame-deadline", "2"],
+        Some(Duration::from_secs(2)),
+    );
 }
