@@ -8,8 +8,8 @@
 //!   `BufWriter` and two `write_all` per frame; `BufReader`, `read_exact` of the 4-byte header,
 //!   then `read_exact` into a new `vec![0; len]` (an owned frame, as `read_frame` returns);
 //! - `naive_read_exact_reuse`: the same, reading every payload into one reused `Vec`;
-//! - `unframed`: the same bytes (headers included) written with `write_all` of 64 KiB chunks and
-//!   read with `read` into a 64 KiB buffer, no framing at all: the socket's limit.
+//! - `unframed`: the same bytes (headers included), no framing at all: one `write_all` of the
+//!   whole iteration's bytes, read with `read` into a 1 MiB buffer: the socket's limit.
 
 mod common;
 
@@ -26,6 +26,10 @@ use lenframe::blocking::{FrameReader, FrameWriter};
 
 /// Payload sizes over TCP: the in-memory sizes plus 64 B, which a target names.
 const TCP_SIZES: [usize; 6] = [16, 64, 256, 4096, 64 * 1024, 1024 * 1024];
+
+/// The read buffer of the unframed reader: large, so that it makes as few system calls as the
+/// kernel allows.
+const UNFRAMED_READ: usize = 1024 * 1024;
 
 /// Frames per iteration: about 1 MiB of payload, at least 4 frames.
 fn tcp_frames(size: usize) -> usize {
@@ -117,14 +121,12 @@ fn naive_read_reuse(stream: TcpStream, frames: usize) {
 
 fn unframed_write(mut stream: TcpStream, wire: &[u8], times: u64) {
     for _ in 0..times {
-        for chunk in wire.chunks(64 * 1024) {
-            stream.write_all(chunk).unwrap();
-        }
+        stream.write_all(wire).unwrap();
     }
 }
 
 fn unframed_read(mut stream: TcpStream, total: u64) {
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; UNFRAMED_READ];
     let mut got = 0u64;
     while got < total {
         let n = stream.read(&mut buf).unwrap();
@@ -137,9 +139,9 @@ fn blocking_tcp(c: &mut Criterion) {
     let mut group = c.benchmark_group("blocking_tcp");
     group
         .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
+        .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2));
+        .measurement_time(Duration::from_secs(3));
     for size in TCP_SIZES {
         let frames = tcp_frames(size);
         let payload: Arc<[u8]> = payload(size).into();

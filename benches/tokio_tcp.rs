@@ -121,9 +121,9 @@ fn tokio_tcp(c: &mut Criterion) {
     let mut group = c.benchmark_group("tokio_tcp");
     group
         .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
+        .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2));
+        .measurement_time(Duration::from_secs(3));
     for size in TCP_SIZES {
         let frames = tcp_frames(size);
         let payload = Bytes::from_static(payload(size).leak());

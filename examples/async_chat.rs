@@ -44,34 +44,22 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 use lenframe::tokio::{FrameReader, FrameWriter};
-use lenframe::Codec;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::mpsc;
 
-use common::{DEFAULT_ADDR, DEMO_HELP};
+use common::chat::{check_name, codec, welcome, Join, HELLO_TIMEOUT};
+use common::cli::{self, DEFAULT_ADDR};
 
-/// Largest frame either way.
-const MAX_MESSAGE: usize = 64 * 1024;
-/// Longest name, in bytes.
-const MAX_NAME: usize = 32;
-/// How long a new connection has to send its name.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a frame may take to arrive once its header has.
 const FRAME_DEADLINE: Duration = Duration::from_secs(10);
 
-#[derive(Parser)]
-#[command(about = "An async chat room over length-prefixed frames", after_help = DEMO_HELP)]
-struct Args {
-    #[command(subcommand)]
-    role: Role,
-}
-
 #[derive(Subcommand)]
+#[command(about = "An async chat room over length-prefixed frames")]
 enum Role {
     /// Run the chat room.
     Server {
@@ -86,34 +74,18 @@ enum Role {
         write_timeout: f64,
     },
     /// Join a room: send stdin line by line, print what the others say.
-    Client {
-        /// Server address.
-        #[arg(long, default_value = DEFAULT_ADDR)]
-        addr: String,
-        /// Your name in the room.
-        #[arg(long)]
-        name: String,
-    },
-}
-
-fn codec() -> Codec {
-    Codec::builder()
-        .max_frame_len(MAX_MESSAGE)
-        .build()
-        .expect("valid settings")
+    Client(Join),
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if common::is_demo() {
-        return demo().await;
-    }
-    match Args::parse().role {
-        Role::Server {
+    match cli::role() {
+        None => demo().await,
+        Some(Role::Server {
             addr,
             backlog,
             write_timeout,
-        } => {
+        }) => {
             let write_timeout = Duration::try_from_secs_f64(write_timeout)
                 .map_err(|err| format!("--write-timeout: {err}"))?;
             if backlog == 0 {
@@ -128,7 +100,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .await;
             Ok(())
         }
-        Role::Client { addr, name } => client(&addr, &name).await,
+        Some(Role::Client(Join { addr, name })) => client(&addr, &name).await,
     }
 }
 
@@ -285,13 +257,7 @@ impl Room {
         if names.contains(name) {
             return Err(format!("the name {name:?} is taken"));
         }
-        let mut others: Vec<&str> = names.iter().map(String::as_str).collect();
-        others.sort_unstable();
-        let welcome = if others.is_empty() {
-            format!("* welcome, {name}; nobody else is here yet")
-        } else {
-            format!("* welcome, {name}; online: {}", others.join(", "))
-        };
+        let welcome = welcome(name, names.iter().map(String::as_str).collect());
         names.insert(name.to_string());
         let id = {
             let mut next = self.next_id.lock().unwrap();
@@ -369,16 +335,6 @@ impl Room {
             Err(_) => Err(Goodbye::NotReading),
         }
     }
-}
-
-fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > MAX_NAME {
-        return Err(format!("a name is 1 to {MAX_NAME} bytes"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err("a name cannot hold control characters".into());
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,25 +33,19 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 use lenframe::tokio::{FrameReader, FrameWriter};
-use lenframe::{Codec, Decoded, DEFAULT_MAX_FRAME_LEN};
+use lenframe::{Codec, Decoded};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
-use common::{DEFAULT_ADDR, DEMO_HELP};
+use common::cli::{self, Framing, DEFAULT_ADDR};
 
 /// Whether the server logs clients that leave normally (the demo's many clients do not).
 static LOG_GOODBYES: AtomicBool = AtomicBool::new(true);
 
-#[derive(Parser)]
-#[command(about = "Async echo server and client for length-prefixed frames", after_help = DEMO_HELP)]
-struct Args {
-    #[command(subcommand)]
-    role: Role,
-}
-
 #[derive(Subcommand)]
+#[command(about = "Async echo server and client for length-prefixed frames")]
 enum Role {
     /// Echo every frame back to its sender, one task per client.
     Server {
@@ -59,7 +53,7 @@ enum Role {
         #[arg(long, default_value = DEFAULT_ADDR)]
         addr: String,
         #[command(flatten)]
-        format: Format,
+        framing: Framing,
         /// Seconds a frame may take to arrive once its header has.
         #[arg(long, default_value_t = 10.0)]
         frame_deadline: f64,
@@ -70,46 +64,22 @@ enum Role {
         #[arg(long, default_value = DEFAULT_ADDR)]
         addr: String,
         #[command(flatten)]
-        format: Format,
+        framing: Framing,
         /// Messages to send; without any, each line of stdin is one.
         messages: Vec<String>,
     },
 }
 
-#[derive(clap::Args)]
-struct Format {
-    /// Python struct format of the length field: i, <i, !I, <H, q, ...
-    #[arg(long, default_value = "i")]
-    format: String,
-    /// Largest payload accepted, in bytes.
-    #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
-    max: usize,
-}
-
-impl Format {
-    fn codec(&self) -> Codec {
-        match common::codec(&self.format, self.max) {
-            Ok(codec) => codec,
-            Err(err) => {
-                eprintln!("error: {err}");
-                std::process::exit(2);
-            }
-        }
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if common::is_demo() {
-        return demo().await;
-    }
-    match Args::parse().role {
-        Role::Server {
+    match cli::role() {
+        None => demo().await,
+        Some(Role::Server {
             addr,
-            format,
+            framing,
             frame_deadline,
-        } => {
-            let codec = format.codec();
+        }) => {
+            let codec = framing.codec();
             let deadline = Duration::try_from_secs_f64(frame_deadline)
                 .map_err(|err| format!("--frame-deadline {frame_deadline}: {err}"))?;
             let listener = TcpListener::bind(&addr)
@@ -119,11 +89,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             serve(listener, codec, deadline).await;
             Ok(())
         }
-        Role::Client {
+        Some(Role::Client {
             addr,
-            format,
+            framing,
             messages,
-        } => client(&addr, format.codec(), messages).await,
+        }) => client(&addr, framing.codec(), messages).await,
     }
 }
 

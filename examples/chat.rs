@@ -49,29 +49,17 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 use lenframe::blocking::{FrameReader, FrameWriter};
-use lenframe::Codec;
 
-use common::{DEFAULT_ADDR, DEMO_HELP};
+use common::chat::{check_name, codec, welcome, Join, HELLO_TIMEOUT};
+use common::cli::{self, DEFAULT_ADDR};
 
-/// Largest frame either way.
-const MAX_MESSAGE: usize = 64 * 1024;
-/// Longest name, in bytes.
-const MAX_NAME: usize = 32;
 /// Lines queued for one client before it counts as not reading.
 const QUEUE: usize = 1024;
-/// How long a new connection has to send its name.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
-
-#[derive(Parser)]
-#[command(about = "A chat room over length-prefixed frames", after_help = DEMO_HELP)]
-struct Args {
-    #[command(subcommand)]
-    role: Role,
-}
 
 #[derive(Subcommand)]
+#[command(about = "A chat room over length-prefixed frames")]
 enum Role {
     /// Run the chat room.
     Server {
@@ -80,36 +68,20 @@ enum Role {
         addr: String,
     },
     /// Join a room: send stdin line by line, print what the others say.
-    Client {
-        /// Server address.
-        #[arg(long, default_value = DEFAULT_ADDR)]
-        addr: String,
-        /// Your name in the room.
-        #[arg(long)]
-        name: String,
-    },
-}
-
-fn codec() -> Codec {
-    Codec::builder()
-        .max_frame_len(MAX_MESSAGE)
-        .build()
-        .expect("valid settings")
+    Client(Join),
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if common::is_demo() {
-        return demo();
-    }
-    match Args::parse().role {
-        Role::Server { addr } => {
+    match cli::role() {
+        None => demo(),
+        Some(Role::Server { addr }) => {
             let listener = TcpListener::bind(&addr)
                 .map_err(|err| format!("cannot listen on {addr}: {err}"))?;
             common::announce(&listener)?;
             serve(listener);
             Ok(())
         }
-        Role::Client { addr, name } => client(&addr, &name),
+        Some(Role::Client(Join { addr, name })) => client(&addr, &name),
     }
 }
 
@@ -186,16 +158,6 @@ fn serve(listener: TcpListener) {
     }
 }
 
-fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > MAX_NAME {
-        return Err(format!("a name is 1 to {MAX_NAME} bytes"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err("a name cannot hold control characters".into());
-    }
-    Ok(())
-}
-
 fn serve_client(stream: TcpStream, room: &Mutex<Room>) -> Result<(), lenframe::Error> {
     let peer = stream.peer_addr()?;
     stream.set_read_timeout(Some(HELLO_TIMEOUT))?;
@@ -216,15 +178,10 @@ fn serve_client(stream: TcpStream, room: &Mutex<Room>) -> Result<(), lenframe::E
             Err(why) => Err(why),
             Ok(()) if taken => Err(format!("the name {name:?} is taken")),
             Ok(()) => {
-                let mut others: Vec<&str> =
-                    room.members.values().map(|m| m.name.as_str()).collect();
-                others.sort_unstable();
-                let welcome = if others.is_empty() {
-                    format!("* welcome, {name}; nobody else is here yet")
-                } else {
-                    format!("* welcome, {name}; online: {}", others.join(", "))
-                };
-                queue.try_send(welcome).expect("a new queue has room");
+                let others = room.members.values().map(|m| m.name.as_str()).collect();
+                queue
+                    .try_send(welcome(&name, others))
+                    .expect("a new queue has room");
                 let id = room.next_id;
                 room.next_id += 1;
                 room.members.insert(

@@ -48,9 +48,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use clap::Parser;
 use lenframe::blocking::{FrameReader, FrameWriter};
-use lenframe::{Codec, DEFAULT_MAX_FRAME_LEN};
+use lenframe::Codec;
 
-use common::{DEFAULT_ADDR, DEMO_HELP};
+use common::cli::{self, Framing, DEFAULT_ADDR, DEMO_HELP};
 
 const EXIT_MISMATCH: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -62,12 +62,8 @@ struct Args {
     /// Server address.
     #[arg(long, default_value = DEFAULT_ADDR)]
     addr: String,
-    /// Python struct format of the length field: i, <i, !I, <H, q, ...
-    #[arg(long, default_value = "i")]
-    format: String,
-    /// Largest payload accepted in an echo, in bytes.
-    #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
-    max: usize,
+    #[command(flatten)]
+    framing: Framing,
     /// Socket timeout in seconds.
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
@@ -77,7 +73,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    if common::is_demo() {
+    if cli::is_demo() {
         return match demo() {
             Ok(code) => code,
             Err(err) => {
@@ -91,10 +87,7 @@ fn main() -> ExitCode {
         eprintln!("error: {msg}");
         ExitCode::from(EXIT_USAGE)
     };
-    let codec = match common::codec(&args.format, args.max) {
-        Ok(codec) => codec,
-        Err(err) => return usage(err.to_string()),
-    };
+    let codec = args.framing.codec();
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         return usage(format!(
             "--timeout must be a positive number of seconds, got {}",

@@ -44,9 +44,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use lenframe::blocking::{FrameReader, FrameWriter};
-use lenframe::{Codec, Decoded, DEFAULT_MAX_FRAME_LEN};
+use lenframe::{Codec, Decoded};
 
-use common::{DEFAULT_ADDR, DEMO_HELP};
+use common::cli::{self, Framing, DEFAULT_ADDR, DEMO_HELP};
 
 #[derive(Parser)]
 #[command(about = "Echo every length-prefixed frame back to its sender, one thread per client", after_help = DEMO_HELP)]
@@ -54,26 +54,16 @@ struct Args {
     /// Address to listen on (port 0: let the OS pick one).
     #[arg(long, default_value = DEFAULT_ADDR)]
     addr: String,
-    /// Python struct format of the length field: i, <i, !I, <H, q, ...
-    #[arg(long, default_value = "i")]
-    format: String,
-    /// Largest payload accepted, in bytes; a client announcing more is disconnected.
-    #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
-    max: usize,
+    #[command(flatten)]
+    framing: Framing,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if common::is_demo() {
+    if cli::is_demo() {
         return demo();
     }
     let args = Args::parse();
-    let codec = match common::codec(&args.format, args.max) {
-        Ok(codec) => codec,
-        Err(err) => {
-            eprintln!("error: {err}");
-            std::process::exit(2);
-        }
-    };
+    let codec = args.framing.codec();
     let listener = TcpListener::bind(&args.addr)
         .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
     eprintln!(

@@ -72,11 +72,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::{Codec, MAX_FRAME_LEN_LIMIT};
 
-use common::{human_bytes, DEFAULT_ADDR, DEMO_HELP};
+use common::cli::{self, DEFAULT_ADDR};
+use common::human_bytes;
 
 /// The length field: 8 bytes, signed, little-endian.
 const FORMAT: &str = "<q";
@@ -89,14 +90,8 @@ const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
-#[derive(Parser)]
-#[command(about = "Upload and download files of any size over length-prefixed frames", after_help = DEMO_HELP)]
-struct Args {
-    #[command(subcommand)]
-    command: Command,
-}
-
 #[derive(Subcommand)]
+#[command(about = "Upload and download files of any size over length-prefixed frames")]
 enum Command {
     /// Serve the files of a directory, and accept uploads into it.
     Serve {
@@ -135,18 +130,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let result = if common::is_demo() {
-        demo()
-    } else {
-        match Args::parse().command {
-            Command::Serve {
-                dir,
-                addr,
-                max_upload,
-            } => serve_cli(&dir, &addr, max_upload),
-            Command::Download { name, out, addr } => download_cli(&addr, &name, out),
-            Command::Upload { path, name, addr } => upload_cli(&addr, &path, name),
-        }
+    let result = match cli::role() {
+        None => demo(),
+        Some(Command::Serve {
+            dir,
+            addr,
+            max_upload,
+        }) => serve_cli(&dir, &addr, max_upload),
+        Some(Command::Download { name, out, addr }) => download_cli(&addr, &name, out),
+        Some(Command::Upload { path, name, addr }) => upload_cli(&addr, &path, name),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

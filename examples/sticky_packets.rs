@@ -51,11 +51,12 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::Codec;
 
-use common::{describe, hex, DEFAULT_ADDR, DEMO_HELP};
+use common::cli::{self, DEFAULT_ADDR};
+use common::{describe, hex};
 
 /// The size of the big message.
 const BIG: usize = 100_000;
@@ -64,14 +65,8 @@ const PIECE: usize = 25_000;
 /// How long the demo waits for anything before giving up.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Parser)]
-#[command(about = "See TCP glue messages together (sticky packets), then see lenframe fix it", after_help = DEMO_HELP)]
-struct Args {
-    #[command(subcommand)]
-    role: Role,
-}
-
 #[derive(Subcommand)]
+#[command(about = "See TCP glue messages together (sticky packets), then see lenframe fix it")]
 enum Role {
     /// Accept connections and print every read (--naive) or every frame.
     Server {
@@ -94,12 +89,10 @@ enum Role {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if common::is_demo() {
-        return demo();
-    }
-    match Args::parse().role {
-        Role::Server { addr, naive } => server(&addr, naive),
-        Role::Client { addr, naive } => client(&addr, naive),
+    match cli::role() {
+        None => demo(),
+        Some(Role::Server { addr, naive }) => server(&addr, naive),
+        Some(Role::Client { addr, naive }) => client(&addr, naive),
     }
 }
 

@@ -6,8 +6,9 @@ that `cargo bench --all-features` wrote, then:
 
 - writes an SVG chart of payload throughput (MB/s, log scale) against payload size (log scale),
   one panel per group and one line per implementation (default docs/bench_throughput.svg);
-- prints a Markdown table: time per iteration, frames/s, MB/s and the ratio to tokio-util (or,
-  in groups without tokio-util, to the first implementation) for every row.
+- prints a Markdown table: median time per iteration, frames/s, MB/s and the ratio to
+  tokio-util (the blocking group has no tokio-util: there, to the naive read_exact loop) for
+  every row.
 
 Usage:
     python3 scripts/bench_chart.py [--criterion-dir target/criterion]
@@ -57,9 +58,9 @@ def load(criterion_dir):
             bench = json.load(f)
         with open(os.path.join(root, "estimates.json")) as f:
             est = json.load(f)
-        # Criterion's headline figure: the regression slope when it has one, else the mean.
-        typical = est.get("slope") or est["mean"]
-        ns = typical["point_estimate"]
+        # The median time per iteration: the TCP groups on a shared 2-core machine have outliers
+        # (a descheduled thread, a slow connection) that move the mean more than the median.
+        ns = est["median"]["point_estimate"]
         tp = bench.get("throughput") or {}
         if "ElementsAndBytes" in tp:
             frames, nbytes = tp["ElementsAndBytes"]["elements"], tp["ElementsAndBytes"]["bytes"]
@@ -122,7 +123,8 @@ def table(results):
             continue
         base = base_name if base_name in impls else next(iter(sorted(impls)))
         lines.append(f"### {title} (`{group}`)\n")
-        lines.append(f"| payload | implementation | time / iteration | frames/s | MB/s | × {base} |")
+        lines.append(f"| payload | implementation | median time / iteration | frames/s | MB/s | "
+                     f"× {base} |")
         lines.append("|---:|---|---:|---:|---:|---:|")
         sizes = sorted({s for rows in impls.values() for s in rows})
         for size in sizes:

@@ -2,7 +2,8 @@
 //! [`FrameWriter`].
 //!
 //! They move bytes between an I/O object (a `TcpStream`, a `UnixStream`, a pipe, a TLS stream,
-//! a file) and the core; the core ([`Decoder`], [`Encoder`]) decides where frames begin and end.
+//! a file) and the core; the core ([`Decoder`](crate::Decoder), [`Encoder`](crate::Encoder))
+//! decides where frames begin and end.
 //!
 //! # Getting started
 //!
@@ -50,9 +51,10 @@
 //! # Reading
 //!
 //! [`FrameReader`] reads up to 64 KiB at a time, so many small frames cost one `read` call, and
-//! returns each frame as [`Bytes`] sharing its buffer (no copy). Its buffer grows only as bytes
-//! arrive, never by what a header claims: a peer that sends a header announcing 2 GiB and then
-//! nothing costs one read's worth of memory. A frame larger than the maximum
+//! returns each frame as [`Bytes`] sharing its buffer (no copy). Its reads start at 8 KiB and
+//! grow only while they come back full, and its buffer grows only as bytes arrive, never by what
+//! a header claims: a peer that sends a header announcing 2 GiB and then nothing costs 8 KiB. A
+//! frame larger than the maximum
 //! ([`max_decode_len`](crate::CodecBuilder::max_decode_len), 8 MiB by default) is refused as soon
 //! as its header is in. For payloads too big to hold in memory, [`FrameReader::copy_frame_to`]
 //! streams one frame's payload into any [`Write`], a file for instance.
@@ -129,18 +131,16 @@
 use std::fmt;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 
-use crate::{Codec, Decoder, Encoder, Error, FrameError};
+use crate::read_state::{CopyStep, ReadState};
+use crate::write_state::{StreamStep, Through, WriteState};
+use crate::{Codec, Error, FrameError};
 
 /// The most a [`FrameReader`] asks for in one `read` call, by default.
 const READ_SIZE: usize = 64 * 1024;
-/// The least a [`FrameReader`] asks for in one `read` call (unless its read size is smaller).
-const READ_MIN: usize = 8 * 1024;
 /// How many bytes a [`FrameWriter`] buffers before writing, by default.
 const WRITE_CAPACITY: usize = 64 * 1024;
-/// The least room `write_frame_from` reads into, even for a writer with a smaller capacity.
-const STREAM_MIN: usize = 8 * 1024;
 /// The longest slice handed to one write call (Windows limits a vectored write's slice to
 /// `u32::MAX` bytes).
 const MAX_WRITE: usize = 1 << 30;
@@ -166,23 +166,9 @@ const MAX_WRITE: usize = 1 << 30;
 /// ```
 pub struct FrameReader<R> {
     inner: R,
-    decoder: Decoder,
-    buf: BytesMut,
-    read_size: usize,
-    /// How many bytes the last `read` call returned.
-    last_read: usize,
-    /// A `copy_frame_to` that stopped inside a frame's payload.
-    copying: Option<Copying>,
+    state: ReadState,
     /// The iterator has ended: end of stream, or an error reading cannot go on from.
     ended: bool,
-}
-
-/// The frame `copy_frame_to` is moving: its header is consumed, `left` payload bytes to go.
-#[derive(Clone, Copy, Debug)]
-struct Copying {
-    header_len: u64,
-    len: u64,
-    left: u64,
 }
 
 impl<R> FrameReader<R> {
@@ -213,35 +199,31 @@ impl<R> FrameReader<R> {
     ///
     /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
     /// over several reads. (The reader asks for less than the read size, down to 8 KiB, while
-    /// the peer sends little at a time.)
+    /// the peer sends little at a time: it starts there, and doubles while reads come back full.)
     pub fn with_capacity(read_size: usize, inner: R, codec: Codec) -> Self {
         FrameReader {
             inner,
-            decoder: codec.decoder(),
-            buf: BytesMut::new(),
-            read_size: read_size.max(1),
-            last_read: 0,
-            copying: None,
+            state: ReadState::new(codec, read_size),
             ended: false,
         }
     }
 
     /// The settings.
     pub fn codec(&self) -> &Codec {
-        self.decoder.codec()
+        self.state.codec()
     }
 
     /// The bytes read from the inner reader but not yet returned: the start of the next frame,
     /// perhaps several frames. After [`copy_frame_to`](Self::copy_frame_to) stopped inside a
     /// frame, they begin with the rest of its payload that has arrived.
     pub fn buffer(&self) -> &[u8] {
-        &self.buf
+        self.state.buffer()
     }
 
     /// How many payload bytes [`copy_frame_to`](Self::copy_frame_to) still has to write, if it
     /// stopped inside a frame (an error from the reader or the destination); `None` otherwise.
     pub fn copy_remaining(&self) -> Option<u64> {
-        self.copying.map(|copying| copying.left)
+        self.state.copy_remaining()
     }
 
     /// The inner reader.
@@ -277,21 +259,7 @@ impl<R> FrameReader<R> {
     /// # Ok::<(), lenframe::Error>(())
     /// ```
     pub fn into_parts(self) -> (R, Bytes) {
-        (self.inner, self.buf.freeze())
-    }
-
-    fn check_not_copying(&self) -> Result<(), Error> {
-        match self.copying {
-            None => Ok(()),
-            Some(copying) => Err(Error::Io(io::Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "copy_frame_to stopped inside a frame with {} of its {} payload bytes still \
-                     to copy; call copy_frame_to again to finish that frame first",
-                    copying.left, copying.len
-                ),
-            ))),
-        }
+        (self.inner, self.state.into_buffer())
     }
 }
 
@@ -330,13 +298,13 @@ impl<R: Read> FrameReader<R> {
     /// - [`Error::Io`] with [`ErrorKind::InvalidInput`] if
     ///   [`copy_frame_to`](Self::copy_frame_to) stopped inside a frame and has not finished it.
     pub fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
-        self.check_not_copying()?;
+        self.state.check_not_copying()?;
         loop {
-            if let Some(frame) = self.decoder.decode(&mut self.buf)? {
+            if let Some(frame) = self.state.decode()? {
                 return Ok(Some(frame));
             }
             if self.fill()? == 0 {
-                return Ok(self.decoder.decode_eof(&mut self.buf)?);
+                return Ok(self.state.decode_eof()?);
             }
         }
     }
@@ -372,97 +340,31 @@ impl<R: Read> FrameReader<R> {
     /// ([`copy_remaining`](Self::copy_remaining)): calling `copy_frame_to` again, with the same
     /// destination, writes the rest and returns the frame's whole length.
     pub fn copy_frame_to<W: Write + ?Sized>(&mut self, out: &mut W) -> Result<Option<u64>, Error> {
-        let mut copying = match self.copying {
-            Some(copying) => copying,
-            None => match self.next_head()? {
-                Some(copying) => copying,
-                None => return Ok(None),
-            },
-        };
-        self.copying = Some(copying);
-        while copying.left > 0 {
-            if self.buf.is_empty() {
-                if self.fill()? == 0 {
-                    return Err(FrameError::Truncated {
-                        expected: copying.header_len + copying.len,
-                        got: copying.header_len + copying.len - copying.left,
-                    }
-                    .into());
-                }
-                continue;
-            }
-            let chunk = &self.buf[..clamp(copying.left, self.buf.len())];
-            match out.write(chunk) {
-                Ok(0) => return Err(write_zero().into()),
-                Ok(written) => {
-                    let written = written.min(chunk.len());
-                    self.buf.advance(written);
-                    copying.left -= written as u64;
-                    self.copying = Some(copying);
-                }
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                Err(err) => return Err(err.into()),
-            }
-        }
-        self.copying = None;
-        Ok(Some(copying.len))
-    }
-
-    /// Reads until the next frame's header is in and consumed: the frame to copy, or `None` at a
-    /// clean end of stream.
-    fn next_head(&mut self) -> Result<Option<Copying>, Error> {
+        let mut eof = false;
         loop {
-            // The decoder may first discard the rest of a skipped oversized frame: count those
-            // bytes apart from the header's.
-            let buffered = self.buf.len();
-            let skipping = self
-                .decoder
-                .skip_remaining()
-                .map_or(0, |left| clamp(left, buffered));
-            if let Some(len) = self.decoder.decode_head(&mut self.buf)? {
-                let header_len = (buffered - self.buf.len()).saturating_sub(skipping) as u64;
-                return Ok(Some(Copying {
-                    header_len,
-                    len: len as u64,
-                    left: len as u64,
-                }));
-            }
-            if self.fill()? == 0 {
-                // decode_head found no whole header in these bytes, so decode_eof finds no frame
-                // either: it reports a truncated header, or returns Ok(None) on a frame boundary.
-                self.decoder.decode_eof(&mut self.buf)?;
-                return Ok(None);
+            match self.state.copy_step(eof)? {
+                CopyStep::Done(len) => return Ok(len),
+                CopyStep::Read => eof = self.fill()? == 0,
+                CopyStep::Write => match out.write(self.state.copy_chunk()) {
+                    Ok(0) => return Err(write_zero().into()),
+                    Ok(n) => self.state.copied(n),
+                    Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                    Err(err) => return Err(err.into()),
+                },
             }
         }
     }
 
-    /// Reads once into the buffer's tail, retrying `Interrupted`: the bytes read, 0 at the end.
+    /// Reads once into the buffer, retrying `Interrupted`: the bytes read, 0 at the end.
     fn fill(&mut self) -> io::Result<usize> {
-        let len = self.buf.len();
-        let needed = match self.copying {
-            Some(copying) => clamp(copying.left, usize::MAX).saturating_sub(len),
-            None => self.decoder.bytes_needed(&self.buf),
-        };
-        // Ask for what the frame still lacks or twice the last read, at least 8 KiB and at most
-        // the read size: many small frames per call, without zeroing 64 KiB for every trickle.
-        let want = needed
-            .max(self.last_read.saturating_mul(2))
-            .clamp(READ_MIN.min(self.read_size), self.read_size);
-        if self.buf.capacity() - len < want {
-            // Grow with what has arrived (doubling for a long frame, so it is not copied over and
-            // over), never by what the header claims.
-            self.buf.reserve(want.max(needed.min(len)));
-        }
-        self.buf.resize(len + want, 0);
+        let room = self.state.read_slice();
         let result = loop {
-            match self.inner.read(&mut self.buf[len..]) {
+            match self.inner.read(room) {
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
                 result => break result,
             }
         };
-        let n = result.as_ref().map_or(0, |&n| n.min(want));
-        self.buf.truncate(len + n);
-        self.last_read = n;
+        let n = self.state.filled(*result.as_ref().unwrap_or(&0));
         result.map(|_| n)
     }
 }
@@ -501,8 +403,8 @@ impl<R: Read> Iterator for FrameReader<R> {
             }
             Err(err) => {
                 if let Error::Frame(frame_err) = &err {
-                    let skipped = matches!(frame_err, FrameError::TooLarge { .. })
-                        && self.decoder.skip_remaining().is_some();
+                    let skipped =
+                        matches!(frame_err, FrameError::TooLarge { .. }) && self.state.skipping();
                     self.ended = !skipped;
                 }
                 Some(Err(err))
@@ -516,8 +418,8 @@ impl<R: fmt::Debug> fmt::Debug for FrameReader<R> {
         f.debug_struct("FrameReader")
             .field("inner", &self.inner)
             .field("codec", self.codec())
-            .field("buffered", &self.buf.len())
-            .field("read_size", &self.read_size)
+            .field("buffered", &self.buffer().len())
+            .field("read_size", &self.state.read_size())
             .field("copy_remaining", &self.copy_remaining())
             .finish()
     }
@@ -553,23 +455,9 @@ impl<R: fmt::Debug> fmt::Debug for FrameReader<R> {
 pub struct FrameWriter<W: Write> {
     /// Always `Some`, except while `into_inner` or `into_parts` takes it.
     inner: Option<W>,
-    encoder: Encoder,
-    /// Bytes accepted and not yet written, in order.
-    buf: BytesMut,
-    capacity: usize,
-    /// The buffer outgrew the capacity to hold the rest of a large frame: free it once empty.
-    oversized: bool,
-    /// A `write_frame_from` that stopped inside a frame.
-    streaming: Option<Streaming>,
+    state: WriteState,
     /// The inner writer panicked in a write: do not write again from `drop`.
     panicked: bool,
-}
-
-/// The frame `write_frame_from` is sending: its header is accepted, `left` payload bytes to go.
-#[derive(Clone, Copy, Debug)]
-struct Streaming {
-    len: u64,
-    left: u64,
 }
 
 impl<W: Write> FrameWriter<W> {
@@ -602,35 +490,31 @@ impl<W: Write> FrameWriter<W> {
     pub fn with_capacity(capacity: usize, inner: W, codec: Codec) -> Self {
         FrameWriter {
             inner: Some(inner),
-            encoder: codec.encoder(),
-            buf: BytesMut::new(),
-            capacity,
-            oversized: false,
-            streaming: None,
+            state: WriteState::new(codec, capacity),
             panicked: false,
         }
     }
 
     /// The settings.
     pub fn codec(&self) -> &Codec {
-        self.encoder.codec()
+        self.state.codec()
     }
 
     /// The bytes accepted but not yet written: whole frames, and perhaps the start or the rest of
     /// one.
     pub fn buffered(&self) -> &[u8] {
-        &self.buf
+        self.state.buffered()
     }
 
     /// How many bytes the writer buffers before writing.
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.state.capacity()
     }
 
     /// How many payload bytes [`write_frame_from`](Self::write_frame_from) still has to read
     /// from its source, if it stopped inside a frame; `None` otherwise.
     pub fn stream_remaining(&self) -> Option<u64> {
-        self.streaming.map(|streaming| streaming.left)
+        self.state.stream_remaining()
     }
 
     /// The inner writer.
@@ -674,7 +558,7 @@ impl<W: Write> FrameWriter<W> {
     /// # Ok::<(), lenframe::Error>(())
     /// ```
     pub fn into_parts(mut self) -> (W, Bytes) {
-        let unsent = std::mem::take(&mut self.buf).freeze();
+        let unsent = self.state.take_buffered().freeze();
         (self.inner.take().expect(TAKEN), unsent)
     }
 
@@ -710,18 +594,18 @@ impl<W: Write> FrameWriter<W> {
     ///   [`write_frame_from`](Self::write_frame_from) stopped inside a frame and has not finished
     ///   it.
     pub fn write_frame(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.check_not_streaming()?;
-        let header = self.encoder.header(payload.len())?;
+        self.state.check_not_streaming()?;
+        let header = self.state.encoder().header(payload.len())?;
         let frame_len = header.len() + payload.len();
-        if frame_len < self.capacity {
-            if frame_len > self.capacity.saturating_sub(self.buf.len()) {
-                self.flush_buf()?;
-            }
-            self.buf.extend_from_slice(&header);
-            self.buf.extend_from_slice(payload);
+        if frame_len < self.capacity() {
+            self.make_room(frame_len)?;
+            self.state.queue(&header);
+            self.state.queue(payload);
             return Ok(());
         }
-        self.write_through(&header, payload)
+        self.make_room(header.len())?;
+        self.state.queue(&header);
+        self.write_through(Through::new(header.len(), payload))
     }
 
     /// Writes one frame whose `len`-byte payload comes from `src`, in bounded memory.
@@ -763,60 +647,29 @@ impl<W: Write> FrameWriter<W> {
         len: u64,
         src: &mut R,
     ) -> Result<(), Error> {
-        let mut streaming = match self.streaming {
-            Some(streaming) if streaming.len == len => streaming,
-            Some(_) => return Err(self.unfinished_error()),
-            None => {
-                let header = self
-                    .encoder
-                    .header(usize::try_from(len).unwrap_or(usize::MAX))?;
-                if header.len() > self.capacity.saturating_sub(self.buf.len()) {
-                    self.flush_buf()?;
+        if let Some(header) = self.state.stream_header(len)? {
+            self.make_room(header.len())?;
+            self.state.start_stream(&header, len);
+        }
+        loop {
+            match self.state.stream_step() {
+                StreamStep::Done => return Ok(()),
+                StreamStep::Write => self.flush_buf()?,
+                StreamStep::Read(want) => {
+                    let room = self.state.stream_slice(want);
+                    let result = loop {
+                        match src.read(room) {
+                            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                            result => break result,
+                        }
+                    };
+                    if self.state.streamed(*result.as_ref().unwrap_or(&0)) == 0 {
+                        result?;
+                        return Err(self.state.source_ended());
+                    }
                 }
-                self.buf.extend_from_slice(&header);
-                Streaming { len, left: len }
-            }
-        };
-        self.streaming = Some(streaming);
-        let room = self.capacity.max(STREAM_MIN);
-        while streaming.left > 0 {
-            let filled = self.buf.len();
-            if filled >= room {
-                self.flush_buf()?;
-                continue;
-            }
-            let want = clamp(streaming.left, room - filled);
-            self.buf.resize(filled + want, 0);
-            let result = loop {
-                match src.read(&mut self.buf[filled..]) {
-                    Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                    result => break result,
-                }
-            };
-            let n = result.as_ref().map_or(0, |&n| n.min(want));
-            self.buf.truncate(filled + n);
-            match result {
-                Ok(0) => {
-                    return Err(Error::Io(io::Error::new(
-                        ErrorKind::UnexpectedEof,
-                        format!(
-                            "the payload's source ended {} bytes short of the {} given to \
-                             write_frame_from; the frame is unfinished: call write_frame_from \
-                             again with the same length and the rest of the payload, or close \
-                             the connection",
-                            streaming.left, streaming.len
-                        ),
-                    )))
-                }
-                Ok(_) => {
-                    streaming.left -= n as u64;
-                    self.streaming = Some(streaming);
-                }
-                Err(err) => return Err(err.into()),
             }
         }
-        self.streaming = None;
-        Ok(())
     }
 
     /// Writes out everything buffered, then flushes the inner writer.
@@ -839,79 +692,61 @@ impl<W: Write> FrameWriter<W> {
         }
     }
 
+    /// Writes out what is buffered if `n` more bytes do not fit.
+    fn make_room(&mut self, n: usize) -> io::Result<()> {
+        if !self.state.fits(n) {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
     /// Writes out everything buffered, without flushing the inner writer.
     fn flush_buf(&mut self) -> io::Result<()> {
         let Some(inner) = self.inner.as_mut() else {
             return Ok(());
         };
-        while !self.buf.is_empty() {
+        while !self.state.buffered().is_empty() {
+            let buf = self.state.buffered();
             self.panicked = true;
-            let result = inner.write(&self.buf[..self.buf.len().min(MAX_WRITE)]);
+            let result = inner.write(&buf[..buf.len().min(MAX_WRITE)]);
             self.panicked = false;
             match result {
                 Ok(0) => return Err(write_zero()),
-                Ok(n) => self.buf.advance(n.min(self.buf.len())),
+                Ok(n) => {
+                    self.state.wrote(n);
+                }
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
                 Err(err) => return Err(err),
             }
         }
-        if self.oversized {
-            self.buf = BytesMut::new();
-            self.oversized = false;
-        }
         Ok(())
     }
 
-    /// Writes the buffered bytes, `header` and `payload`, in vectored writes straight from
-    /// where they are. On an error after part of this frame went out, buffers the rest of it.
-    fn write_through(&mut self, header: &[u8], payload: &[u8]) -> Result<(), Error> {
+    /// Writes the buffer (which ends with `frame`'s header) and then `frame`'s payload, in
+    /// vectored writes straight from where they are. If a write fails after part of the frame
+    /// went out, the rest of it is buffered and the frame accepted.
+    fn write_through(&mut self, mut frame: Through<'_>) -> Result<(), Error> {
         let inner = self.inner.as_mut().expect(TAKEN);
-        let queued = self.buf.len();
         self.panicked = true;
-        let (sent, result) = write_all_vectored(inner, [&self.buf, header, payload]);
-        self.panicked = false;
-        let Err(err) = result else {
-            self.buf.clear();
-            return Ok(());
+        let result = loop {
+            let parts = [self.state.buffered(), frame.rest()];
+            if parts.iter().all(|part| part.is_empty()) {
+                break Ok(());
+            }
+            match write_vectored(inner, parts) {
+                Ok(0) => break Err(write_zero()),
+                Ok(n) => self.state.wrote_through(&mut frame, n),
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                Err(err) => break Err(err),
+            }
         };
-        if sent <= queued {
-            // None of this frame went out: it is not accepted.
-            self.buf.advance(sent);
-            return Err(err.into());
+        self.panicked = false;
+        let accepted = self.state.end_through(&frame);
+        match result {
+            Err(err) if !accepted => Err(err.into()),
+            // Whole, or accepted with its rest buffered: the next write or flush meets the error.
+            _ => Ok(()),
         }
-        // Part of the frame is on its way and cannot be taken back: accept the frame and keep
-        // the rest of it, to go out with the next write or flush.
-        let frame_sent = sent - queued;
-        let rest_header = header.get(frame_sent..).unwrap_or_default();
-        let rest_payload = &payload[frame_sent.saturating_sub(header.len())..];
-        self.buf.clear();
-        let rest = rest_header.len() + rest_payload.len();
-        if rest > self.capacity {
-            self.buf = BytesMut::with_capacity(rest);
-            self.oversized = true;
-        }
-        self.buf.extend_from_slice(rest_header);
-        self.buf.extend_from_slice(rest_payload);
-        Ok(())
-    }
-
-    fn check_not_streaming(&self) -> Result<(), Error> {
-        match self.streaming {
-            None => Ok(()),
-            Some(_) => Err(self.unfinished_error()),
-        }
-    }
-
-    fn unfinished_error(&self) -> Error {
-        let Streaming { len, left } = self.streaming.unwrap_or(Streaming { len: 0, left: 0 });
-        Error::Io(io::Error::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "write_frame_from stopped inside a frame of {len} payload bytes with {left} still \
-                 to come; call write_frame_from again with length {len} and the rest of the \
-                 payload, or close the connection"
-            ),
-        ))
     }
 }
 
@@ -931,8 +766,8 @@ impl<W: Write + fmt::Debug> fmt::Debug for FrameWriter<W> {
             f.field("inner", inner);
         }
         f.field("codec", self.codec())
-            .field("buffered", &self.buf.len())
-            .field("capacity", &self.capacity)
+            .field("buffered", &self.buffered().len())
+            .field("capacity", &self.capacity())
             .field("stream_remaining", &self.stream_remaining())
             .finish()
     }
@@ -941,11 +776,6 @@ impl<W: Write + fmt::Debug> fmt::Debug for FrameWriter<W> {
 const TAKEN: &str = "the inner writer is only taken by into_inner and into_parts, which consume \
                      the FrameWriter";
 
-/// `n` as a `usize`, at most `max`.
-fn clamp(n: u64, max: usize) -> usize {
-    usize::try_from(n).map_or(max, |n| n.min(max))
-}
-
 fn write_zero() -> io::Error {
     io::Error::new(
         ErrorKind::WriteZero,
@@ -953,40 +783,20 @@ fn write_zero() -> io::Error {
     )
 }
 
-/// Writes `parts` one after another with vectored writes, retrying `Interrupted`, until all of
-/// them are written or a write fails: how many bytes went out, and the error if one stopped it.
-fn write_all_vectored<W: Write + ?Sized>(
-    out: &mut W,
-    parts: [&[u8]; 3],
-) -> (usize, io::Result<()>) {
-    let total: usize = parts.iter().map(|part| part.len()).sum();
-    let mut sent = 0;
-    while sent < total {
-        // The unsent rest of each part, in order, stopping after a slice cut to MAX_WRITE.
-        let mut slices = [IoSlice::new(&[]); 3];
-        let mut count = 0;
-        let mut offered = 0;
-        let mut skip = sent;
-        for part in parts {
-            let rest = part.get(skip..).unwrap_or_default();
-            skip = skip.saturating_sub(part.len());
-            if rest.is_empty() {
-                continue;
-            }
-            let slice = &rest[..rest.len().min(MAX_WRITE)];
-            slices[count] = IoSlice::new(slice);
-            count += 1;
-            offered += slice.len();
-            if slice.len() < rest.len() {
-                break;
-            }
-        }
-        match out.write_vectored(&slices[..count]) {
-            Ok(0) => return (sent, Err(write_zero())),
-            Ok(n) => sent += n.min(offered),
-            Err(err) if err.kind() == ErrorKind::Interrupted => {}
-            Err(err) => return (sent, Err(err)),
+/// One vectored write of the non-empty `parts`, each cut to `MAX_WRITE` bytes and none after a
+/// cut one: how many bytes went out (at most those offered).
+fn write_vectored<W: Write + ?Sized>(out: &mut W, parts: [&[u8]; 2]) -> io::Result<usize> {
+    let mut slices = [IoSlice::new(&[]); 2];
+    let mut count = 0;
+    let mut offered = 0;
+    for part in parts.into_iter().filter(|part| !part.is_empty()) {
+        let slice = &part[..part.len().min(MAX_WRITE)];
+        slices[count] = IoSlice::new(slice);
+        count += 1;
+        offered += slice.len();
+        if slice.len() < part.len() {
+            break;
         }
     }
-    (sent, Ok(()))
+    Ok(out.write_vectored(&slices[..count])?.min(offered))
 }

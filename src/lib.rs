@@ -74,6 +74,10 @@ mod error;
 mod format;
 #[cfg(feature = "std")]
 mod io_error;
+#[cfg(feature = "std")]
+mod read_state;
+#[cfg(feature = "std")]
+mod write_state;
 
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
@@ -97,3 +101,8 @@ pub use error::{ConfigError, EncodeError, FrameError};
 pub use format::{ByteOrder, LengthField, MAX_FIELD_LEN};
 #[cfg(feature = "std")]
 pub use io_error::Error;
+
+// The README's Rust snippets are compiled and run as doc tests, so it cannot drift from the code.
+#[cfg(all(doctest, feature = "tokio-util"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

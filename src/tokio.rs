@@ -1,9 +1,10 @@
 //! Async adapters over tokio's [`AsyncRead`] and [`AsyncWrite`]: [`FrameReader`] and
 //! [`FrameWriter`].
 //!
-//! They move bytes between an I/O object and the core; the core ([`Decoder`], [`Encoder`]) decides
-//! where frames begin and end. [`FrameReader`] is a [`Stream`] of frames and [`FrameWriter`] a
-//! [`Sink`] of [`Bytes`], so `futures_util::StreamExt` and `SinkExt` work on them.
+//! They move bytes between an I/O object and the core; the core ([`Decoder`](crate::Decoder),
+//! [`Encoder`](crate::Encoder)) decides where frames begin and end. [`FrameReader`] is a
+//! [`Stream`] of frames and [`FrameWriter`] a [`Sink`] of [`Bytes`], so
+//! `futures_util::StreamExt` and `SinkExt` work on them.
 //!
 //! # Getting started
 //!
@@ -68,17 +69,16 @@ use std::time::Duration;
 
 use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use ::tokio::time::{Instant, Sleep};
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::{Codec, Decoder, Encoder, Error, FrameError};
+use crate::read_state::{CopyStep, ReadState};
+use crate::write_state::{StreamStep, Through, WriteState};
+use crate::{Codec, Error, FrameError};
 
-/// The reader asks for at least this much room before each read, so small frames come in
-/// batches rather than a read call each.
-const READ_MIN: usize = 8 * 1024;
-/// The most room the reader adds for one read, however long the frame claims to be: the buffer
-/// grows as bytes really arrive, never by what a header announces.
+/// The most the reader asks for in one read, by default, however long the frame claims to be:
+/// the buffer grows as bytes really arrive, never by what a header announces.
 const READ_MAX: usize = 64 * 1024;
 /// Payloads up to this size are copied into the writer's buffer, to go out with their
 /// neighbours in one write.
@@ -97,34 +97,16 @@ const WRITE_HIGH: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct FrameReader<R> {
     inner: R,
-    decoder: Decoder,
-    buf: BytesMut,
-    read_size: usize,
+    state: ReadState,
+    /// The inner reader has ended.
     eof: bool,
-    partial: Partial,
-    /// The index of the current frame: frames returned, copied or skipped so far.
-    frames: u64,
     deadline: Option<Duration>,
-    /// When the current frame's header was seen complete (only tracked with a deadline).
-    head_at: Option<Instant>,
+    /// The index of the frame whose header was seen complete, and when (only tracked with a
+    /// deadline). Stale once that frame is done.
+    head_at: Option<(u64, Instant)>,
     timer: Option<Pin<Box<Sleep>>>,
     /// The `Stream` ended after an error it cannot continue from.
     stream_failed: bool,
-}
-
-/// Frame state the reader keeps beside the decoder's own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Partial {
-    /// None: the decoder's state says it all.
-    None,
-    /// The decoder is discarding an oversized frame's payload (`skip_oversized`).
-    Skip { frame_len: u64, left: u64 },
-    /// `copy_frame_to` consumed this frame's header and has `left` payload bytes still to move.
-    Copy {
-        header_len: usize,
-        len: usize,
-        left: usize,
-    },
 }
 
 impl<R> FrameReader<R> {
@@ -142,16 +124,13 @@ impl<R> FrameReader<R> {
     /// 64 KiB.
     ///
     /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
-    /// over several reads.
+    /// over several reads. (The reader asks for less than the read size, down to 8 KiB, while
+    /// the peer sends little at a time: it starts there, and doubles while reads come back full.)
     pub fn with_capacity(read_size: usize, inner: R, codec: Codec) -> Self {
         FrameReader {
             inner,
-            decoder: codec.decoder(),
-            buf: BytesMut::new(),
-            read_size: read_size.max(1),
+            state: ReadState::new(codec, read_size),
             eof: false,
-            partial: Partial::None,
-            frames: 0,
             deadline: None,
             head_at: None,
             timer: None,
@@ -206,24 +185,21 @@ impl<R> FrameReader<R> {
 
     /// The settings.
     pub fn codec(&self) -> &Codec {
-        self.decoder.codec()
+        self.state.codec()
     }
 
     /// The bytes read from the inner reader but not yet returned: the start of the next frame,
     /// perhaps several frames. After [`copy_frame_to`](Self::copy_frame_to) stopped inside a
     /// frame, they begin with the rest of its payload that has arrived.
     pub fn buffer(&self) -> &[u8] {
-        &self.buf
+        self.state.buffer()
     }
 
     /// How many payload bytes [`copy_frame_to`](Self::copy_frame_to) still has to write, if it
     /// stopped inside a frame (cancelled, or an error from the reader or the destination);
     /// `None` otherwise.
     pub fn copy_remaining(&self) -> Option<u64> {
-        match self.partial {
-            Partial::Copy { left, .. } => Some(left as u64),
-            _ => None,
-        }
+        self.state.copy_remaining()
     }
 
     /// The inner reader.
@@ -246,134 +222,35 @@ impl<R> FrameReader<R> {
     /// connection to other code. Call it between frames: a header already parsed is in the
     /// bytes, but the state of a stopped [`copy_frame_to`](Self::copy_frame_to) is lost.
     pub fn into_parts(self) -> (R, Bytes) {
-        (self.inner, self.buf.freeze())
+        (self.inner, self.state.into_buffer())
     }
 
-    fn check_not_copying(&self) -> Result<(), Error> {
-        match self.partial {
-            Partial::Copy { len, left, .. } => Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "copy_frame_to stopped inside a frame with {left} of its {len} payload bytes \
-                     still to copy; call copy_frame_to again to finish that frame first"
-                ),
-            ))),
-            _ => Ok(()),
+    /// When the current frame's header was seen complete, if its clock is running.
+    fn head_at(&self) -> Option<Instant> {
+        let (frame, at) = self.head_at?;
+        (frame == self.state.frame_index()).then_some(at)
+    }
+
+    /// Starts the current frame's clock once its header is in (only with a deadline).
+    fn start_clock(&mut self) {
+        if self.deadline.is_some() && self.head_at().is_none() && self.state.mid_frame() {
+            self.head_at = Some((self.state.frame_index(), Instant::now()));
         }
-    }
-
-    /// Whether part of a frame past its header has been read.
-    fn mid_frame(&self) -> bool {
-        self.partial != Partial::None || self.decoder.is_mid_frame()
-    }
-
-    /// The bytes of the current frame (header included) that arrived, and the bytes it needs.
-    fn progress(&self) -> (u64, u64) {
-        let buffered = self.buf.len();
-        match self.partial {
-            Partial::Copy {
-                header_len,
-                len,
-                left,
-            } => (
-                (header_len + (len - left) + left.min(buffered)) as u64,
-                (header_len + len) as u64,
-            ),
-            Partial::Skip { frame_len, left } => (frame_len - left, frame_len),
-            Partial::None => (
-                buffered as u64,
-                (buffered + self.decoder.bytes_needed(&self.buf)) as u64,
-            ),
-        }
-    }
-
-    /// The stream ended inside the current frame.
-    fn truncated(&self) -> Error {
-        let (got, expected) = self.progress();
-        FrameError::Truncated { expected, got }.into()
     }
 
     /// When the current frame's deadline passes, if there is one.
     fn deadline_at(&self) -> Option<Instant> {
-        Some(self.head_at? + self.deadline?)
+        Some(self.head_at()? + self.deadline?)
     }
 
     fn deadline_error(&self) -> Error {
-        let (got, expected) = self.progress();
+        let (got, expected) = self.state.progress();
         Error::FrameDeadline {
-            frame: self.frames,
+            frame: self.state.frame_index(),
             got,
             expected,
-            waited: self.head_at.map_or(Duration::ZERO, |at| at.elapsed()),
+            waited: self.head_at().map_or(Duration::ZERO, |at| at.elapsed()),
         }
-    }
-
-    /// How many bytes of the current frame's skipped payload the decoder will discard from the
-    /// buffer on its next call.
-    fn skipping_now(&self) -> u64 {
-        match self.partial {
-            Partial::Skip { left, .. } => left.min(self.buf.len() as u64),
-            _ => 0,
-        }
-    }
-
-    /// Notes a finished frame: the next one gets the next index and a fresh deadline.
-    fn end_frame(&mut self) {
-        self.frames += 1;
-        self.head_at = None;
-        self.partial = Partial::None;
-    }
-
-    /// Updates the frame bookkeeping after a decoder call that found `buffered` bytes, expected to
-    /// skip `skipping` of them, and ended with `outcome` (whether it completed a frame).
-    fn track(&mut self, buffered: usize, skipping: u64, outcome: Result<bool, &FrameError>) {
-        let consumed = (buffered - self.buf.len()) as u64;
-        if let Partial::Skip { frame_len, left } = self.partial {
-            if left == skipping {
-                self.end_frame();
-            } else {
-                self.partial = Partial::Skip {
-                    frame_len,
-                    left: left - skipping,
-                };
-            }
-        }
-        match outcome {
-            Ok(true) => self.end_frame(),
-            Err(FrameError::TooLarge { len, .. }) if self.decoder.is_mid_frame() => {
-                // skip_oversized: the decoder consumed the header and discards the payload.
-                let header_len = consumed - skipping;
-                self.partial = Partial::Skip {
-                    frame_len: header_len.saturating_add(*len),
-                    left: *len,
-                };
-            }
-            _ => {}
-        }
-        self.start_clock();
-    }
-
-    /// Starts the current frame's deadline once its header is in.
-    fn start_clock(&mut self) {
-        if self.deadline.is_some() && self.head_at.is_none() && self.mid_frame() {
-            self.head_at = Some(Instant::now());
-        }
-    }
-
-    /// Splits the next whole frame off the buffer, if it holds one.
-    fn decode_buffered(&mut self) -> Result<Option<Bytes>, Error> {
-        let (buffered, skipping) = (self.buf.len(), self.skipping_now());
-        let result = self.decoder.decode(&mut self.buf);
-        self.track(buffered, skipping, result.as_ref().map(Option::is_some));
-        Ok(result?)
-    }
-
-    /// The last frames once the inner reader has ended, then `None` on a frame boundary.
-    fn decode_at_eof(&mut self) -> Result<Option<Bytes>, Error> {
-        let (buffered, skipping) = (self.buf.len(), self.skipping_now());
-        let result = self.decoder.decode_eof(&mut self.buf);
-        self.track(buffered, skipping, result.as_ref().map(Option::is_some));
-        Ok(result?)
     }
 }
 
@@ -419,15 +296,19 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 
     fn poll_read_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, Error>> {
-        self.check_not_copying()?;
+        self.state.check_not_copying()?;
         loop {
-            if let Some(frame) = self.decode_buffered()? {
-                return Poll::Ready(Ok(Some(frame)));
+            let frame = if self.eof {
+                self.state.decode_eof()
+            } else {
+                self.state.decode()
+            };
+            self.start_clock();
+            match frame? {
+                Some(frame) => return Poll::Ready(Ok(Some(frame))),
+                None if self.eof => return Poll::Ready(Ok(None)),
+                None => ready!(self.poll_fill(cx))?,
             }
-            if self.eof {
-                return Poll::Ready(self.decode_at_eof());
-            }
-            ready!(self.poll_fill(cx))?;
         }
     }
 
@@ -485,61 +366,22 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        // The header.
-        while !matches!(self.partial, Partial::Copy { .. }) {
-            let (buffered, skipping) = (self.buf.len(), self.skipping_now());
-            let result = self.decoder.decode_head(&mut self.buf);
-            self.track(buffered, skipping, result.as_ref().map(|_| false));
-            match result? {
-                Some(len) => {
-                    let header_len = buffered - self.buf.len() - skipping as usize;
-                    self.partial = Partial::Copy {
-                        header_len,
-                        len,
-                        left: len,
-                    };
-                    self.start_clock();
-                }
-                None if self.eof => {
-                    if !self.mid_frame() && self.buf.is_empty() {
-                        return Poll::Ready(Ok(None));
+        loop {
+            let step = self.state.copy_step(self.eof);
+            self.start_clock();
+            match step? {
+                CopyStep::Done(len) => return Poll::Ready(Ok(len)),
+                CopyStep::Read => ready!(self.poll_fill(cx))?,
+                CopyStep::Write => {
+                    let chunk = self.state.copy_chunk();
+                    let written = ready!(Pin::new(&mut *dst).poll_write(cx, chunk))?;
+                    if written == 0 {
+                        return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
                     }
-                    return Poll::Ready(Err(self.truncated()));
+                    self.state.copied(written);
                 }
-                None => ready!(self.poll_fill(cx))?,
             }
         }
-        // The payload.
-        while let Partial::Copy {
-            header_len,
-            len,
-            left,
-        } = self.partial
-        {
-            if left == 0 {
-                self.end_frame();
-                return Poll::Ready(Ok(Some(len as u64)));
-            }
-            if self.buf.is_empty() {
-                if self.eof {
-                    return Poll::Ready(Err(self.truncated()));
-                }
-                ready!(self.poll_fill(cx))?;
-                continue;
-            }
-            let chunk = &self.buf[..left.min(self.buf.len())];
-            let written = ready!(Pin::new(&mut *dst).poll_write(cx, chunk))?;
-            if written == 0 {
-                return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
-            }
-            self.buf.advance(written);
-            self.partial = Partial::Copy {
-                header_len,
-                len,
-                left: left - written,
-            };
-        }
-        Poll::Ready(Ok(None))
     }
 
     /// Reads more bytes into the buffer, enforcing the frame deadline while it waits.
@@ -549,17 +391,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 return Poll::Ready(Err(self.deadline_error()));
             }
         }
-        let wanted = match self.partial {
-            Partial::Copy { left, .. } => left.saturating_sub(self.buf.len()),
-            _ => self.decoder.bytes_needed(&self.buf),
-        };
-        self.buf
-            .reserve(wanted.clamp(READ_MIN.min(self.read_size), self.read_size));
         loop {
-            let mut room = (&mut self.buf).limit(self.read_size);
-            let read = pin!(self.inner.read_buf(&mut room));
-            match read.poll(cx) {
+            let mut room = self.state.read_room();
+            match pin!(self.inner.read_buf(&mut room)).poll(cx) {
                 Poll::Ready(Ok(n)) => {
+                    self.state.filled(n);
                     self.eof = n == 0;
                     return Poll::Ready(Ok(()));
                 }
@@ -600,7 +436,7 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
         Poll::Ready(match ready!(this.poll_read_frame(cx)) {
             Ok(frame) => frame.map(Ok),
             Err(err) => {
-                let skipped = matches!(this.partial, Partial::Skip { .. })
+                let skipped = this.state.skipping()
                     && matches!(err, Error::Frame(FrameError::TooLarge { .. }));
                 this.stream_failed = !skipped;
                 Some(Err(err))
@@ -625,20 +461,10 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
 #[derive(Debug)]
 pub struct FrameWriter<W> {
     inner: W,
-    encoder: Encoder,
-    /// Bytes accepted and not yet written, in order, before `tail`.
-    buf: BytesMut,
-    /// A large payload queued through `Sink`, written after `buf` without a copy.
+    /// The bytes accepted and not yet written, before `tail`.
+    state: WriteState,
+    /// A large payload queued through `Sink`, written after the buffer without a copy.
     tail: Bytes,
-    /// A `write_frame_from` that stopped inside a frame.
-    streaming: Option<Streaming>,
-}
-
-/// The frame `write_frame_from` is sending: its header is accepted, `left` payload bytes to go.
-#[derive(Clone, Copy, Debug)]
-struct Streaming {
-    len: u64,
-    left: u64,
 }
 
 impl<W> FrameWriter<W> {
@@ -651,28 +477,26 @@ impl<W> FrameWriter<W> {
     pub fn with_codec(inner: W, codec: Codec) -> Self {
         FrameWriter {
             inner,
-            encoder: codec.encoder(),
-            buf: BytesMut::new(),
+            state: WriteState::new(codec, WRITE_HIGH),
             tail: Bytes::new(),
-            streaming: None,
         }
     }
 
     /// The settings.
     pub fn codec(&self) -> &Codec {
-        self.encoder.codec()
+        self.state.codec()
     }
 
     /// How many bytes are accepted but not yet written: whole frames, and perhaps the start or
     /// the rest of one.
     pub fn buffered_len(&self) -> usize {
-        self.buf.len() + self.tail.len()
+        self.state.buffered().len() + self.tail.len()
     }
 
     /// How many payload bytes [`write_frame_from`](Self::write_frame_from) still has to read
     /// from its source, if it stopped inside a frame; `None` otherwise.
     pub fn stream_remaining(&self) -> Option<u64> {
-        self.streaming.map(|streaming| streaming.left)
+        self.state.stream_remaining()
     }
 
     /// The inner writer.
@@ -694,29 +518,10 @@ impl<W> FrameWriter<W> {
     }
 
     /// The inner writer and the bytes accepted but not written, without writing anything.
-    pub fn into_parts(self) -> (W, Bytes) {
-        let mut unsent = self.buf;
+    pub fn into_parts(mut self) -> (W, Bytes) {
+        let mut unsent = self.state.take_buffered();
         unsent.extend_from_slice(&self.tail);
         (self.inner, unsent.freeze())
-    }
-
-    fn check_not_streaming(&self) -> Result<(), Error> {
-        match self.streaming {
-            None => Ok(()),
-            Some(_) => Err(self.unfinished_error()),
-        }
-    }
-
-    fn unfinished_error(&self) -> Error {
-        let Streaming { len, left } = self.streaming.unwrap_or(Streaming { len: 0, left: 0 });
-        Error::Io(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "write_frame_from stopped inside a frame of {len} payload bytes with {left} still \
-                 to come; call write_frame_from again with length {len} and the rest of the \
-                 payload, or close the connection"
-            ),
-        ))
     }
 
     /// Whether a payload of `len` bytes is copied into the buffer rather than written from the
@@ -771,25 +576,19 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// payload is copied into the buffer and goes out with the next write or flush. See the
     /// [table](self#cancel-safety).
     pub async fn write_frame(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.check_not_streaming()?;
-        let header = self.encoder.header(payload.len())?;
+        self.state.check_not_streaming()?;
+        let header = self.state.encoder().header(payload.len())?;
         poll_fn(|cx| self.poll_make_room(cx)).await?;
-        self.buf.reserve(header.len());
-        self.buf.put_slice(&header);
+        self.state.queue(&header);
         if self.coalesces(payload.len()) {
-            self.buf.extend_from_slice(payload);
+            self.state.queue(payload);
             return Ok(());
         }
         let mut large = LargeWrite {
-            header_len: header.len(),
             writer: self,
-            payload,
-            written: 0,
-            done: false,
+            frame: Through::new(header.len(), payload),
         };
-        let result = poll_fn(|cx| large.poll_write(cx)).await;
-        large.done = result.is_ok();
-        result
+        poll_fn(|cx| large.poll_write(cx)).await
     }
 
     /// Writes one frame whose `len`-byte payload comes from `src`, in bounded memory.
@@ -839,18 +638,9 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     where
         S: AsyncRead + Unpin + ?Sized,
     {
-        match self.streaming {
-            Some(streaming) if streaming.len == len => {}
-            Some(_) => return Err(self.unfinished_error()),
-            None => {
-                let header = self
-                    .encoder
-                    .header(usize::try_from(len).unwrap_or(usize::MAX))?;
-                poll_fn(|cx| self.poll_make_room(cx)).await?;
-                self.buf.reserve(header.len());
-                self.buf.put_slice(&header);
-                self.streaming = Some(Streaming { len, left: len });
-            }
+        if let Some(header) = self.state.stream_header(len)? {
+            poll_fn(|cx| self.poll_make_room(cx)).await?;
+            self.state.start_stream(&header, len);
         }
         poll_fn(|cx| self.poll_stream_from(cx, src)).await
     }
@@ -875,67 +665,51 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     where
         S: AsyncRead + Unpin + ?Sized,
     {
-        while let Some(Streaming { len, left }) = self.streaming {
-            if left == 0 {
-                self.streaming = None;
-                break;
+        loop {
+            match self.state.stream_step() {
+                StreamStep::Done => return Poll::Ready(Ok(())),
+                StreamStep::Write => ready!(self.poll_write_buffered(cx))?,
+                StreamStep::Read(want) => {
+                    let mut room = self.state.stream_room(want);
+                    let n = match ready!(pin!(src.read_buf(&mut room)).poll(cx)) {
+                        Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                        result => result?,
+                    };
+                    if self.state.streamed(n) == 0 {
+                        return Poll::Ready(Err(self.state.source_ended()));
+                    }
+                }
             }
-            if self.buf.len() >= WRITE_HIGH {
-                ready!(poll_write_parts(&mut self.inner, &mut self.buf, &[], cx))?;
-                continue;
-            }
-            let want = usize::try_from(left).unwrap_or(usize::MAX);
-            self.buf.reserve(want.min(READ_MAX));
-            let mut room = (&mut self.buf).limit(want.min(READ_MAX));
-            let n = match ready!(pin!(src.read_buf(&mut room)).poll(cx)) {
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                result => result?,
-            };
-            if n == 0 {
-                return Poll::Ready(Err(Error::Io(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "the payload's source ended {left} bytes short of the {len} given to \
-                         write_frame_from; the frame is unfinished: call write_frame_from \
-                         again with the same length and the rest of the payload, or close \
-                         the connection"
-                    ),
-                ))));
-            }
-            self.streaming = Some(Streaming {
-                len,
-                left: left - n as u64,
-            });
         }
-        Poll::Ready(Ok(()))
     }
 
     /// Writes until there is room to queue another frame: no `Sink` payload waiting, and the
     /// buffer under the high-water mark.
     fn poll_make_room(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.tail.is_empty() || self.buf.len() >= WRITE_HIGH {
-            let from_tail = ready!(poll_write_parts(
-                &mut self.inner,
-                &mut self.buf,
-                &self.tail,
-                cx
-            ))?;
-            self.tail.advance(from_tail);
+        while !self.tail.is_empty() || self.state.is_full() {
+            ready!(self.poll_write_buffered(cx))?;
         }
         Poll::Ready(Ok(()))
     }
 
     fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.buf.is_empty() || !self.tail.is_empty() {
-            let from_tail = ready!(poll_write_parts(
-                &mut self.inner,
-                &mut self.buf,
-                &self.tail,
-                cx
-            ))?;
-            self.tail.advance(from_tail);
+        while !self.state.buffered().is_empty() || !self.tail.is_empty() {
+            ready!(self.poll_write_buffered(cx))?;
         }
         Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    /// One write of the buffer and then the `Sink` payload waiting after it.
+    fn poll_write_buffered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let n = ready!(poll_write_parts(
+            &mut self.inner,
+            self.state.buffered(),
+            &self.tail,
+            cx
+        ))?;
+        let from_tail = self.state.wrote(n);
+        self.tail.advance(from_tail.min(self.tail.len()));
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -949,22 +723,22 @@ impl<W: AsyncWrite + Unpin> Sink<Bytes> for FrameWriter<W> {
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        this.check_not_streaming()?;
+        this.state.check_not_streaming()?;
         Poll::Ready(Ok(ready!(this.poll_make_room(cx))?))
     }
 
     fn start_send(self: Pin<&mut Self>, payload: Bytes) -> Result<(), Error> {
         let this = self.get_mut();
-        this.check_not_streaming()?;
-        let header = this.encoder.header(payload.len())?;
+        this.state.check_not_streaming()?;
+        let header = this.state.encoder().header(payload.len())?;
         if !this.tail.is_empty() {
             // start_send without poll_ready: keep the order, at the cost of a copy.
             let tail = std::mem::take(&mut this.tail);
-            this.buf.extend_from_slice(&tail);
+            this.state.queue(&tail);
         }
-        this.buf.extend_from_slice(&header);
+        this.state.queue(&header);
         if this.coalesces(payload.len()) {
-            this.buf.extend_from_slice(&payload);
+            this.state.queue(&payload);
         } else {
             this.tail = payload;
         }
@@ -987,23 +761,16 @@ impl<W: AsyncWrite + Unpin> Sink<Bytes> for FrameWriter<W> {
 /// keeps the stream framed.
 struct LargeWrite<'a, W> {
     writer: &'a mut FrameWriter<W>,
-    payload: &'a [u8],
-    header_len: usize,
-    written: usize,
-    done: bool,
+    frame: Through<'a>,
 }
 
 impl<W: AsyncWrite + Unpin> LargeWrite<'_, W> {
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        while self.written < self.payload.len() {
-            let writer = &mut *self.writer;
-            let rest = &self.payload[self.written..];
-            self.written += ready!(poll_write_parts(
-                &mut writer.inner,
-                &mut writer.buf,
-                rest,
-                cx
-            ))?;
+        let writer = &mut *self.writer;
+        while !self.frame.rest().is_empty() {
+            let parts = (writer.state.buffered(), self.frame.rest());
+            let n = ready!(poll_write_parts(&mut writer.inner, parts.0, parts.1, cx))?;
+            writer.state.wrote_through(&mut self.frame, n);
         }
         Poll::Ready(Ok(()))
     }
@@ -1011,29 +778,20 @@ impl<W: AsyncWrite + Unpin> LargeWrite<'_, W> {
 
 impl<W> Drop for LargeWrite<'_, W> {
     fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        let buf = &mut self.writer.buf;
-        if self.written == 0 && buf.len() >= self.header_len {
-            // None of the frame went out: withdraw its header.
-            buf.truncate(buf.len() - self.header_len);
-        } else {
-            // The peer has part of the frame: queue the rest so it stays whole.
-            buf.extend_from_slice(&self.payload[self.written..]);
-        }
+        // Withdraws the frame if none of it went out; otherwise buffers the rest of it.
+        self.writer.state.end_through(&self.frame);
     }
 }
 
 /// Writes some of `buf` and then `tail` in one write call (vectored when both have bytes and the
-/// writer supports it). Advances `buf` by what it wrote and returns how much of `tail` went.
+/// writer supports it): how many bytes went, at least 1.
 fn poll_write_parts<W: AsyncWrite + Unpin + ?Sized>(
     inner: &mut W,
-    buf: &mut BytesMut,
+    buf: &[u8],
     tail: &[u8],
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<usize>> {
-    let written = loop {
+    loop {
         let inner = Pin::new(&mut *inner);
         let result = if buf.is_empty() {
             ready!(inner.poll_write(cx, tail))
@@ -1043,15 +801,10 @@ fn poll_write_parts<W: AsyncWrite + Unpin + ?Sized>(
             let parts = [IoSlice::new(buf), IoSlice::new(tail)];
             ready!(inner.poll_write_vectored(cx, &parts))
         };
-        match result {
+        return Poll::Ready(match result {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            result => break result?,
-        }
-    };
-    if written == 0 {
-        return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            Ok(0) => Err(io::ErrorKind::WriteZero.into()),
+            result => result,
+        });
     }
-    let from_buf = written.min(buf.len());
-    buf.advance(from_buf);
-    Poll::Ready(Ok(written - from_buf))
 }

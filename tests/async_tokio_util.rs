@@ -7,18 +7,32 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use lenframe::{Codec, Error, FrameError, FramedCodec, LengthField};
 use proptest::prelude::*;
-use tokio_util::codec::{Decoder, Encoder, Framed, FramedRead, FramedWrite, LengthDelimitedCodec};
+use tokio_util::codec::{
+    length_delimited, Decoder, Encoder, Framed, FramedRead, FramedWrite, LengthDelimitedCodec,
+};
 
 /// One layout, set up on both sides.
 struct Layout {
     name: &'static str,
     ours: Codec,
-    theirs: fn() -> LengthDelimitedCodec,
+    theirs: length_delimited::Builder,
     /// Payload lengths the layout can carry.
     min_len: usize,
     max_len: usize,
     /// Whether tokio-util's encoder writes this layout (it writes nothing for an offset).
     they_encode: bool,
+}
+
+/// A layout for payloads of 0 to 600 bytes, which both sides encode.
+fn layout(name: &'static str, ours: Codec, theirs: &mut length_delimited::Builder) -> Layout {
+    Layout {
+        name,
+        ours,
+        theirs: *theirs,
+        min_len: 0,
+        max_len: 600,
+        they_encode: true,
+    }
 }
 
 fn codec(format: &str, adjustment: i64, offset: usize, keep_header: bool) -> Codec {
@@ -32,126 +46,70 @@ fn codec(format: &str, adjustment: i64, offset: usize, keep_header: bool) -> Cod
         .unwrap()
 }
 
+/// tokio-util's builder with our maximum (it lowers it to what a narrower field can say).
+fn theirs() -> length_delimited::Builder {
+    *LengthDelimitedCodec::builder().max_frame_length(1 << 20)
+}
+
 fn layouts() -> Vec<Layout> {
     vec![
+        layout(
+            "!I, tokio-util's default",
+            codec("!I", 0, 0, false),
+            &mut theirs(),
+        ),
+        layout("<I", codec("<I", 0, 0, false), theirs().little_endian()),
         Layout {
-            name: "!I, tokio-util's default",
-            ours: codec("!I", 0, 0, false),
-            theirs: || {
-                LengthDelimitedCodec::builder()
-                    .max_frame_length(1 << 20)
-                    .new_codec()
-            },
-            min_len: 0,
-            max_len: 600,
-            they_encode: true,
-        },
-        Layout {
-            name: "<I",
-            ours: codec("<I", 0, 0, false),
-            theirs: || {
-                LengthDelimitedCodec::builder()
-                    .little_endian()
-                    .max_frame_length(1 << 20)
-                    .new_codec()
-            },
-            min_len: 0,
-            max_len: 600,
-            they_encode: true,
-        },
-        Layout {
-            name: "B",
-            ours: codec("B", 0, 0, false),
-            theirs: || {
-                LengthDelimitedCodec::builder()
-                    .length_field_type::<u8>()
-                    .new_codec()
-            },
-            min_len: 0,
             max_len: 255,
-            they_encode: true,
+            ..layout(
+                "B",
+                codec("B", 0, 0, false),
+                theirs().length_field_type::<u8>(),
+            )
         },
+        layout(
+            "!H",
+            codec("!H", 0, 0, false),
+            theirs().length_field_type::<u16>(),
+        ),
+        layout(
+            "<Q",
+            codec("<Q", 0, 0, false),
+            theirs().length_field_type::<u64>().little_endian(),
+        ),
+        layout(
+            "!I counting its own 4 bytes (adjustment -4)",
+            codec("!I", -4, 0, false),
+            theirs().length_adjustment(-4),
+        ),
         Layout {
-            name: "!H",
-            ours: codec("!H", 0, 0, false),
-            theirs: || {
-                LengthDelimitedCodec::builder()
-                    .length_field_type::<u16>()
-                    .new_codec()
-            },
-            min_len: 0,
-            max_len: 600,
-            they_encode: true,
-        },
-        Layout {
-            name: "<Q",
-            ours: codec("<Q", 0, 0, false),
-            theirs: || {
-                LengthDelimitedCodec::builder()
-                    .length_field_type::<u64>()
-                    .little_endian()
-                    .max_frame_length(1 << 20)
-                    .new_codec()
-            },
-            min_len: 0,
-            max_len: 600,
-            they_encode: true,
-        },
-        Layout {
-            name: "!I counting its own 4 bytes (adjustment -4)",
-            ours: codec("!I", -4, 0, false),
-            theirs: || {
-                LengthDelimitedCodec::builder()
-                    .length_adjustment(-4)
-                    .max_frame_length(1 << 20)
-                    .new_codec()
-            },
-            min_len: 0,
-            max_len: 600,
-            they_encode: true,
-        },
-        Layout {
-            name: "<H with adjustment +3",
-            ours: codec("<H", 3, 0, false),
-            theirs: || {
-                LengthDelimitedCodec::builder()
-                    .length_field_type::<u16>()
-                    .little_endian()
-                    .length_adjustment(3)
-                    .new_codec()
-            },
             min_len: 3,
-            max_len: 600,
-            they_encode: true,
+            ..layout(
+                "<H with adjustment +3",
+                codec("<H", 3, 0, false),
+                theirs()
+                    .length_field_type::<u16>()
+                    .little_endian()
+                    .length_adjustment(3),
+            )
         },
         Layout {
-            name: "2 bytes, then !I",
-            ours: codec("!I", 0, 2, false),
-            theirs: || {
-                LengthDelimitedCodec::builder()
-                    .length_field_offset(2)
-                    .max_frame_length(1 << 20)
-                    .new_codec()
-            },
-            min_len: 0,
-            max_len: 600,
             they_encode: false,
+            ..layout(
+                "2 bytes, then !I",
+                codec("!I", 0, 2, false),
+                theirs().length_field_offset(2),
+            )
         },
         Layout {
-            name: "!I, header kept (num_skip 0)",
-            ours: codec("!I", 0, 0, true),
-            theirs: || {
-                LengthDelimitedCodec::builder()
-                    .num_skip(0)
-                    .length_adjustment(4)
-                    .max_frame_length(1 << 20)
-                    .new_codec()
-            },
-            min_len: 0,
-            max_len: 600,
             // With adjustment +4 their encoder reads a different wire; we compare decoding only,
             // on the bytes the plain "!I" encoders write.
             they_encode: false,
+            ..layout(
+                "!I, header kept (num_skip 0)",
+                codec("!I", 0, 0, true),
+                theirs().num_skip(0).length_adjustment(4),
+            )
         },
     ]
 }
@@ -232,7 +190,7 @@ proptest! {
             let ours_wire = encode_all(&mut FramedCodec::new(layout.ours), &payloads);
 
             // Ours encoded -> theirs decodes.
-            let theirs_read = decode_in_pieces(&mut (layout.theirs)(), &ours_wire, &cuts);
+            let theirs_read = decode_in_pieces(&mut layout.theirs.new_codec(), &ours_wire, &cuts);
             prop_assert_eq!(&theirs_read, &expected, "{}: theirs reading ours", layout.name);
             // Ours encoded -> ours decodes (the same path through the tokio-util trait).
             let ours_read = decode_in_pieces(&mut FramedCodec::new(layout.ours), &ours_wire, &cuts);
@@ -240,7 +198,7 @@ proptest! {
 
             if layout.they_encode {
                 // Theirs encoded -> ours decodes, and the bytes are the same.
-                let theirs_wire = encode_all(&mut (layout.theirs)(), &payloads);
+                let theirs_wire = encode_all(&mut layout.theirs.new_codec(), &payloads);
                 prop_assert_eq!(&theirs_wire, &ours_wire, "{}: encoders differ", layout.name);
                 let read = decode_in_pieces(&mut layout.ours.decoder(), &theirs_wire, &cuts);
                 prop_assert_eq!(&read, &expected, "{}: ours reading theirs", layout.name);

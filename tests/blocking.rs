@@ -446,15 +446,15 @@ fn nonblocking_write_resumes_after_would_block_without_losing_or_repeating_bytes
         .collect();
     let (client, server) = tcp_pair();
     client.set_nonblocking(true).unwrap();
-    let (start_tx, start_rx) = mpsc::channel::<()>();
+    let (start, start_rx) = mpsc::channel::<()>();
     let reader = thread::spawn(move || {
-        // Read nothing until the writer has hit WouldBlock.
+        // Read nothing until the writer has hit WouldBlock (the first `start`; the writer sends
+        // one at every WouldBlock, and the rest go unread).
         start_rx.recv().unwrap();
         let mut reader = FrameReader::with_codec(server, codec);
         read_all(&mut reader)
     });
     let mut writer = FrameWriter::with_codec(client, codec);
-    let mut start = Some(start_tx);
     let mut would_block = 0;
     let mut accepted_with_rest_buffered = 0;
     let deadline = Instant::now() + TIMEOUT;
@@ -467,9 +467,7 @@ fn nonblocking_write_resumes_after_would_block_without_losing_or_repeating_bytes
                 Ok(()) => break,
                 Err(err) if is_retry(&err) => {
                     would_block += 1;
-                    if let Some(start) = start.take() {
-                        start.send(()).unwrap();
-                    }
+                    let _ = start.send(());
                     thread::sleep(Duration::from_millis(1));
                 }
                 Err(err) => panic!("frame {i}: {err}"),
@@ -479,9 +477,7 @@ fn nonblocking_write_resumes_after_would_block_without_losing_or_repeating_bytes
             accepted_with_rest_buffered += 1;
         }
     }
-    if let Some(start) = start.take() {
-        start.send(()).unwrap();
-    }
+    let _ = start.send(());
     retry(|| writer.flush());
     writer
         .into_inner()
@@ -507,8 +503,9 @@ fn nonblocking_write_frame_from_resumes_after_would_block() {
     let big = payload(1, 24 << 20);
     let (client, server) = tcp_pair();
     client.set_nonblocking(true).unwrap();
-    let (start_tx, start_rx) = mpsc::channel::<()>();
+    let (start, start_rx) = mpsc::channel::<()>();
     let reader = thread::spawn(move || {
+        // Read nothing until the writer has hit WouldBlock, as above.
         start_rx.recv().unwrap();
         let mut reader = FrameReader::with_codec(server, codec);
         let mut out = Vec::new();
@@ -518,23 +515,18 @@ fn nonblocking_write_frame_from_resumes_after_would_block() {
     });
     let mut writer = FrameWriter::with_codec(client, codec);
     let mut src = Cursor::new(&big);
-    let mut start = Some(start_tx);
     let mut would_block = 0;
     retry(|| {
         let result = writer.write_frame_from(big.len() as u64, &mut src);
         if result.is_err() {
             would_block += 1;
             assert!(writer.stream_remaining().is_some());
-            if let Some(start) = start.take() {
-                start.send(()).unwrap();
-            }
+            let _ = start.send(());
         }
         result
     });
     retry(|| writer.write_frame(b"next"));
-    if let Some(start) = start.take() {
-        start.send(()).unwrap();
-    }
+    let _ = start.send(());
     retry(|| writer.flush());
     drop(writer.into_inner().unwrap());
     let (len, out, next, end) = reader.join().unwrap();

@@ -13,20 +13,15 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use example_runner::{pseudo_random, run_example, Running, TempDir, TIMEOUT};
+use example_runner::{
+    assert_echo_client_round_trips, connect, pseudo_random, run_example, Running, TempDir, TIMEOUT,
+};
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::Codec;
 
 /// A demo must finish in a few seconds; this leaves room for a slow debug build on a busy
 /// machine while still failing a hung demo.
 const DEMO_TIMEOUT: Duration = Duration::from_secs(30);
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
-    stream
-}
 
 // ---------------------------------------------------------------------------------------------
 // sticky_packets
@@ -139,56 +134,26 @@ fn echo_client_demo_gets_every_echo() {
     assert!(out.stdout.contains("ok    100 KiB"), "{out}");
 }
 
-/// The hex list for `--messages-hex` and the lines the client should print for it.
-fn hex_messages(payloads: &[Vec<u8>]) -> (String, Vec<String>) {
-    let hex: Vec<String> = payloads
-        .iter()
-        .map(|p| p.iter().map(|b| format!("{b:02x}")).collect())
-        .collect();
-    let lines = hex
-        .iter()
-        .map(|h| if h.is_empty() { "-".into() } else { h.clone() })
-        .collect();
-    (hex.join(","), lines)
-}
-
 #[test]
 fn echo_client_and_echo_server_agree_in_every_format() {
-    let payloads = vec![
+    let payloads = [
         Vec::new(),
         vec![0x00, 0xff],
         b"hello".to_vec(),
         Vec::new(),
         pseudo_random(5000, 7),
     ];
-    let (hex, expected) = hex_messages(&payloads);
     for format in ["i", "!I", "<H", "q", ">h", "B"] {
         // 'B' carries at most 255 bytes: leave the big one out.
-        let (hex, expected) = if format == "B" {
-            hex_messages(&payloads[..4])
+        let payloads = if format == "B" {
+            &payloads[..4]
         } else {
-            (hex.clone(), expected.clone())
+            &payloads[..]
         };
         let mut server =
             Running::example("echo_server", ["--addr", "127.0.0.1:0", "--format", format]);
         let addr = server.wait_listening().to_string();
-        let out = run_example(
-            "echo_client",
-            &[
-                "--addr",
-                &addr,
-                "--format",
-                format,
-                &format!("--messages-hex={hex}"),
-            ],
-            TIMEOUT,
-        );
-        out.assert_success();
-        assert_eq!(
-            out.stdout.lines().collect::<Vec<_>>(),
-            expected,
-            "format {format}"
-        );
+        assert_echo_client_round_trips(&addr, format, payloads);
         server.wait_for_stderr("closed after");
     }
 }
@@ -249,7 +214,7 @@ fn assert_echoes(
 
 /// Opens a client connection: a frame reader and writer over it.
 fn client(addr: SocketAddr, codec: Codec) -> (FrameReader<TcpStream>, FrameWriter<TcpStream>) {
-    let stream = connect(addr);
+    let stream = connect(addr, TIMEOUT);
     (
         FrameReader::with_codec(stream.try_clone().unwrap(), codec),
         FrameWriter::with_codec(stream, codec),
@@ -266,7 +231,7 @@ fn hung_up(err: &std::io::Error) -> bool {
 
 /// Sends raw bytes, optionally half-closes, and checks that the server hangs up.
 fn misbehave(addr: SocketAddr, bytes: &[u8], close_after: bool) {
-    let mut bad = connect(addr);
+    let mut bad = connect(addr, TIMEOUT);
     bad.write_all(bytes).unwrap();
     if close_after {
         // The abrupt end: the server sees end of stream inside a frame.
@@ -308,7 +273,7 @@ fn echo_server_drops_misbehaving_clients_and_keeps_serving_others() {
 
     // A client that vanishes mid-frame without a goodbye.
     {
-        let mut gone = connect(addr);
+        let mut gone = connect(addr, TIMEOUT);
         gone.write_all(&[50, 0, 0, 0, 1, 2, 3]).unwrap();
     }
     server.wait_for_stderr("only 7 arrived");
@@ -563,7 +528,7 @@ fn file_transfer_server_cuts_off_an_oversized_request() {
 
     // A "request" announcing 8 GiB (under the 64 GiB upload limit, so the codec lets it through):
     // the server must not wait for all of it, or buffer it.
-    let mut stream = connect(addr);
+    let mut stream = connect(addr, TIMEOUT);
     stream.write_all(&(1i64 << 33).to_le_bytes()).unwrap();
     stream.write_all(&[b'G'; 8192]).unwrap();
     let mut buf = [0; 64];

@@ -2,28 +2,26 @@
 //! through an echo server and checking that it gets back exactly its own messages, in order:
 //! none lost, none duplicated, none from another client.
 //!
-//! - 200 clients through an async echo server (tokio, one task per connection, built here from
-//!   `lenframe::tokio` as `examples/async_echo.rs` does);
-//! - 50 clients through the blocking threaded echo server: the `echo_server` example run as a
-//!   process (`cargo test` builds it), or, if its binary is missing (`cargo test --test load`
-//!   alone does not build examples) or `LENFRAME_LOAD_IN_PROCESS` is set, the same server built
-//!   here from `lenframe::blocking`.
+//! - 200 clients through the async echo server, the `async_echo` example (tokio, one task per
+//!   connection);
+//! - 50 clients through the blocking threaded echo server, the `echo_server` example.
 //!
-//! Loopback only; every test stops by itself within a bounded time. Sizes are biased (most
-//! messages up to 256 bytes, 8% up to 8 KiB, 2% up to 64 KiB, and every client sends one empty
-//! and one 64 KiB message) so the total stays moderate in a debug build: about 120 MB echoed in
-//! the async test, 30 MB in the blocking one, each about a second on two cores.
+//! Both run as processes, built first if need be (see `example_runner::example_path`). Loopback
+//! only; every test stops by itself within a bounded time. Sizes are biased (most messages up to
+//! 256 bytes, 8% up to 8 KiB, 2% up to 64 KiB, and every client sends one empty and one 64 KiB
+//! message) so the total stays moderate in a debug build: about 120 MB echoed in the async test,
+//! 30 MB in the blocking one, each about a second on two cores.
 
-use std::io::{BufRead, BufReader};
+#[path = "support/example_runner.rs"]
+mod example_runner;
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use example_runner::Running;
 use lenframe::tokio::{FrameReader, FrameWriter};
-use lenframe::{Codec, Decoded};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 const MESSAGES: u32 = 500;
 const MAX_MESSAGE: usize = 64 * 1024;
@@ -138,150 +136,29 @@ async fn run_clients(addr: SocketAddr, clients: u32) -> u64 {
     bytes
 }
 
-// ---------------------------------------------------------------------------------------------
-// The async server.
-
-/// Echoes frames back, as `examples/async_echo.rs` does: flush when no whole frame is waiting.
-async fn async_echo(stream: TcpStream) -> Result<(), lenframe::Error> {
-    let codec = Codec::default();
-    let (read_half, write_half) = stream.into_split();
-    let mut reader =
-        FrameReader::with_codec(read_half, codec).with_frame_deadline(Duration::from_secs(30));
-    let mut writer = FrameWriter::with_codec(write_half, codec);
-    while let Some(frame) = reader.read_frame().await? {
-        writer.write_frame(&frame).await?;
-        if !matches!(
-            codec.decode_slice(reader.buffer()),
-            Ok(Decoded::Frame { .. })
-        ) {
-            writer.flush().await?;
-        }
-    }
-    writer.flush().await
+/// Starts the echo server `example` with `args` (port 0) and runs `clients` clients against it
+/// at once.
+async fn load(example: &str, args: &[&str], clients: u32) {
+    let mut server = Running::example(example, args);
+    let addr = server.wait_listening();
+    let started = Instant::now();
+    let bytes = tokio::time::timeout(OVERALL, run_clients(addr, clients))
+        .await
+        .expect("the load test did not finish in time");
+    eprintln!(
+        "{example}: {clients} clients x {MESSAGES} messages, {} MB echoed in {:.2?}",
+        bytes / 1_000_000,
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_echo_server_200_clients_500_messages_each() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        loop {
-            let (stream, peer) = listener.accept().await.unwrap();
-            tokio::spawn(async move {
-                if let Err(err) = async_echo(stream).await {
-                    panic!("server, client {peer}: {err}");
-                }
-            });
-        }
-    });
-    let started = Instant::now();
-    let bytes = tokio::time::timeout(OVERALL, run_clients(addr, 200))
-        .await
-        .expect("the load test did not finish in time");
-    eprintln!(
-        "async: 200 clients x {MESSAGES} messages, {} MB echoed in {:.2?}",
-        bytes / 1_000_000,
-        started.elapsed()
-    );
-    server.abort();
-}
-
-// ---------------------------------------------------------------------------------------------
-// The blocking server.
-
-/// A server process, killed when dropped.
-struct ServerProcess(Child);
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `target/<profile>/examples/echo_server`, next to this test's `target/<profile>/deps/`.
-fn echo_server_example() -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples")
-        .join(format!("echo_server{}", std::env::consts::EXE_SUFFIX))
-}
-
-/// Starts the `echo_server` example on port 0 and reads the address it prints.
-fn start_echo_server_example(path: &PathBuf) -> (ServerProcess, SocketAddr) {
-    let mut child = Command::new(path)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot start {}: {err}", path.display()));
-    let stdout = child.stdout.take().unwrap();
-    let server = ServerProcess(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(addr) = line.trim().strip_prefix("listening on ") {
-                let _ = tx.send(addr.parse::<SocketAddr>().unwrap());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("echo_server did not print `listening on ADDR`");
-    (server, addr)
-}
-
-/// The blocking threaded echo server, for when the example binary is not built.
-fn start_echo_server_in_process() -> SocketAddr {
-    use lenframe::blocking;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let stream = stream.unwrap();
-            std::thread::spawn(move || {
-                let codec = Codec::default();
-                let mut reader = blocking::FrameReader::new(stream.try_clone().unwrap());
-                let mut writer = blocking::FrameWriter::new(stream);
-                while let Some(frame) = reader.read_frame().unwrap() {
-                    writer.write_frame(&frame).unwrap();
-                    if !matches!(
-                        codec.decode_slice(reader.buffer()),
-                        Ok(Decoded::Frame { .. })
-                    ) {
-                        writer.flush().unwrap();
-                    }
-                }
-                writer.flush().unwrap();
-            });
-        }
-    });
-    addr
+    let args = ["server", "--addr", "127.0.0.1:0", "--frame-deadline", "30"];
+    load("async_echo", &args, 200).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_echo_server_50_clients_500_messages_each() {
-    let path = echo_server_example();
-    let in_process = std::env::var_os("LENFRAME_LOAD_IN_PROCESS").is_some();
-    let (_process, addr, which) = if path.exists() && !in_process {
-        let (process, addr) = start_echo_server_example(&path);
-        (Some(process), addr, "the echo_server example")
-    } else {
-        let addr = start_echo_server_in_process();
-        (None, addr, "an in-process lenframe::blocking server")
-    };
-    let started = Instant::now();
-    let bytes = tokio::time::timeout(OVERALL, run_clients(addr, 50))
-        .await
-        .expect("the load test did not finish in time");
-    eprintln!(
-        "blocking ({which}): 50 clients x {MESSAGES} messages, {} MB echoed in {:.2?}",
-        bytes / 1_000_000,
-        started.elapsed()
-    );
+    load("echo_server", &["--addr", "127.0.0.1:0"], 50).await;
 }

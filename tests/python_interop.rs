@@ -12,13 +12,16 @@
 mod example_runner;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr};
 use std::path::PathBuf;
 use std::process::Command;
 use std::thread;
 
 use bytes::BytesMut;
-use example_runner::{pseudo_random, run_example, Running, TIMEOUT};
+use example_runner::{
+    assert_echo_client_round_trips, connect, hex_messages, pseudo_random, run_example, Running,
+    TIMEOUT,
+};
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::Codec;
 
@@ -38,10 +41,16 @@ fn python3() -> Option<&'static str> {
     }
 }
 
-fn python_example(name: &str) -> PathBuf {
-    [env!("CARGO_MANIFEST_DIR"), "examples", "python", name]
-        .iter()
-        .collect()
+/// Starts `examples/python/NAME` with these arguments.
+fn python_example(python: &str, name: &str, args: &[&str]) -> Running {
+    let mut cmd = Command::new(python);
+    cmd.arg(
+        [env!("CARGO_MANIFEST_DIR"), "examples", "python", name]
+            .iter()
+            .collect::<PathBuf>(),
+    )
+    .args(args);
+    Running::spawn(cmd)
 }
 
 /// The largest payload the format can carry, capped at `cap`.
@@ -50,10 +59,6 @@ fn largest(format: &str, cap: usize) -> usize {
     usize::try_from(field.max_value())
         .unwrap_or(usize::MAX)
         .min(cap)
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -69,28 +74,16 @@ fn python_client_against_rust_echo_server() {
 
         // argv is limited (128 KiB an argument on Linux), so the largest here is 40 KiB;
         // the tests below send megabytes through the library.
-        let payloads = [
+        let (hex, expected) = hex_messages(&[
             Vec::new(),
             b"hello from python".to_vec(),
             (0..=255).collect(),
             Vec::new(),
             pseudo_random(40 * 1024, 3),
-        ];
-        let hex: Vec<String> = payloads.iter().map(|p| to_hex(p)).collect();
-        let mut cmd = Command::new(python);
-        cmd.arg(python_example("echo_client.py")).args([
-            "--addr",
-            &addr,
-            "--format",
-            format,
-            &format!("--messages-hex={}", hex.join(",")),
         ]);
-        let out = Running::spawn(cmd).finish(TIMEOUT);
+        let args = ["--addr", &addr, "--format", format, &hex];
+        let out = python_example(python, "echo_client.py", &args).finish(TIMEOUT);
         out.assert_success();
-        let expected: Vec<&str> = hex
-            .iter()
-            .map(|h| if h.is_empty() { "-" } else { h.as_str() })
-            .collect();
         assert_eq!(
             out.stdout.lines().collect::<Vec<_>>(),
             expected,
@@ -98,10 +91,8 @@ fn python_client_against_rust_echo_server() {
         );
 
         // The Python client's demo: messages back to back, 100 KiB among them (skipped for '<H').
-        let mut cmd = Command::new(python);
-        cmd.arg(python_example("echo_client.py"))
-            .args(["--addr", &addr, "--format", format]);
-        let out = Running::spawn(cmd).finish(TIMEOUT);
+        let args = ["--addr", &addr, "--format", format];
+        let out = python_example(python, "echo_client.py", &args).finish(TIMEOUT);
         out.assert_success();
         assert!(
             out.stdout.contains("all echoes identical"),
@@ -120,19 +111,10 @@ fn python_client_against_rust_echo_server() {
 // Rust client, Python server.
 
 fn python_echo_server(python: &str, format: &str) -> (Running, SocketAddr) {
-    let mut cmd = Command::new(python);
-    cmd.arg(python_example("echo_server.py"))
-        .args(["--addr", "127.0.0.1:0", "--format", format]);
-    let mut server = Running::spawn(cmd);
+    let args = ["--addr", "127.0.0.1:0", "--format", format];
+    let mut server = python_example(python, "echo_server.py", &args);
     let addr = server.wait_listening();
     (server, addr)
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
-    stream
 }
 
 #[test]
@@ -157,7 +139,7 @@ fn rust_library_against_python_echo_server() {
 
         // Write from one thread while reading on another: the server echoes as it reads, so
         // megabytes each way would otherwise fill both socket buffers and stall.
-        let stream = connect(addr);
+        let stream = connect(addr, TIMEOUT);
         let mut writer = FrameWriter::with_codec(stream.try_clone().unwrap(), codec);
         let sent = payloads.clone();
         let sender = thread::spawn(move || {
@@ -204,7 +186,7 @@ fn python_writes_the_same_header_bytes_as_lenframe() {
                 .unwrap();
         }
         // ...comes back from Python's struct.pack byte for byte, read raw, without a decoder.
-        let mut stream = connect(addr);
+        let mut stream = connect(addr, TIMEOUT);
         let writer = {
             let mut stream = stream.try_clone().unwrap();
             let wire = wire.clone();
@@ -232,28 +214,7 @@ fn rust_echo_client_against_python_echo_server() {
             pseudo_random(20_000, 5),
             Vec::new(),
         ];
-        let hex: Vec<String> = payloads.iter().map(|p| to_hex(p)).collect();
-        let out = run_example(
-            "echo_client",
-            &[
-                "--addr",
-                &addr,
-                "--format",
-                format,
-                &format!("--messages-hex={}", hex.join(",")),
-            ],
-            TIMEOUT,
-        );
-        out.assert_success();
-        let expected: Vec<&str> = hex
-            .iter()
-            .map(|h| if h.is_empty() { "-" } else { h.as_str() })
-            .collect();
-        assert_eq!(
-            out.stdout.lines().collect::<Vec<_>>(),
-            expected,
-            "format {format}"
-        );
+        assert_echo_client_round_trips(&addr, format, &payloads);
 
         // And the Rust client's demo, 100 KiB message included where the format allows.
         let out = run_example(

@@ -263,12 +263,12 @@ fn idle_half_frames(listener: &TcpListener, n: usize) -> (Vec<TcpStream>, Vec<Tc
 }
 
 /// The most bytes one idle half-frame connection may hold with a reader's default read size
-/// (64 KiB, measured ~64.2 KiB): 10,000 of them fit in 720 MiB, under 1 GiB.
-const PER_CONNECTION_DEFAULT_BOUND: usize = 72 * KIB;
+/// (64 KiB, but reads start at 8 KiB and grow only while they come back full; measured ~8.2 KiB
+/// blocking, ~8.4 KiB tokio): 10,000 of them fit in 160 MiB.
+const PER_CONNECTION_DEFAULT_BOUND: usize = 16 * KIB;
 
-/// The same with a 4 KiB read size (measured ~8.1 KiB): 10,000 of them fit in a quarter of
-/// 1 GiB.
-const PER_CONNECTION_SMALL_READS_BOUND: usize = GIB / 4 / 10_000;
+/// The same with a 4 KiB read size (measured ~4.2 KiB): 10,000 of them fit in 80 MiB.
+const PER_CONNECTION_SMALL_READS_BOUND: usize = 8 * KIB;
 
 #[test]
 fn idle_half_frame_connections_blocking_reader() {

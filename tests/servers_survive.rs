@@ -2,147 +2,21 @@
 //! connection is closed with a logged reason, and the server process never exits.
 //!
 //! The servers are the examples `echo_server` (blocking, a thread per client) and `async_echo`
-//! (tokio), run as real processes on `127.0.0.1:0`. `cargo test` builds the examples before the
-//! tests (`async_echo` needs `--all-features`, as CI runs); running this file alone with
-//! `cargo test --test servers_survive` does not, so build them first with
-//! `cargo build --examples --all-features`.
+//! (tokio), run as real processes on `127.0.0.1:0`, built first if need be (see
+//! `example_runner::example_path`).
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+#[path = "support/example_runner.rs"]
+mod example_runner;
+
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use example_runner::{connect, Running};
+
 /// How long any single step may take before the test calls the server stuck.
 const STEP: Duration = Duration::from_secs(10);
-
-/// A server process, killed when dropped.
-struct Server {
-    name: &'static str,
-    child: Child,
-    addr: SocketAddr,
-    stderr: Arc<Mutex<String>>,
-}
-
-fn example_path(name: &str) -> PathBuf {
-    // target/<profile>/deps/servers_survive-HASH -> target/<profile>/examples/NAME
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-}
-
-impl Server {
-    fn start(name: &'static str, args: &[&str]) -> Server {
-        let path = example_path(name);
-        assert!(
-            path.exists(),
-            "{} is missing: build the examples first (`cargo test --all-features` does, or \
-             `cargo build --examples --all-features`)",
-            path.display()
-        );
-        let mut child = Command::new(&path)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {}: {err}", path.display()));
-
-        // stdout: wait for `listening on ADDR`, keep draining after.
-        let stdout = child.stdout.take().unwrap();
-        let (addr_tx, addr_rx) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(addr) = line.trim().strip_prefix("listening on ") {
-                    let _ = addr_tx.send(addr.to_string());
-                }
-            }
-        });
-        // stderr: collect the log.
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let log = Arc::clone(&stderr);
-        let child_stderr = child.stderr.take().unwrap();
-        thread::spawn(move || {
-            for line in BufReader::new(child_stderr).lines() {
-                let Ok(line) = line else { break };
-                let mut log = log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-
-        let addr = match addr_rx.recv_timeout(STEP) {
-            Ok(addr) => addr
-                .parse()
-                .expect("a socket address after `listening on `"),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "{name} printed no `listening on ADDR` within {STEP:?}; stderr:\n{}",
-                    stderr.lock().unwrap()
-                );
-            }
-        };
-        Server {
-            name,
-            child,
-            addr,
-            stderr,
-        }
-    }
-
-    fn connect(&self) -> TcpStream {
-        connect(self.addr)
-    }
-
-    fn assert_running(&mut self) {
-        if let Some(status) = self.child.try_wait().unwrap() {
-            panic!(
-                "{} exited ({status}); stderr:\n{}",
-                self.name,
-                self.stderr.lock().unwrap()
-            );
-        }
-    }
-
-    /// Waits until the log contains `needle` `count` times.
-    fn wait_for_log(&self, needle: &str, count: usize) {
-        let deadline = Instant::now() + STEP;
-        loop {
-            let found = self.stderr.lock().unwrap().matches(needle).count();
-            if found >= count {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{}: expected {count} log lines with {needle:?}, found {found}; stderr:\n{}",
-                self.name,
-                self.stderr.lock().unwrap()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, STEP).unwrap();
-    stream.set_read_timeout(Some(STEP)).unwrap();
-    stream.set_write_timeout(Some(STEP)).unwrap();
-    stream
-}
 
 /// The wire format the servers use by default: Python's `struct.pack('i', n)`.
 fn frame(payload: &[u8]) -> Vec<u8> {
@@ -161,13 +35,13 @@ fn read_frame(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     Ok(payload)
 }
 
-/// The well-behaved client: one echo round trip.
-fn good_round_trip(server: &Server, good: &mut TcpStream, n: usize) {
+/// The well-behaved client: one echo round trip with the server `name`.
+fn good_round_trip(name: &str, good: &mut TcpStream, n: usize) {
     let payload = format!("good client message {n}").into_bytes();
     good.write_all(&frame(&payload)).unwrap();
-    let echoed = read_frame(good)
-        .unwrap_or_else(|err| panic!("{}: good client not served ({err})", server.name));
-    assert_eq!(echoed, payload, "{}: echo {n}", server.name);
+    let echoed =
+        read_frame(good).unwrap_or_else(|err| panic!("{name}: good client not served ({err})"));
+    assert_eq!(echoed, payload, "{name}: echo {n}");
 }
 
 /// A hostile client.
@@ -261,17 +135,18 @@ fn hostile_clients() -> Vec<Hostile> {
 /// after a complete header once the deadline has passed.
 fn survives_hostile_clients(name: &'static str, args: &[&str], frame_deadline: Option<Duration>) {
     let started = Instant::now();
-    let mut server = Server::start(name, args);
-    let mut good = server.connect();
+    let mut server = Running::example(name, args);
+    let addr = server.wait_listening();
+    let mut good = connect(addr, STEP);
     let mut round = 0;
-    good_round_trip(&server, &mut good, round);
+    good_round_trip(name, &mut good, round);
 
     // Clients that stall mid-frame for the whole test, 10 of each: half a header; a header
     // announcing 4 MiB and 10 bytes of it; connected but silent.
     let idle = |bytes: &[u8]| -> Vec<TcpStream> {
         (0..10)
             .map(|_| {
-                let mut stream = server.connect();
+                let mut stream = connect(addr, STEP);
                 stream.write_all(bytes).unwrap();
                 stream
             })
@@ -284,7 +159,7 @@ fn survives_hostile_clients(name: &'static str, args: &[&str], frame_deadline: O
     let silent = idle(&[]);
 
     // A client that trickles a frame a byte every 100 ms, the whole time.
-    let mut trickler = server.connect();
+    let mut trickler = connect(addr, STEP);
     let trickle = thread::spawn(move || {
         for byte in frame(b"slow") {
             thread::sleep(Duration::from_millis(100));
@@ -296,20 +171,19 @@ fn survives_hostile_clients(name: &'static str, args: &[&str], frame_deadline: O
     let hostiles = hostile_clients();
     let mut expected_logs = [(NEGATIVE, 0), (TOO_LARGE, 0), (TRUNCATED, 0)];
     for hostile in &hostiles {
-        run_hostile(name, server.addr, hostile);
+        run_hostile(name, addr, hostile);
         for (text, count) in &mut expected_logs {
             if *text == hostile.logged {
                 *count += 1;
             }
         }
         round += 1;
-        good_round_trip(&server, &mut good, round);
+        good_round_trip(name, &mut good, round);
         server.assert_running();
     }
     // All of them at once, from threads, while the good client keeps talking.
     let concurrent: Vec<_> = (0..3)
         .map(|_| {
-            let addr = server.addr;
             thread::spawn(move || {
                 for hostile in hostile_clients() {
                     run_hostile(name, addr, &hostile);
@@ -319,14 +193,14 @@ fn survives_hostile_clients(name: &'static str, args: &[&str], frame_deadline: O
         .collect();
     for _ in 0..20 {
         round += 1;
-        good_round_trip(&server, &mut good, round);
+        good_round_trip(name, &mut good, round);
     }
     for handle in concurrent {
         handle.join().unwrap();
     }
     for (text, count) in &mut expected_logs {
         *count *= 4;
-        server.wait_for_log(text, *count);
+        server.wait_for_stderr_times(text, *count);
     }
 
     assert_eq!(
@@ -351,16 +225,16 @@ fn survives_hostile_clients(name: &'static str, args: &[&str], frame_deadline: O
                 ),
             }
         }
-        server.wait_for_log(DEADLINE, 10);
+        server.wait_for_stderr_times(DEADLINE, 10);
     } else {
         drop(stalled_body);
     }
     round += 1;
-    good_round_trip(&server, &mut good, round);
+    good_round_trip(name, &mut good, round);
     server.assert_running();
     drop((half_header, silent));
     round += 1;
-    good_round_trip(&server, &mut good, round);
+    good_round_trip(name, &mut good, round);
     server.assert_running();
     assert!(started.elapsed() < Duration::from_secs(60));
 }
@@ -368,7 +242,7 @@ fn survives_hostile_clients(name: &'static str, args: &[&str], frame_deadline: O
 /// Sends a hostile client's bytes and checks that the server echoed the good frames and then
 /// closed the connection.
 fn run_hostile(name: &str, addr: SocketAddr, hostile: &Hostile) {
-    let mut stream = connect(addr);
+    let mut stream = connect(addr, STEP);
     let mut wire = Vec::new();
     for good in &hostile.good {
         wire.extend_from_slice(&frame(good));

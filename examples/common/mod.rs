@@ -1,39 +1,21 @@
-//! Small helpers shared by the examples. Not an example itself: each example includes it with
-//! `mod common;`. Nothing here knows the wire format; that is lenframe's job.
+//! What the examples share. Not an example itself: each example includes it with `mod common;`.
+//! The helpers in this file know nothing of the wire format (that is lenframe's job); [`cli`]
+//! holds the command lines, [`chat`] the protocol of the two chat examples.
 
 // Each example uses a different subset of these helpers.
 #![allow(dead_code)]
+
+pub mod chat;
+pub mod cli;
 
 use std::io::{self, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use lenframe::{Codec, ConfigError};
-
-/// The tutorials' port. Every example's `--addr` defaults to this.
-pub const DEFAULT_ADDR: &str = "127.0.0.1:8989";
-
-/// The `--help` footer of every example.
-pub const DEMO_HELP: &str =
-    "Run with no arguments at all for a self-contained demo on 127.0.0.1 (a port the OS picks).";
-
-/// Whether the program was started without arguments: then it runs its self-contained demo.
-pub fn is_demo() -> bool {
-    std::env::args_os().len() <= 1
-}
-
 /// A listener on loopback with a port the OS picks, for the demos: it never collides with a
 /// server already running on 8989 or with another demo running at the same time.
 pub fn loopback_listener() -> io::Result<TcpListener> {
     TcpListener::bind("127.0.0.1:0")
-}
-
-/// The codec for a Python struct format (`"i"`, `"!I"`, `"<H"`, `"q"`) and a maximum payload.
-pub fn codec(format: &str, max: usize) -> Result<Codec, ConfigError> {
-    Codec::from_struct_format(format)?
-        .to_builder()
-        .max_frame_len(max)
-        .build()
 }
 
 /// Prints `listening on ADDR` on stdout and flushes it, so a parent process (a test, a script)

@@ -1,8 +1,9 @@
 //! Running the example programs (and Python peers) from integration tests: find the example
-//! binaries next to the test binary, run them with a time limit, read their output as it comes,
-//! and kill them when a test ends, passes or fails.
+//! binaries next to the test binary (building them first), run them with a time limit, read
+//! their output as it comes, talk to them, and kill them when a test ends, passes or fails.
 //!
-//! Included by `tests/examples.rs` and `tests/python_interop.rs` with `#[path]`.
+//! Included with `#[path]` by the tests that run examples: `examples`, `async_examples`,
+//! `python_interop`, `servers_survive` and `load`.
 
 // Each test file uses a different subset.
 #![allow(dead_code)]
@@ -10,7 +11,7 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -22,21 +23,12 @@ use std::time::{Duration, Instant};
 /// two-core CI machine, still bounded.
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The examples these tests run.
-const EXAMPLES: [&str; 5] = [
-    "sticky_packets",
-    "echo_server",
-    "echo_client",
-    "chat",
-    "file_transfer",
-];
-
 /// The path of an example binary built with the same profile as this test, as rust-csv's tests
 /// find theirs: `target/<profile>/deps/<test>` -> `target/<profile>/examples/<name>`.
 ///
 /// `cargo test` builds the examples, but `cargo test --test examples` does not, and could leave
-/// stale binaries from an earlier build; so the first call runs `cargo build` for the examples
-/// (a no-op when they are fresh), with this test's profile and features.
+/// stale binaries from an earlier build; so the first call runs `cargo build --examples` (a no-op
+/// when they are fresh) with this test's profile and features: the async examples need `tokio`.
 pub fn example_path(name: &str) -> PathBuf {
     let profile_dir = profile_dir();
     static BUILT: OnceLock<()> = OnceLock::new();
@@ -64,10 +56,8 @@ fn profile_dir() -> PathBuf {
 fn build_examples(profile_dir: &Path) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).arg("build");
-    for name in EXAMPLES {
-        cmd.args(["--example", name]);
-    }
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--examples"]);
     match profile_dir.file_name().and_then(OsStr::to_str) {
         Some("debug") | None => {}
         Some("release") => {
@@ -221,15 +211,21 @@ impl Running {
     /// Waits for the next stdout line that contains `needle` (earlier lines are skipped, and
     /// stay in [`stdout`](Self::stdout)); panics after [`TIMEOUT`].
     pub fn wait_for_line(&mut self, needle: &str) -> String {
+        self.wait_for(&format!("with {needle:?}"), |line| line.contains(needle))
+    }
+
+    /// Waits for the next stdout line that `matches` (`what` names it in the panic message);
+    /// panics after [`TIMEOUT`].
+    pub fn wait_for(&mut self, what: &str, matches: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return line,
+                Ok(line) if matches(&line) => return line,
                 Ok(_) => {}
                 Err(RecvTimeoutError::Timeout) => {
                     panic!(
-                        "{}: no line with {needle:?} within {TIMEOUT:?}\n{}",
+                        "{}: no line {what} within {TIMEOUT:?}\n{}",
                         self.what,
                         self.output()
                     )
@@ -237,7 +233,7 @@ impl Running {
                 Err(RecvTimeoutError::Disconnected) => {
                     thread::sleep(Duration::from_millis(50));
                     panic!(
-                        "{}: exited before printing {needle:?}\n{}",
+                        "{}: exited before printing a line {what}\n{}",
                         self.what,
                         self.output()
                     )
@@ -256,16 +252,32 @@ impl Running {
 
     /// Waits until stderr contains `needle`; panics after [`TIMEOUT`].
     pub fn wait_for_stderr(&self, needle: &str) {
+        self.wait_for_stderr_times(needle, 1);
+    }
+
+    /// Waits until stderr contains `needle` at least `times` times; panics after [`TIMEOUT`].
+    pub fn wait_for_stderr_times(&self, needle: &str, times: usize) {
         let deadline = Instant::now() + TIMEOUT;
-        while !self.stderr().contains(needle) {
+        loop {
+            let found = self.stderr().matches(needle).count();
+            if found >= times {
+                return;
+            }
             if Instant::now() >= deadline {
                 panic!(
-                    "{}: stderr never said {needle:?}\n{}",
+                    "{}: stderr said {needle:?} {found} times, not {times}\n{}",
                     self.what,
                     self.output()
                 );
             }
             thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Panics with the output if the process has exited.
+    pub fn assert_running(&mut self) {
+        if let Some(status) = self.child.try_wait().expect("try_wait") {
+            panic!("{} exited ({status})\n{}", self.what, self.output());
         }
     }
 
@@ -329,6 +341,45 @@ pub fn run_example(name: &str, args: &[&str], timeout: Duration) -> Finished {
     let mut running = Running::example(name, args);
     drop(running.stdin.take());
     running.finish(timeout)
+}
+
+/// A connection to a server under test, with read and write timeouts of `timeout`.
+pub fn connect(addr: SocketAddr, timeout: Duration) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, timeout).expect("connect");
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    stream.set_write_timeout(Some(timeout)).unwrap();
+    stream
+}
+
+/// The `--messages-hex` argument of the echo clients (Rust and Python) for `payloads`, and the
+/// lines they print for the echoes: lowercase hex, `-` for an empty payload.
+pub fn hex_messages(payloads: &[Vec<u8>]) -> (String, Vec<String>) {
+    let hex: Vec<String> = payloads
+        .iter()
+        .map(|p| p.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let lines = hex
+        .iter()
+        .map(|h| if h.is_empty() { "-".into() } else { h.clone() })
+        .collect();
+    (format!("--messages-hex={}", hex.join(",")), lines)
+}
+
+/// Runs the `echo_client` example with `--messages-hex` against the echo server at `addr`, and
+/// checks that it prints every payload's echo.
+pub fn assert_echo_client_round_trips(addr: &str, format: &str, payloads: &[Vec<u8>]) {
+    let (hex, expected) = hex_messages(payloads);
+    let out = run_example(
+        "echo_client",
+        &["--addr", addr, "--format", format, &hex],
+        TIMEOUT,
+    );
+    out.assert_success();
+    assert_eq!(
+        out.stdout.lines().collect::<Vec<_>>(),
+        expected,
+        "format {format}"
+    );
 }
 
 /// A fresh temporary directory, removed on drop.

@@ -1,0 +1,55 @@
+//! The examples' command lines: the default address, the demo that runs when there are no
+//! arguments, the `ROLE [OPTIONS]` shape, and the `--format`/`--max` options of the echo examples.
+
+use clap::{Parser, Subcommand};
+use lenframe::{Codec, DEFAULT_MAX_FRAME_LEN};
+
+/// The tutorials' port. Every example's `--addr` defaults to this.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8989";
+
+/// The `--help` footer of every example.
+pub const DEMO_HELP: &str =
+    "Run with no arguments at all for a self-contained demo on 127.0.0.1 (a port the OS picks).";
+
+/// Whether the program was started without arguments: then it runs its self-contained demo.
+pub fn is_demo() -> bool {
+    std::env::args_os().len() <= 1
+}
+
+// `PROGRAM ROLE [OPTIONS]`. The example's `R` carries the `about` line. (Not a doc comment:
+// clap would show it as the `about` of every example.)
+#[derive(Parser)]
+#[command(after_help = DEMO_HELP)]
+struct WithRole<R: Subcommand> {
+    #[command(subcommand)]
+    role: R,
+}
+
+/// The role (`server`, `client`, ...) the command line names, or `None` when there are no
+/// arguments: then the example runs its demo. A bad command line exits with clap's message.
+pub fn role<R: Subcommand>() -> Option<R> {
+    (!is_demo()).then(|| WithRole::<R>::parse().role)
+}
+
+/// `--format` and `--max`, as every echo example (and the Python ones) takes them.
+#[derive(clap::Args)]
+pub struct Framing {
+    /// Python struct format of the length field: i, <i, !I, <H, q, ...
+    #[arg(long, default_value = "i")]
+    pub format: String,
+    /// Largest payload accepted, in bytes; a peer announcing more is disconnected.
+    #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
+    pub max: usize,
+}
+
+impl Framing {
+    /// The codec for these options. A bad format is a usage error: it exits with status 2.
+    pub fn codec(&self) -> Codec {
+        let codec = Codec::from_struct_format(&self.format)
+            .and_then(|codec| codec.to_builder().max_frame_len(self.max).build());
+        codec.unwrap_or_else(|err| {
+            eprintln!("error: {err}");
+            std::process::exit(2);
+        })
+    }
+}
