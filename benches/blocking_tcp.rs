@@ -4,6 +4,8 @@
 //!
 //! - `lenframe`: `blocking::FrameWriter::write_frame` then `flush`, `blocking::FrameReader::read_frame`
 //!   (default settings: 64 KiB buffers);
+//! - `lenframe_borrowed`: the same writer, and `blocking::FrameReader::read_frame_ref`, which
+//!   lends each frame from the reader's buffer instead of returning an owned `Bytes`;
 //! - `naive_read_exact`: what most hand-written code does, with std's defaults (8 KiB buffers):
 //!   `BufWriter` and two `write_all` per frame; `BufReader`, `read_exact` of the 4-byte header,
 //!   then `read_exact` into a new `vec![0; len]` (an owned frame, as `read_frame` returns);
@@ -83,6 +85,14 @@ fn lenframe_read(stream: TcpStream, frames: usize) {
     }
 }
 
+fn lenframe_read_borrowed(stream: TcpStream, frames: usize) {
+    let mut reader = FrameReader::new(stream);
+    for _ in 0..frames {
+        let frame = reader.read_frame_ref().unwrap().unwrap();
+        black_box(frame);
+    }
+}
+
 fn naive_write(stream: TcpStream, payload: &[u8], frames: usize) {
     let mut writer = BufWriter::new(stream);
     for _ in 0..frames {
@@ -155,6 +165,16 @@ fn blocking_tcp(c: &mut Criterion) {
                 transfer(
                     move |s| lenframe_write(s, &payload, n),
                     |s| lenframe_read(s, n),
+                )
+            })
+        });
+        group.bench_function(BenchmarkId::new("lenframe_borrowed", size), |b| {
+            b.iter_custom(|iters| {
+                let n = frames * iters as usize;
+                let payload = Arc::clone(&payload);
+                transfer(
+                    move |s| lenframe_write(s, &payload, n),
+                    |s| lenframe_read_borrowed(s, n),
                 )
             })
         });

@@ -39,6 +39,7 @@ STYLE = {
     "lenframe_slice": ("#d62728", ""),
     "lenframe_bytesmut": ("#ff7f0e", ""),
     "lenframe_framed": ("#ff7f0e", ""),
+    "lenframe_borrowed": ("#8c564b", ""),
     "tokio_util": ("#1f77b4", ""),
     "naive": ("#2ca02c", "6,3"),
     "naive_read_exact": ("#2ca02c", "6,3"),

@@ -12,7 +12,7 @@ use bytes::buf::Limit;
 use bytes::BufMut;
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::{Codec, Decoder, Error, FrameError};
+use crate::{Codec, Decoded, Decoder, Error, FrameError};
 
 /// What the first read asks for (or the read size, if smaller). Reads that fill the room they
 /// were given double it, up to the read size; reads that bring little bring it back down.
@@ -33,6 +33,13 @@ pub(crate) struct ReadState {
     partial: Partial,
     /// The index of the current frame: frames returned, copied or skipped so far.
     frames: u64,
+    /// Bytes at the front of `buf` that belong to the frame last lent by
+    /// [`decode_ref`](ReadState::decode_ref): dropped before the buffer is used again.
+    lent: usize,
+    /// Where in `buf` the lent frame is, unless it is in `held`.
+    lent_at: (usize, usize),
+    /// A lent frame the decoder split off (the rare paths: end of stream, a skipped frame).
+    held: Option<Bytes>,
 }
 
 /// Frame state kept beside the decoder's own.
@@ -75,7 +82,25 @@ impl ReadState {
             room_len: 0,
             partial: Partial::None,
             frames: 0,
+            lent: 0,
+            lent_at: (0, 0),
+            held: None,
         }
+    }
+
+    /// Drops the frame last lent by [`decode_ref`](Self::decode_ref), if any.
+    #[inline]
+    fn settle(&mut self) {
+        if self.lent != 0 || self.held.is_some() {
+            self.settle_lent();
+        }
+    }
+
+    #[cold]
+    fn settle_lent(&mut self) {
+        self.buf.advance(self.lent);
+        self.lent = 0;
+        self.held = None;
     }
 
     #[inline]
@@ -86,10 +111,11 @@ impl ReadState {
     /// The bytes read and not yet returned.
     #[inline]
     pub(crate) fn buffer(&self) -> &[u8] {
-        &self.buf
+        &self.buf[self.lent..]
     }
 
-    pub(crate) fn into_buffer(self) -> Bytes {
+    pub(crate) fn into_buffer(mut self) -> Bytes {
+        self.settle();
         self.buf.freeze()
     }
 
@@ -139,6 +165,7 @@ impl ReadState {
 
     /// Makes sure the buffer has room for a read, and returns how many bytes the read may bring.
     fn make_room(&mut self) -> usize {
+        self.settle();
         let len = self.buf.len();
         let needed = match self.partial {
             Partial::Copy { left, .. } => clamp(left, usize::MAX).saturating_sub(len),
@@ -174,6 +201,7 @@ impl ReadState {
     /// Splits the next whole frame off the buffer, if it holds one.
     #[inline]
     pub(crate) fn decode(&mut self) -> Result<Option<Bytes>, FrameError> {
+        self.settle();
         let buffered = self.buf.len();
         match self.decoder.decode(&mut self.buf) {
             // The common case, kept short: a whole frame, and no frame being skipped.
@@ -188,8 +216,56 @@ impl ReadState {
         }
     }
 
+    /// Finds the next whole frame in the buffer and lends it: `true` if there is one, to be read
+    /// with [`lent`](Self::lent) until the next call that uses the buffer. Reference counts are
+    /// left alone: the frame stays in the buffer, which drops it on the next call.
+    #[inline]
+    pub(crate) fn decode_ref(&mut self) -> Result<bool, FrameError> {
+        self.settle();
+        if self.partial == Partial::None {
+            if let Ok(Decoded::Frame { frame, consumed }) =
+                self.decoder.codec().decode_slice(&self.buf)
+            {
+                // The payload (or the whole frame, with `keep_header`) ends where the frame does.
+                self.lent_at = (consumed - frame.len(), consumed);
+                self.lent = consumed;
+                if self.decoder.is_mid_frame() {
+                    // The decoder had parsed this frame's header on an earlier call.
+                    self.decoder.reset();
+                }
+                self.frames += 1;
+                return Ok(true);
+            }
+        }
+        // Not a whole frame, an error, or a frame being skipped: the decoder's own path.
+        let frame = self.decode()?;
+        self.hold(frame)
+    }
+
+    /// [`decode_eof`](Self::decode_eof), lending the frame as [`decode_ref`](Self::decode_ref).
+    pub(crate) fn decode_eof_ref(&mut self) -> Result<bool, FrameError> {
+        let frame = self.decode_eof()?;
+        self.hold(frame)
+    }
+
+    fn hold(&mut self, frame: Option<Bytes>) -> Result<bool, FrameError> {
+        let lent = frame.is_some();
+        self.held = frame;
+        Ok(lent)
+    }
+
+    /// The frame lent by the last [`decode_ref`](Self::decode_ref) that returned `true`.
+    #[inline]
+    pub(crate) fn lent(&self) -> &[u8] {
+        match &self.held {
+            Some(frame) => frame,
+            None => &self.buf[self.lent_at.0..self.lent_at.1],
+        }
+    }
+
     /// The last frames once the stream has ended, then `Ok(None)` on a frame boundary.
     pub(crate) fn decode_eof(&mut self) -> Result<Option<Bytes>, FrameError> {
+        self.settle();
         let buffered = self.buf.len();
         let result = self.decoder.decode_eof(&mut self.buf);
         self.track(buffered, result.as_ref().map(Option::is_some));
@@ -201,6 +277,7 @@ impl ReadState {
         let (len, left) = match self.partial {
             Partial::Copy { len, left, .. } => (len, left),
             _ => {
+                self.settle();
                 let buffered = self.buf.len();
                 let skipping = self.skipping_in(buffered);
                 let result = self.decoder.decode_head(&mut self.buf);
@@ -293,7 +370,7 @@ impl ReadState {
 
     /// The bytes of the current frame (header included) that arrived, and the bytes it needs.
     pub(crate) fn progress(&self) -> (u64, u64) {
-        let buffered = self.buf.len() as u64;
+        let buffered = self.buffer().len() as u64;
         match self.partial {
             Partial::Copy {
                 header_len,
@@ -306,7 +383,7 @@ impl ReadState {
             Partial::Skip { frame_len, left } => (frame_len - left, frame_len),
             Partial::None => (
                 buffered,
-                buffered + self.decoder.bytes_needed(&self.buf) as u64,
+                buffered + self.decoder.bytes_needed(self.buffer()) as u64,
             ),
         }
     }

@@ -93,31 +93,8 @@ fn wait_until(mut cond: impl FnMut() -> bool) {
 
 #[test]
 fn many_frames_of_mixed_sizes_arrive_whole_and_in_order() {
-    let mut rng = Rng(0x5eed);
-    let frames: Vec<Vec<u8>> = (0..3000)
-        .map(|i| {
-            let len = match rng.below(100) {
-                0 => 1 << 20,                            // written straight from the caller's slice
-                1..=4 => 64 * 1024 + rng.below(100_000), // just over the buffer
-                5..=15 => 0,
-                _ => rng.below(400),
-            };
-            payload(i, len)
-        })
-        .collect();
-    let (client, server) = tcp_pair();
-    let sent = frames.clone();
-    let writer = thread::spawn(move || {
-        let mut writer = FrameWriter::new(client);
-        for frame in &sent {
-            writer.write_frame(frame).unwrap();
-        }
-        writer
-            .into_inner()
-            .unwrap()
-            .shutdown(Shutdown::Write)
-            .unwrap();
-    });
+    let frames = mixed_size_frames(0x5eed);
+    let (writer, server) = send_then_close(frames.clone());
     let mut reader = FrameReader::new(server);
     let got = read_all(&mut reader);
     writer.join().unwrap();
@@ -893,4 +870,180 @@ fn a_small_read_size_still_reads_big_frames() {
     let wire = encode_all(Codec::default(), &frames);
     let mut reader = FrameReader::with_capacity(7, &wire[..], Codec::default());
     assert_eq!(read_all(&mut reader), frames);
+}
+
+/// Reads every frame with `read_frame_ref`, copying each out.
+fn read_all_ref<R: Read>(reader: &mut FrameReader<R>) -> Vec<Vec<u8>> {
+    let mut frames = Vec::new();
+    while let Some(frame) = reader.read_frame_ref().unwrap() {
+        frames.push(frame.to_vec());
+    }
+    frames
+}
+
+#[test]
+fn read_frame_ref_lends_the_same_frames_over_loopback() {
+    let frames = mixed_size_frames(0xb0a7);
+    let (writer, server) = send_then_close(frames.clone());
+    let mut reader = FrameReader::new(server);
+    // Mixed with read_frame and copy_frame_to on the same reader.
+    let mut got = Vec::new();
+    for i in 0.. {
+        let frame = match i % 3 {
+            0 => reader.read_frame().unwrap().map(|f| f.to_vec()),
+            1 => {
+                let mut out = Vec::new();
+                reader.copy_frame_to(&mut out).unwrap().map(|_| out)
+            }
+            _ => reader.read_frame_ref().unwrap().map(<[u8]>::to_vec),
+        };
+        match frame {
+            Some(frame) => got.push(frame),
+            None => break,
+        }
+    }
+    writer.join().unwrap();
+    assert_eq!(got.len(), frames.len());
+    assert!(got == frames);
+    assert_eq!(reader.read_frame_ref().unwrap(), None, "still the end");
+    assert!(reader.buffer().is_empty());
+}
+
+#[test]
+fn read_frame_ref_honours_the_settings() {
+    let codec = Codec::builder().keep_header(true).build().unwrap();
+    let wire = b"\x03\0\0\0aaa\x00\0\0\0";
+    let mut reader = FrameReader::with_codec(&wire[..], codec);
+    assert_eq!(
+        reader.read_frame_ref().unwrap(),
+        Some(&b"\x03\0\0\0aaa"[..])
+    );
+    assert_eq!(reader.read_frame_ref().unwrap(), Some(&b"\0\0\0\0"[..]));
+    assert_eq!(reader.read_frame_ref().unwrap(), None);
+
+    // Oversized frames: refused, or skipped when asked, as with read_frame.
+    let wire = b"\x0a\0\0\x000123456789\x03\0\0\0abc\x08\0\0\0xy";
+    let strict = Codec::builder().max_frame_len(8).build().unwrap();
+    let mut reader = FrameReader::with_codec(&wire[..], strict);
+    for _ in 0..2 {
+        assert!(matches!(
+            reader.read_frame_ref(),
+            Err(Error::Frame(FrameError::TooLarge { len: 10, max: 8 }))
+        ));
+    }
+    let skip = strict.to_builder().skip_oversized(true).build().unwrap();
+    let mut reader = FrameReader::with_codec(&wire[..], skip);
+    assert!(matches!(
+        reader.read_frame_ref(),
+        Err(Error::Frame(FrameError::TooLarge { len: 10, max: 8 }))
+    ));
+    assert_eq!(reader.read_frame_ref().unwrap(), Some(&b"abc"[..]));
+    assert_truncated(reader.read_frame_ref(), 12, 6);
+    assert_eq!(reader.buffer(), b"\x08\0\0\0xy");
+}
+
+#[test]
+fn read_frame_ref_at_the_end_of_the_stream() {
+    let mut reader = FrameReader::new(peer_sends(b"\x03\0\0\0aaa\x00\0\0\0"));
+    assert_eq!(read_all_ref(&mut reader), [&b"aaa"[..], b""]);
+    assert_eq!(reader.read_frame_ref().unwrap(), None, "and again");
+
+    let wire = b"\x03\0\0\0aaa\x05\0";
+    let mut reader = FrameReader::new(peer_sends(wire));
+    assert_eq!(reader.read_frame_ref().unwrap(), Some(&b"aaa"[..]));
+    assert_truncated(reader.read_frame_ref(), 4, 2);
+    assert_truncated(reader.read_frame_ref(), 4, 2);
+    assert_eq!(reader.buffer(), b"\x05\0", "the partial header is kept");
+
+    let wire = b"\x0a\0\0\0hell";
+    let mut reader = FrameReader::new(peer_sends(wire));
+    assert_truncated(reader.read_frame_ref(), 14, 8);
+    assert_eq!(reader.buffer(), wire, "the partial frame is kept");
+
+    // into_parts after a lent frame: the lent frame is gone, the rest is kept.
+    let wire: &[u8] = b"\x02\0\0\0hiRAW";
+    let mut reader = FrameReader::new(wire);
+    assert_eq!(reader.read_frame_ref().unwrap(), Some(&b"hi"[..]));
+    assert_eq!(reader.buffer(), b"RAW");
+    let (_, buffered) = reader.into_parts();
+    assert_eq!(&buffered[..], b"RAW");
+}
+
+#[test]
+fn read_frame_ref_keeps_a_partial_frame_across_would_block() {
+    let (mut client, server) = tcp_pair();
+    client.set_nodelay(true).unwrap();
+    server.set_nonblocking(true).unwrap();
+    let mut reader = FrameReader::new(server);
+    assert!(is_retry(&reader.read_frame_ref().unwrap_err()));
+
+    client.write_all(b"\x0a\0\0\0hello").unwrap();
+    wait_until(|| {
+        let err = reader.read_frame_ref().unwrap_err();
+        assert!(is_retry(&err), "{err}");
+        reader.buffer().len() == 9
+    });
+    assert_eq!(reader.buffer(), b"\x0a\0\0\0hello");
+
+    client.write_all(b"world\x02\0").unwrap();
+    let frame = loop {
+        match reader.read_frame_ref() {
+            Ok(frame) => break frame.unwrap().to_vec(),
+            Err(err) if is_retry(&err) => thread::sleep(Duration::from_millis(1)),
+            Err(err) => panic!("{err}"),
+        }
+    };
+    assert_eq!(frame, b"helloworld");
+    wait_until(|| {
+        assert!(is_retry(&reader.read_frame_ref().unwrap_err()));
+        reader.buffer() == b"\x02\0"
+    });
+    client.write_all(b"\0\0hi").unwrap();
+    assert_eq!(retry(|| reader.read_frame()).unwrap(), &b"hi"[..]);
+
+    client.shutdown(Shutdown::Write).unwrap();
+    wait_until(|| match reader.read_frame_ref() {
+        Ok(frame) => {
+            assert_eq!(frame, None);
+            true
+        }
+        Err(err) => {
+            assert!(is_retry(&err), "{err}");
+            false
+        }
+    });
+}
+
+/// 3000 frames, mostly small, some empty, some just over the writer's buffer, a few of 1 MiB
+/// (written straight from the caller's slice).
+fn mixed_size_frames(seed: u64) -> Vec<Vec<u8>> {
+    let mut rng = Rng(seed);
+    (0..3000)
+        .map(|i| {
+            let len = match rng.below(100) {
+                0 => 1 << 20,
+                1..=4 => 64 * 1024 + rng.below(100_000),
+                5..=15 => 0,
+                _ => rng.below(400),
+            };
+            payload(i, len)
+        })
+        .collect()
+}
+
+/// A loopback connection whose client thread writes `frames` then shuts down its write side.
+fn send_then_close(frames: Vec<Vec<u8>>) -> (thread::JoinHandle<()>, TcpStream) {
+    let (client, server) = tcp_pair();
+    let writer = thread::spawn(move || {
+        let mut writer = FrameWriter::new(client);
+        for frame in &frames {
+            writer.write_frame(frame).unwrap();
+        }
+        writer
+            .into_inner()
+            .unwrap()
+            .shutdown(Shutdown::Write)
+            .unwrap();
+    });
+    (writer, server)
 }
