@@ -158,43 +158,24 @@ fn blocking_tcp(c: &mut Criterion) {
         let wire: Arc<[u8]> = common::wire(size, frames).into();
         group.throughput(throughput(frames, size));
 
-        group.bench_function(BenchmarkId::new("lenframe", size), |b| {
-            b.iter_custom(|iters| {
-                let n = frames * iters as usize;
-                let payload = Arc::clone(&payload);
-                transfer(
-                    move |s| lenframe_write(s, &payload, n),
-                    |s| lenframe_read(s, n),
-                )
-            })
-        });
-        group.bench_function(BenchmarkId::new("lenframe_borrowed", size), |b| {
-            b.iter_custom(|iters| {
-                let n = frames * iters as usize;
-                let payload = Arc::clone(&payload);
-                transfer(
-                    move |s| lenframe_write(s, &payload, n),
-                    |s| lenframe_read_borrowed(s, n),
-                )
-            })
-        });
-        group.bench_function(BenchmarkId::new("naive_read_exact", size), |b| {
-            b.iter_custom(|iters| {
-                let n = frames * iters as usize;
-                let payload = Arc::clone(&payload);
-                transfer(move |s| naive_write(s, &payload, n), |s| naive_read(s, n))
-            })
-        });
-        group.bench_function(BenchmarkId::new("naive_read_exact_reuse", size), |b| {
-            b.iter_custom(|iters| {
-                let n = frames * iters as usize;
-                let payload = Arc::clone(&payload);
-                transfer(
-                    move |s| naive_write(s, &payload, n),
-                    |s| naive_read_reuse(s, n),
-                )
-            })
-        });
+        // Each framed row: the same frames, written and read by one pair of functions.
+        type Writer = fn(TcpStream, &[u8], usize);
+        type Reader = fn(TcpStream, usize);
+        let rows: [(&str, Writer, Reader); 4] = [
+            ("lenframe", lenframe_write, lenframe_read),
+            ("lenframe_borrowed", lenframe_write, lenframe_read_borrowed),
+            ("naive_read_exact", naive_write, naive_read),
+            ("naive_read_exact_reuse", naive_write, naive_read_reuse),
+        ];
+        for (name, write, read) in rows {
+            group.bench_function(BenchmarkId::new(name, size), |b| {
+                b.iter_custom(|iters| {
+                    let n = frames * iters as usize;
+                    let payload = Arc::clone(&payload);
+                    transfer(move |s| write(s, &payload, n), move |s| read(s, n))
+                })
+            });
+        }
         group.bench_function(BenchmarkId::new("unframed", size), |b| {
             b.iter_custom(|iters| {
                 let wire = Arc::clone(&wire);

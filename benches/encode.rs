@@ -72,11 +72,7 @@ fn write_all_vectored(w: &mut impl Write, mut bufs: &mut [IoSlice<'_>]) -> io::R
 
 fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
-    let encoder = Codec::builder()
-        .max_frame_len(common::MAX_FRAME)
-        .build()
-        .unwrap()
-        .encoder();
+    let encoder = Codec::default().encoder(); // its maximum is common::MAX_FRAME
     for size in SIZES {
         let count = frames_per_iter(size);
         let payload = payload(size);
@@ -148,11 +144,7 @@ fn encode(c: &mut Criterion) {
 
 fn encode_vectored(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode_vectored");
-    let encoder = Codec::builder()
-        .max_frame_len(common::MAX_FRAME)
-        .build()
-        .unwrap()
-        .encoder();
+    let encoder = Codec::default().encoder(); // its maximum is common::MAX_FRAME
     for size in SIZES {
         let count = frames_per_iter(size);
         let payload = payload(size);

@@ -23,10 +23,8 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -36,75 +34,10 @@ use futures_util::{SinkExt, StreamExt};
 use lenframe::FramedCodec;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
-/// Counts live heap bytes and the most live at once.
-struct Counting;
+#[path = "../tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = CURRENT.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-// SAFETY: every call is forwarded to the system allocator unchanged; only counters are added.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-            grew(new_size);
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Heap bytes held now and at most since the last [`Meter::start`], relative to that start.
-struct Meter {
-    base: usize,
-}
-
-impl Meter {
-    fn start() -> Meter {
-        let base = CURRENT.load(Ordering::Relaxed);
-        PEAK.store(base, Ordering::Relaxed);
-        Meter { base }
-    }
-
-    /// (held now, peak), in bytes over the start.
-    fn read(&self) -> (usize, usize) {
-        let now = CURRENT.load(Ordering::Relaxed);
-        let peak = PEAK.load(Ordering::Relaxed);
-        (
-            now.saturating_sub(self.base),
-            peak.saturating_sub(self.base),
-        )
-    }
-}
+use counting_alloc::Meter;
 
 const CONNECTIONS: usize = 16;
 const SMALL: usize = 64;
@@ -298,7 +231,7 @@ fn idle(which: Impl, rt: &tokio::runtime::Runtime) -> (usize, usize) {
         }),
     }
     // `kept` itself was allocated before the meter started.
-    let (held, peak) = meter.read();
+    let (held, peak) = (meter.held(), meter.peak());
     drop(kept);
     drop(peers);
     (held / CONNECTIONS, peak / CONNECTIONS)
@@ -324,7 +257,7 @@ fn half_frame(which: Impl, rt: &tokio::runtime::Runtime) -> (usize, usize) {
             let mut reader = lenframe::blocking::FrameReader::new(end);
             // Reads return what has arrived; the one after the last byte times out.
             while reader.read_frame().is_ok() {}
-            let counted = meter.read();
+            let counted = (meter.held(), meter.peak());
             drop(reader);
             counted
         }
@@ -337,7 +270,7 @@ fn half_frame(which: Impl, rt: &tokio::runtime::Runtime) -> (usize, usize) {
                 reader.read_exact(&mut payload).is_err(),
                 "the frame is incomplete"
             );
-            let counted = meter.read();
+            let counted = (meter.held(), meter.peak());
             drop((reader, payload));
             counted
         }
@@ -346,7 +279,7 @@ fn half_frame(which: Impl, rt: &tokio::runtime::Runtime) -> (usize, usize) {
             macro_rules! until_timeout {
                 ($reader:ident, $next:expr) => {{
                     while tokio::time::timeout(wait, $next).await.is_ok() {}
-                    let counted = meter.read();
+                    let counted = (meter.held(), meter.peak());
                     drop($reader);
                     counted
                 }};
@@ -390,7 +323,7 @@ fn in_flight(which: Impl, rt: &tokio::runtime::Runtime) -> (usize, usize) {
             for _ in 0..IN_FLIGHT {
                 frames_bytes.push(reader.read_frame().unwrap().unwrap());
             }
-            let counted = meter.read();
+            let counted = (meter.held(), meter.peak());
             drop(reader);
             counted
         }
@@ -403,7 +336,7 @@ fn in_flight(which: Impl, rt: &tokio::runtime::Runtime) -> (usize, usize) {
                 reader.read_exact(&mut payload).unwrap();
                 frames_vecs.push(payload);
             }
-            let counted = meter.read();
+            let counted = (meter.held(), meter.peak());
             drop(reader);
             counted
         }
@@ -429,7 +362,7 @@ fn in_flight(which: Impl, rt: &tokio::runtime::Runtime) -> (usize, usize) {
                     }
                 }
             }
-            meter.read()
+            (meter.held(), meter.peak())
         }),
     };
     drop((frames_bytes, frames_vecs));

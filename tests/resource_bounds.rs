@@ -11,11 +11,8 @@
 //! Run with `cargo test --all-features --test resource_bounds -- --nocapture` to see the
 //! figures. The tests take a lock so that only one measures at a time.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -23,56 +20,10 @@ use bytes::BytesMut;
 use lenframe::blocking::FrameReader;
 use lenframe::{Codec, Decoded, Error, FrameError};
 
-/// Counts live and peak heap bytes, across all threads.
-struct Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(size: usize) {
-    let now = LIVE.fetch_add(size, SeqCst) + size;
-    PEAK.fetch_max(now, SeqCst);
-}
-
-// SAFETY: every call is forwarded to `System` unchanged; the counters only observe sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), SeqCst);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            // Counted as if old and new blocks both lived for a moment, as when realloc moves.
-            grew(new_size);
-            LIVE.fetch_sub(layout.size(), SeqCst);
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// One measurement at a time: the counters are global.
-static MEASURING: Mutex<()> = Mutex::new(());
+use counting_alloc::{serial, Meter};
 
 const KIB: usize = 1024;
 const MIB: usize = 1024 * KIB;
@@ -87,12 +38,11 @@ struct Cost {
 }
 
 fn measure<T>(f: impl FnOnce() -> T) -> (T, Cost) {
-    let start = LIVE.load(SeqCst);
-    PEAK.store(start, SeqCst);
+    let meter = Meter::start();
     let out = f();
     let cost = Cost {
-        peak: PEAK.load(SeqCst).saturating_sub(start),
-        live: LIVE.load(SeqCst) as isize - start as isize,
+        peak: meter.peak(),
+        live: meter.live(),
     };
     (out, cost)
 }
@@ -120,7 +70,7 @@ fn is_timeout(err: &Error) -> bool {
 
 #[test]
 fn core_decoder_half_frame_claiming_1gib_costs_under_1mib() {
-    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = serial();
     let codec = codec_1gib();
     let wire = half_frame();
     let ((), cost) = measure(|| {
@@ -153,7 +103,7 @@ fn core_decoder_half_frame_claiming_1gib_costs_under_1mib() {
 
 #[test]
 fn blocking_reader_half_frame_claiming_1gib_costs_under_1mib() {
-    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = serial();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
 
     // read_frame: the peer sends the half frame and goes quiet, then closes.
@@ -206,7 +156,7 @@ fn blocking_reader_half_frame_claiming_1gib_costs_under_1mib() {
 /// claiming 1 GiB makes the reader hold a few times 4 MiB (buffer doubling), never 1 GiB.
 #[test]
 fn blocking_reader_memory_follows_bytes_received_not_bytes_claimed() {
-    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = serial();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let (mut client, server) = tcp_pair(&listener);
     server
@@ -272,7 +222,7 @@ const PER_CONNECTION_SMALL_READS_BOUND: usize = 8 * KIB;
 
 #[test]
 fn idle_half_frame_connections_blocking_reader() {
-    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = serial();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let (clients, servers) = idle_half_frames(&listener, IDLE_CONNECTIONS);
     for server in &servers {
@@ -351,7 +301,7 @@ fn idle_half_frame_connections_tokio_reader() {
     use futures_util::future::join_all;
     use lenframe::tokio::FrameReader as AsyncFrameReader;
 
-    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = serial();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -6,79 +6,18 @@
 //! generated and checked with `memcpy`/`memcmp`-sized operations, so the 1 GiB runs in seconds
 //! even in a debug build. See the peaks with `cargo test --test streaming_alloc -- --nocapture`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::Codec;
 
-struct Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-/// Bytes handed out in all, reallocations included: growing a buffer a step at a time shows
-/// here as a sum quadratic in its size.
-static TOTAL: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(bytes: usize) {
-    TOTAL.fetch_add(bytes, Ordering::SeqCst);
-    let live = LIVE.fetch_add(bytes, Ordering::SeqCst) + bytes;
-    PEAK.fetch_max(live, Ordering::SeqCst);
-}
-
-fn shrank(bytes: usize) {
-    LIVE.fetch_sub(bytes, Ordering::SeqCst);
-}
-
-// SAFETY: every call is passed straight to the system allocator; the counters only observe.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc(layout);
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc_zeroed(layout);
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        shrank(layout.size());
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = System.realloc(ptr, layout, new_size);
-        if !new.is_null() {
-            // Count the new block before the old one goes: a moving realloc holds both.
-            grew(new_size);
-            shrank(layout.size());
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// One test at a time, so that each peak is its own.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Holds [`SERIAL`] for the rest of a test (a test that failed while holding it does not count).
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+use counting_alloc::{serial, Meter};
 
 const GIB: u64 = 1 << 30;
 /// The bound the issue asks for ("at most a few MiB of buffer").
@@ -94,14 +33,9 @@ fn peak_during(f: impl FnOnce()) -> usize {
 
 /// Runs `f`, returning its peak heap (as `peak_during`) and the bytes it allocated in all.
 fn peak_and_total_during(f: impl FnOnce()) -> (usize, usize) {
-    let base = LIVE.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
-    let total = TOTAL.load(Ordering::SeqCst);
+    let meter = Meter::start();
     f();
-    (
-        PEAK.load(Ordering::SeqCst) - base,
-        TOTAL.load(Ordering::SeqCst) - total,
-    )
+    (meter.peak(), meter.total())
 }
 
 fn codec() -> Codec {

@@ -14,8 +14,8 @@ pub const SIZES: [usize; 5] = [16, 256, 4096, 64 * 1024, 1024 * 1024];
 /// The header: lenframe's default `"<i"`.
 pub const HEADER: usize = 4;
 
-/// The largest frame any bench sends; both codecs get this maximum.
-pub const MAX_FRAME: usize = 8 * 1024 * 1024;
+/// The largest frame any bench sends: lenframe's default maximum, given to tokio-util too.
+pub const MAX_FRAME: usize = lenframe::DEFAULT_MAX_FRAME_LEN;
 
 /// Criterion settings for every group: 1 s warm-up, 2 s measurement, 20 samples.
 pub fn criterion() -> Criterion {
