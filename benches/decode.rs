@@ -1,7 +1,7 @@
 //! Decoding many frames already in memory, on the same input for every implementation:
 //!
 //! - `lenframe_slice`: `Codec::decode_slice` over a `&[u8]` (borrowed, no allocation);
-//! - `lenframe_bytesmut`: `Decoder::decode` splitting `Bytes` off a `BytesMut`;
+//! - `lenframe_bytesmut`: `FrameDecoder::decode` splitting `Bytes` off a `BytesMut`;
 //! - `tokio_util`: `LengthDelimitedCodec` (4-byte little-endian) splitting `BytesMut` off a
 //!   `BytesMut`;
 //! - `plain_loop`: a hand-written loop over the `&[u8]` (read an `i32` LE, slice the payload),

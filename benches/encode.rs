@@ -2,14 +2,14 @@
 //!
 //! `encode` appends header and payload to a `BytesMut` (cleared, capacity kept, between
 //! iterations):
-//! - `lenframe`: `Encoder::encode`;
+//! - `lenframe`: `FrameEncoder::encode`;
 //! - `tokio_util`: `LengthDelimitedCodec` (4-byte little-endian) as `Encoder<Bytes>`, given a
 //!   `Bytes::from_static` payload so handing it over costs nothing;
 //! - `naive`: `extend_from_slice` of the `i32` LE length, then of the payload.
 //!
 //! `encode_vectored` sends header and payload to an `io::Write` that only counts bytes (each write
 //! an opaque call), so the figure is the framing cost alone, without the system calls:
-//! - `lenframe`: `Encoder::header` (inline, no allocation) and one `write_vectored` of header
+//! - `lenframe`: `FrameEncoder::header` (inline, no allocation) and one `write_vectored` of header
 //!   and payload: the payload is never copied;
 //! - `tokio_util`: what `FramedWrite` does, encode into a `BytesMut` and write that: one copy;
 //! - `naive`: `write_all` of the header, then `write_all` of the payload: no copy, two writes.

@@ -352,7 +352,7 @@ fn in_flight(which: Impl, rt: &tokio::runtime::Runtime) -> (usize, usize) {
                 Impl::LenframeFramed => {
                     let mut reader = FramedRead::new(read_half, FramedCodec::default());
                     for _ in 0..IN_FLIGHT {
-                        frames_bytes.push(reader.next().await.unwrap().unwrap());
+                        frames_bytes.push(reader.next().await.unwrap().unwrap().freeze());
                     }
                 }
                 _ => {

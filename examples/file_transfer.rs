@@ -411,7 +411,7 @@ fn send_file(conn: &mut Conn, dir: &Path, name: &str) -> Result<Outcome, BoxErro
     conn.send(&format!("OK {size}"))?;
     // The file streams from disk to the socket through the writer's buffer. If the file shrinks
     // meanwhile, this fails and the connection is dropped: the client sees a truncated frame.
-    conn.writer.write_frame_from(size, &mut file.take(size))?;
+    conn.writer.copy_frame_from(size, &mut file.take(size))?;
     conn.writer.flush()?;
     Ok(Ok(format!("sent {name:?}, {size} bytes")))
 }
@@ -533,7 +533,7 @@ fn upload(addr: &str, path: &Path, name: &str) -> Result<u64, BoxError> {
         inner: file.take(size),
         progress: Progress::new(format!("upload {name}"), size),
     };
-    let sent = conn.writer.write_frame_from(size, &mut source);
+    let sent = conn.writer.copy_frame_from(size, &mut source);
     let sent = sent.and_then(|()| conn.writer.flush());
     source.progress.finish();
     sent?;

@@ -224,7 +224,7 @@ fn part2_framed(listener: &TcpListener) -> Result<(), Box<dyn std::error::Error>
             writer.flush()?;
         }
         writer.get_mut().pace();
-        writer.write_frame(&big_message())?;
+        writer.write_frame(big_message())?;
         writer.flush()?;
         writer.into_inner()?.shutdown()
     })?;

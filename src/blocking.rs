@@ -2,7 +2,7 @@
 //! [`FrameWriter`].
 //!
 //! They move bytes between an I/O object (a `TcpStream`, a `UnixStream`, a pipe, a TLS stream,
-//! a file) and the core; the core ([`Decoder`](crate::Decoder), [`Encoder`](crate::Encoder))
+//! a file) and the core; the core ([`FrameDecoder`](crate::FrameDecoder), [`FrameEncoder`](crate::FrameEncoder))
 //! decides where frames begin and end.
 //!
 //! # Getting started
@@ -67,7 +67,7 @@
 //! [`FrameWriter`] buffers small frames, like [`std::io::BufWriter`], and writes them together:
 //! call [`flush`](FrameWriter::flush) when a batch is done. A frame of 64 KiB or more goes out at
 //! once, buffered frames first, header and payload in one vectored write from the caller's slice
-//! (the payload is not copied). [`FrameWriter::write_frame_from`] sends a frame whose payload of
+//! (the payload is not copied). [`FrameWriter::copy_frame_from`] sends a frame whose payload of
 //! known length comes from any [`Read`], in bounded memory.
 //!
 //! # Timeouts, non-blocking sockets and interruptions
@@ -86,7 +86,7 @@
 //!   stops after part of it went out (which cannot be undone), the rest of the frame is copied
 //!   into the buffer and the call returns `Ok`; the error shows again on the next write or
 //!   [`flush`](FrameWriter::flush), which keeps the unsent bytes until they go out.
-//!   [`write_frame_from`](FrameWriter::write_frame_from) remembers how much of its payload it has
+//!   [`copy_frame_from`](FrameWriter::copy_frame_from) remembers how much of its payload it has
 //!   read: call it again with the same length and source to finish the frame.
 //!
 //! [`Interrupted`](io::ErrorKind::Interrupted) is retried inside every method, as `read_exact`
@@ -127,18 +127,19 @@
 //!
 //! Every method returns [`Error`]: [`Error::Io`] for the I/O object's failures,
 //! [`Error::Frame`] for bytes that are not a valid frame (and
-//! [`Truncated`](FrameError::Truncated) for a stream that ends inside one), [`Error::Encode`] for
-//! a payload the settings cannot frame. `Error` converts into [`io::Error`] for `?` in I/O code:
-//! `InvalidData` for framing errors, `UnexpectedEof` for truncation.
+//! [`Truncated`](crate::FrameError::Truncated) for a stream that ends inside one),
+//! [`Error::Encode`] for a payload the settings cannot frame, [`Error::CopyUnfinished`] and
+//! [`Error::SourceEnded`] for a streamed frame left unfinished. `Error` converts into
+//! [`io::Error`] for `?` in I/O code ([`Error::kind`] says which kind).
 
 use std::fmt;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 
 use bytes::Bytes;
 
-use crate::read_state::{CopyStep, ReadState};
+use crate::read_state::{continues_after, CopyStep, ReadState};
 use crate::write_state::{StreamStep, Through, WriteState};
-use crate::{Codec, Error, FrameError};
+use crate::{Codec, Error};
 
 /// The most a [`FrameReader`] asks for in one `read` call, by default.
 const READ_SIZE: usize = 64 * 1024;
@@ -194,26 +195,68 @@ impl<R> FrameReader<R> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_codec(inner: R, codec: Codec) -> Self {
-        FrameReader::with_capacity(READ_SIZE, inner, codec)
-    }
-
-    /// A reader that asks for at most `read_size` bytes per `read` call (at least 1) instead of
-    /// 64 KiB.
-    ///
-    /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
-    /// over several reads. (The reader asks for less than the read size, down to 8 KiB, while
-    /// the peer sends little at a time: it starts there, and doubles while reads come back full.)
-    pub fn with_capacity(read_size: usize, inner: R, codec: Codec) -> Self {
         FrameReader {
             inner,
-            state: ReadState::new(codec, read_size),
+            state: ReadState::new(codec, READ_SIZE),
             ended: false,
         }
+    }
+
+    /// A reader that starts with `buffered`, bytes already read from `inner` (by another
+    /// reader, a handshake, a tokio-util `Framed`): the other half of
+    /// [`into_parts`](Self::into_parts).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use lenframe::blocking::FrameReader;
+    /// use lenframe::Codec;
+    ///
+    /// let already_read = Bytes::from_static(b"\x02\0\0\0hi\x03\0");
+    /// let rest: &[u8] = b"\0\0abc";
+    /// let mut reader = FrameReader::from_parts(rest, Codec::default(), already_read);
+    /// assert_eq!(reader.read_frame()?.unwrap(), &b"hi"[..]);
+    /// assert_eq!(reader.read_frame()?.unwrap(), &b"abc"[..]);
+    /// # Ok::<(), lenframe::Error>(())
+    /// ```
+    pub fn from_parts(inner: R, codec: Codec, buffered: Bytes) -> Self {
+        FrameReader {
+            inner,
+            state: ReadState::from_buffered(codec, READ_SIZE, buffered),
+            ended: false,
+        }
+    }
+
+    /// Asks for at most `max_read_size` bytes per `read` call (at least 1) instead of 64 KiB.
+    ///
+    /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
+    /// over several reads. (The reader asks for less than this, down to 8 KiB, while the peer
+    /// sends little at a time: it starts there, and doubles while reads come back full.)
+    pub fn with_max_read_size(mut self, max_read_size: usize) -> Self {
+        self.state.set_read_size(max_read_size);
+        self
+    }
+
+    /// The most one `read` call asks for.
+    pub fn max_read_size(&self) -> usize {
+        self.state.read_size()
     }
 
     /// The settings.
     pub fn codec(&self) -> &Codec {
         self.state.codec()
+    }
+
+    /// The longest payload the reader accepts.
+    pub fn max_frame_len(&self) -> usize {
+        self.state.codec().max_decode_len()
+    }
+
+    /// Changes the longest payload the reader accepts, from the next frame's header on: for
+    /// a limit agreed in a handshake. See [`FrameDecoder::set_max_frame_len`](crate::FrameDecoder::set_max_frame_len).
+    pub fn set_max_frame_len(&mut self, max: usize) {
+        self.state.decoder_mut().set_max_frame_len(max);
     }
 
     /// The bytes read from the inner reader but not yet returned: the start of the next frame,
@@ -291,14 +334,14 @@ impl<R: Read> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// - [`Error::Frame`] for a bad header ([`FrameError`] says which); the stream is out of
+    /// - [`Error::Frame`] for a bad header ([`FrameError`](crate::FrameError) says which); the stream is out of
     ///   step and calling again returns the same error, except for an oversized frame with
     ///   [`skip_oversized`](crate::CodecBuilder::skip_oversized), which is skipped so that the
     ///   next call goes on with the next frame;
-    /// - [`Error::Frame`] with [`FrameError::Truncated`] if the stream ends inside a frame;
+    /// - [`Error::Frame`] with [`FrameError::Truncated`](crate::FrameError::Truncated) if the stream ends inside a frame;
     /// - [`Error::Io`] if the inner reader fails. Everything read so far is kept: after
     ///   `WouldBlock` or `TimedOut`, calling again continues the same frame;
-    /// - [`Error::Io`] with [`ErrorKind::InvalidInput`] if
+    /// - [`Error::CopyUnfinished`] if
     ///   [`copy_frame_to`](Self::copy_frame_to) stopped inside a frame and has not finished it.
     pub fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
         self.state.check_not_copying()?;
@@ -417,10 +460,11 @@ impl<R: Read> FrameReader<R> {
 
 /// The frames, until the stream ends cleanly.
 ///
-/// Each item is as [`FrameReader::read_frame`] returns it. After a framing error (a bad header,
-/// or a stream that ended inside a frame) the iterator ends, except after an oversized frame
-/// skipped with [`skip_oversized`](crate::CodecBuilder::skip_oversized); after an I/O error it
-/// goes on, so that `next` after a `WouldBlock` continues the same frame.
+/// Each item is as [`FrameReader::read_frame`] returns it. After an error the iterator goes on
+/// only if reading can continue from it: an oversized frame skipped with
+/// [`skip_oversized`](crate::CodecBuilder::skip_oversized), or an [`Error::Io`] of kind
+/// `WouldBlock`, `TimedOut` or `Interrupted` (the next `next` continues the same frame). After
+/// any other error it ends. The tokio and futures readers' `Stream`s follow the same rule.
 ///
 /// # Examples
 ///
@@ -448,11 +492,7 @@ impl<R: Read> Iterator for FrameReader<R> {
                 None
             }
             Err(err) => {
-                if let Error::Frame(frame_err) = &err {
-                    let skipped =
-                        matches!(frame_err, FrameError::TooLarge { .. }) && self.state.skipping();
-                    self.ended = !skipped;
-                }
+                self.ended = !continues_after(&err, self.state.skipping());
                 Some(Err(err))
             }
         }
@@ -465,7 +505,7 @@ impl<R: fmt::Debug> fmt::Debug for FrameReader<R> {
             .field("inner", &self.inner)
             .field("codec", self.codec())
             .field("buffered", &self.buffer().len())
-            .field("read_size", &self.state.read_size())
+            .field("max_read_size", &self.state.read_size())
             .field("copy_remaining", &self.copy_remaining())
             .finish()
     }
@@ -526,19 +566,33 @@ impl<W: Write> FrameWriter<W> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_codec(inner: W, codec: Codec) -> Self {
-        FrameWriter::with_capacity(WRITE_CAPACITY, inner, codec)
-    }
-
-    /// A writer that buffers up to `capacity` bytes instead of 64 KiB.
-    ///
-    /// Frames shorter than `capacity` are buffered; longer ones are written at once. A capacity
-    /// of 0 writes every frame at once, header and payload in one vectored write.
-    pub fn with_capacity(capacity: usize, inner: W, codec: Codec) -> Self {
         FrameWriter {
             inner: Some(inner),
-            state: WriteState::new(codec, capacity),
+            state: WriteState::new(codec, WRITE_CAPACITY),
             panicked: false,
         }
+    }
+
+    /// A writer that starts with `unsent`, bytes accepted by another writer and not yet written
+    /// (they go out first): the other half of [`into_parts`](Self::into_parts).
+    pub fn from_parts(inner: W, codec: Codec, unsent: Bytes) -> Self {
+        let mut writer = FrameWriter::with_codec(inner, codec);
+        writer.state.queue(&unsent);
+        writer
+    }
+
+    /// Buffers up to `buffer_size` bytes before writing, instead of 64 KiB.
+    ///
+    /// Frames shorter than the buffer are buffered; longer ones are written at once. A size of
+    /// 0 writes every frame at once, header and payload in one vectored write.
+    pub fn with_buffer_size(mut self, buffer_size: usize) -> Self {
+        self.state.set_capacity(buffer_size);
+        self
+    }
+
+    /// How many bytes the writer buffers before writing.
+    pub fn buffer_size(&self) -> usize {
+        self.state.capacity()
     }
 
     /// The settings.
@@ -546,21 +600,26 @@ impl<W: Write> FrameWriter<W> {
         self.state.codec()
     }
 
-    /// The bytes accepted but not yet written: whole frames, and perhaps the start or the rest of
-    /// one.
-    pub fn buffered(&self) -> &[u8] {
-        self.state.buffered()
+    /// The longest payload the writer accepts.
+    pub fn max_frame_len(&self) -> usize {
+        self.state.codec().max_encode_len()
     }
 
-    /// How many bytes the writer buffers before writing.
-    pub fn capacity(&self) -> usize {
-        self.state.capacity()
+    /// Changes the longest payload the writer accepts, from the next frame on.
+    pub fn set_max_frame_len(&mut self, max: usize) {
+        self.state.encoder_mut().set_max_frame_len(max);
     }
 
-    /// How many payload bytes [`write_frame_from`](Self::write_frame_from) still has to read
+    /// How many bytes are accepted but not yet written: whole frames, and perhaps the start or
+    /// the rest of one.
+    pub fn buffered_len(&self) -> usize {
+        self.state.buffered().len()
+    }
+
+    /// How many payload bytes [`copy_frame_from`](Self::copy_frame_from) still has to read
     /// from its source, if it stopped inside a frame; `None` otherwise.
-    pub fn stream_remaining(&self) -> Option<u64> {
-        self.state.stream_remaining()
+    pub fn copy_remaining(&self) -> Option<u64> {
+        self.state.copy_remaining()
     }
 
     /// The inner writer.
@@ -576,7 +635,7 @@ impl<W: Write> FrameWriter<W> {
 
     /// Writes what is buffered, flushes, and returns the inner writer.
     ///
-    /// If [`write_frame_from`](Self::write_frame_from) stopped inside a frame, the stream is left
+    /// If [`copy_frame_from`](Self::copy_frame_from) stopped inside a frame, the stream is left
     /// inside that frame.
     ///
     /// # Errors
@@ -636,14 +695,14 @@ impl<W: Write> FrameWriter<W> {
     ///   that returns 0 is [`ErrorKind::WriteZero`]). If it fails after part of the frame went
     ///   out, the frame counts as accepted: the rest of it is buffered, this returns `Ok`, and
     ///   the next write or flush reports the failure if it persists;
-    /// - [`Error::Io`] with [`ErrorKind::InvalidInput`] if
-    ///   [`write_frame_from`](Self::write_frame_from) stopped inside a frame and has not finished
-    ///   it.
-    pub fn write_frame(&mut self, payload: &[u8]) -> Result<(), Error> {
+    /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
+    ///   inside a frame and has not finished it.
+    pub fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
+        let payload = payload.as_ref();
         self.state.check_not_streaming()?;
         let header = self.state.encoder().header(payload.len())?;
         let frame_len = header.len() + payload.len();
-        if frame_len < self.capacity() {
+        if frame_len < self.buffer_size() {
             self.make_room(frame_len)?;
             self.state.queue(&header);
             self.state.queue(payload);
@@ -652,6 +711,31 @@ impl<W: Write> FrameWriter<W> {
         self.make_room(header.len())?;
         self.state.queue(&header);
         self.write_through(Through::new(header.len(), payload))
+    }
+
+    /// Writes one frame and flushes: [`write_frame`](Self::write_frame) then
+    /// [`flush`](Self::flush), so the frame is on its way when this returns, as Python's
+    /// `sock.sendall(header + payload)` is. Use it for request/response traffic; for many frames
+    /// in a row, `write_frame` each and `flush` once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    ///
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// writer.send_frame(b"ping")?;
+    /// assert_eq!(writer.get_ref(), b"\x04\0\0\0ping", "no flush needed");
+    /// # Ok::<(), lenframe::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`write_frame`](Self::write_frame), then as [`flush`](Self::flush): an error from the
+    /// flush means the frame was accepted and is still buffered.
+    pub fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
+        self.write_frame(payload)?;
+        self.flush()
     }
 
     /// Writes one frame whose `len`-byte payload comes from `src`, in bounded memory.
@@ -669,7 +753,7 @@ impl<W: Write> FrameWriter<W> {
     ///
     /// let mut file: &[u8] = b"hello, and more"; // or a std::fs::File
     /// let mut writer = FrameWriter::new(Vec::new());
-    /// writer.write_frame_from(5, &mut file)?;
+    /// writer.copy_frame_from(5, &mut file)?;
     /// assert_eq!(writer.into_inner()?, b"\x05\0\0\0hello");
     /// assert_eq!(file, b", and more");
     /// # Ok::<(), lenframe::Error>(())
@@ -680,15 +764,14 @@ impl<W: Write> FrameWriter<W> {
     /// - [`Error::Encode`] if the settings cannot frame `len` bytes: nothing is read or written;
     /// - [`Error::Io`] if the inner writer fails before the frame's header is accepted: nothing
     ///   is read, and the call can be made again;
-    /// - [`Error::Io`] with [`ErrorKind::UnexpectedEof`] if `src` ends before `len` bytes, and
+    /// - [`Error::SourceEnded`] if `src` ends before `len` bytes, and
     ///   [`Error::Io`] if `src` or the inner writer fails once the frame has begun. The frame's
     ///   header and the payload read so far are kept; the writer remembers how much is left
-    ///   ([`stream_remaining`](Self::stream_remaining)) and accepts nothing but another
-    ///   `write_frame_from` with the same `len`, which continues the frame with bytes from the
+    ///   ([`copy_remaining`](Self::copy_remaining)) and accepts nothing but another
+    ///   `copy_frame_from` with the same `len`, which continues the frame with bytes from the
     ///   `src` it is given. A caller that cannot supply them must close the connection;
-    /// - [`Error::Io`] with [`ErrorKind::InvalidInput`] if an unfinished frame has a different
-    ///   length.
-    pub fn write_frame_from<R: Read + ?Sized>(
+    /// - [`Error::CopyUnfinished`] if an unfinished frame has a different length.
+    pub fn copy_frame_from<R: Read + ?Sized>(
         &mut self,
         len: u64,
         src: &mut R,
@@ -812,9 +895,9 @@ impl<W: Write + fmt::Debug> fmt::Debug for FrameWriter<W> {
             f.field("inner", inner);
         }
         f.field("codec", self.codec())
-            .field("buffered", &self.buffered().len())
-            .field("capacity", &self.capacity())
-            .field("stream_remaining", &self.stream_remaining())
+            .field("buffered_len", &self.buffered_len())
+            .field("buffer_size", &self.buffer_size())
+            .field("copy_remaining", &self.copy_remaining())
             .finish()
     }
 }

@@ -1,7 +1,7 @@
 //! The settings shared by the decoder and the encoder, and the builder that checks them.
 
-use crate::decode::Decoder;
-use crate::encode::Encoder;
+use crate::decode::FrameDecoder;
+use crate::encode::FrameEncoder;
 use crate::error::{ConfigError, FrameError};
 use crate::format::{LengthField, MAX_FIELD_LEN};
 
@@ -17,7 +17,7 @@ pub const MAX_HEADER_LEN: usize = MAX_LENGTH_OFFSET + MAX_FIELD_LEN;
 /// The largest maximum payload length a codec accepts: what one allocation can hold.
 pub const MAX_FRAME_LEN_LIMIT: usize = isize::MAX as usize - MAX_HEADER_LEN;
 
-/// The framing settings: a small `Copy` value shared by [`Decoder`] and [`Encoder`].
+/// The framing settings: a small `Copy` value shared by [`FrameDecoder`] and [`FrameEncoder`].
 ///
 /// A frame on the wire is a header followed by the payload:
 ///
@@ -132,13 +132,13 @@ impl Codec {
     }
 
     /// A fresh decoder with these settings.
-    pub fn decoder(self) -> Decoder {
-        Decoder::new(self)
+    pub fn decoder(self) -> FrameDecoder {
+        FrameDecoder::new(self)
     }
 
     /// An encoder with these settings.
-    pub fn encoder(self) -> Encoder {
-        Encoder::new(self)
+    pub fn encoder(self) -> FrameEncoder {
+        FrameEncoder::new(self)
     }
 
     /// The length field.
@@ -174,6 +174,16 @@ impl Codec {
     /// Whether the decoder skips oversized frames instead of stopping.
     pub fn skips_oversized(&self) -> bool {
         self.skip_oversized
+    }
+
+    /// Sets the decoding maximum, clamped to [`MAX_FRAME_LEN_LIMIT`].
+    pub(crate) fn set_max_decode_len(&mut self, max: usize) {
+        self.max_decode_len = max.min(MAX_FRAME_LEN_LIMIT);
+    }
+
+    /// Sets the encoding maximum, clamped to [`MAX_FRAME_LEN_LIMIT`].
+    pub(crate) fn set_max_encode_len(&mut self, max: usize) {
+        self.max_encode_len = max.min(MAX_FRAME_LEN_LIMIT);
     }
 
     /// The shortest a header can be: the offset plus the length field's width (1 for a varint).
@@ -346,7 +356,7 @@ impl CodecBuilder {
         self
     }
 
-    /// Whether [`Decoder::decode`] skips the body of an oversized frame and goes on with the next
+    /// Whether [`FrameDecoder::decode`] skips the body of an oversized frame and goes on with the next
     /// one (Netty's discard mode). Default: `false`, fail fast.
     ///
     /// Either way the oversized frame is reported as [`FrameError::TooLarge`]; with skipping on,

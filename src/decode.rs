@@ -1,4 +1,4 @@
-//! Turning bytes into frames: the stateful [`Decoder`] over a `BytesMut`, and the borrowed
+//! Turning bytes into frames: the stateful [`FrameDecoder`] over a `BytesMut`, and the borrowed
 //! [`Codec::decode_slice`] over a `&[u8]` the caller owns.
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -33,7 +33,7 @@ impl Codec {
     /// parsed again on each call, which costs a few nanoseconds.
     ///
     /// [`skip_oversized`](crate::CodecBuilder::skip_oversized) does not apply here: an oversized
-    /// frame is always an error, since skipping needs state across calls (use [`Decoder`]).
+    /// frame is always an error, since skipping needs state across calls (use [`FrameDecoder`]).
     ///
     /// # Examples
     ///
@@ -54,7 +54,7 @@ impl Codec {
     ///
     /// # Errors
     ///
-    /// As [`Decoder::decode`]: a negative, malformed or oversized length, checked as soon as the
+    /// As [`FrameDecoder::decode`]: a negative, malformed or oversized length, checked as soon as the
     /// header is complete, before any payload byte is looked at.
     #[inline(always)]
     pub fn decode_slice<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
@@ -110,7 +110,7 @@ impl Codec {
 /// different: it is returned once, the header is consumed, and the following calls discard the
 /// body as it arrives and then go on with the next frame. Every other error still fails fast.
 #[derive(Clone, Debug)]
-pub struct Decoder {
+pub struct FrameDecoder {
     codec: Codec,
     state: State,
 }
@@ -128,10 +128,10 @@ enum State {
     Skip { frame_len: u64, skipped: u64 },
 }
 
-impl Decoder {
+impl FrameDecoder {
     /// A decoder with these settings.
-    pub fn new(codec: Codec) -> Decoder {
-        Decoder {
+    pub fn new(codec: Codec) -> FrameDecoder {
+        FrameDecoder {
             codec,
             state: State::Head,
         }
@@ -140,6 +140,32 @@ impl Decoder {
     /// The settings.
     pub fn codec(&self) -> &Codec {
         &self.codec
+    }
+
+    /// The longest payload this decoder accepts: [`Codec::max_decode_len`].
+    pub fn max_frame_len(&self) -> usize {
+        self.codec.max_decode_len()
+    }
+
+    /// Changes the longest payload this decoder accepts, for instance once a handshake has
+    /// agreed on a limit. It applies from the next header: a frame whose header was already
+    /// checked is not checked again. A value over [`MAX_FRAME_LEN_LIMIT`](crate::MAX_FRAME_LEN_LIMIT)
+    /// is treated as that limit, which no frame can reach anyway.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use lenframe::{Codec, FrameError};
+    ///
+    /// let mut decoder = Codec::default().decoder();
+    /// decoder.set_max_frame_len(4);
+    /// let mut buf = BytesMut::from(&b"\x05\0\0\0hello"[..]);
+    /// assert!(matches!(decoder.decode(&mut buf), Err(FrameError::TooLarge { len: 5, max: 4 })));
+    /// decoder.set_max_frame_len(5);
+    /// assert_eq!(decoder.decode(&mut buf)?.unwrap(), &b"hello"[..]);
+    /// # Ok::<(), FrameError>(())
+    /// ```
+    pub fn set_max_frame_len(&mut self, max: usize) {
+        self.codec.set_max_decode_len(max);
     }
 
     /// Forgets any parsed header or frame being skipped, as for a new stream.
@@ -161,6 +187,16 @@ impl Decoder {
     /// as soon as the header is complete. See [after an error](Self#after-an-error).
     #[inline(always)]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        Ok(self.decode_mut(buf)?.map(BytesMut::freeze))
+    }
+
+    /// [`decode`](Self::decode), returning the frame as the `BytesMut` split off `buf`: what
+    /// tokio-util's codecs yield.
+    #[inline(always)]
+    pub(crate) fn decode_mut(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Result<Option<BytesMut>, FrameError> {
         loop {
             // A header parsed now goes straight on to the split below, without a round trip
             // through `self.state`: the common case of a frame that is all in `buf`.
@@ -203,10 +239,10 @@ impl Decoder {
 
     /// Splits off the frame at the front of `buf`, all of which is there.
     #[inline(always)]
-    fn split_frame(&self, buf: &mut BytesMut, header_len: usize, payload_len: usize) -> Bytes {
+    fn split_frame(&self, buf: &mut BytesMut, header_len: usize, payload_len: usize) -> BytesMut {
         // One split of the whole frame (the only call into `bytes` and its one reference-count
-        // increment), then the header is dropped from the `Bytes`.
-        let mut frame = buf.split_to(header_len + payload_len).freeze();
+        // increment), then the header is dropped from the front.
+        let mut frame = buf.split_to(header_len + payload_len);
         if !self.codec.keeps_header() {
             frame.advance(header_len);
         }
@@ -328,7 +364,15 @@ impl Decoder {
     /// );
     /// ```
     pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-        if let Some(frame) = self.decode(buf)? {
+        Ok(self.decode_eof_mut(buf)?.map(BytesMut::freeze))
+    }
+
+    /// [`decode_eof`](Self::decode_eof), returning the frame as a `BytesMut`.
+    pub(crate) fn decode_eof_mut(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Result<Option<BytesMut>, FrameError> {
+        if let Some(frame) = self.decode_mut(buf)? {
             return Ok(Some(frame));
         }
         match self.state {

@@ -21,7 +21,7 @@ use crate::error::EncodeError;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Encoder {
+pub struct FrameEncoder {
     codec: Codec,
 }
 
@@ -80,15 +80,26 @@ impl core::fmt::Debug for Header {
     }
 }
 
-impl Encoder {
+impl FrameEncoder {
     /// An encoder with these settings.
-    pub fn new(codec: Codec) -> Encoder {
-        Encoder { codec }
+    pub fn new(codec: Codec) -> FrameEncoder {
+        FrameEncoder { codec }
     }
 
     /// The settings.
     pub fn codec(&self) -> &Codec {
         &self.codec
+    }
+
+    /// The longest payload this encoder accepts: [`Codec::max_encode_len`].
+    pub fn max_frame_len(&self) -> usize {
+        self.codec.max_encode_len()
+    }
+
+    /// Changes the longest payload this encoder accepts. A value over
+    /// [`MAX_FRAME_LEN_LIMIT`](crate::MAX_FRAME_LEN_LIMIT) is treated as that limit.
+    pub fn set_max_frame_len(&mut self, max: usize) {
+        self.codec.set_max_encode_len(max);
     }
 
     /// The header for a payload of `payload_len` bytes.
@@ -159,7 +170,8 @@ impl Encoder {
     ///
     /// As [`header`](Self::header); `dst` is unchanged on error.
     #[inline]
-    pub fn encode(&self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+    pub fn encode(&self, payload: impl AsRef<[u8]>, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let payload = payload.as_ref();
         // Checked before anything is written; then the header goes straight into `dst` (no
         // inline `Header` to build and copy), a fixed-width field as one store.
         let value = self.field_value(payload.len())?;

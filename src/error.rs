@@ -70,7 +70,7 @@ pub enum ConfigError {
 /// at its header, so the bytes can be inspected or logged. The one exception is
 /// [`TooLarge`](FrameError::TooLarge) with `skip_oversized` on, which consumes the header so that
 /// decoding can go on with the next frame. See
-/// [`Decoder`](crate::Decoder#after-an-error) for what decoding again does.
+/// [`FrameDecoder`](crate::FrameDecoder#after-an-error) for what decoding again does.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FrameError {
@@ -163,11 +163,7 @@ pub enum EncodeError {
 impl From<FrameError> for std::io::Error {
     /// `UnexpectedEof` for [`FrameError::Truncated`], `InvalidData` for the rest.
     fn from(err: FrameError) -> Self {
-        let kind = match err {
-            FrameError::Truncated { .. } => std::io::ErrorKind::UnexpectedEof,
-            _ => std::io::ErrorKind::InvalidData,
-        };
-        std::io::Error::new(kind, err)
+        std::io::Error::new(crate::io_error::frame_error_kind(&err), err)
     }
 }
 
@@ -175,6 +171,14 @@ impl From<FrameError> for std::io::Error {
 impl From<EncodeError> for std::io::Error {
     /// `InvalidInput`: the caller's payload does not fit the settings.
     fn from(err: EncodeError) -> Self {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, err)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<ConfigError> for std::io::Error {
+    /// `InvalidInput`: the settings given cannot work together.
+    fn from(err: ConfigError) -> Self {
         std::io::Error::new(std::io::ErrorKind::InvalidInput, err)
     }
 }

@@ -1,5 +1,8 @@
-//! The error of the I/O adapters (blocking and tokio): an I/O failure or a framing failure.
+//! The error of the I/O adapters: an I/O failure, a framing failure, or a call the adapter's
+//! state does not allow.
 
+use std::io;
+#[cfg(feature = "tokio")]
 use std::time::Duration;
 
 use crate::error::{EncodeError, FrameError};
@@ -7,22 +10,71 @@ use crate::error::{EncodeError, FrameError};
 /// What went wrong reading or writing frames over an I/O object.
 ///
 /// Matchable: I/O failures are [`Error::Io`], bad frames from the peer [`Error::Frame`],
-/// payloads the settings cannot frame [`Error::Encode`]. Converts into [`std::io::Error`] for `?`
-/// in I/O code: `InvalidData` for framing errors, `UnexpectedEof` for a stream that ended inside a
-/// frame, `InvalidInput` for encoding errors and `TimedOut` for [`Error::FrameDeadline`].
+/// payloads the settings cannot frame [`Error::Encode`], and calls made while a streamed frame
+/// is unfinished [`Error::CopyUnfinished`]. [`Error::kind`] gives the [`io::ErrorKind`] it
+/// converts to, so code written against `io::Error` (tokio-util's codecs return one) can keep
+/// its `e.kind()` checks; `?` converts it into an [`io::Error`] that keeps this error inside.
+///
+/// # Examples
+///
+/// ```
+/// use std::io;
+/// use lenframe::blocking::FrameReader;
+/// use lenframe::{Error, FrameError};
+///
+/// let wire: &[u8] = b"\x05\0\0\0hel"; // the peer closed inside the frame
+/// let err = FrameReader::new(wire).read_frame().unwrap_err();
+/// assert!(matches!(err, Error::Frame(FrameError::Truncated { expected: 9, got: 7 })));
+/// assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The underlying reader or writer failed.
-    #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Io(#[from] io::Error),
     /// The peer sent bytes that are not a valid frame, or closed mid-frame.
     #[error(transparent)]
     Frame(#[from] FrameError),
     /// A payload could not be framed with these settings; nothing was written.
     #[error(transparent)]
     Encode(#[from] EncodeError),
-    /// A frame whose header had arrived did not complete within the configured deadline.
+    /// A frame streamed with `copy_frame_to` (reading) or `copy_frame_from` (writing) stopped
+    /// part way, and something else was asked of the reader or writer before it was finished.
+    ///
+    /// Nothing was read or written. Finish the frame by calling the same method again (for
+    /// `copy_frame_from`, with the same length), or close the connection: the stream is inside
+    /// that frame.
+    #[error(
+        "a streamed frame of {len} payload bytes is unfinished, {left} bytes still to go; call \
+         copy_frame_to / copy_frame_from again (with the same length) to finish it first, or \
+         close the connection"
+    )]
+    CopyUnfinished {
+        /// The frame's payload length.
+        len: u64,
+        /// The payload bytes still to move.
+        left: u64,
+    },
+    /// The source given to `copy_frame_from` ended before the payload length it announced.
+    ///
+    /// The frame's header and the bytes read so far are kept; the writer accepts only another
+    /// `copy_frame_from` with the same length, which continues the frame.
+    #[error(
+        "the payload's source ended {left} bytes short of the {len} given to copy_frame_from; \
+         the frame is unfinished: call copy_frame_from again with the same length and the rest \
+         of the payload, or close the connection"
+    )]
+    SourceEnded {
+        /// The payload length given to `copy_frame_from`.
+        len: u64,
+        /// The bytes it still lacks.
+        left: u64,
+    },
+    /// A frame whose header had arrived did not complete within the configured deadline
+    /// (`tokio::FrameReader::with_frame_deadline`).
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     #[error(
         "frame {frame} did not complete within {waited:?} of its header: {got} of {expected} \
          bytes arrived; the peer is too slow or stalled"
@@ -39,15 +91,38 @@ pub enum Error {
     },
 }
 
-impl From<Error> for std::io::Error {
+impl Error {
+    /// The [`io::ErrorKind`] this error converts to: the inner error's kind for
+    /// [`Error::Io`], `UnexpectedEof` for a truncated frame or a source that ended early,
+    /// `InvalidData` for other framing errors, `InvalidInput` for encoding errors and
+    /// unfinished streamed frames, `TimedOut` for a missed frame deadline.
+    pub fn kind(&self) -> io::ErrorKind {
+        match self {
+            Error::Io(err) => err.kind(),
+            Error::Frame(err) => frame_error_kind(err),
+            Error::Encode(_) | Error::CopyUnfinished { .. } => io::ErrorKind::InvalidInput,
+            Error::SourceEnded { .. } => io::ErrorKind::UnexpectedEof,
+            #[cfg(feature = "tokio")]
+            Error::FrameDeadline { .. } => io::ErrorKind::TimedOut,
+        }
+    }
+}
+
+/// `UnexpectedEof` for a truncated frame, `InvalidData` for the rest.
+pub(crate) fn frame_error_kind(err: &FrameError) -> io::ErrorKind {
+    match err {
+        FrameError::Truncated { .. } => io::ErrorKind::UnexpectedEof,
+        _ => io::ErrorKind::InvalidData,
+    }
+}
+
+impl From<Error> for io::Error {
+    /// The inner error for [`Error::Io`]; otherwise an `io::Error` of [`Error::kind`] holding
+    /// this error (reach it with `get_ref()` and `downcast_ref::<lenframe::Error>()`).
     fn from(err: Error) -> Self {
         match err {
             Error::Io(err) => err,
-            Error::Frame(err) => err.into(),
-            Error::Encode(err) => err.into(),
-            err @ Error::FrameDeadline { .. } => {
-                std::io::Error::new(std::io::ErrorKind::TimedOut, err)
-            }
+            err => io::Error::new(err.kind(), err),
         }
     }
 }

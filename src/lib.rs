@@ -26,7 +26,7 @@
 //!
 //! # Layers
 //!
-//! - The core, [`Codec`] (settings), [`Decoder`] and [`Encoder`], does no I/O and builds without
+//! - The core, [`Codec`] (settings), [`FrameDecoder`] and [`FrameEncoder`], does no I/O and builds without
 //!   `std`. [`Codec::decode_slice`] decodes from a borrowed `&[u8]` with no allocation at all.
 //! - `blocking` wraps any `std::io::Read`/`Write` (feature `std`, on by default).
 //! - `tokio` wraps tokio's `AsyncRead`/`AsyncWrite` (feature `tokio`).
@@ -95,8 +95,8 @@ pub use codec::{
     Codec, CodecBuilder, DEFAULT_MAX_FRAME_LEN, MAX_FRAME_LEN_LIMIT, MAX_HEADER_LEN,
     MAX_LENGTH_OFFSET,
 };
-pub use decode::{Decoded, Decoder};
-pub use encode::{Encoder, Header};
+pub use decode::{Decoded, FrameDecoder};
+pub use encode::{FrameEncoder, Header};
 pub use error::{ConfigError, EncodeError, FrameError};
 pub use format::{ByteOrder, LengthField, MAX_FIELD_LEN};
 #[cfg(feature = "std")]

@@ -12,7 +12,7 @@ use bytes::buf::Limit;
 use bytes::BufMut;
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::{Codec, Decoded, Decoder, Error, FrameError};
+use crate::{Codec, Decoded, Error, FrameDecoder, FrameError};
 
 /// What the first read asks for (or the read size, if smaller). Reads that fill the room they
 /// were given double it, up to the read size; reads that bring little bring it back down.
@@ -21,7 +21,7 @@ const READ_MIN: usize = 8 * 1024;
 /// A reader's state: everything but the I/O object.
 #[derive(Debug)]
 pub(crate) struct ReadState {
-    decoder: Decoder,
+    decoder: FrameDecoder,
     buf: BytesMut,
     /// The most one read asks for.
     read_max: usize,
@@ -103,9 +103,30 @@ impl ReadState {
         self.held = None;
     }
 
+    /// A state whose buffer starts with `buffered`: bytes another reader read and did not use.
+    pub(crate) fn from_buffered(codec: Codec, read_size: usize, buffered: Bytes) -> ReadState {
+        let mut state = ReadState::new(codec, read_size);
+        state.buf = BytesMut::from(buffered);
+        state
+    }
+
     #[inline]
     pub(crate) fn codec(&self) -> &Codec {
         self.decoder.codec()
+    }
+
+    /// The decoder, to change its maximum.
+    pub(crate) fn decoder_mut(&mut self) -> &mut FrameDecoder {
+        &mut self.decoder
+    }
+
+    /// Sets the most one read asks for (at least 1).
+    pub(crate) fn set_read_size(&mut self, read_size: usize) {
+        self.read_max = read_size.max(1);
+        self.read_len = self
+            .read_len
+            .min(self.read_max)
+            .max(READ_MIN.min(self.read_max));
     }
 
     /// The bytes read and not yet returned.
@@ -442,13 +463,21 @@ impl ReadState {
 
 #[cold]
 fn copy_unfinished(len: u64, left: u64) -> Error {
-    Error::Io(io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!(
-            "copy_frame_to stopped inside a frame with {left} of its {len} payload bytes still to \
-             copy; call copy_frame_to again to finish that frame first"
+    Error::CopyUnfinished { len, left }
+}
+
+/// Whether a reader's `Iterator` or `Stream` goes on after yielding `err`: only when reading can
+/// continue from it (an oversized frame being skipped, or an I/O error that leaves the stream
+/// intact). The one rule for every adapter.
+pub(crate) fn continues_after(err: &Error, skipping: bool) -> bool {
+    match err {
+        Error::Frame(FrameError::TooLarge { .. }) => skipping,
+        Error::Io(err) => matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
         ),
-    ))
+        _ => false,
+    }
 }
 
 /// `n` as a `usize`, at most `max`.

@@ -1,8 +1,8 @@
 //! Async adapters over tokio's [`AsyncRead`] and [`AsyncWrite`]: [`FrameReader`] and
 //! [`FrameWriter`].
 //!
-//! They move bytes between an I/O object and the core; the core ([`Decoder`](crate::Decoder),
-//! [`Encoder`](crate::Encoder)) decides where frames begin and end. [`FrameReader`] is a
+//! They move bytes between an I/O object and the core; the core ([`FrameDecoder`](crate::FrameDecoder),
+//! [`FrameEncoder`](crate::FrameEncoder)) decides where frames begin and end. [`FrameReader`] is a
 //! [`Stream`] of frames and [`FrameWriter`] a [`Sink`] of [`Bytes`], so
 //! `futures_util::StreamExt` and `SinkExt` work on them.
 //!
@@ -42,7 +42,7 @@
 //! | [`FrameReader::copy_frame_to`] | **yes**, if called again | The bytes already written to the destination stay written; the reader remembers how many are left ([`copy_remaining`](FrameReader::copy_remaining)), and the next `copy_frame_to` continues the same frame where it stopped. Until then `read_frame` refuses with an error. |
 //! | [`FrameWriter::write_frame`], payload up to 8 KiB (64 KiB if the writer has no vectored writes) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
 //! | [`FrameWriter::write_frame`], larger payload | **no**, but the stream stays framed | If no byte of the frame had gone out, the frame is withdrawn, as if never called. Otherwise the rest of the payload is copied into the writer's buffer and goes out with the next write or flush: the peer still sees a whole frame, but the caller cannot tell which case happened. |
-//! | [`FrameWriter::write_frame_from`] | **yes**, if called again | The frame's header and the payload bytes read so far are kept; the writer remembers how many are left ([`stream_remaining`](FrameWriter::stream_remaining)). Calling `write_frame_from` again with the same length and source continues the frame; other writes are refused until then. |
+//! | [`FrameWriter::copy_frame_from`] | **yes**, if called again | The frame's header and the payload bytes read so far are kept; the writer remembers how many are left ([`copy_remaining`](FrameWriter::copy_remaining)). Calling `copy_frame_from` again with the same length and source continues the frame; other writes are refused until then. |
 //! | [`SinkExt::send`] | **no**, but the stream stays framed | The frame is either queued whole (its `Bytes` kept, not copied) and goes out with the next flush, or not queued at all. |
 //! | [`FrameWriter::flush`], [`SinkExt::flush`] | **yes** | What was not written stays buffered; calling again continues. |
 //!
@@ -73,9 +73,9 @@ use bytes::{Buf, Bytes};
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::read_state::{CopyStep, ReadState};
+use crate::read_state::{continues_after, CopyStep, ReadState};
 use crate::write_state::{StreamStep, Through, WriteState};
-use crate::{Codec, Error, FrameError};
+use crate::{Codec, Error};
 
 /// The most the reader asks for in one read, by default, however long the frame claims to be:
 /// the buffer grows as bytes really arrive, never by what a header announces.
@@ -117,25 +117,52 @@ impl<R> FrameReader<R> {
 
     /// A reader with these settings.
     pub fn with_codec(inner: R, codec: Codec) -> Self {
-        FrameReader::with_capacity(READ_MAX, inner, codec)
+        FrameReader::from_state(inner, ReadState::new(codec, READ_MAX))
     }
 
-    /// A reader that asks for at most `read_size` bytes per read (at least 1) instead of
-    /// 64 KiB.
-    ///
-    /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
-    /// over several reads. (The reader asks for less than the read size, down to 8 KiB, while
-    /// the peer sends little at a time: it starts there, and doubles while reads come back full.)
-    pub fn with_capacity(read_size: usize, inner: R, codec: Codec) -> Self {
+    /// A reader that starts with `buffered`, bytes already read from `inner` (by another
+    /// reader, a handshake, a tokio-util `Framed`): the other half of
+    /// [`into_parts`](Self::into_parts).
+    pub fn from_parts(inner: R, codec: Codec, buffered: Bytes) -> Self {
+        FrameReader::from_state(inner, ReadState::from_buffered(codec, READ_MAX, buffered))
+    }
+
+    fn from_state(inner: R, state: ReadState) -> Self {
         FrameReader {
             inner,
-            state: ReadState::new(codec, read_size),
+            state,
             eof: false,
             deadline: None,
             head_at: None,
             timer: None,
             stream_failed: false,
         }
+    }
+
+    /// Asks for at most `max_read_size` bytes per read (at least 1) instead of 64 KiB.
+    ///
+    /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
+    /// over several reads. (The reader asks for less than this, down to 8 KiB, while the peer
+    /// sends little at a time: it starts there, and doubles while reads come back full.)
+    pub fn with_max_read_size(mut self, max_read_size: usize) -> Self {
+        self.state.set_read_size(max_read_size);
+        self
+    }
+
+    /// The most one read asks for.
+    pub fn max_read_size(&self) -> usize {
+        self.state.read_size()
+    }
+
+    /// The longest payload the reader accepts.
+    pub fn max_frame_len(&self) -> usize {
+        self.state.codec().max_decode_len()
+    }
+
+    /// Changes the longest payload the reader accepts, from the next frame's header on: for
+    /// a limit agreed in a handshake. See [`FrameDecoder::set_max_frame_len`](crate::FrameDecoder::set_max_frame_len).
+    pub fn set_max_frame_len(&mut self, max: usize) {
+        self.state.decoder_mut().set_max_frame_len(max);
     }
 
     /// Sets a deadline for each frame to complete once its header has arrived. Default: none.
@@ -275,16 +302,16 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// - [`Error::Frame`] for a bad header, with the core's errors ([`FrameError`]); the stream is
+    /// - [`Error::Frame`] for a bad header, with the core's errors ([`FrameError`](crate::FrameError)); the stream is
     ///   out of step and calling again returns the same error (except for an oversized frame with
     ///   [`skip_oversized`](crate::CodecBuilder::skip_oversized), which is skipped and reading
     ///   goes on);
-    /// - [`Error::Frame`] with [`FrameError::Truncated`] if the stream ends inside a frame;
+    /// - [`Error::Frame`] with [`FrameError::Truncated`](crate::FrameError::Truncated) if the stream ends inside a frame;
     /// - [`Error::FrameDeadline`] if a frame does not complete within the
     ///   [frame deadline](self#frame-deadline); the partial frame stays buffered and calling
     ///   again fails the same way, unless the deadline was raised or cleared;
     /// - [`Error::Io`] if the inner reader fails;
-    /// - [`Error::Io`] with [`io::ErrorKind::InvalidInput`] if
+    /// - [`Error::CopyUnfinished`] if
     ///   [`copy_frame_to`](Self::copy_frame_to) stopped inside a frame and has not finished it.
     ///
     /// # Cancel safety
@@ -421,9 +448,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 
 /// The frames, until a clean end of stream.
 ///
-/// Errors are as [`FrameReader::read_frame`]'s. After an error the stream ends (yields `None`),
-/// except after an oversized frame skipped with
-/// [`skip_oversized`](crate::CodecBuilder::skip_oversized), where it goes on with the next frame.
+/// Errors are as [`FrameReader::read_frame`]'s. After an error the stream goes on only if reading
+/// can continue from it: an oversized frame skipped with
+/// [`skip_oversized`](crate::CodecBuilder::skip_oversized), or an [`Error::Io`] of kind
+/// `WouldBlock`, `TimedOut` or `Interrupted`. After any other error it ends (yields `None`), as
+/// the blocking reader's `Iterator` does.
 /// Cancel-safe, as `read_frame`.
 impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
     type Item = Result<Bytes, Error>;
@@ -436,9 +465,7 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
         Poll::Ready(match ready!(this.poll_read_frame(cx)) {
             Ok(frame) => frame.map(Ok),
             Err(err) => {
-                let skipped = this.state.skipping()
-                    && matches!(err, Error::Frame(FrameError::TooLarge { .. }));
-                this.stream_failed = !skipped;
+                this.stream_failed = !continues_after(&err, this.state.skipping());
                 Some(Err(err))
             }
         })
@@ -482,9 +509,38 @@ impl<W> FrameWriter<W> {
         }
     }
 
+    /// A writer that starts with `unsent`, bytes accepted by another writer and not yet written
+    /// (they go out first): the other half of [`into_parts`](Self::into_parts).
+    pub fn from_parts(inner: W, codec: Codec, unsent: Bytes) -> Self {
+        let mut writer = FrameWriter::with_codec(inner, codec);
+        writer.state.queue(&unsent);
+        writer
+    }
+
+    /// Buffers up to about `buffer_size` bytes before writing, instead of 64 KiB.
+    pub fn with_buffer_size(mut self, buffer_size: usize) -> Self {
+        self.state.set_capacity(buffer_size);
+        self
+    }
+
+    /// How many bytes the writer buffers before writing.
+    pub fn buffer_size(&self) -> usize {
+        self.state.capacity()
+    }
+
     /// The settings.
     pub fn codec(&self) -> &Codec {
         self.state.codec()
+    }
+
+    /// The longest payload the writer accepts.
+    pub fn max_frame_len(&self) -> usize {
+        self.state.codec().max_encode_len()
+    }
+
+    /// Changes the longest payload the writer accepts, from the next frame on.
+    pub fn set_max_frame_len(&mut self, max: usize) {
+        self.state.encoder_mut().set_max_frame_len(max);
     }
 
     /// How many bytes are accepted but not yet written: whole frames, and perhaps the start or
@@ -493,10 +549,10 @@ impl<W> FrameWriter<W> {
         self.state.buffered().len() + self.tail.len()
     }
 
-    /// How many payload bytes [`write_frame_from`](Self::write_frame_from) still has to read
+    /// How many payload bytes [`copy_frame_from`](Self::copy_frame_from) still has to read
     /// from its source, if it stopped inside a frame; `None` otherwise.
-    pub fn stream_remaining(&self) -> Option<u64> {
-        self.state.stream_remaining()
+    pub fn copy_remaining(&self) -> Option<u64> {
+        self.state.copy_remaining()
     }
 
     /// The inner writer.
@@ -563,9 +619,8 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// - [`Error::Io`] if the inner writer fails. If none of the frame had gone out, it is not
     ///   accepted (the same call can be made again); if part of it had, the rest is buffered, to
     ///   go out with the next write or flush, which reports the failure if it persists;
-    /// - [`Error::Io`] with [`io::ErrorKind::InvalidInput`] if
-    ///   [`write_frame_from`](Self::write_frame_from) stopped inside a frame and has not finished
-    ///   it.
+    /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
+    ///   inside a frame and has not finished it.
     ///
     /// # Cancel safety
     ///
@@ -575,7 +630,8 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// error, if none of the frame had gone out it is withdrawn, and otherwise the rest of the
     /// payload is copied into the buffer and goes out with the next write or flush. See the
     /// [table](self#cancel-safety).
-    pub async fn write_frame(&mut self, payload: &[u8]) -> Result<(), Error> {
+    pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
+        let payload = payload.as_ref();
         self.state.check_not_streaming()?;
         let header = self.state.encoder().header(payload.len())?;
         poll_fn(|cx| self.poll_make_room(cx)).await?;
@@ -589,6 +645,38 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
             frame: Through::new(header.len(), payload),
         };
         poll_fn(|cx| large.poll_write(cx)).await
+    }
+
+    /// Writes one frame and flushes: [`write_frame`](Self::write_frame) then
+    /// [`flush`](Self::flush), so the frame is on its way when this returns, as Python's
+    /// `sock.sendall(header + payload)` is. For many frames in a row, `write_frame` each and
+    /// `flush` once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::tokio::FrameWriter;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), lenframe::Error> {
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// writer.send_frame(b"ping").await?;
+    /// assert_eq!(writer.get_ref(), b"\x04\0\0\0ping", "no flush needed");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`write_frame`](Self::write_frame), then as [`flush`](Self::flush).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel-safe: if the future is dropped during the flush, the frame is accepted and
+    /// still buffered.
+    pub async fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
+        self.write_frame(payload).await?;
+        self.flush().await
     }
 
     /// Writes one frame whose `len`-byte payload comes from `src`, in bounded memory.
@@ -608,7 +696,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// # async fn main() -> Result<(), lenframe::Error> {
     /// let mut file: &[u8] = b"hello, and more"; // or a tokio::fs::File
     /// let mut writer = FrameWriter::new(Vec::new());
-    /// writer.write_frame_from(5, &mut file).await?;
+    /// writer.copy_frame_from(5, &mut file).await?;
     /// writer.flush().await?;
     /// assert_eq!(writer.get_ref(), b"\x05\0\0\0hello");
     /// assert_eq!(file, b", and more");
@@ -621,20 +709,19 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// - [`Error::Encode`] if the settings cannot frame `len` bytes: nothing is read or written;
     /// - [`Error::Io`] if the inner writer fails before the frame's header is accepted: nothing
     ///   is read, and the call can be made again;
-    /// - [`Error::Io`] with [`io::ErrorKind::UnexpectedEof`] if `src` ends before `len` bytes, and
+    /// - [`Error::SourceEnded`] if `src` ends before `len` bytes, and
     ///   [`Error::Io`] if `src` or the inner writer fails once the frame has begun. The frame's
     ///   header and the payload read so far are kept; the writer remembers how much is left
-    ///   ([`stream_remaining`](Self::stream_remaining)) and accepts nothing but another
-    ///   `write_frame_from` with the same `len`, which continues the frame with bytes from the
+    ///   ([`copy_remaining`](Self::copy_remaining)) and accepts nothing but another
+    ///   `copy_frame_from` with the same `len`, which continues the frame with bytes from the
     ///   `src` it is given. A caller that cannot supply them must close the connection;
-    /// - [`Error::Io`] with [`io::ErrorKind::InvalidInput`] if an unfinished frame has a
-    ///   different length.
+    /// - [`Error::CopyUnfinished`] if an unfinished frame has a different length.
     ///
     /// # Cancel safety
     ///
     /// Cancel-safe if called again: as after an error, the bytes read from `src` so far are kept,
-    /// and calling `write_frame_from` again with the same `len` and source continues the frame.
-    pub async fn write_frame_from<S>(&mut self, len: u64, src: &mut S) -> Result<(), Error>
+    /// and calling `copy_frame_from` again with the same `len` and source continues the frame.
+    pub async fn copy_frame_from<S>(&mut self, len: u64, src: &mut S) -> Result<(), Error>
     where
         S: AsyncRead + Unpin + ?Sized,
     {
@@ -660,7 +747,20 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         Ok(())
     }
 
-    /// Moves the rest of a `write_frame_from` payload from `src` through the buffer.
+    /// Writes out every buffered frame, flushes, then shuts the inner writer down (for a TCP
+    /// stream, the peer's reader sees a clean end of stream after the last frame). The same as
+    /// `SinkExt::close`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if writing, flushing or shutting down fails.
+    pub async fn shutdown(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_flush_all(cx)).await?;
+        poll_fn(|cx| Pin::new(&mut self.inner).poll_shutdown(cx)).await?;
+        Ok(())
+    }
+
+    /// Moves the rest of a `copy_frame_from` payload from `src` through the buffer.
     fn poll_stream_from<S>(&mut self, cx: &mut Context<'_>, src: &mut S) -> Poll<Result<(), Error>>
     where
         S: AsyncRead + Unpin + ?Sized,

@@ -4,14 +4,18 @@
 use ::tokio_util::codec;
 use bytes::{Bytes, BytesMut};
 
-use crate::{Codec, Decoder, Encoder, Error};
+use crate::{Codec, Error, FrameDecoder, FrameEncoder};
 
-/// A [`Decoder`] and an [`Encoder`] with the same settings in one value: the codec to hand to
-/// tokio-util's `Framed`, which needs one value for both directions.
+/// The codec to hand to tokio-util's `Framed`, `FramedRead` and `FramedWrite`: a
+/// [`FrameDecoder`] and a [`FrameEncoder`] with the same settings in one value.
 ///
-/// [`Decoder`] alone implements tokio-util's `Decoder` (for `FramedRead`) and [`Encoder`] alone
-/// its `Encoder<Bytes>` and `Encoder<&[u8]>` (for `FramedWrite`); this type implements all three
-/// by delegating to them. Frames come out as [`Bytes`] sharing the read buffer.
+/// It is a drop-in for tokio-util's `LengthDelimitedCodec`: the same traits with the same item
+/// types (`Decoder<Item = BytesMut>`, `Encoder<Bytes>`), and the same `max_frame_length` /
+/// `set_max_frame_length` methods, so code written for `LengthDelimitedCodec` compiles with only
+/// its constructor changed. Frames come out as `BytesMut` split off the read buffer (no copy).
+///
+/// [`FrameDecoder`] alone implements tokio-util's `Decoder` (for `FramedRead`, yielding
+/// [`Bytes`]) and [`FrameEncoder`] alone its `Encoder<Bytes>` (for `FramedWrite`).
 ///
 /// # Examples
 ///
@@ -52,7 +56,7 @@ use crate::{Codec, Decoder, Encoder, Error};
 /// let mut a = Framed::new(a, FramedCodec::default());
 /// let mut b = Framed::new(b, FramedCodec::default());
 /// a.send(Bytes::from_static(b"aaa")).await?;
-/// a.send(&b"bbb"[..]).await?;
+/// a.send(Bytes::from_static(b"bbb")).await?;
 /// assert_eq!(b.next().await.unwrap()?, &b"aaa"[..]);
 /// assert_eq!(b.next().await.unwrap()?, &b"bbb"[..]);
 /// # Ok(())
@@ -93,8 +97,8 @@ use crate::{Codec, Decoder, Encoder, Error};
 /// there; [`tokio::FrameReader`](crate::tokio::FrameReader) can.
 #[derive(Clone, Debug)]
 pub struct FramedCodec {
-    decoder: Decoder,
-    encoder: Encoder,
+    decoder: FrameDecoder,
+    encoder: FrameEncoder,
 }
 
 impl FramedCodec {
@@ -106,24 +110,57 @@ impl FramedCodec {
         }
     }
 
-    /// The settings.
+    /// The settings, with the current decoding maximum.
     pub fn codec(&self) -> &Codec {
         self.decoder.codec()
     }
 
+    /// The longest payload accepted when decoding: tokio-util's name for
+    /// [`FrameDecoder::max_frame_len`].
+    pub fn max_frame_length(&self) -> usize {
+        self.decoder.max_frame_len()
+    }
+
+    /// Changes the longest payload accepted, decoding and encoding, as tokio-util's
+    /// `LengthDelimitedCodec::set_max_frame_length` does: for instance once a handshake has agreed
+    /// on a limit. It applies from the next frame; a value over
+    /// [`MAX_FRAME_LEN_LIMIT`](crate::MAX_FRAME_LEN_LIMIT) is treated as that limit.
+    ///
+    /// ```
+    /// use lenframe::FramedCodec;
+    /// use tokio_util::codec::Framed;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (io, _peer) = tokio::io::duplex(64);
+    /// let mut framed = Framed::new(io, FramedCodec::default());
+    /// framed.codec_mut().set_max_frame_length(64 * 1024);
+    /// assert_eq!(framed.codec().max_frame_length(), 64 * 1024);
+    /// # }
+    /// ```
+    pub fn set_max_frame_length(&mut self, max: usize) {
+        self.decoder.set_max_frame_len(max);
+        self.encoder.set_max_frame_len(max);
+    }
+
     /// The decoder, with the state of the frame being read.
-    pub fn decoder(&self) -> &Decoder {
+    pub fn decoder(&self) -> &FrameDecoder {
         &self.decoder
     }
 
-    /// The decoder, to [`reset`](Decoder::reset) it.
-    pub fn decoder_mut(&mut self) -> &mut Decoder {
+    /// The decoder, to [`reset`](FrameDecoder::reset) it.
+    pub fn decoder_mut(&mut self) -> &mut FrameDecoder {
         &mut self.decoder
     }
 
     /// The encoder.
-    pub fn encoder(&self) -> &Encoder {
+    pub fn encoder(&self) -> &FrameEncoder {
         &self.encoder
+    }
+
+    /// The encoder, to change its maximum alone.
+    pub fn encoder_mut(&mut self) -> &mut FrameEncoder {
+        &mut self.encoder
     }
 }
 
@@ -140,67 +177,50 @@ impl From<Codec> for FramedCodec {
     }
 }
 
-/// tokio-util's decoder: [`Decoder::decode`] and [`Decoder::decode_eof`], with errors as
-/// [`Error::Frame`]. Never reserves room for what a header announces.
-impl codec::Decoder for Decoder {
+/// tokio-util's decoder: [`FrameDecoder::decode`] and [`FrameDecoder::decode_eof`], with errors
+/// as [`Error::Frame`]. Never reserves room for what a header announces.
+impl codec::Decoder for FrameDecoder {
     type Item = Bytes;
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
-        Ok(Decoder::decode(self, src)?)
+        Ok(FrameDecoder::decode(self, src)?)
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
-        Ok(Decoder::decode_eof(self, src)?)
+        Ok(FrameDecoder::decode_eof(self, src)?)
     }
 }
 
-/// tokio-util's encoder: [`Encoder::encode`], with errors as [`Error::Encode`].
-impl codec::Encoder<Bytes> for Encoder {
+/// tokio-util's encoder: [`FrameEncoder::encode`], with errors as [`Error::Encode`].
+impl codec::Encoder<Bytes> for FrameEncoder {
     type Error = Error;
 
     fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), Error> {
-        Ok(Encoder::encode(self, &payload, dst)?)
+        Ok(FrameEncoder::encode(self, payload, dst)?)
     }
 }
 
-/// tokio-util's encoder: [`Encoder::encode`], with errors as [`Error::Encode`].
-impl codec::Encoder<&[u8]> for Encoder {
-    type Error = Error;
-
-    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), Error> {
-        Ok(Encoder::encode(self, payload, dst)?)
-    }
-}
-
-/// As [`Decoder`]'s.
+/// As [`FrameDecoder`]'s, yielding each frame as the `BytesMut` split off the read buffer, as
+/// `LengthDelimitedCodec` does.
 impl codec::Decoder for FramedCodec {
-    type Item = Bytes;
+    type Item = BytesMut;
     type Error = Error;
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
-        codec::Decoder::decode(&mut self.decoder, src)
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
+        Ok(self.decoder.decode_mut(src)?)
     }
 
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
-        codec::Decoder::decode_eof(&mut self.decoder, src)
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
+        Ok(self.decoder.decode_eof_mut(src)?)
     }
 }
 
-/// As [`Encoder`]'s.
+/// As [`FrameEncoder`]'s.
 impl codec::Encoder<Bytes> for FramedCodec {
     type Error = Error;
 
     fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), Error> {
-        codec::Encoder::encode(&mut self.encoder, payload, dst)
-    }
-}
-
-/// As [`Encoder`]'s.
-impl codec::Encoder<&[u8]> for FramedCodec {
-    type Error = Error;
-
-    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), Error> {
-        codec::Encoder::encode(&mut self.encoder, payload, dst)
+        Ok(self.encoder.encode(payload, dst)?)
     }
 }

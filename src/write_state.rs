@@ -1,11 +1,9 @@
 //! What a frame writer keeps between writes, with no I/O: the bytes accepted and not yet
-//! written, how far a `write_frame_from` got, and what is left of a large frame written from the
+//! written, how far a `copy_frame_from` got, and what is left of a large frame written from the
 //! caller's memory when a write stops part way.
 //!
 //! The blocking and tokio writers are loops around it: queue into it, write what it holds (and
 //! the payload of a frame written through), tell it how many bytes went ([`WriteState::wrote`]).
-
-use std::io;
 
 #[cfg(feature = "tokio")]
 use bytes::buf::Limit;
@@ -14,37 +12,37 @@ use bytes::BufMut;
 use bytes::{Buf, BytesMut};
 
 use crate::read_state::clamp;
-use crate::{Codec, Encoder, Error, Header};
+use crate::{Codec, Error, FrameEncoder, Header};
 
-/// The least room `write_frame_from` reads into, even for a writer with a smaller capacity.
+/// The least room `copy_frame_from` reads into, even for a writer with a smaller capacity.
 const STREAM_MIN: usize = 8 * 1024;
 
 /// A writer's state: everything but the I/O object.
 #[derive(Debug)]
 pub(crate) struct WriteState {
-    encoder: Encoder,
+    encoder: FrameEncoder,
     /// Bytes accepted and not yet written, in order.
     buf: BytesMut,
     /// How many bytes the writer buffers before writing.
     capacity: usize,
     /// The buffer outgrew the capacity to hold the rest of a large frame: free it once empty.
     oversized: bool,
-    /// A `write_frame_from` that stopped inside a frame.
+    /// A `copy_frame_from` that stopped inside a frame.
     streaming: Option<Streaming>,
-    /// The room handed to the last read from a `write_frame_from` source: where it starts in
+    /// The room handed to the last read from a `copy_frame_from` source: where it starts in
     /// `buf`, and how long it is.
     room_at: usize,
     room_len: usize,
 }
 
-/// The frame `write_frame_from` is sending: its header is accepted, `left` payload bytes to go.
+/// The frame `copy_frame_from` is sending: its header is accepted, `left` payload bytes to go.
 #[derive(Clone, Copy, Debug)]
 struct Streaming {
     len: u64,
     left: u64,
 }
 
-/// What `write_frame_from` does next.
+/// What `copy_frame_from` does next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StreamStep {
     /// Read at most this many payload bytes from the source into the buffer.
@@ -111,6 +109,16 @@ impl WriteState {
         self.capacity
     }
 
+    /// Sets how many bytes the writer buffers before writing.
+    pub(crate) fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity;
+    }
+
+    /// The encoder, to change its maximum.
+    pub(crate) fn encoder_mut(&mut self) -> &mut FrameEncoder {
+        &mut self.encoder
+    }
+
     /// Takes the bytes accepted and not yet written, leaving the buffer empty.
     pub(crate) fn take_buffered(&mut self) -> BytesMut {
         std::mem::take(&mut self.buf)
@@ -132,7 +140,7 @@ impl WriteState {
     /// The encoder, for the header of a frame to queue (after
     /// [`check_not_streaming`](Self::check_not_streaming)).
     #[inline]
-    pub(crate) fn encoder(&self) -> &Encoder {
+    pub(crate) fn encoder(&self) -> &FrameEncoder {
         &self.encoder
     }
 
@@ -185,12 +193,12 @@ impl WriteState {
         true
     }
 
-    /// How many payload bytes a stopped `write_frame_from` still has to read.
-    pub(crate) fn stream_remaining(&self) -> Option<u64> {
+    /// How many payload bytes a stopped `copy_frame_from` still has to read.
+    pub(crate) fn copy_remaining(&self) -> Option<u64> {
         self.streaming.map(|streaming| streaming.left)
     }
 
-    /// For `write_frame_from(len, ..)`: the header to queue for a new frame, or `None` to go on
+    /// For `copy_frame_from(len, ..)`: the header to queue for a new frame, or `None` to go on
     /// with the unfinished one.
     ///
     /// # Errors
@@ -213,7 +221,7 @@ impl WriteState {
         self.streaming = Some(Streaming { len, left: len });
     }
 
-    /// What `write_frame_from` does next: the payload is read into the buffer, which is written
+    /// What `copy_frame_from` does next: the payload is read into the buffer, which is written
     /// out whenever it holds its capacity (at least 8 KiB).
     pub(crate) fn stream_step(&mut self) -> StreamStep {
         let Some(Streaming { left, .. }) = self.streaming else {
@@ -260,21 +268,14 @@ impl WriteState {
         n
     }
 
-    /// The error for a `write_frame_from` source that ended before the payload did.
+    /// The error for a `copy_frame_from` source that ended before the payload did.
     #[cold]
     pub(crate) fn source_ended(&self) -> Error {
         let Streaming { len, left } = self.streaming.unwrap_or(Streaming { len: 0, left: 0 });
-        Error::Io(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!(
-                "the payload's source ended {left} bytes short of the {len} given to \
-                 write_frame_from; the frame is unfinished: call write_frame_from again with the \
-                 same length and the rest of the payload, or close the connection"
-            ),
-        ))
+        Error::SourceEnded { len, left }
     }
 
-    /// An error while `write_frame_from` has a frame unfinished: nothing else may go in the
+    /// An error while `copy_frame_from` has a frame unfinished: nothing else may go in the
     /// middle of it.
     #[inline]
     pub(crate) fn check_not_streaming(&self) -> Result<(), Error> {
@@ -287,13 +288,6 @@ impl WriteState {
     #[cold]
     fn unfinished_error(&self) -> Error {
         let Streaming { len, left } = self.streaming.unwrap_or(Streaming { len: 0, left: 0 });
-        Error::Io(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "write_frame_from stopped inside a frame of {len} payload bytes with {left} still \
-                 to come; call write_frame_from again with length {len} and the rest of the \
-                 payload, or close the connection"
-            ),
-        ))
+        Error::CopyUnfinished { len, left }
     }
 }

@@ -363,12 +363,12 @@ async fn copy_frame_to_reports_a_cut_payload_with_the_header_counted() {
 }
 
 #[tokio::test]
-async fn write_frame_from_streams_exactly_len_bytes() {
+async fn copy_frame_from_streams_exactly_len_bytes() {
     let source: Vec<u8> = (0..500_000u32).map(|i| (i % 253) as u8).collect();
     let mut writer = FrameWriter::new(ScriptedWriter::new(10_000, true));
     writer.write_frame(b"before").await.unwrap();
     let mut src = ChunkedReader::new(source.clone(), 7_777);
-    writer.write_frame_from(400_000, &mut src).await.unwrap();
+    writer.copy_frame_from(400_000, &mut src).await.unwrap();
     assert_eq!(src.pos, 400_000, "not a byte more is read");
     writer.write_frame(b"after").await.unwrap();
     writer.flush().await.unwrap();
@@ -385,25 +385,33 @@ async fn write_frame_from_streams_exactly_len_bytes() {
 }
 
 #[tokio::test]
-async fn write_frame_from_a_short_source_can_be_continued() {
+async fn copy_frame_from_a_short_source_can_be_continued() {
     let mut writer = FrameWriter::new(Vec::new());
     let err = writer
-        .write_frame_from(10, &mut &b"short"[..])
+        .copy_frame_from(10, &mut &b"short"[..])
         .await
         .unwrap_err();
-    assert!(matches!(&err, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof));
-    assert_eq!(writer.stream_remaining(), Some(5));
+    assert!(matches!(err, Error::SourceEnded { len: 10, left: 5 }));
+    assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    assert_eq!(writer.copy_remaining(), Some(5));
     // Nothing else may go in the middle of the frame...
     let refused = writer.write_frame(b"x").await.unwrap_err();
-    assert!(matches!(&refused, Error::Io(e) if e.kind() == io::ErrorKind::InvalidInput));
-    let refused = writer.write_frame_from(3, &mut &b"abc"[..]).await;
-    assert!(matches!(&refused, Err(Error::Io(e)) if e.kind() == io::ErrorKind::InvalidInput));
+    assert!(matches!(
+        refused,
+        Error::CopyUnfinished { len: 10, left: 5 }
+    ));
+    assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
+    let refused = writer.copy_frame_from(3, &mut &b"abc"[..]).await;
+    assert!(matches!(
+        refused,
+        Err(Error::CopyUnfinished { len: 10, left: 5 })
+    ));
     // ...but the same call with the rest of the payload finishes it.
     writer
-        .write_frame_from(10, &mut &b" more"[..])
+        .copy_frame_from(10, &mut &b" more"[..])
         .await
         .unwrap();
-    assert_eq!(writer.stream_remaining(), None);
+    assert_eq!(writer.copy_remaining(), None);
     writer.write_frame(b"next").await.unwrap();
     writer.flush().await.unwrap();
     assert_eq!(writer.get_ref(), b"\x0a\0\0\0short more\x04\0\0\0next");
@@ -421,7 +429,7 @@ async fn read_frame_refuses_while_a_copy_is_unfinished() {
     assert_eq!(out, b"abc");
     assert_eq!(reader.copy_remaining(), Some(3));
     let refused = reader.read_frame().await.unwrap_err();
-    assert!(matches!(&refused, Error::Io(e) if e.kind() == io::ErrorKind::InvalidInput));
+    assert!(matches!(refused, Error::CopyUnfinished { len: 6, left: 3 }));
     peer.write_all(b"def\x01\0\0\0g").await.unwrap();
     assert_eq!(reader.copy_frame_to(&mut out).await.unwrap(), Some(6));
     assert_eq!(out, b"abcdef");

@@ -142,13 +142,15 @@ where
     frames
 }
 
-fn encode_all<E: for<'a> Encoder<&'a [u8]>>(encoder: &mut E, payloads: &[Vec<u8>]) -> Vec<u8>
+fn encode_all<E: Encoder<Bytes>>(encoder: &mut E, payloads: &[Vec<u8>]) -> Vec<u8>
 where
-    for<'a> <E as Encoder<&'a [u8]>>::Error: std::fmt::Debug,
+    E::Error: std::fmt::Debug,
 {
     let mut wire = BytesMut::new();
     for p in payloads {
-        encoder.encode(&p[..], &mut wire).unwrap();
+        encoder
+            .encode(Bytes::copy_from_slice(p), &mut wire)
+            .unwrap();
     }
     wire.to_vec()
 }
@@ -243,10 +245,15 @@ fn differences_by_design() {
     ));
     // The defaults differ in byte order: ours is little-endian, tokio-util's big-endian.
     let mut ours = BytesMut::new();
-    Encoder::encode(&mut FramedCodec::default(), &b"hi"[..], &mut ours).unwrap();
+    Encoder::encode(
+        &mut FramedCodec::default(),
+        Bytes::from_static(b"hi"),
+        &mut ours,
+    )
+    .unwrap();
     let mut theirs = BytesMut::new();
     LengthDelimitedCodec::new()
-        .encode(&b"hi"[..], &mut theirs)
+        .encode(Bytes::from_static(b"hi"), &mut theirs)
         .unwrap();
     assert_eq!(&ours[..], b"\x02\0\0\0hi");
     assert_eq!(&theirs[..], b"\0\0\0\x02hi");
@@ -314,7 +321,7 @@ async fn framed_read_and_write_take_the_core_types_alone() {
     let codec = Codec::from_struct_format("<H").unwrap();
     let mut write = FramedWrite::new(a, codec.encoder());
     let mut read = FramedRead::new(b, codec.decoder());
-    write.send(&b"one"[..]).await.unwrap();
+    write.send(Bytes::from_static(b"one")).await.unwrap();
     write.send(Bytes::from_static(b"two")).await.unwrap();
     drop(write);
     let frames: Vec<Bytes> = read.by_ref().map(Result::unwrap).collect().await;

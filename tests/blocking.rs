@@ -437,7 +437,7 @@ fn nonblocking_write_resumes_after_would_block_without_losing_or_repeating_bytes
     let deadline = Instant::now() + TIMEOUT;
     for (i, frame) in frames.iter().enumerate() {
         // A second large frame is written through once the first one's bytes have gone.
-        let through = frame.len() >= writer.capacity();
+        let through = frame.len() >= writer.buffer_size();
         loop {
             assert!(Instant::now() < deadline, "timed out");
             match writer.write_frame(frame) {
@@ -450,7 +450,7 @@ fn nonblocking_write_resumes_after_would_block_without_losing_or_repeating_bytes
                 Err(err) => panic!("frame {i}: {err}"),
             }
         }
-        if through && !writer.buffered().is_empty() {
+        if through && writer.buffered_len() != 0 {
             accepted_with_rest_buffered += 1;
         }
     }
@@ -475,7 +475,7 @@ fn nonblocking_write_resumes_after_would_block_without_losing_or_repeating_bytes
 }
 
 #[test]
-fn nonblocking_write_frame_from_resumes_after_would_block() {
+fn nonblocking_copy_frame_from_resumes_after_would_block() {
     let codec = Codec::builder().max_frame_len(64 << 20).build().unwrap();
     let big = payload(1, 24 << 20);
     let (client, server) = tcp_pair();
@@ -494,10 +494,10 @@ fn nonblocking_write_frame_from_resumes_after_would_block() {
     let mut src = Cursor::new(&big);
     let mut would_block = 0;
     retry(|| {
-        let result = writer.write_frame_from(big.len() as u64, &mut src);
+        let result = writer.copy_frame_from(big.len() as u64, &mut src);
         if result.is_err() {
             would_block += 1;
-            assert!(writer.stream_remaining().is_some());
+            assert!(writer.copy_remaining().is_some());
             let _ = start.send(());
         }
         result
@@ -527,7 +527,7 @@ fn a_big_frame_streams_both_ways_over_loopback() {
         let mut writer = FrameWriter::with_codec(client, codec);
         writer.write_frame(b"before").unwrap();
         writer
-            .write_frame_from(sent.len() as u64, &mut &sent[..])
+            .copy_frame_from(sent.len() as u64, &mut &sent[..])
             .unwrap();
         writer.write_frame(b"after").unwrap();
         writer.write_frame(&sent).unwrap();
@@ -584,7 +584,7 @@ impl Write for Recorder {
 fn small_frames_are_coalesced_into_one_write() {
     let mut writer = FrameWriter::new(Recorder::default());
     for i in 0..1000u32 {
-        writer.write_frame(&i.to_le_bytes()).unwrap();
+        writer.write_frame(i.to_le_bytes()).unwrap();
     }
     assert_eq!(
         writer.get_ref().calls,
@@ -611,7 +611,7 @@ fn a_large_payload_goes_out_from_the_callers_slice() {
         writer.write_frame(b"small").unwrap();
         writer.write_frame(&big).unwrap();
         assert!(
-            writer.buffered().is_empty(),
+            (writer.buffered_len() == 0),
             "written before write_frame returned"
         );
         let recorder = writer.get_ref();
@@ -683,9 +683,9 @@ fn a_large_frame_cut_by_an_error_is_accepted_and_finished_by_flush() {
         let result = writer.write_frame(&big);
         assert_eq!(result.is_ok(), accepted, "cut after {accept_first} bytes");
         if accepted {
-            assert_eq!(writer.buffered().len(), 4 + big.len() - accept_first);
+            assert_eq!(writer.buffered_len(), 4 + big.len() - accept_first);
         } else {
-            assert!(writer.buffered().is_empty(), "nothing of the frame kept");
+            assert!((writer.buffered_len() == 0), "nothing of the frame kept");
             writer.write_frame(&big).unwrap(); // the caller retries
         }
         let wire = writer.into_inner().unwrap().out;
@@ -742,7 +742,7 @@ fn interrupted_is_retried_inside() {
         writer.write_frame(frame).unwrap();
     }
     writer
-        .write_frame_from(
+        .copy_frame_from(
             5,
             &mut Interrupting {
                 inner: &b"hello"[..],
@@ -774,28 +774,30 @@ fn read_n<R: Read>(reader: &mut FrameReader<R>, n: usize) -> Vec<Bytes> {
 }
 
 #[test]
-fn write_frame_from_continues_after_its_source_ends_early() {
+fn copy_frame_from_continues_after_its_source_ends_early() {
     let mut writer = FrameWriter::new(Vec::new());
-    let err = writer.write_frame_from(10, &mut &b"hello"[..]).unwrap_err();
+    let err = writer.copy_frame_from(10, &mut &b"hello"[..]).unwrap_err();
     assert!(
-        matches!(&err, Error::Io(e) if e.kind() == ErrorKind::UnexpectedEof),
+        matches!(err, Error::SourceEnded { len: 10, left: 5 }),
         "{err}"
     );
-    assert_eq!(writer.stream_remaining(), Some(5));
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
+    assert_eq!(writer.copy_remaining(), Some(5));
     // Nothing else may go in the middle of the frame.
     let err = writer.write_frame(b"x").unwrap_err();
     assert!(
-        matches!(&err, Error::Io(e) if e.kind() == ErrorKind::InvalidInput),
+        matches!(err, Error::CopyUnfinished { len: 10, left: 5 }),
         "{err}"
     );
-    let err = writer.write_frame_from(3, &mut &b"abc"[..]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let err = writer.copy_frame_from(3, &mut &b"abc"[..]).unwrap_err();
     assert!(
-        matches!(&err, Error::Io(e) if e.kind() == ErrorKind::InvalidInput),
+        matches!(err, Error::CopyUnfinished { len: 10, left: 5 }),
         "{err}"
     );
     // The rest of the payload finishes it.
-    writer.write_frame_from(10, &mut &b"world"[..]).unwrap();
-    assert_eq!(writer.stream_remaining(), None);
+    writer.copy_frame_from(10, &mut &b"world"[..]).unwrap();
+    assert_eq!(writer.copy_remaining(), None);
     writer.write_frame(b"x").unwrap();
     let wire = writer.into_inner().unwrap();
     assert_eq!(wire, b"\x0a\0\0\0helloworld\x01\0\0\0x");
@@ -806,13 +808,13 @@ fn payloads_the_codec_cannot_frame_write_nothing() {
     let codec = Codec::from_struct_format("B").unwrap();
     let mut writer = FrameWriter::with_codec(Vec::new(), codec);
     writer.write_frame(b"ok").unwrap();
-    let err = writer.write_frame(&[0; 300]).unwrap_err();
+    let err = writer.write_frame([0; 300]).unwrap_err();
     assert!(matches!(err, Error::Encode(_)), "{err}");
     assert!(matches!(
-        writer.write_frame_from(300, &mut &[0u8; 300][..]),
+        writer.copy_frame_from(300, &mut &[0u8; 300][..]),
         Err(Error::Encode(_))
     ));
-    assert_eq!(writer.stream_remaining(), None);
+    assert_eq!(writer.copy_remaining(), None);
     assert_eq!(writer.into_inner().unwrap(), b"\x02ok");
 }
 
@@ -830,7 +832,7 @@ fn dropping_the_writer_writes_what_is_buffered() {
 
 #[test]
 fn into_parts_returns_what_was_not_written() {
-    let mut writer = FrameWriter::with_capacity(16, Vec::new(), Codec::default());
+    let mut writer = FrameWriter::with_codec(Vec::new(), Codec::default()).with_buffer_size(16);
     writer.write_frame(b"abc").unwrap();
     writer.write_frame(b"defg").unwrap();
     let (inner, unsent) = writer.into_parts();
@@ -845,10 +847,11 @@ fn into_parts_returns_what_was_not_written() {
 
 #[test]
 fn an_unbuffered_writer_writes_each_frame_at_once() {
-    let mut writer = FrameWriter::with_capacity(0, Recorder::default(), Codec::default());
+    let mut writer =
+        FrameWriter::with_codec(Recorder::default(), Codec::default()).with_buffer_size(0);
     writer.write_frame(b"abc").unwrap();
     assert_eq!(writer.get_ref().out, b"\x03\0\0\0abc");
-    writer.write_frame_from(2, &mut &b"hi"[..]).unwrap();
+    writer.copy_frame_from(2, &mut &b"hi"[..]).unwrap();
     writer.flush().unwrap();
     assert_eq!(writer.get_ref().out, b"\x03\0\0\0abc\x02\0\0\0hi");
 }
@@ -868,7 +871,7 @@ fn keep_header_returns_whole_frames_but_copies_payloads() {
 fn a_small_read_size_still_reads_big_frames() {
     let frames = vec![payload(0, 10_000), Vec::new(), payload(1, 3)];
     let wire = encode_all(Codec::default(), &frames);
-    let mut reader = FrameReader::with_capacity(7, &wire[..], Codec::default());
+    let mut reader = FrameReader::with_codec(&wire[..], Codec::default()).with_max_read_size(7);
     assert_eq!(read_all(&mut reader), frames);
 }
 

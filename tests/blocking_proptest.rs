@@ -178,7 +178,7 @@ proptest! {
     ) {
         let wire = encode_all(codec, &frames);
         let source = Scripted::new(&wire[..], in_script);
-        let mut reader = FrameReader::with_capacity(read_size, source, codec);
+        let mut reader = FrameReader::with_codec(source, codec).with_max_read_size(read_size);
         let got = read_every_frame(&mut reader, frames.len(), &copy, &out_script)?;
         prop_assert_eq!(got, frames);
     }
@@ -283,19 +283,19 @@ proptest! {
         from_reader in prop::collection::vec(any::<bool>(), 1..8),
     ) {
         let sink = Scripted::new(Vec::new(), out_script);
-        let mut writer = FrameWriter::with_capacity(capacity, sink, codec);
+        let mut writer = FrameWriter::with_codec(sink, codec).with_buffer_size(capacity);
         for (i, frame) in frames.iter().enumerate() {
             if from_reader[i % from_reader.len()] {
                 let mut src = Scripted::new(&frame[..], src_script.clone());
-                retry(|| writer.write_frame_from(frame.len() as u64, &mut src))?;
+                retry(|| writer.copy_frame_from(frame.len() as u64, &mut src))?;
                 prop_assert!(src.inner.is_empty(), "all of the payload was read");
-                prop_assert_eq!(writer.stream_remaining(), None);
+                prop_assert_eq!(writer.copy_remaining(), None);
             } else {
                 retry(|| writer.write_frame(frame))?;
             }
         }
         retry(|| writer.flush())?;
-        prop_assert!(writer.buffered().is_empty());
+        prop_assert!((writer.buffered_len() == 0));
         let (sink, unsent) = writer.into_parts();
         prop_assert!(unsent.is_empty());
         prop_assert_eq!(sink.inner, encode_all(codec, &frames));
@@ -334,7 +334,7 @@ proptest! {
         for frame in &frames {
             if from_reader {
                 let mut src = Scripted::new(&frame[..], widen(in_script.clone()));
-                retry(|| writer.write_frame_from(frame.len() as u64, &mut src))?;
+                retry(|| writer.copy_frame_from(frame.len() as u64, &mut src))?;
             } else {
                 retry(|| writer.write_frame(frame))?;
             }

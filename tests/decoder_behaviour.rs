@@ -130,7 +130,7 @@ fn decode_splits_the_payload_off_without_copying() {
     assert_eq!(&buf[..], b"\x01\0\0\0x");
 }
 
-fn decoder_frame(decoder: &mut lenframe::Decoder, buf: &mut BytesMut) -> Bytes {
+fn decoder_frame(decoder: &mut lenframe::FrameDecoder, buf: &mut BytesMut) -> Bytes {
     decoder.decode(buf).unwrap().expect("a whole frame")
 }
 
@@ -463,7 +463,7 @@ fn different_max_for_decode_and_encode() {
     assert_eq!(strict_reader.max_decode_len(), 10);
     assert_eq!(strict_reader.max_encode_len(), 20);
     let mut wire = BytesMut::new();
-    strict_reader.encoder().encode(&[1; 15], &mut wire).unwrap();
+    strict_reader.encoder().encode([1; 15], &mut wire).unwrap();
     assert_eq!(
         strict_reader.decoder().decode(&mut wire),
         Err(FrameError::TooLarge { len: 15, max: 10 })
@@ -477,7 +477,7 @@ fn different_max_for_decode_and_encode() {
     assert_eq!(
         strict_writer
             .encoder()
-            .encode(&[1; 15], &mut BytesMut::new()),
+            .encode([1; 15], &mut BytesMut::new()),
         Err(EncodeError::TooLarge { len: 15, max: 10 })
     );
     assert_eq!(
@@ -825,7 +825,7 @@ fn build_wire(codec: &Codec, segments: &[Segment]) -> Vec<u8> {
     wire
 }
 
-/// Runs `Decoder::decode` over the chunks, checking the invariants after every call.
+/// Runs `FrameDecoder::decode` over the chunks, checking the invariants after every call.
 fn run_decode(codec: &Codec, pieces: &[&[u8]]) -> Result<Vec<Event>, TestCaseError> {
     let total: usize = pieces.iter().map(|p| p.len()).sum();
     let mut decoder = codec.decoder();
@@ -908,7 +908,7 @@ fn run_decode(codec: &Codec, pieces: &[&[u8]]) -> Result<Vec<Event>, TestCaseErr
     Ok(events)
 }
 
-/// Runs `Decoder::decode_head` over the chunks, the caller consuming each payload itself.
+/// Runs `FrameDecoder::decode_head` over the chunks, the caller consuming each payload itself.
 fn run_decode_head(codec: &Codec, pieces: &[&[u8]]) -> Result<Vec<Event>, TestCaseError> {
     let total: usize = pieces.iter().map(|p| p.len()).sum();
     let mut decoder = codec.decoder();

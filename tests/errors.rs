@@ -391,7 +391,7 @@ fn encode_over_max_encode_len_is_refused() {
     assert!(codec.encoder().header(10).is_ok());
 
     let mut dst = BytesMut::from(&b"kept"[..]);
-    assert_eq!(codec.encoder().encode(&[0; 11], &mut dst), Err(err));
+    assert_eq!(codec.encoder().encode([0; 11], &mut dst), Err(err));
     assert_eq!(&dst[..], b"kept");
 }
 
@@ -413,7 +413,7 @@ fn encode_300_bytes_with_b_is_refused_not_wrapped() {
     assert_eq!(&codec.encoder().header(255).unwrap()[..], &[0xff]);
 
     let mut dst = BytesMut::new();
-    assert_eq!(codec.encoder().encode(&[0; 300], &mut dst), Err(err));
+    assert_eq!(codec.encoder().encode([0; 300], &mut dst), Err(err));
     assert!(dst.is_empty());
 }
 
@@ -568,11 +568,81 @@ fn encode_errors_become_invalid_input() {
 fn adapter_error_wraps_and_unwraps_io_errors() {
     let err = lenframe::Error::from(io::Error::new(io::ErrorKind::ConnectionReset, "peer left"));
     assert!(matches!(err, lenframe::Error::Io(_)));
-    assert_mentions(&err.to_string(), &["I/O error", "peer left"]);
-    assert!(std::error::Error::source(&err).is_some());
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    // Transparent: the message is the I/O error's own, so an error chain prints it once.
+    assert_eq!(err.to_string(), "peer left");
+    let mut chain = vec![err.to_string()];
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain.push(cause.to_string());
+        source = cause.source();
+    }
+    assert_eq!(chain.iter().filter(|m| m.contains("peer left")).count(), 1);
     let back = io::Error::from(err);
     assert_eq!(back.kind(), io::ErrorKind::ConnectionReset);
     assert_eq!(back.to_string(), "peer left");
+}
+
+#[test]
+fn unfinished_streamed_frames_are_their_own_variants() {
+    let unfinished = lenframe::Error::CopyUnfinished { len: 10, left: 4 };
+    assert_eq!(unfinished.kind(), io::ErrorKind::InvalidInput);
+    assert_mentions(
+        &unfinished.to_string(),
+        &[
+            "10 payload bytes",
+            "4 bytes still to go",
+            "copy_frame_from",
+            "close",
+        ],
+    );
+    let ended = lenframe::Error::SourceEnded { len: 10, left: 4 };
+    assert_eq!(ended.kind(), io::ErrorKind::UnexpectedEof);
+    assert_mentions(
+        &ended.to_string(),
+        &["4 bytes short of the 10", "same length"],
+    );
+    // Converted for `?` in io::Result code, the variant is still there to match.
+    let io_err = io::Error::from(ended);
+    assert_eq!(io_err.kind(), io::ErrorKind::UnexpectedEof);
+    let inner = io_err.get_ref().unwrap();
+    assert!(matches!(
+        inner.downcast_ref::<lenframe::Error>(),
+        Some(lenframe::Error::SourceEnded { len: 10, left: 4 })
+    ));
+}
+
+#[test]
+fn adapter_error_kinds_match_their_io_conversions() {
+    let cases: [(lenframe::Error, io::ErrorKind); 4] = [
+        (FrameError::VarintTooLong.into(), io::ErrorKind::InvalidData),
+        (
+            FrameError::Truncated {
+                expected: 9,
+                got: 2,
+            }
+            .into(),
+            io::ErrorKind::UnexpectedEof,
+        ),
+        (
+            EncodeError::TooLarge { len: 2, max: 1 }.into(),
+            io::ErrorKind::InvalidInput,
+        ),
+        (
+            lenframe::Error::CopyUnfinished { len: 1, left: 1 },
+            io::ErrorKind::InvalidInput,
+        ),
+    ];
+    for (err, kind) in cases {
+        assert_eq!(err.kind(), kind, "{err}");
+        assert_eq!(io::Error::from(err).kind(), kind);
+    }
+}
+
+#[test]
+fn config_errors_convert_to_invalid_input() {
+    let err = Codec::from_struct_format("f").unwrap_err();
+    assert_eq!(io::Error::from(err).kind(), io::ErrorKind::InvalidInput);
 }
 
 #[test]
@@ -596,6 +666,7 @@ fn adapter_error_is_transparent_over_frame_and_encode_errors() {
     ));
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn frame_deadline_becomes_timed_out() {
     let err = lenframe::Error::FrameDeadline {

@@ -1,7 +1,7 @@
 //! Hostile input, one case a row: each row names the exact error it must produce, and every
 //! good frame sent before the bad bytes must come out first, whole and in order.
 //!
-//! Every row runs through the core ([`Decoder`] fed all at once and one byte at a time, and
+//! Every row runs through the core ([`FrameDecoder`] fed all at once and one byte at a time, and
 //! [`Codec::decode_slice`]), through [`FrameReader`] over a real loopback TCP connection, and
 //! (with the `tokio` feature) through the async `lenframe::tokio::FrameReader` the same way.
 //! Over TCP, a bad header must be reported while the peer keeps the connection open (the reader
@@ -420,7 +420,7 @@ fn table() -> Vec<Case> {
 /// Decodes everything `decoder` gives from `buf`: the frames, then the error or `Ok` for "need
 /// more".
 fn drain(
-    decoder: &mut lenframe::Decoder,
+    decoder: &mut lenframe::FrameDecoder,
     buf: &mut BytesMut,
 ) -> (Vec<Vec<u8>>, Result<(), FrameError>) {
     let mut frames = Vec::new();

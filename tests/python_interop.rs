@@ -182,7 +182,7 @@ fn python_writes_the_same_header_bytes_as_lenframe() {
         for len in [0, 1, 255, 300, largest(format, 70_000)] {
             codec
                 .encoder()
-                .encode(&pseudo_random(len, len as u64), &mut wire)
+                .encode(pseudo_random(len, len as u64), &mut wire)
                 .unwrap();
         }
         // ...comes back from Python's struct.pack byte for byte, read raw, without a decoder.

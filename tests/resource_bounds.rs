@@ -95,7 +95,7 @@ fn core_decoder_half_frame_claiming_1gib_costs_under_1mib() {
         );
     });
     println!(
-        "core Decoder, 1 GiB claimed + 10 bytes: peak {} bytes",
+        "core FrameDecoder, 1 GiB claimed + 10 bytes: peak {} bytes",
         cost.peak
     );
     assert!(cost.peak < MIB, "{cost:?}");
@@ -262,7 +262,8 @@ fn idle_half_frame_connections_blocking_reader() {
     let (readers, cost) = measure(|| {
         let mut readers = Vec::with_capacity(IDLE_CONNECTIONS);
         for server in servers {
-            let mut reader = FrameReader::with_capacity(4 * KIB, server, codec_1gib());
+            let mut reader =
+                FrameReader::with_codec(server, codec_1gib()).with_max_read_size(4 * KIB);
             while reader.buffer().len() < 14 {
                 match reader.read_frame() {
                     Err(err) if is_timeout(&err) => thread::sleep(Duration::from_millis(1)),
@@ -273,7 +274,7 @@ fn idle_half_frame_connections_blocking_reader() {
         }
         readers
     });
-    let per_connection = report_idle("blocking FrameReader::with_capacity(4096, ..)", cost);
+    let per_connection = report_idle("blocking FrameReader::with_max_read_size(4096)", cost);
     assert!(
         per_connection <= PER_CONNECTION_SMALL_READS_BOUND,
         "{per_connection} bytes per idle connection"

@@ -13,7 +13,7 @@ use proptest::sample::Index;
 /// An encoded stream and what each frame in it should decode to.
 struct Stream {
     wire: Vec<u8>,
-    /// What `Decoder::decode` returns for each frame (payload, or header and payload).
+    /// What `FrameDecoder::decode` returns for each frame (payload, or header and payload).
     frames: Vec<Vec<u8>>,
     /// The payload alone of each frame.
     payloads: Vec<Vec<u8>>,
@@ -81,7 +81,7 @@ fn encode_stream(
     Ok(stream)
 }
 
-/// `Decoder::decode` fed chunk by chunk, checking the hint and the borrowed path on every
+/// `FrameDecoder::decode` fed chunk by chunk, checking the hint and the borrowed path on every
 /// `Ok(None)` and that decoding never grows the buffer.
 fn decode_in_chunks(codec: &Codec, pieces: &[&[u8]]) -> Result<Vec<Bytes>, TestCaseError> {
     let mut decoder = codec.decoder();
@@ -162,7 +162,7 @@ fn decode_following_the_hint(codec: &Codec, wire: &[u8]) -> Result<Vec<Bytes>, T
     }
 }
 
-/// `Decoder::decode_head`, with the caller consuming each payload itself, chunk by chunk.
+/// `FrameDecoder::decode_head`, with the caller consuming each payload itself, chunk by chunk.
 fn stream_payloads(codec: &Codec, pieces: &[&[u8]]) -> Result<Vec<Vec<u8>>, TestCaseError> {
     let mut decoder = codec.decoder();
     let mut buf = BytesMut::new();

@@ -161,7 +161,7 @@ fn copy_frame_to_moves_a_1_gib_frame_in_bounded_memory() {
 }
 
 #[test]
-fn write_frame_from_moves_a_1_gib_frame_in_bounded_memory() {
+fn copy_frame_from_moves_a_1_gib_frame_in_bounded_memory() {
     let _serial = serial();
     let pattern = pattern();
     let started = Instant::now();
@@ -169,12 +169,12 @@ fn write_frame_from_moves_a_1_gib_frame_in_bounded_memory() {
     let peak = peak_during(|| {
         let mut writer = FrameWriter::with_codec(&mut check, codec());
         let mut src = Payload::new(&pattern, GIB);
-        writer.write_frame_from(GIB, &mut src).unwrap();
+        writer.copy_frame_from(GIB, &mut src).unwrap();
         writer.flush().unwrap();
     });
     assert_eq!(check.header_seen, check.header.len());
     assert_eq!(check.at, GIB);
-    report("write_frame_from", peak, started);
+    report("copy_frame_from", peak, started);
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn a_1_gib_frame_crosses_a_tcp_connection_in_bounded_memory() {
             scope.spawn(move || {
                 let mut writer = FrameWriter::with_codec(client, codec());
                 let mut src = Payload::new(pattern, GIB);
-                writer.write_frame_from(GIB, &mut src).unwrap();
+                writer.copy_frame_from(GIB, &mut src).unwrap();
                 writer.write_frame(b"done").unwrap();
                 let client = writer.into_inner().unwrap();
                 client.shutdown(Shutdown::Write).unwrap();
@@ -214,7 +214,7 @@ fn a_1_gib_frame_crosses_a_tcp_connection_in_bounded_memory() {
     });
     assert_eq!(copied, Some(GIB));
     assert_eq!(check.at, GIB);
-    report("TCP write_frame_from -> copy_frame_to", peak, started);
+    report("TCP copy_frame_from -> copy_frame_to", peak, started);
 }
 
 #[test]

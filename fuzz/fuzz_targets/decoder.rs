@@ -1,5 +1,5 @@
-//! Arbitrary settings and bytes, in arbitrary reads, through `Decoder::decode`/`decode_eof`,
-//! `Decoder::decode_head` and `Codec::decode_slice`, checked against the reference model in
+//! Arbitrary settings and bytes, in arbitrary reads, through `FrameDecoder::decode`/`decode_eof`,
+//! `FrameDecoder::decode_head` and `Codec::decode_slice`, checked against the reference model in
 //! `src/lib.rs`: the same frames, the same errors, each reported as soon as (and no sooner than)
 //! the bytes that decide it have arrived, and the same "bytes needed" at every pause.
 //!
@@ -29,7 +29,7 @@ fn is_skipped(codec: &Codec, err: &FrameError) -> bool {
     codec.skips_oversized() && matches!(err, FrameError::TooLarge { .. })
 }
 
-/// `Decoder::decode` after each read, then `decode_eof`.
+/// `FrameDecoder::decode` after each read, then `decode_eof`.
 fn check_decoder(settings: &Settings, codec: Codec, stream: &[u8], ends: &[usize]) {
     let model = Model::new(settings, stream, codec.skips_oversized());
     let mut decoder = codec.decoder();
@@ -81,7 +81,7 @@ fn check_decoder(settings: &Settings, codec: Codec, stream: &[u8], ends: &[usize
     }
 }
 
-/// `Decoder::decode_head`, with the caller taking each payload out of the buffer itself.
+/// `FrameDecoder::decode_head`, with the caller taking each payload out of the buffer itself.
 fn check_decode_head(settings: &Settings, codec: Codec, stream: &[u8], ends: &[usize]) {
     let model = Model::new(settings, stream, codec.skips_oversized());
     let mut decoder = codec.decoder();

@@ -1,6 +1,6 @@
 //! Arbitrary payloads and settings: encoding gives exactly the header the model writes (or
 //! exactly the `EncodeError` the model predicts, with nothing written), and decoding the encoded
-//! stream in arbitrary reads, with `Decoder` and with `decode_slice`, gives the payloads back.
+//! stream in arbitrary reads, with `FrameDecoder` and with `decode_slice`, gives the payloads back.
 //!
 //! Input layout: settings (see `Settings`), a chunking (see `Chunking`), then items until the
 //! input ends, each starting with a tag byte:

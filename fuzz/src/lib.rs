@@ -357,7 +357,7 @@ pub struct Segment {
 /// What becomes of a segment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// A whole frame: the bytes [`Decoder::decode`](lenframe::Decoder::decode) returns, and the
+    /// A whole frame: the bytes [`FrameDecoder::decode`](lenframe::FrameDecoder::decode) returns, and the
     /// payload alone.
     Frame {
         /// The returned frame (with the header if `keep_header`).
@@ -471,7 +471,7 @@ fn parse_head(s: &Settings, rest: &[u8]) -> Head {
 
 impl Model {
     /// Parses `data` as a whole stream. `skip` says whether oversized frames are skipped (the
-    /// settings' flag for the `Decoder`, never for `decode_slice`).
+    /// settings' flag for the `FrameDecoder`, never for `decode_slice`).
     pub fn new(s: &Settings, data: &[u8], skip: bool) -> Model {
         let mut segments = Vec::new();
         let mut pos = 0;

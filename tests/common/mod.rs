@@ -139,7 +139,7 @@ pub fn payload(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// The error [`Encoder::header`](lenframe::Encoder::header) must give for a payload of `len`
+/// The error [`FrameEncoder::header`](lenframe::FrameEncoder::header) must give for a payload of `len`
 /// bytes, worked out from the settings independently of the encoder.
 pub fn expected_encode_error(codec: &Codec, len: usize) -> Option<EncodeError> {
     if len > codec.max_encode_len() {
@@ -176,7 +176,7 @@ pub enum Event {
     Error(FrameError),
 }
 
-/// An owned copy of a [`Codec::decode_slice`] result, to compare with [`lenframe::Decoder`].
+/// An owned copy of a [`Codec::decode_slice`] result, to compare with [`lenframe::FrameDecoder`].
 pub fn slice_result(codec: &Codec, buf: &[u8]) -> Result<Option<(Bytes, usize)>, FrameError> {
     Ok(match codec.decode_slice(buf)? {
         Decoded::Frame { frame, consumed } => Some((Bytes::copy_from_slice(frame), consumed)),
