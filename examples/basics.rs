@@ -78,6 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => return Err(format!("expected TooLarge, got {other:?}").into()),
     }
     // Nothing was consumed: the buffer still starts at the bad header, so it can be logged.
+    // There is no telling where a next frame would start, so a program drops the connection.
     println!("   the buffer still holds all {} bytes", hostile.len());
 
     // A negative length (signed lengths are the default, as in Python's 'i') is refused too.

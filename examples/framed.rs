@@ -26,8 +26,8 @@ async fn main() -> Result<(), BoxError> {
 
     // tokio-util's default layout is a 4-byte unsigned big-endian length: Python's
     // struct.pack('!I', n). lenframe's default is struct.pack('i', n) (little-endian), so name
-    // the layout to talk to a LengthDelimitedCodec peer. This one line is the migration:
-    //   Framed::new(tcp, LengthDelimitedCodec::new())   becomes
+    // the layout to talk to a LengthDelimitedCodec peer. Moving code from tokio-util is this
+    // one line: `Framed::new(tcp, LengthDelimitedCodec::new())` becomes
     let tcp = TcpStream::connect(addr).await?;
     let mut framed = Framed::new(tcp, FramedCodec::new(Codec::from_struct_format("!I")?));
 
@@ -75,8 +75,8 @@ async fn echo_with_tokio_util(listener: TcpListener) -> Result<usize, BoxError> 
     let (tcp, _) = listener.accept().await?;
     let mut framed = Framed::new(tcp, LengthDelimitedCodec::new());
     let mut echoed = 0;
-    // The client closes with our last echo unread, which some systems report as a reset
-    // rather than a clean end: both end this connection.
+    // The client drops the connection after its error, maybe with bytes of ours unread, which
+    // the system may report as a reset rather than a clean end: either ends this loop.
     while let Some(Ok(frame)) = framed.next().await {
         framed.send(frame.freeze()).await?;
         echoed += 1;

@@ -49,13 +49,21 @@ const PEOPLE: [(&str, &str, u16); 4] = [
     ("赵六", "zhaoliu", 8084),
 ];
 
+const USAGE: &str = "usage: udp_chat                       a demo on 127.0.0.1 that ends by itself
+       udp_chat server [ADDR]         a chat server (default 127.0.0.1:8081, 张三)
+       udp_chat client [NAME=ADDR..]  a client (default: 张三 李四 王五 赵六, ports 8081-8084)";
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None => demo(),
         Some("server") => server(args.get(1).map_or("127.0.0.1:8081", String::as_str)),
         Some("client") => address_book(&args[1..]).and_then(|book| client(&book)),
-        Some(_) => Err("usage: udp_chat [server [ADDR] | client [NAME=ADDR ...]]".into()),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n{USAGE}").into()),
     };
     if let Err(err) = result {
         eprintln!("udp_chat: {err}");
@@ -69,7 +77,7 @@ type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 // The chat: a server and a client for two terminals.
 
 fn server(addr: &str) -> Result<()> {
-    let socket = UdpSocket::bind(addr)?;
+    let socket = UdpSocket::bind(addr).map_err(|err| format!("cannot listen on {addr}: {err}"))?;
     println!("listening on {} (UDP); Ctrl-C stops", socket.local_addr()?);
     let mut replies = io::stdin().lock().lines();
     loop {
