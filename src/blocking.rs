@@ -7,27 +7,36 @@
 //!
 //! # Getting started
 //!
-//! Wrap both halves of a TCP connection:
+//! Wrap a TCP connection. `&TcpStream` is both [`Read`] and [`Write`], so a reader and a writer
+//! can share one stream (use `stream.try_clone()` to move them to two threads):
 //!
 //! ```no_run
-//! use std::net::TcpStream;
+//! use std::net::{Shutdown, TcpStream};
 //!
 //! use lenframe::blocking::{FrameReader, FrameWriter};
 //!
 //! let stream = TcpStream::connect("127.0.0.1:8989")?;
-//! let mut writer = FrameWriter::new(stream.try_clone()?);
-//! let mut reader = FrameReader::new(stream);
+//! let mut reader = FrameReader::new(&stream);
+//! let mut writer = FrameWriter::new(&stream);
 //!
-//! // Three sends of "aaa" stay three messages, however TCP glues or splits them.
+//! // One request, one reply: `send_frame` writes the frame and flushes it.
+//! writer.send_frame(b"hello")?;
+//! let reply = reader.read_frame()?;
+//!
+//! // Three sends of "aaa" stay three messages, however TCP glues or splits them. Small frames
+//! // wait in the writer's buffer: write them all, then flush once.
 //! for _ in 0..3 {
 //!     writer.write_frame(b"aaa")?;
 //! }
-//! writer.flush()?; // small frames wait in a buffer until a flush
+//! writer.flush()?;
 //!
+//! // Done sending: shut down our half. The peer's `read_frame` returns `Ok(None)` after our
+//! // last frame (a clean end), and ours does the same once the peer closes.
+//! stream.shutdown(Shutdown::Write)?;
 //! while let Some(frame) = reader.read_frame()? {
 //!     println!("got {} bytes: {:?}", frame.len(), frame);
 //! }
-//! // `None`: the peer closed the connection between two frames.
+//! # let _ = reply;
 //! # Ok::<(), lenframe::Error>(())
 //! ```
 //!

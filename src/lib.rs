@@ -4,6 +4,89 @@
 //! `aaaaaaaaa`, and one large send may arrive in pieces. lenframe puts each payload's length in
 //! front of it and splits the stream back into whole messages on the other side.
 //!
+//! # Getting started
+//!
+//! Most programs frame a TCP connection. With the blocking adapters (feature `std`, on by
+//! default), wrap the stream in a `blocking::FrameReader` and a `blocking::FrameWriter`;
+//! `&TcpStream` both reads and writes, so the two can share one stream:
+//!
+//! ```no_run
+//! # #[cfg(feature = "std")]
+//! # fn main() -> Result<(), lenframe::Error> {
+//! use std::net::TcpStream;
+//! use lenframe::blocking::{FrameReader, FrameWriter};
+//!
+//! let stream = TcpStream::connect("127.0.0.1:8989")?;
+//! let mut reader = FrameReader::new(&stream);
+//! let mut writer = FrameWriter::new(&stream);
+//!
+//! writer.send_frame(b"hello")?; // write the frame and flush: Python's sendall
+//! while let Some(reply) = reader.read_frame()? {
+//!     println!("got {} bytes", reply.len()); // one whole message, however TCP split it
+//! }
+//! // `None`: the peer closed the connection cleanly, between two frames.
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "std"))]
+//! # fn main() {}
+//! ```
+//!
+//! With tokio (feature `tokio`), split the stream with `into_split`, so one task can read while
+//! another writes; `shutdown` flushes and ends the stream cleanly:
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), lenframe::Error> {
+//! use lenframe::tokio::{FrameReader, FrameWriter};
+//! use tokio::net::TcpStream;
+//!
+//! let (read_half, write_half) = TcpStream::connect("127.0.0.1:8989").await?.into_split();
+//! let mut reader = FrameReader::new(read_half);
+//! let mut writer = FrameWriter::new(write_half);
+//!
+//! writer.send_frame(b"hello").await?;
+//! if let Some(reply) = reader.read_frame().await? {
+//!     println!("got {} bytes", reply.len());
+//! }
+//! writer.shutdown().await?;
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "tokio"))]
+//! # fn main() {}
+//! ```
+//!
+//! With tokio-util's `Framed` (feature `tokio-util`), use `FramedCodec` where
+//! `LengthDelimitedCodec` was: `Framed::new(io, FramedCodec::new(Codec::from_struct_format("!I")?))`
+//! speaks `LengthDelimitedCodec`'s default layout.
+//!
+//! Underneath, the I/O-free core does the framing, and can be used directly: with a buffer of
+//! your own, in `no_std` code, or in an event loop that reads the socket itself. However the
+//! bytes were split or glued on the way, the decoder gives back the messages:
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use lenframe::Codec;
+//!
+//! let codec = Codec::default();
+//! let mut wire = BytesMut::new();
+//! for msg in [&b"aaa"[..], b"aaa", b"aaa"] {
+//!     codec.encoder().encode(msg, &mut wire)?;
+//! }
+//! // The three frames sit glued in one buffer, as one TCP read may return them.
+//! let mut decoder = codec.decoder();
+//! let mut frames = Vec::new();
+//! while let Some(frame) = decoder.decode(&mut wire)? {
+//!     frames.push(frame);
+//! }
+//! assert_eq!(frames, [&b"aaa"[..], b"aaa", b"aaa"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The examples (`cargo run --example basics`, `tcp_blocking`, `tcp_tokio`, `framed`,
+//! `stream_file`, and `sticky_packets` to see the problem itself) are short programs to read
+//! from top to bottom.
+//!
 //! # Wire format
 //!
 //! The default header is 4 bytes, signed, little-endian: exactly Python's
@@ -32,27 +115,6 @@
 //! - `tokio` wraps tokio's `AsyncRead`/`AsyncWrite` (feature `tokio`).
 //! - The `tokio-util` feature implements `tokio_util::codec::{Decoder, Encoder}` so the core drops
 //!   into `Framed`.
-//!
-//! # Getting started
-//!
-//! ```
-//! use bytes::BytesMut;
-//! use lenframe::Codec;
-//!
-//! let codec = Codec::default();
-//! let mut wire = BytesMut::new();
-//! for msg in [&b"aaa"[..], b"aaa", b"aaa"] {
-//!     codec.encoder().encode(msg, &mut wire)?;
-//! }
-//! // However the bytes were split or glued on the way, the decoder gives back three messages.
-//! let mut decoder = codec.decoder();
-//! let mut frames = Vec::new();
-//! while let Some(frame) = decoder.decode(&mut wire)? {
-//!     frames.push(frame);
-//! }
-//! assert_eq!(frames, [&b"aaa"[..], b"aaa", b"aaa"]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 //!
 //! # Guarantees
 //!

@@ -8,6 +8,43 @@
 //!
 //! # Getting started
 //!
+//! Wrap a TCP connection, split with `into_split` so that the two halves are owned values: one
+//! task can read frames while another writes them, and neither waits for the other.
+//!
+//! ```no_run
+//! use lenframe::tokio::{FrameReader, FrameWriter};
+//! use tokio::net::TcpStream;
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let (read_half, write_half) = TcpStream::connect("127.0.0.1:8989").await?.into_split();
+//! let mut reader = FrameReader::new(read_half);
+//! let mut writer = FrameWriter::new(write_half);
+//!
+//! // Replies are printed by their own task while this one sends.
+//! let replies = tokio::spawn(async move {
+//!     while let Some(frame) = reader.read_frame().await? {
+//!         println!("got {} bytes", frame.len());
+//!     }
+//!     Ok::<_, lenframe::Error>(()) // `None`: the peer closed, between two frames
+//! });
+//!
+//! // Small frames wait in the writer's buffer: write them, then flush once.
+//! // (`send_frame` writes and flushes one frame, for request/response traffic.)
+//! for msg in [&b"aaa"[..], b"bbb", b"ccc"] {
+//!     writer.write_frame(msg).await?;
+//! }
+//! writer.flush().await?;
+//!
+//! // Done sending: `shutdown` flushes, then closes our half; the peer's reader sees a clean end.
+//! writer.shutdown().await?;
+//! replies.await??;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The same over an in-memory pipe, to check what arrives:
+//!
 //! ```
 //! use lenframe::tokio::{FrameReader, FrameWriter};
 //!
