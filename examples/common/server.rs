@@ -371,11 +371,11 @@ pub fn stop_on_signals(server: &Arc<Server>, listener: &TcpListener) -> Result<(
             log!("second signal: exiting now");
             std::process::exit(1);
         }
+        wake(&listener);
         log!(
             "shutting down: no new clients; {} for the frames in flight",
             human_duration(GRACE)
         );
-        wake(&listener);
     })
     .map_err(|err| format!("cannot watch for Ctrl-C: {err}"))
 }

@@ -274,6 +274,27 @@ impl Running {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM, as `kill` or a service manager does (with the `kill` program: no unsafe
+    /// code, no extra crate).
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("cannot run kill");
+        assert!(status.success(), "kill -TERM {} failed", self.pid());
+    }
+
+    /// Sends SIGTERM and waits for the process to exit by itself (see [`finish`](Self::finish)).
+    pub fn terminate_and_finish(self, timeout: Duration) -> Finished {
+        self.terminate();
+        self.finish(timeout)
+    }
+
     /// Panics with the output if the process has exited.
     pub fn assert_running(&mut self) {
         if let Some(status) = self.child.try_wait().expect("try_wait") {
