@@ -149,7 +149,7 @@ async fn serve(server: &Arc<Server>, listener: TcpListener, codec: Codec, deadli
                 Ok(()) => {}
                 Err(err) => log!(
                     "client {peer}: {} (after {frames} frame(s)); closing connection",
-                    describe_error(&err)
+                    describe_error(&err, deadline)
                 ),
             }
             drop(slot);
@@ -159,17 +159,17 @@ async fn serve(server: &Arc<Server>, listener: TcpListener, codec: Codec, deadli
 }
 
 /// The error for the log, with durations people read.
-fn describe_error(err: &lenframe::Error) -> String {
+fn describe_error(err: &lenframe::Error, deadline: Duration) -> String {
     match err {
         lenframe::Error::FrameDeadline {
             frame,
             got,
             expected,
-            waited,
+            ..
         } => format!(
             "frame {frame} did not complete within {} of its header: {got} of {expected} bytes \
              arrived",
-            human_duration(*waited)
+            human_duration(deadline)
         ),
         err => err.to_string(),
     }

@@ -91,18 +91,18 @@ impl ClientSocket {
             }
             return timed_out("the server is shutting down and this frame did not finish".into());
         }
-        if let Some(limit) = self.silence_limit {
-            if now - self.last_byte.max(waiting) >= limit {
-                return timed_out(format!(
-                    "idle: nothing received for {}",
-                    human_duration(limit)
-                ));
-            }
-        }
         if let (Some(limit), Some(began)) = (self.frame_limit, self.frame_began) {
             if now - began >= limit {
                 return timed_out(format!(
                     "stalled: a frame still unfinished after {}",
+                    human_duration(limit)
+                ));
+            }
+        }
+        if let Some(limit) = self.silence_limit {
+            if now - self.last_byte.max(waiting) >= limit {
+                return timed_out(format!(
+                    "idle: nothing received for {}",
                     human_duration(limit)
                 ));
             }

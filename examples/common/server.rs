@@ -261,6 +261,7 @@ impl Server {
             .spawn(client);
         // On failure the closure, and so the connection and its slot, is dropped: closed.
         if let Err(err) = &started {
+            self.stats.served.fetch_sub(1, Ordering::Relaxed);
             self.stats.refused_thread.fetch_add(1, Ordering::Relaxed);
             log!("client {peer}: refused: cannot start a thread for it ({err}); closed");
         }
