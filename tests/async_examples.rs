@@ -9,9 +9,8 @@
 mod example_runner;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 
-use example_runner::{connect, run_example, Running, TIMEOUT};
+use example_runner::{closed, connect, frame, run_example, summary, Running, TIMEOUT};
 
 fn run_demo(name: &str) -> String {
     let out = run_example(name, &[], TIMEOUT);
@@ -97,25 +96,6 @@ fn async_chat_server_and_clients_as_processes() {
     bob.wait_for("alice leaving", |l| l == "* alice left");
     alice.finish(TIMEOUT).assert_success();
     bob.finish(TIMEOUT).assert_success();
-}
-
-/// A frame in the default format, Python's `struct.pack('i', n)`.
-fn frame(payload: &[u8]) -> Vec<u8> {
-    [&(payload.len() as i32).to_le_bytes()[..], payload].concat()
-}
-
-/// Whether the server has closed `stream` (end of stream or a reset), within [`TIMEOUT`].
-fn closed(stream: &mut TcpStream) -> bool {
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    !matches!(stream.read(&mut [0; 64]), Ok(1..))
-}
-
-/// The summary line a stopped server prints on stdout.
-fn summary(stdout: &str) -> &str {
-    stdout
-        .lines()
-        .find(|line| line.contains(" stopped: served "))
-        .unwrap_or_else(|| panic!("no summary line in:\n{stdout}"))
 }
 
 #[test]

@@ -14,7 +14,8 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
 use example_runner::{
-    assert_echo_client_round_trips, connect, pseudo_random, run_example, Running, TempDir, TIMEOUT,
+    assert_echo_client_round_trips, closed, connect, frame, pseudo_random, run_example, summary,
+    Running, TempDir, TIMEOUT,
 };
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::Codec;
@@ -321,11 +322,6 @@ fn echo_server_drops_misbehaving_clients_and_keeps_serving_others() {
     assert_eq!(errors, 5, "{}", server.stderr());
 }
 
-/// A frame in the echo servers' default format, Python's `struct.pack('i', n)`.
-fn frame(payload: &[u8]) -> Vec<u8> {
-    [&(payload.len() as i32).to_le_bytes()[..], payload].concat()
-}
-
 /// Reads one frame in the default format from a raw stream.
 fn read_raw_frame(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     let mut header = [0; 4];
@@ -333,24 +329,6 @@ fn read_raw_frame(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     let mut payload = vec![0; i32::from_le_bytes(header) as usize];
     stream.read_exact(&mut payload)?;
     Ok(payload)
-}
-
-/// Whether the server has closed `stream` (end of stream or a reset), within [`TIMEOUT`].
-fn closed(stream: &mut TcpStream) -> bool {
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    match stream.read(&mut [0; 64]) {
-        Ok(0) => true,
-        Err(err) => hung_up(&err),
-        Ok(_) => false,
-    }
-}
-
-/// The summary line a stopped server prints on stdout.
-fn summary(stdout: &str) -> &str {
-    stdout
-        .lines()
-        .find(|line| line.contains(" stopped: served "))
-        .unwrap_or_else(|| panic!("no summary line in:\n{stdout}"))
 }
 
 #[test]
@@ -363,7 +341,7 @@ fn echo_server_serve_caps_clients_and_stops_cleanly_on_sigterm() {
     let codec = Codec::default();
     let (mut r1, mut w1) = client(addr, codec);
     assert_echoes(&mut r1, &mut w1, b"one");
-    let mut second = connect(addr, TIMEOUT);
+    let second = connect(addr, TIMEOUT);
     server.wait_for_stderr_times("connected", 2);
 
     // A third is one too many: closed at once, with the reason in the log.

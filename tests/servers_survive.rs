@@ -13,17 +13,10 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use example_runner::{connect, Running};
+use example_runner::{connect, frame, Running};
 
 /// How long any single step may take before the test calls the server stuck.
 const STEP: Duration = Duration::from_secs(10);
-
-/// The wire format the servers use by default: Python's `struct.pack('i', n)`.
-fn frame(payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as i32).to_le_bytes().to_vec();
-    out.extend_from_slice(payload);
-    out
-}
 
 fn read_frame(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     let mut header = [0u8; 4];

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use example_runner::{pseudo_random, Running};
+use example_runner::{frame, pseudo_random, Running};
 
 /// How long each server is soaked.
 const PERIOD: Duration = Duration::from_secs(20);
@@ -47,10 +47,6 @@ const BIG_FRAME: usize = 4 << 20;
 /// would grow by several MiB a minute here: 7,000-odd bad connections and 20 4 MiB frames.
 fn rss_margin(warm_kib: u64) -> u64 {
     (warm_kib / 4).max(4 * 1024)
-}
-
-fn frame(payload: &[u8]) -> Vec<u8> {
-    [&(payload.len() as i32).to_le_bytes()[..], payload].concat()
 }
 
 fn read_frame(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
@@ -214,6 +210,9 @@ fn big_frames(addr: SocketAddr, stop: &AtomicBool, tally: &Tally) {
     }
 }
 
+/// A client's loop: runs until the flag is set, counting into the tally.
+type ClientLoop = dyn FnOnce(&AtomicBool, &Tally) + Send;
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
@@ -225,7 +224,7 @@ fn soak(name: &str, args: &[&str]) {
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Tally::default());
     let mut threads = Vec::new();
-    let mut start = |f: Box<dyn FnOnce(&AtomicBool, &Tally) + Send>| {
+    let mut start = |f: Box<ClientLoop>| {
         let (stop, tally) = (Arc::clone(&stop), Arc::clone(&tally));
         threads.push(thread::spawn(move || f(&stop, &tally)));
     };

@@ -268,9 +268,37 @@ impl Server {
         started.map(drop)
     }
 
-    fn accept_failed(&self, err: &io::Error) {
-        self.stats.accept_errors.fetch_add(1, Ordering::Relaxed);
-        log!("accept failed: {err}; retrying");
+    /// What became of an `accept`: a client admitted with its slot (`Ok(Some)`), refused
+    /// (`Ok(None)`), or a failed `accept`, logged: `Err` says how long to wait before the next.
+    fn take<S>(
+        self: &Arc<Self>,
+        accepted: io::Result<(S, SocketAddr)>,
+        backoff: &mut Backoff,
+    ) -> Result<Option<(S, SocketAddr, Slot)>, Duration>
+    where
+        for<'s> SockRef<'s>: From<&'s S>,
+    {
+        match accepted {
+            Ok((stream, peer)) => {
+                *backoff = Backoff::default();
+                match self.admit() {
+                    Some(slot) => Ok(Some((stream, peer, slot))),
+                    None => {
+                        self.refuse(SockRef::from(&stream), peer);
+                        Ok(None)
+                    }
+                }
+            }
+            Err(err) => {
+                self.stats.accept_errors.fetch_add(1, Ordering::Relaxed);
+                log!("accept failed: {err}; retrying");
+                if only_that_connection(&err) {
+                    Ok(None)
+                } else {
+                    Err(backoff.next())
+                }
+            }
+        }
     }
 }
 
@@ -343,19 +371,10 @@ pub fn accept_blocking(
         if server.is_stopping() {
             break; // The wake-up from `stop_on_signals`, or a client too late to be served.
         }
-        match accepted {
-            Ok((stream, peer)) => {
-                backoff = Backoff::default();
-                match server.admit() {
-                    Some(slot) => serve(stream, peer, slot),
-                    None => server.refuse(SockRef::from(&stream), peer),
-                }
-            }
-            Err(err) if only_that_connection(&err) => server.accept_failed(&err),
-            Err(err) => {
-                server.accept_failed(&err);
-                thread::sleep(backoff.next());
-            }
+        match server.take(accepted, &mut backoff) {
+            Ok(Some((stream, peer, slot))) => serve(stream, peer, slot),
+            Ok(None) => {}
+            Err(pause) => thread::sleep(pause),
         }
     }
 }
@@ -412,19 +431,10 @@ pub async fn accept_async(
             () = server.stopped() => break,
             accepted = listener.accept() => accepted,
         };
-        match accepted {
-            Ok((stream, peer)) => {
-                backoff = Backoff::default();
-                match server.admit() {
-                    Some(slot) => serve(stream, peer, slot),
-                    None => server.refuse(SockRef::from(&stream), peer),
-                }
-            }
-            Err(err) if only_that_connection(&err) => server.accept_failed(&err),
-            Err(err) => {
-                server.accept_failed(&err);
-                tokio::time::sleep(backoff.next()).await;
-            }
+        match server.take(accepted, &mut backoff) {
+            Ok(Some((stream, peer, slot))) => serve(stream, peer, slot),
+            Ok(None) => {}
+            Err(pause) => tokio::time::sleep(pause).await,
         }
     }
     // Dropping the listener here closes the port: new connections are refused by the kernel.

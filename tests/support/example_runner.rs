@@ -441,3 +441,30 @@ pub fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
     out.truncate(n);
     out
 }
+
+/// A frame in the echo servers' default format, Python's `struct.pack('i', n)`.
+pub fn frame(payload: &[u8]) -> Vec<u8> {
+    [&(payload.len() as i32).to_le_bytes()[..], payload].concat()
+}
+
+/// Whether the server has closed `stream` (end of stream or a reset) within [`TIMEOUT`],
+/// rather than sending something.
+pub fn closed(stream: &mut TcpStream) -> bool {
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    match stream.read(&mut [0; 64]) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(err) => matches!(
+            err.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+        ),
+    }
+}
+
+/// The one-line summary a stopped example server prints on stdout.
+pub fn summary(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|line| line.contains(" stopped: served "))
+        .unwrap_or_else(|| panic!("no summary line in:\n{stdout}"))
+}
