@@ -62,7 +62,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use lenframe::blocking::{FrameReader, FrameWriter};
@@ -247,14 +247,14 @@ fn closed_by_server(stream: &mut TcpStream) -> bool {
 }
 
 fn bad_clients_demo() -> Result<(), Box<dyn std::error::Error>> {
-    let (_server, addr) = demo_server(Limits::default(), Duration::from_secs(60))?;
+    let (server, addr) = demo_server(Limits::default(), Duration::from_secs(60))?;
     println!("A server on {addr}; a good client stays connected throughout.");
 
     let good = TcpStream::connect(addr)?;
     good.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut good_reader = FrameReader::new(good.try_clone()?);
     let mut good_writer = FrameWriter::new(good);
-    let mut ask = |msg: &[u8]| -> Result<(), Box<dyn std::error::Error>> {
+    let mut ask = move |msg: &[u8]| -> Result<(), Box<dyn std::error::Error>> {
         good_writer.write_frame(msg)?;
         good_writer.flush()?;
         let echo = good_reader.read_frame()?.ok_or("server closed")?;
@@ -292,12 +292,12 @@ fn bad_clients_demo() -> Result<(), Box<dyn std::error::Error>> {
         ),
     ];
     for (what, bytes, close) in bad_clients {
+        println!("bad client:  sends {what}");
         let mut bad = TcpStream::connect(addr)?;
         bad.write_all(&bytes)?;
         if close {
             bad.shutdown(Shutdown::Write)?;
         }
-        println!("bad client:  sent {what}");
         // The server logs why, then hangs up: we read end of stream (or a reset).
         let verdict = if closed_by_server(&mut bad) {
             "the server closed the connection"
@@ -308,6 +308,11 @@ fn bad_clients_demo() -> Result<(), Box<dyn std::error::Error>> {
         ask(b"still there?")?;
     }
     println!("The good client was served throughout; each bad one was logged and disconnected.");
+    // The good client leaves; its goodbye is logged before the next part of the demo.
+    drop(ask);
+    while server.active() > 0 {
+        thread::sleep(Duration::from_millis(5));
+    }
     Ok(())
 }
 
@@ -333,14 +338,10 @@ fn limits_demo() -> Result<(), Box<dyn std::error::Error>> {
     if closed_by_server(&mut third) {
         println!("a third client: refused, the connection closed at once");
     }
-    let start = Instant::now();
-    let (a, b) = (closed_by_server(&mut first), closed_by_server(&mut second));
-    if a && b {
+    if closed_by_server(&mut first) && closed_by_server(&mut second) {
         println!(
-            "the two idle clients: closed by the server after {}",
-            human_duration(Duration::from_millis(
-                start.elapsed().as_millis() as u64 / 100 * 100
-            ))
+            "the two idle clients: closed by the server after its {} idle timeout",
+            human_duration(idle)
         );
     }
     let fresh = TcpStream::connect(addr)?;
@@ -352,5 +353,9 @@ fn limits_demo() -> Result<(), Box<dyn std::error::Error>> {
         "a new client: served again (echo {}); the places came back as the clients left",
         common::describe(&echo)
     );
+    drop((reader, writer));
+    while server.active() > 0 {
+        thread::sleep(Duration::from_millis(5));
+    }
     Ok(())
 }

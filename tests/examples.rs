@@ -151,7 +151,7 @@ fn echo_server_demo_keeps_serving_the_good_client() {
         "refused: 2 clients connected, the most --max-clients allows",
         "a third client: refused, the connection closed at once",
         "idle: nothing received for 1 s",
-        "the two idle clients: closed by the server after 1",
+        "the two idle clients: closed by the server after its 1 s idle timeout",
         "a new client: served again (echo \"my turn\")",
     ] {
         assert!(out.stdout.contains(expected), "no {expected:?} in:\n{out}");
