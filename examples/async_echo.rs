@@ -3,14 +3,16 @@
 //! ```text
 //! cargo run --example async_echo --features tokio                      # demo, then exits
 //! cargo run --example async_echo --features tokio -- server [--addr 127.0.0.1:8989] [--format i]
+//!                          [--frame-deadline 10] [--max-clients 1024] [--backlog 1024]
 //! cargo run --example async_echo --features tokio -- client [--addr 127.0.0.1:8989] [MESSAGE...]
 //! ```
 //!
 //! With no arguments it runs a demo: a server on 127.0.0.1 with a port the OS picks (so it never
 //! collides), and clients that send frames back to back, from an empty one to 1 MiB, and check
-//! every echo. `server` runs a real server until Ctrl-C; it prints `listening on HOST:PORT` on
-//! stdout once it accepts connections (so `--addr 127.0.0.1:0` works for scripts). `client`
-//! sends each MESSAGE (or, without any, each line of stdin) and prints the echoes.
+//! every echo. `server` runs a real server until Ctrl-C or SIGTERM; it prints
+//! `listening on HOST:PORT` on stdout once it accepts connections (so `--addr 127.0.0.1:0` works
+//! for scripts). `client` sends each MESSAGE (or, without any, each line of stdin) and prints
+//! the echoes.
 //!
 //! The wire format is the blocking `echo_server`'s, so the two servers and clients (and the
 //! Python ones in `examples/python/`) talk to each other: each message is a length field, by
@@ -26,11 +28,21 @@
 //! and it gives each frame `--frame-deadline` seconds (default 10) to complete once its header
 //! is in: a client that trickles a frame, sends a bad length or closes mid-frame is logged and
 //! disconnected, and the others are not affected. The demo shows both.
+//!
+//! # Staying up
+//!
+//! At most `--max-clients` clients (default 1024) are served at once; one more is closed at once
+//! with a logged reason. Failed `accept`s (out of file descriptors, ...) are logged and retried
+//! after a short, growing pause. The listen backlog is `--backlog` (default 1024). Ctrl-C or
+//! SIGTERM: the port closes, clients between frames are closed at once, a frame in flight gets
+//! 5 s to finish (and its echo is sent); then a one-line summary on stdout, and exit status 0.
 
 mod common;
 
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -40,6 +52,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufRea
 use tokio::net::{TcpListener, TcpStream};
 
 use common::cli::{self, Framing, DEFAULT_ADDR};
+use common::server::{self, Limits, Server, Tracked};
+use common::{human_duration, log};
 
 /// Whether the server logs clients that leave normally (the demo's many clients do not).
 static LOG_GOODBYES: AtomicBool = AtomicBool::new(true);
@@ -55,8 +69,10 @@ enum Role {
         #[command(flatten)]
         framing: Framing,
         /// Seconds a frame may take to arrive once its header has.
-        #[arg(long, default_value_t = 10.0)]
-        frame_deadline: f64,
+        #[arg(long, default_value = "10", value_parser = cli::seconds)]
+        frame_deadline: Duration,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Send messages and print their echoes.
     Client {
@@ -71,74 +87,113 @@ enum Role {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
     match cli::role() {
-        None => demo().await,
+        None => cli::report(demo().await),
         Some(Role::Server {
             addr,
             framing,
             frame_deadline,
+            limits,
         }) => {
-            let codec = framing.codec();
-            let deadline = Duration::try_from_secs_f64(frame_deadline)
-                .map_err(|err| format!("--frame-deadline {frame_deadline}: {err}"))?;
-            let listener = TcpListener::bind(&addr)
-                .await
-                .map_err(|err| format!("cannot listen on {addr}: {err}"))?;
-            println!("listening on {}", listener.local_addr()?);
-            serve(listener, codec, deadline).await;
-            Ok(())
+            cli::report(serve_until_stopped(&addr, framing.codec(), frame_deadline, &limits).await)
         }
         Some(Role::Client {
             addr,
             framing,
             messages,
-        }) => client(&addr, framing.codec(), messages).await,
+        }) => cli::report(client(&addr, framing.codec(), messages).await),
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The server.
 
-/// Accepts clients forever, each in its own task.
-async fn serve(listener: TcpListener, codec: Codec, deadline: Duration) {
-    loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => {
-                tokio::spawn(async move {
-                    let mut frames = 0;
-                    match echo(stream, codec, deadline, &mut frames).await {
-                        Ok(()) if LOG_GOODBYES.load(Ordering::Relaxed) => {
-                            eprintln!("client {peer}: closed after {frames} frame(s)")
-                        }
-                        Ok(()) => {}
-                        Err(err) => eprintln!(
-                            "client {peer}: {err} (after {frames} frame(s)); closing connection"
-                        ),
-                    }
-                });
+/// The real server: serves until Ctrl-C or SIGTERM, then prints the summary.
+async fn serve_until_stopped(
+    addr: &str,
+    codec: Codec,
+    frame_deadline: Duration,
+    limits: &Limits,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = server::listen_async(addr, limits.backlog)?;
+    let server = Server::new("async_echo", limits, None);
+    server::stop_on_signals_async(&server);
+    log!(
+        "async echo server: length format {}, max payload {} bytes, at most {} clients, frame \
+         deadline {}. Ctrl-C stops it; run with no arguments for a demo.",
+        codec.length_field(),
+        codec.max_decode_len(),
+        limits.max_clients,
+        human_duration(frame_deadline)
+    );
+    common::announce_addr(listener.local_addr()?)?;
+    serve(&server, listener, codec, frame_deadline).await;
+    server.finish_async().await;
+    Ok(())
+}
+
+/// Accepts clients until the shutdown, each in its own task.
+async fn serve(server: &Arc<Server>, listener: TcpListener, codec: Codec, deadline: Duration) {
+    server::accept_async(server, listener, |stream, peer, slot| {
+        let server = Arc::clone(server);
+        tokio::spawn(async move {
+            let mut frames = 0;
+            match echo(&server, stream, codec, deadline, &mut frames).await {
+                Ok(()) if server.is_stopping() => {
+                    log!("client {peer}: closed by the shutdown after {frames} frame(s)")
+                }
+                Ok(()) if LOG_GOODBYES.load(Ordering::Relaxed) => {
+                    log!("client {peer}: closed after {frames} frame(s)")
+                }
+                Ok(()) => {}
+                Err(err) => log!(
+                    "client {peer}: {} (after {frames} frame(s)); closing connection",
+                    describe_error(&err, deadline)
+                ),
             }
-            // For example too many open files: keep serving the clients we have.
-            Err(err) => {
-                eprintln!("accept failed: {err}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
+            drop(slot);
+        });
+    })
+    .await;
+}
+
+/// The error for the log, with durations people read.
+fn describe_error(err: &lenframe::Error, deadline: Duration) -> String {
+    match err {
+        lenframe::Error::FrameDeadline {
+            frame,
+            got,
+            expected,
+            ..
+        } => format!(
+            "frame {frame} did not complete within {} of its header: {got} of {expected} bytes \
+             arrived",
+            human_duration(deadline)
+        ),
+        err => err.to_string(),
     }
 }
 
-/// Echoes frames until the client closes between frames (`Ok`) or something fails.
+/// Echoes frames until the client closes between frames (`Ok`), the shutdown finds it between
+/// frames (`Ok`), or something fails.
 async fn echo(
+    server: &Server,
     stream: TcpStream,
     codec: Codec,
     deadline: Duration,
     frames: &mut u64,
 ) -> Result<(), lenframe::Error> {
     let (read_half, write_half) = stream.into_split();
-    let mut reader = FrameReader::with_codec(read_half, codec).with_frame_deadline(deadline);
+    let mut reader =
+        FrameReader::with_codec(Tracked::new(read_half), codec).with_frame_deadline(deadline);
     let mut writer = FrameWriter::with_codec(write_half, codec);
-    while let Some(frame) = reader.read_frame().await? {
+    while let Some(frame) = next_frame(server, &mut reader).await? {
+        let next_begun = !reader.buffer().is_empty();
+        reader.get_mut().frame_done(next_begun);
+        server.frame_in(frame.len());
         writer.write_frame(&frame).await?;
+        server.frame_out(frame.len() as u64);
         *frames += 1;
         // Frames that arrived together are echoed together: flush only when no whole frame is
         // waiting in the reader's buffer.
@@ -150,6 +205,40 @@ async fn echo(
         }
     }
     writer.flush().await
+}
+
+/// The next frame; `None` at a clean end, or when the shutdown finds the client between
+/// frames. A frame in flight when the shutdown starts gets until the grace period ends.
+/// (`read_frame` is cancel-safe: the `select!` loses nothing when the shutdown wins.)
+async fn next_frame<R>(
+    server: &Server,
+    reader: &mut FrameReader<Tracked<R>>,
+) -> Result<Option<bytes::Bytes>, lenframe::Error>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    loop {
+        let Some(end) = server.stop_deadline() else {
+            tokio::select! {
+                frame = reader.read_frame() => return frame,
+                () = server.stopped() => continue,
+            }
+        };
+        if reader.get_ref().between_frames() {
+            return Ok(None);
+        }
+        return match tokio::time::timeout_at(end.into(), reader.read_frame()).await {
+            Ok(frame) => frame,
+            Err(_) => {
+                server.cut_off();
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the server is shutting down and this frame did not finish",
+                )
+                .into())
+            }
+        };
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,14 +282,18 @@ async fn client(
 
 async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     let codec = Codec::default();
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let listener = server::listen_async("127.0.0.1:0", Limits::default().backlog)?;
     let addr = listener.local_addr()?;
     println!("async echo demo: the server runs on {addr}, a port the OS picked for this demo.");
-    println!("(Run a real one with: cargo run --example async_echo --features tokio -- server)");
+    println!("(Serve for real with: cargo run --example async_echo --features tokio -- server)");
     println!("Server logs go to stderr and are marked 'client HOST:PORT: ...'.");
     println!("The demo server gives each frame 300 ms to complete once its header is in.");
     println!();
-    let server = tokio::spawn(serve(listener, codec, Duration::from_millis(300)));
+    let server = Server::new("async_echo", &Limits::default(), None);
+    let serving = tokio::spawn({
+        let server = Arc::clone(&server);
+        async move { serve(&server, listener, codec, Duration::from_millis(300)).await }
+    });
 
     // One client, messages back to back: TCP glues and splits them, the frames keep them apart.
     let messages: Vec<Vec<u8>> = vec![
@@ -272,7 +365,11 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "{clients} good clients at once: {echoed} frames echoed, each to its sender, in order."
     );
-    server.abort();
+    println!();
+    println!("Stopping the server, as Ctrl-C would; its summary:");
+    server.stop();
+    serving.await?;
+    server.finish_async().await;
     Ok(())
 }
 

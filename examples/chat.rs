@@ -2,14 +2,18 @@
 //!
 //! ```text
 //! cargo run --example chat                                  # demo, then exits
-//! cargo run --example chat -- server [--addr 127.0.0.1:8989]
+//! cargo run --example chat -- server [--addr 127.0.0.1:8989] [--max-clients 1024]
+//!                                    [--idle-timeout 30] [--backlog 1024]
 //! cargo run --example chat -- client --name alice [--addr 127.0.0.1:8989]
 //! ```
 //!
 //! With no arguments it starts a server on 127.0.0.1 (a port the OS picks, so it never
-//! collides) and three scripted clients, prints what each one sees, and exits. `chat server`
-//! runs a real room until Ctrl-C. `chat client` joins it: every line typed on stdin is sent, and
-//! everything the room says is printed; end stdin (Ctrl-D) to leave.
+//! collides) and scripted clients, prints what each one sees, and exits. `chat server` runs a
+//! real room until Ctrl-C or SIGTERM. `chat client` joins it: every line typed on stdin is sent,
+//! and everything the room says is printed; end stdin (Ctrl-D) to leave. The client is a simple
+//! line mode: a line from the room may appear while you type, but what you typed is kept and
+//! sent whole when you press Enter (Ctrl-R redraws it on most terminals). If the server goes
+//! away, the client says so and exits.
 //!
 //! # Protocol
 //!
@@ -35,6 +39,17 @@
 //! The server gives each client its own writer thread and queue, so one slow client cannot hold
 //! up the room; a client whose queue fills up (it stopped reading) is disconnected.
 //!
+//! # Staying up
+//!
+//! As `echo_server` (see its docs): at most `--max-clients` members, one more is told
+//! `* error: the room is full ...` and closed; a client that cannot get its threads is closed
+//! with a logged reason; failed `accept`s are retried after a pause; `--backlog` sets the listen
+//! queue. `--idle-timeout` (default 30 s) is how long a newcomer has to send its name, and how
+//! long any message may take once it has begun; a member who just listens is never timed out.
+//! Ctrl-C or SIGTERM: the room is told `* the server is shutting down`, every line already said
+//! is delivered, each member is closed between two messages (a message being sent gets 5 s to
+//! arrive), and a one-line summary is printed.
+//!
 //! A Python client: `sock.sendall(struct.pack('i', len(b)) + b)` for each message (`b` the
 //! UTF-8 bytes, the first one the name), and a receive-exactly loop to read frames.
 
@@ -42,7 +57,8 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -52,8 +68,11 @@ use std::time::Duration;
 use clap::Subcommand;
 use lenframe::blocking::{FrameReader, FrameWriter};
 
-use common::chat::{check_name, codec, welcome, Join, HELLO_TIMEOUT};
+use common::chat::{check_name, codec, room_full, welcome, Join};
 use common::cli::{self, DEFAULT_ADDR};
+use common::client_socket::ClientSocket;
+use common::server::{self, Idle, Limits, Server};
+use common::{human_duration, log, LogTo};
 
 /// Lines queued for one client before it counts as not reading.
 const QUEUE: usize = 1024;
@@ -61,26 +80,29 @@ const QUEUE: usize = 1024;
 #[derive(Subcommand)]
 #[command(about = "A chat room over length-prefixed frames")]
 enum Role {
-    /// Run the chat room.
+    /// Run the chat room until Ctrl-C or SIGTERM.
     Server {
         /// Address to listen on (port 0: let the OS pick one).
         #[arg(long, default_value = DEFAULT_ADDR)]
         addr: String,
+        #[command(flatten)]
+        limits: Limits,
+        /// Seconds a newcomer has to send its name, and a message to arrive once begun.
+        #[arg(long, default_value = "30", value_parser = cli::seconds)]
+        idle_timeout: Duration,
     },
     /// Join a room: send stdin line by line, print what the others say.
     Client(Join),
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
     match cli::role() {
-        None => demo(),
-        Some(Role::Server { addr }) => {
-            let listener = TcpListener::bind(&addr)
-                .map_err(|err| format!("cannot listen on {addr}: {err}"))?;
-            common::announce(&listener)?;
-            serve(listener);
-            Ok(())
-        }
+        None => cli::report(demo()),
+        Some(Role::Server {
+            addr,
+            limits,
+            idle_timeout,
+        }) => cli::report(serve_until_stopped(&addr, &limits, Idle { idle_timeout })),
         Some(Role::Client(Join { addr, name })) => client(&addr, &name),
     }
 }
@@ -88,15 +110,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 // ---------------------------------------------------------------------------------------------
 // The server.
 
-/// Whether the server logs joins and leaves on stderr (not in the demo, which tells its own story).
-static LOG: AtomicBool = AtomicBool::new(true);
+/// The real room: serves until Ctrl-C or SIGTERM, then prints the summary.
+fn serve_until_stopped(
+    addr: &str,
+    limits: &Limits,
+    idle: Idle,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = server::listen(addr, limits.backlog)?;
+    let server = chat_server(limits);
+    server::stop_on_signals(&server, &listener)?;
+    log!(
+        "chat room: at most {} members, idle timeout {}. Ctrl-C stops it; run with no arguments \
+         for a demo.",
+        limits.max_clients,
+        human_duration(idle.idle_timeout)
+    );
+    common::announce(&listener)?;
+    serve(&server, &listener, idle.idle_timeout);
+    server.finish();
+    Ok(())
+}
 
-macro_rules! log {
-    ($($arg:tt)*) => {
-        if LOG.load(Ordering::Relaxed) {
-            eprintln!($($arg)*);
-        }
-    };
+/// The shared server state, with the reply for a client the room has no place for.
+fn chat_server(limits: &Limits) -> Arc<Server> {
+    Server::new("chat", limits, Some(room_full(limits.max_clients)))
 }
 
 /// Who is in the room. One lock orders everything, so every client sees events in the same order.
@@ -134,39 +171,44 @@ impl Room {
     }
 }
 
-fn serve(listener: TcpListener) {
+/// Accepts members until the shutdown, each with a reader thread (and a writer thread once it
+/// has joined); then tells the room the server is going.
+fn serve(server: &Arc<Server>, listener: &TcpListener, idle_timeout: Duration) {
     let room = Arc::new(Mutex::new(Room::default()));
-    for stream in listener.incoming() {
-        match stream {
-            Ok(stream) => {
-                let room = Arc::clone(&room);
-                thread::spawn(move || {
-                    let peer = stream
-                        .peer_addr()
-                        .map(|a| a.to_string())
-                        .unwrap_or_default();
-                    if let Err(err) = serve_client(stream, &room) {
-                        log!("client {peer}: {err}; connection closed");
-                    }
-                });
+    server::accept_blocking(server, listener, |stream, peer, slot| {
+        let (server, room) = (Arc::clone(server), Arc::clone(&room));
+        let _ = Arc::clone(&server).spawn_client(peer, move || {
+            if let Err(err) = serve_client(&server, stream, peer, &room, idle_timeout) {
+                log!("client {peer}: {err}; connection closed");
             }
-            Err(err) => {
-                eprintln!("accept failed: {err}");
-                thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
+            drop(slot);
+        });
+    });
+    // Queued after every line already said, so those reach everyone first.
+    room.lock()
+        .unwrap()
+        .broadcast(None, "* the server is shutting down");
 }
 
-fn serve_client(stream: TcpStream, room: &Mutex<Room>) -> Result<(), lenframe::Error> {
-    let peer = stream.peer_addr()?;
-    stream.set_read_timeout(Some(HELLO_TIMEOUT))?;
-    let mut reader = FrameReader::with_codec(stream.try_clone()?, codec());
+fn serve_client(
+    server: &Arc<Server>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    room: &Mutex<Room>,
+    idle_timeout: Duration,
+) -> Result<(), lenframe::Error> {
     let mut writer = FrameWriter::with_codec(stream.try_clone()?, codec());
+    let socket = ClientSocket::new(stream.try_clone()?, Arc::clone(server), idle_timeout)?;
+    let mut reader = FrameReader::with_codec(socket, codec());
     let Some(hello) = reader.read_frame()? else {
         return Ok(());
     };
-    stream.set_read_timeout(None)?;
+    // A member may listen quietly for as long as it likes; a message, once begun, must arrive
+    // within the idle timeout.
+    reader.get_mut().set_silence_limit(None);
+    let next_begun = !reader.buffer().is_empty();
+    reader.get_mut().frame_done(next_begun);
+    server.frame_in(hello.len());
     let name = String::from_utf8_lossy(&hello).into_owned();
 
     // Join, or say why not.
@@ -209,28 +251,46 @@ fn serve_client(stream: TcpStream, room: &Mutex<Room>) -> Result<(), lenframe::E
     log!("{name} joined from {peer}");
 
     // This client's writer: drains its queue until the room drops the queue's sender.
-    let sender = thread::spawn(move || send_lines(writer, lines));
+    let sending = Arc::clone(server);
+    let sender = thread::Builder::new()
+        .name(format!("{name} writer"))
+        .stack_size(server::CLIENT_STACK)
+        .spawn(move || send_lines(&sending, writer, lines));
 
-    let result = (|| {
-        while let Some(message) = reader.read_frame()? {
-            let text = String::from_utf8_lossy(&message);
-            room.lock()
-                .unwrap()
-                .broadcast(Some(id), &format!("[{name}] {text}"));
-        }
-        Ok(())
-    })();
+    let result = match &sender {
+        Ok(_) => (|| {
+            while let Some(message) = reader.read_frame()? {
+                let next_begun = !reader.buffer().is_empty();
+                reader.get_mut().frame_done(next_begun);
+                server.frame_in(message.len());
+                let text = String::from_utf8_lossy(&message);
+                room.lock()
+                    .unwrap()
+                    .broadcast(Some(id), &format!("[{name}] {text}"));
+            }
+            Ok(())
+        })(),
+        Err(err) => Err(io::Error::new(
+            err.kind(),
+            format!("cannot start a thread to write to it ({err})"),
+        )
+        .into()),
+    };
 
-    // Leave: dropping our member drops the queue's sender, which ends the writer thread.
+    // Leave: dropping our member drops the queue's sender, which ends the writer thread once
+    // it has sent what was queued.
     {
         let mut room = room.lock().unwrap();
-        if room.members.remove(&id).is_some() {
+        if room.members.remove(&id).is_some() && !server.is_stopping() {
             room.broadcast(None, &format!("* {name} left"));
         }
     }
-    let _ = sender.join();
+    if let Ok(sender) = sender {
+        let _ = sender.join();
+    }
     let _ = stream.shutdown(Shutdown::Both);
     match &result {
+        Ok(()) if server.is_stopping() => log!("{name} closed by the shutdown"),
         Ok(()) => log!("{name} left"),
         Err(err) => log!("{name} dropped: {err}"),
     }
@@ -238,18 +298,18 @@ fn serve_client(stream: TcpStream, room: &Mutex<Room>) -> Result<(), lenframe::E
 }
 
 /// Writes queued lines to one client, flushing whenever the queue runs dry.
-fn send_lines(mut writer: FrameWriter<TcpStream>, lines: Receiver<String>) {
-    let mut run = || -> Result<(), lenframe::Error> {
-        while let Ok(line) = lines.recv() {
-            writer.write_frame(line.as_bytes())?;
-            while let Ok(line) = lines.try_recv() {
+fn send_lines(server: &Server, mut writer: FrameWriter<TcpStream>, lines: Receiver<String>) {
+    let result = (|| -> Result<(), lenframe::Error> {
+        while let Ok(first) = lines.recv() {
+            for line in std::iter::once(first).chain(lines.try_iter()) {
                 writer.write_frame(line.as_bytes())?;
+                server.frame_out(line.len() as u64);
             }
             writer.flush()?;
         }
         Ok(())
-    };
-    if run().is_err() {
+    })();
+    if result.is_err() {
         // The client is gone; its reader thread will notice and clean up.
         let _ = writer.get_ref().shutdown(Shutdown::Both);
     }
@@ -258,52 +318,73 @@ fn send_lines(mut writer: FrameWriter<TcpStream>, lines: Receiver<String>) {
 // ---------------------------------------------------------------------------------------------
 // The interactive client.
 
-fn client(addr: &str, name: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// Set once we have said goodbye: from then on the server closing the connection is expected.
+static LEAVING: AtomicBool = AtomicBool::new(false);
+
+/// Joins the room at `addr`. Exit status: 0 once we left (end of stdin); 1 if the server ended
+/// the session (refused us, shut down, or the connection was lost) or we could not join.
+fn client(addr: &str, name: &str) -> ExitCode {
+    match chat_client(addr, name) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn chat_client(addr: &str, name: &str) -> Result<(), Box<dyn std::error::Error>> {
     check_name(name).map_err(|why| format!("--name {name:?}: {why}"))?;
     let stream =
         TcpStream::connect(addr).map_err(|err| format!("cannot connect to {addr}: {err}"))?;
     let mut writer = FrameWriter::with_codec(stream.try_clone()?, codec());
-    writer.write_frame(name.as_bytes())?;
-    writer.flush()?;
+    writer.send_frame(name.as_bytes())?;
+    eprintln!(
+        "connected to {addr} as {name}. Type a line and press Enter to send it; Ctrl-D leaves. \
+         (A line from the room may appear while you type: yours is kept, Ctrl-R redraws it.)"
+    );
 
-    // Print what the room says. When the server closes the connection (after we leave, or to
-    // refuse us), we are done: exit even if stdin still waits for a line.
+    // Print what the room says. When the connection ends we are done: say why and exit, even
+    // if stdin still waits for a line.
     let reader = FrameReader::with_codec(stream, codec());
     let printer = thread::spawn(move || {
-        let mut status = 0;
+        let mut refused = false;
+        let mut lost = None;
         for line in reader {
             match line {
                 Ok(line) => {
                     let line = String::from_utf8_lossy(&line);
-                    if line.starts_with("* error:") {
-                        status = 1;
-                    }
+                    refused |= line.starts_with("* error:");
                     println!("{line}");
                 }
                 Err(err) => {
-                    eprintln!("connection lost: {err}");
-                    status = 1;
+                    lost = Some(err);
                     break;
                 }
             }
         }
         let _ = io::stdout().flush();
-        std::process::exit(status);
+        let left = LEAVING.load(Ordering::SeqCst);
+        match lost {
+            Some(err) => eprintln!("connection lost: {err}"),
+            None if left => eprintln!("you left the room"),
+            None => eprintln!("the server closed the connection"),
+        }
+        std::process::exit(if left && !refused { 0 } else { 1 });
     });
 
     let mut stdin = io::stdin().lock();
     let mut line = String::new();
     while stdin.read_line(&mut line)? > 0 {
         let text = line.trim_end_matches(['\r', '\n']);
-        if !text.is_empty()
-            && (writer.write_frame(text.as_bytes()).is_err() || writer.flush().is_err())
-        {
+        if !text.is_empty() && writer.send_frame(text.as_bytes()).is_err() {
             break; // The server hung up; the printer says why.
         }
         line.clear();
     }
     // Leave politely: the server sees end of stream between frames, tells the room and closes
     // the connection, which ends the printer and the program.
+    LEAVING.store(true, Ordering::SeqCst);
     let _ = writer.get_ref().shutdown(Shutdown::Write);
     let _ = printer.join();
     Ok(())
@@ -378,11 +459,16 @@ impl Bot {
 fn demo() -> Result<(), Box<dyn std::error::Error>> {
     let listener = common::loopback_listener()?;
     let addr = listener.local_addr()?;
-    println!("chat demo: a room on {addr} (a port the OS picked for this demo), three clients.");
-    println!("(Run a real room with: cargo run --example chat -- server --addr {DEFAULT_ADDR})");
+    println!("chat demo: a room for 3 on {addr} (a port the OS picked for this demo).");
+    println!("(Run a real room with: cargo run --example chat -- server  [{DEFAULT_ADDR}])");
     println!();
-    LOG.store(false, Ordering::Relaxed);
-    thread::spawn(move || serve(listener));
+    common::log_to(LogTo::Off);
+    let limits = Limits {
+        max_clients: 3,
+        ..Limits::default()
+    };
+    let server = chat_server(&limits);
+    thread::spawn(move || serve(&server, &listener, Duration::from_secs(30)));
 
     let mut alice = Bot::join(addr, "alice")?;
     let mut bob = Bot::join(addr, "bob")?;
@@ -390,6 +476,8 @@ fn demo() -> Result<(), Box<dyn std::error::Error>> {
     let mut carol = Bot::join(addr, "carol")?;
     alice.expect();
     bob.expect();
+    // A fourth is one too many: the server says so and closes the connection.
+    Bot::join(addr, "dave")?;
     println!();
 
     alice.say("hi all")?;

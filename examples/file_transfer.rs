@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --example file_transfer                         # demo, then exits
 //! cargo run --example file_transfer -- serve --dir DIR [--addr 127.0.0.1:8989] [--max-upload BYTES]
+//!                                            [--max-clients 1024] [--idle-timeout 60] [--backlog 1024]
 //! cargo run --example file_transfer -- download NAME [--out PATH] [--addr 127.0.0.1:8989]
 //! cargo run --example file_transfer -- upload PATH [--name NAME] [--addr 127.0.0.1:8989]
 //! ```
@@ -55,6 +56,18 @@
 //! nothing behind; an upload replaces a file of the same name. The client likewise downloads
 //! into `PATH.part` and renames it when the file is complete.
 //!
+//! # Staying up
+//!
+//! `serve` stays up as `echo_server` does (see its docs): at most `--max-clients` clients, one
+//! more is answered `ERR server busy ...` and closed; a client that cannot get a thread is
+//! closed with a logged reason; failed `accept`s are retried after a pause; `--backlog` sets the
+//! listen queue. `--idle-timeout` (default 60 s): a client that sends nothing for that long while
+//! the server waits, or takes longer than that over one request, is closed; a file's data may
+//! take any time as long as it keeps moving, and a client that stops reading a download is
+//! closed after the same time. Ctrl-C or SIGTERM: no new clients; a transfer in flight gets 5 s
+//! to finish, then is cut off (an unfinished upload is deleted: it never appears under its
+//! name); then a one-line summary.
+//!
 //! A Python client downloading `a.txt`: `sock.sendall(struct.pack('<q', 9) + b"GET a.txt")`,
 //! read a frame (`OK 1234` or `ERR ...`), then read one more frame's 8-byte header and copy
 //! that many bytes to a file in chunks.
@@ -65,27 +78,31 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, IsTerminal, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
 use clap::Subcommand;
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::{Codec, MAX_FRAME_LEN_LIMIT};
 
 use common::cli::{self, DEFAULT_ADDR};
-use common::human_bytes;
+use common::client_socket::ClientSocket;
+use common::server::{self, Idle, Limits, Server};
+use common::{human_bytes, human_duration, log, LogTo};
 
 /// The length field: 8 bytes, signed, little-endian.
 const FORMAT: &str = "<q";
 /// Longest request or reply.
-const MAX_CONTROL: u64 = 4096;
+const MAX_CONTROL: usize = 4096;
 /// Longest file name.
 const MAX_NAME: usize = 255;
-/// How long either side waits on a silent peer.
+/// How long the client waits on a silent server.
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
 type BoxError = Box<dyn StdError + Send + Sync>;
@@ -104,6 +121,10 @@ enum Command {
         /// Largest upload accepted, in bytes.
         #[arg(long, default_value_t = 64 << 30)]
         max_upload: u64,
+        #[command(flatten)]
+        limits: Limits,
+        #[command(flatten)]
+        idle: Idle,
     },
     /// Download a file from the server.
     Download {
@@ -136,7 +157,9 @@ fn main() -> ExitCode {
             dir,
             addr,
             max_upload,
-        }) => serve_cli(&dir, &addr, max_upload),
+            limits,
+            idle,
+        }) => serve_cli(&dir, &addr, max_upload, &limits, idle.idle_timeout),
         Some(Command::Download { name, out, addr }) => download_cli(&addr, &name, out),
         Some(Command::Upload { path, name, addr }) => upload_cli(&addr, &path, name),
     };
@@ -153,16 +176,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// The codec: `<q` lengths, `max_decode` for what we accept, anything we send.
-fn codec(max_decode: u64) -> Codec {
-    let max_decode = usize::try_from(max_decode)
-        .unwrap_or(usize::MAX)
-        .min(MAX_FRAME_LEN_LIMIT);
+/// The codec: `<q` lengths; frames up to [`MAX_CONTROL`] bytes are accepted (a reader raises
+/// its maximum for the one file it expects), anything is sent.
+fn codec() -> Codec {
     Codec::from_struct_format(FORMAT)
         .and_then(|codec| {
             codec
                 .to_builder()
-                .max_decode_len(max_decode)
+                .max_decode_len(MAX_CONTROL)
                 .max_encode_len(MAX_FRAME_LEN_LIMIT)
                 .build()
         })
@@ -184,46 +205,58 @@ impl StdError for Refused {}
 // ---------------------------------------------------------------------------------------------
 // A connection: frames both ways, requests and replies as short text.
 
-struct Conn {
-    reader: FrameReader<TcpStream>,
+struct Conn<R> {
+    reader: FrameReader<R>,
     writer: FrameWriter<TcpStream>,
 }
 
-impl Conn {
-    fn new(stream: TcpStream, codec: Codec) -> io::Result<Conn> {
-        stream.set_read_timeout(Some(IO_TIMEOUT))?;
-        stream.set_write_timeout(Some(IO_TIMEOUT))?;
-        Ok(Conn {
-            reader: FrameReader::with_codec(stream.try_clone()?, codec),
-            writer: FrameWriter::with_codec(stream, codec),
-        })
-    }
-
-    fn connect(addr: &str) -> Result<Conn, BoxError> {
+impl Conn<TcpStream> {
+    /// The client's connection.
+    fn connect(addr: &str) -> Result<Conn<TcpStream>, BoxError> {
         let stream =
             TcpStream::connect(addr).map_err(|err| format!("cannot connect to {addr}: {err}"))?;
-        // The client accepts a file as large as the frame format allows: it asked for it.
-        Ok(Conn::new(stream, codec(u64::MAX))?)
+        stream.set_read_timeout(Some(IO_TIMEOUT))?;
+        stream.set_write_timeout(Some(IO_TIMEOUT))?;
+        Ok(Conn::new(stream.try_clone()?, stream))
+    }
+}
+
+impl<R: Read> Conn<R> {
+    fn new(reader: R, writer: TcpStream) -> Conn<R> {
+        Conn {
+            reader: FrameReader::with_codec(reader, codec()),
+            writer: FrameWriter::with_codec(writer, codec()),
+        }
     }
 
     fn send(&mut self, message: &str) -> Result<(), lenframe::Error> {
-        self.writer.write_frame(message.as_bytes())?;
-        self.writer.flush()
+        self.writer.send_frame(message.as_bytes())
     }
 
-    /// The next request or reply; `None` if the peer closed between frames.
-    ///
-    /// It is streamed into a capped buffer rather than read with `read_frame`, because this
-    /// connection's codec allows huge frames (for file contents): a peer announcing a 1 TiB
-    /// "request" is cut off after 4096 bytes.
+    /// The next request or reply; `None` if the peer closed between frames. A peer announcing
+    /// a 1 TiB "request" is refused at its header: the codec's maximum is [`MAX_CONTROL`].
     fn recv(&mut self) -> Result<Option<String>, BoxError> {
-        let mut text = Capped::new(Vec::new(), MAX_CONTROL, "a request or reply");
-        if self.reader.copy_frame_to(&mut text)?.is_none() {
+        let Some(frame) = self.reader.read_frame()? else {
             return Ok(None);
-        }
-        Ok(Some(String::from_utf8(text.inner).map_err(|_| {
+        };
+        Ok(Some(String::from_utf8(frame.to_vec()).map_err(|_| {
             "a request or reply is not UTF-8 text; is the peer speaking this protocol?"
         })?))
+    }
+
+    /// Streams the next frame, which must hold exactly `size` bytes, into `out`: a longer one
+    /// is refused at its header, before a byte of it is written. The maximum is raised for this
+    /// one frame only. Returns the frame's length (`None`: the peer closed before sending it).
+    fn recv_file(
+        &mut self,
+        size: u64,
+        out: &mut impl Write,
+    ) -> Result<Option<u64>, lenframe::Error> {
+        self.reader
+            .set_max_frame_len(usize::try_from(size).unwrap_or(usize::MAX));
+        let copied = self.reader.copy_frame_to(out);
+        self.reader.set_max_frame_len(MAX_CONTROL);
+        copied
     }
 
     /// The reply to a request: `OK <number>` gives the number, `ERR <reason>` is [`Refused`].
@@ -241,108 +274,98 @@ impl Conn {
     }
 }
 
-/// A writer that refuses to take more than `left` bytes: an error instead of an overrun.
-struct Capped<W> {
-    inner: W,
-    left: u64,
-    what: &'static str,
-    limit: u64,
-}
-
-impl<W> Capped<W> {
-    fn new(inner: W, limit: u64, what: &'static str) -> Capped<W> {
-        Capped {
-            inner,
-            left: limit,
-            what,
-            limit,
-        }
-    }
-}
-
-impl<W: Write> Write for Capped<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if buf.len() as u64 > self.left {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{} is longer than {} bytes", self.what, self.limit),
-            ));
-        }
-        let n = self.inner.write(buf)?;
-        self.left -= n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The server.
 
-fn serve_cli(dir: &Path, addr: &str, max_upload: u64) -> Result<(), BoxError> {
+fn serve_cli(
+    dir: &Path,
+    addr: &str,
+    max_upload: u64,
+    limits: &Limits,
+    idle_timeout: Duration,
+) -> Result<(), BoxError> {
     if !dir.is_dir() {
         return Err(format!("--dir {}: not a directory", dir.display()).into());
     }
-    let listener =
-        TcpListener::bind(addr).map_err(|err| format!("cannot listen on {addr}: {err}"))?;
-    eprintln!(
-        "serving {} (uploads up to {})",
+    let listener = server::listen(addr, limits.backlog)?;
+    let files = Files {
+        server: file_server(limits),
+        dir: dir.to_path_buf(),
+        max_upload,
+        idle_timeout,
+    };
+    server::stop_on_signals(&files.server, &listener)?;
+    log!(
+        "serving {} (uploads up to {}, at most {} clients, idle timeout {}). Ctrl-C stops it; \
+         run with no arguments for a demo.",
         dir.display(),
-        human_bytes(max_upload)
+        human_bytes(max_upload),
+        limits.max_clients,
+        human_duration(idle_timeout)
     );
     common::announce(&listener)?;
-    serve(listener, dir.to_path_buf(), max_upload);
+    let files = Arc::new(files);
+    serve(&files, &listener);
+    files.server.finish();
     Ok(())
 }
 
-/// Whether the server logs each request on stderr (not in the demo, which prints its own story).
-static LOG: AtomicBool = AtomicBool::new(true);
-
-macro_rules! log {
-    ($($arg:tt)*) => {
-        if LOG.load(Ordering::Relaxed) {
-            eprintln!($($arg)*);
-        }
-    };
+/// The shared server state, with the reply for a client past `--max-clients`.
+fn file_server(limits: &Limits) -> Arc<Server> {
+    let busy = format!(
+        "ERR server busy: {} clients connected, the most it takes; try again later",
+        limits.max_clients
+    );
+    let mut reply = BytesMut::new();
+    codec()
+        .encoder()
+        .encode(busy, &mut reply)
+        .expect("a short reply fits a frame");
+    Server::new("file_transfer", limits, Some(reply.to_vec()))
 }
 
-fn serve(listener: TcpListener, dir: PathBuf, max_upload: u64) {
-    for stream in listener.incoming() {
-        match stream {
-            Ok(stream) => {
-                let dir = dir.clone();
-                thread::spawn(move || {
-                    let peer = stream
-                        .peer_addr()
-                        .map(|a| a.to_string())
-                        .unwrap_or_default();
-                    if let Err(err) = serve_client(stream, &dir, max_upload, &peer) {
-                        log!("client {peer}: {err}; connection closed");
-                    }
-                });
-            }
-            Err(err) => {
-                eprintln!("accept failed: {err}");
-                thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-}
-
-fn serve_client(
-    stream: TcpStream,
-    dir: &Path,
+/// What every client's thread needs.
+struct Files {
+    server: Arc<Server>,
+    dir: PathBuf,
     max_upload: u64,
-    peer: &str,
-) -> Result<(), BoxError> {
-    let mut conn = Conn::new(stream, codec(max_upload))?;
+    idle_timeout: Duration,
+}
+
+/// The server's side of a connection: read through a [`ClientSocket`] (idle clients, shutdown).
+type ServerConn = Conn<ClientSocket>;
+
+/// Accepts clients until the shutdown, each on its own thread.
+fn serve(files: &Arc<Files>, listener: &TcpListener) {
+    server::accept_blocking(&files.server, listener, |stream, peer, slot| {
+        let files = Arc::clone(files);
+        let _ = files.server.spawn_client(peer, {
+            let files = Arc::clone(&files);
+            move || {
+                if let Err(err) = serve_client(&files, stream, peer) {
+                    log!("client {peer}: {err}; connection closed");
+                }
+                drop(slot);
+            }
+        });
+    });
+}
+
+fn serve_client(files: &Files, stream: TcpStream, peer: SocketAddr) -> Result<(), BoxError> {
+    let socket = ClientSocket::new(
+        stream.try_clone()?,
+        Arc::clone(&files.server),
+        files.idle_timeout,
+    )?;
+    let mut conn = Conn::new(socket, stream);
     while let Some(request) = conn.recv()? {
+        let next_begun = !conn.reader.buffer().is_empty();
+        conn.reader.get_mut().frame_done(next_begun);
+        files.server.frame_in(request.len());
         let reply = if let Some(name) = request.strip_prefix("GET ") {
-            send_file(&mut conn, dir, name)?
+            send_file(files, &mut conn, name)?
         } else if let Some(rest) = request.strip_prefix("PUT ") {
-            receive_file(&mut conn, dir, rest, max_upload)?
+            receive_file(files, &mut conn, rest)?
         } else {
             Err(format!(
                 "unknown request {:?}; send \"GET <name>\" or \"PUT <size> <name>\"",
@@ -356,6 +379,9 @@ fn serve_client(
                 conn.send(&format!("ERR {reason}"))?;
             }
         }
+    }
+    if files.server.is_stopping() {
+        log!("client {peer}: closed by the shutdown");
     }
     Ok(())
 }
@@ -390,11 +416,11 @@ fn check_name(name: &str) -> Result<(), String> {
 type Outcome = Result<String, String>;
 
 /// Answers `GET <name>`. On a refusal nothing has been sent yet.
-fn send_file(conn: &mut Conn, dir: &Path, name: &str) -> Result<Outcome, BoxError> {
+fn send_file(files: &Files, conn: &mut ServerConn, name: &str) -> Result<Outcome, BoxError> {
     if let Err(why) = check_name(name) {
         return Ok(Err(why));
     }
-    let path = dir.join(name);
+    let path = files.dir.join(name);
     // symlink_metadata: a symbolic link is not followed, so it cannot point outside `dir`.
     let size = match fs::symlink_metadata(&path) {
         Ok(meta) if meta.file_type().is_file() => meta.len(),
@@ -413,16 +439,13 @@ fn send_file(conn: &mut Conn, dir: &Path, name: &str) -> Result<Outcome, BoxErro
     // meanwhile, this fails and the connection is dropped: the client sees a truncated frame.
     conn.writer.copy_frame_from(size, &mut file.take(size))?;
     conn.writer.flush()?;
+    files.server.frame_out(size);
     Ok(Ok(format!("sent {name:?}, {size} bytes")))
 }
 
 /// Answers `PUT <size> <name>` (`request` is what follows `PUT `).
-fn receive_file(
-    conn: &mut Conn,
-    dir: &Path,
-    request: &str,
-    max_upload: u64,
-) -> Result<Outcome, BoxError> {
+fn receive_file(files: &Files, conn: &mut ServerConn, request: &str) -> Result<Outcome, BoxError> {
+    let (dir, max_upload) = (&files.dir, files.max_upload);
     let Some((size, name)) = request
         .split_once(' ')
         .and_then(|(size, name)| Some((size.parse::<u64>().ok()?, name)))
@@ -450,10 +473,16 @@ fn receive_file(
     };
     let received = (|| -> Result<Option<u64>, BoxError> {
         conn.send("READY")?;
+        // A file may take any time to arrive, as long as it keeps coming.
+        conn.reader.get_mut().set_frame_limit(None);
         // Never more than announced reaches the disk.
-        let mut out = Capped::new(file, size, "the data frame");
-        let got = conn.reader.copy_frame_to(&mut out)?;
-        out.inner.sync_all()?;
+        let got = conn.recv_file(size, &mut &file)?;
+        conn.reader
+            .get_mut()
+            .set_frame_limit(Some(files.idle_timeout));
+        let next_begun = !conn.reader.buffer().is_empty();
+        conn.reader.get_mut().frame_done(next_begun);
+        file.sync_all()?;
         Ok(got)
     })();
     let stored = match received {
@@ -473,6 +502,7 @@ fn receive_file(
         let _ = fs::remove_file(&part);
         return Ok(Err(format!("cannot store {name:?}: {err}")));
     }
+    files.server.frame_in(size as usize);
     conn.send(&format!("OK {size}"))?;
     Ok(Ok(format!("stored {name:?}, {size} bytes")))
 }
@@ -496,7 +526,7 @@ fn download(addr: &str, name: &str, out: &Path) -> Result<u64, BoxError> {
         inner: file,
         progress: Progress::new(format!("download {name}"), size),
     };
-    let copied = conn.reader.copy_frame_to(&mut sink);
+    let copied = conn.recv_file(size, &mut sink);
     sink.progress.finish();
     let result: Result<(), BoxError> = match copied {
         Ok(Some(got)) if got == size => sink
@@ -773,9 +803,14 @@ fn demo() -> Result<(), BoxError> {
     println!(
         "(Run a real server with: cargo run --example file_transfer -- serve --dir DIR --addr {DEFAULT_ADDR})"
     );
-    let dir = served.clone();
-    LOG.store(false, Ordering::Relaxed);
-    thread::spawn(move || serve(listener, dir, 64 << 20));
+    common::log_to(LogTo::Off);
+    let files = Arc::new(Files {
+        server: file_server(&Limits::default()),
+        dir: served.clone(),
+        max_upload: 64 << 20,
+        idle_timeout: Duration::from_secs(60),
+    });
+    thread::spawn(move || serve(&files, &listener));
 
     let size = 6 * 1024 * 1024 + 123;
     let original = local.join("report.bin");

@@ -8,9 +8,9 @@
 #[path = "support/example_runner.rs"]
 mod example_runner;
 
-use std::io::Write;
+use std::io::{Read, Write};
 
-use example_runner::{run_example, Running, TIMEOUT};
+use example_runner::{closed, connect, frame, run_example, summary, Running, TIMEOUT};
 
 fn run_demo(name: &str) -> String {
     let out = run_example(name, &[], TIMEOUT);
@@ -25,6 +25,10 @@ fn async_echo_demo_echoes_everything_and_drops_the_bad_clients() {
     assert!(!out.contains("DIFFERENT"), "{out}");
     assert!(
         out.contains("20 good clients at once: 2000 frames echoed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("async_echo stopped: served 24 connections; 2007 frames in"),
         "{out}"
     );
     assert_eq!(
@@ -64,6 +68,8 @@ fn async_chat_demo_drops_the_slow_and_the_dead_client_only() {
         "bob sees:  * dave left (not reading)",
         "alice sees:  [bob] quiet in here now",
         "bob sees:  * alice left",
+        "bob sees:  * the server is shutting down",
+        "async_chat stopped: served 4 connections;",
     ] {
         assert!(out.contains(expected), "no {expected:?} in:\n{out}");
     }
@@ -90,4 +96,85 @@ fn async_chat_server_and_clients_as_processes() {
     bob.wait_for("alice leaving", |l| l == "* alice left");
     alice.finish(TIMEOUT).assert_success();
     bob.finish(TIMEOUT).assert_success();
+}
+
+#[test]
+fn async_echo_caps_clients_and_stops_cleanly_on_sigterm() {
+    let mut server = Running::example(
+        "async_echo",
+        ["server", "--addr", "127.0.0.1:0", "--max-clients", "2"],
+    );
+    let addr = server.wait_listening();
+    let mut idle = connect(addr, TIMEOUT);
+    idle.write_all(&frame(b"hi")).unwrap();
+    let mut echo = [0; 6];
+    idle.read_exact(&mut echo).unwrap();
+    let mut in_flight = connect(addr, TIMEOUT);
+    in_flight.write_all(&frame(b"in flight")[..6]).unwrap();
+    let mut third = connect(addr, TIMEOUT);
+    assert!(closed(&mut third), "the third client was not refused");
+    server.wait_for_stderr("refused: 2 clients connected, the most --max-clients allows");
+
+    server.terminate();
+    server.wait_for_stderr("shutting down");
+    assert!(closed(&mut idle), "the idle client was not closed");
+    in_flight.write_all(&frame(b"in flight")[6..]).unwrap();
+    let mut echo = vec![0; 13];
+    in_flight.read_exact(&mut echo).unwrap();
+    assert_eq!(echo, frame(b"in flight"));
+    assert!(closed(&mut in_flight));
+
+    let out = server.finish(TIMEOUT);
+    out.assert_success();
+    let summary = summary(&out.stdout);
+    assert!(
+        summary.starts_with("async_echo stopped: served 2 connections; 2 frames in (11 bytes)"),
+        "{out}"
+    );
+    assert!(summary.contains("(1 over --max-clients 2"), "{out}");
+    assert!(
+        summary.ends_with("0 cut off by the shutdown, 0 still open"),
+        "{out}"
+    );
+}
+
+#[test]
+fn async_chat_client_notices_the_server_stopping() {
+    let mut server = Running::example(
+        "async_chat",
+        ["server", "--addr", "127.0.0.1:0", "--max-clients", "1"],
+    );
+    let addr = server.wait_listening().to_string();
+    let mut bob = Running::example("async_chat", ["client", "--addr", &addr, "--name", "bob"]);
+    bob.wait_for("bob's welcome", |l| l.starts_with("* welcome, bob"));
+    assert!(bob.stderr().contains("Ctrl-D leaves"), "{}", bob.stderr());
+
+    let alice = run_example(
+        "async_chat",
+        &["client", "--addr", &addr, "--name", "alice"],
+        TIMEOUT,
+    );
+    alice.assert_code(1);
+    assert!(
+        alice.stdout.contains("* error: the room is full"),
+        "{alice}"
+    );
+
+    // The server stops while bob's stdin stays open: his client must not wait for a line.
+    server.terminate();
+    bob.wait_for("the notice", |l| l == "* the server is shutting down");
+    let stdin = bob.stdin.take();
+    let bob = bob.finish(TIMEOUT);
+    drop(stdin);
+    bob.assert_code(1);
+    assert!(
+        bob.stderr.contains("the server closed the connection"),
+        "{bob}"
+    );
+    let out = server.finish(TIMEOUT);
+    out.assert_success();
+    assert!(
+        summary(&out.stdout).contains("(1 over --max-clients 1"),
+        "{out}"
+    );
 }

@@ -14,7 +14,8 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
 use example_runner::{
-    assert_echo_client_round_trips, connect, pseudo_random, run_example, Running, TempDir, TIMEOUT,
+    assert_echo_client_round_trips, closed, connect, frame, pseudo_random, run_example, summary,
+    Running, TempDir, TIMEOUT,
 };
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::Codec;
@@ -116,12 +117,44 @@ fn echo_server_demo_keeps_serving_the_good_client() {
         3,
         "{out}"
     );
+    // The server's log lines are whole lines of their own, each before the bad client's
+    // verdict (the server logs, then closes).
+    let lines: Vec<&str> = out.stdout.lines().collect();
     for log in [
-        "a negative length",
-        "over the maximum",
+        "holds -5, a negative length",
+        "over the maximum of 8388608 bytes",
         "the stream ended inside a frame",
     ] {
-        assert!(out.stderr.contains(log), "no log line with {log:?}:\n{out}");
+        let at = lines
+            .iter()
+            .position(|line| line.contains(log))
+            .unwrap_or_else(|| panic!("no log line with {log:?}:\n{out}"));
+        assert!(
+            lines[at].starts_with("      server: client 127.0.0.1:"),
+            "{out}"
+        );
+        assert_eq!(
+            lines[at + 1],
+            "bad client:  the server closed the connection",
+            "{out}"
+        );
+    }
+    for line in &lines {
+        assert!(
+            !line.contains("server: ") || line.starts_with("      server: "),
+            "a log line cut into another: {line:?}\n{out}"
+        );
+    }
+    // The limits: a third client refused, the idle ones closed, a new one served.
+    for expected in [
+        "server: client 127.0.0.1:",
+        "refused: 2 clients connected, the most --max-clients allows",
+        "a third client: refused, the connection closed at once",
+        "idle: nothing received for 1 s",
+        "the two idle clients: closed by the server after its 1 s idle timeout",
+        "a new client: served again (echo \"my turn\")",
+    ] {
+        assert!(out.stdout.contains(expected), "no {expected:?} in:\n{out}");
     }
 }
 
@@ -289,6 +322,209 @@ fn echo_server_drops_misbehaving_clients_and_keeps_serving_others() {
     assert_eq!(errors, 5, "{}", server.stderr());
 }
 
+/// Reads one frame in the default format from a raw stream.
+fn read_raw_frame(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut header = [0; 4];
+    stream.read_exact(&mut header)?;
+    let mut payload = vec![0; i32::from_le_bytes(header) as usize];
+    stream.read_exact(&mut payload)?;
+    Ok(payload)
+}
+
+#[test]
+fn echo_server_serve_caps_clients_and_stops_cleanly_on_sigterm() {
+    let mut server = Running::example(
+        "echo_server",
+        ["serve", "--addr", "127.0.0.1:0", "--max-clients", "2"],
+    );
+    let addr = server.wait_listening();
+    let codec = Codec::default();
+    let (mut r1, mut w1) = client(addr, codec);
+    assert_echoes(&mut r1, &mut w1, b"one");
+    let second = connect(addr, TIMEOUT);
+    server.wait_for_stderr_times("connected", 2);
+
+    // A third is one too many: closed at once, with the reason in the log.
+    let mut third = connect(addr, TIMEOUT);
+    assert!(closed(&mut third), "the third client was not refused");
+    server.wait_for_stderr("refused: 2 clients connected, the most --max-clients allows");
+
+    // The second leaves: its place comes back.
+    second.shutdown(Shutdown::Write).unwrap();
+    server.wait_for_stderr("closed after 0 frame(s)");
+    let mut in_flight = connect(addr, TIMEOUT);
+    in_flight.write_all(&frame(b"in flight")[..6]).unwrap();
+    server.wait_for_stderr_times("connected", 3);
+
+    // SIGTERM: the client between frames is closed at once, the frame in flight finishes and
+    // is echoed, and new clients are refused.
+    server.terminate();
+    server.wait_for_stderr("shutting down");
+    assert!(
+        matches!(r1.read_frame(), Ok(None)),
+        "the idle client was not closed"
+    );
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "a client was accepted after SIGTERM"
+    );
+    in_flight.write_all(&frame(b"in flight")[6..]).unwrap();
+    assert_eq!(read_raw_frame(&mut in_flight).unwrap(), b"in flight");
+    assert!(closed(&mut in_flight));
+
+    let out = server.finish(TIMEOUT);
+    out.assert_success();
+    let summary = summary(&out.stdout);
+    assert!(
+        summary.starts_with("echo_server stopped: served 3 connections; 2 frames in (12 bytes)"),
+        "{out}"
+    );
+    assert!(
+        summary.contains("refused 1 connections (1 over --max-clients 2, 0 for want of a thread)"),
+        "{out}"
+    );
+    assert!(
+        summary.ends_with("0 cut off by the shutdown, 0 still open"),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("closed by the shutdown after 1 frame(s)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn echo_server_closes_idle_and_trickling_clients() {
+    let mut server = Running::example(
+        "echo_server",
+        ["--addr", "127.0.0.1:0", "--idle-timeout", "1"],
+    );
+    let addr = server.wait_listening();
+    let mut silent = connect(addr, TIMEOUT);
+    // A slow loris: a byte of a 100-byte frame every 200 ms, never silent for a second.
+    let mut trickler = connect(addr, TIMEOUT);
+    let trickle = std::thread::spawn(move || {
+        let wire = frame(&[b'x'; 100]);
+        for byte in &wire {
+            if trickler.write_all(std::slice::from_ref(byte)).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        closed(&mut trickler)
+    });
+    // A client that keeps talking is served throughout.
+    let (mut reader, mut writer) = client(addr, Codec::default());
+    for i in 0..15 {
+        assert_echoes(&mut reader, &mut writer, format!("busy {i}").as_bytes());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(closed(&mut silent), "the silent client was not closed");
+    assert!(
+        trickle.join().unwrap(),
+        "the trickling client was not closed"
+    );
+    server.wait_for_stderr("idle: nothing received for 1 s");
+    server.wait_for_stderr("stalled: a frame still unfinished after 1 s");
+    assert_echoes(&mut reader, &mut writer, b"still served");
+}
+
+#[test]
+fn echo_server_cuts_off_a_frame_stalled_past_the_grace_period() {
+    let mut server = Running::example("echo_server", ["serve", "--addr", "127.0.0.1:0"]);
+    let addr = server.wait_listening();
+    let mut stalled = connect(addr, TIMEOUT);
+    stalled.write_all(&frame(b"never finished")[..7]).unwrap();
+    server.wait_for_stderr("connected");
+    server.terminate();
+    // It waits out the grace period for the frame, then closes the connection and exits.
+    assert!(closed(&mut stalled));
+    let out = server.finish(TIMEOUT);
+    out.assert_success();
+    assert!(
+        summary(&out.stdout).ends_with("1 cut off by the shutdown, 0 still open"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("this frame did not finish"), "{out}");
+}
+
+/// The listen backlog of the listening socket on `port`, as `ss` shows it (Send-Q).
+fn listen_backlog(port: u16) -> u32 {
+    let out = std::process::Command::new("ss")
+        .args(["-ltnH", &format!("sport = :{port}")])
+        .output()
+        .expect("this test reads the backlog with `ss` (iproute2)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(fields.first(), Some(&"LISTEN"), "ss said: {text}");
+    fields[2].parse().unwrap()
+}
+
+#[test]
+fn example_servers_listen_with_the_backlog_asked_for() {
+    // The default is 1024, more than std's fixed 128 (on Linux, net.core.somaxconn caps it).
+    let somaxconn: u32 = fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .map(|s| s.trim().parse().unwrap())
+        .unwrap_or(u32::MAX);
+    for (args, expected) in [
+        (vec!["serve", "--addr", "127.0.0.1:0"], 1024),
+        (
+            vec!["serve", "--addr", "127.0.0.1:0", "--backlog", "300"],
+            300,
+        ),
+    ] {
+        let mut server = Running::example("echo_server", &args);
+        let port = server.wait_listening().port();
+        assert_eq!(listen_backlog(port), expected.min(somaxconn), "{args:?}");
+    }
+    let tmp = TempDir::new("backlog");
+    let mut cmd = example_runner::example("file_transfer");
+    cmd.args([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--backlog",
+        "200",
+        "--dir",
+    ])
+    .arg(tmp.path());
+    let mut server = Running::spawn(cmd);
+    let port = server.wait_listening().port();
+    assert_eq!(listen_backlog(port), 200.min(somaxconn));
+    let mut chat = Running::example(
+        "chat",
+        ["server", "--addr", "127.0.0.1:0", "--backlog", "150"],
+    );
+    let port = chat.wait_listening().port();
+    assert_eq!(listen_backlog(port), 150.min(somaxconn));
+}
+
+#[test]
+fn example_servers_say_what_is_wrong_in_plain_words() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    for (name, args) in [
+        ("echo_server", vec!["serve", "--addr", &addr]),
+        ("chat", vec!["server", "--addr", &addr]),
+    ] {
+        let out = run_example(name, &args, TIMEOUT);
+        out.assert_code(1);
+        assert!(
+            out.stderr
+                .starts_with(&format!("error: cannot listen on {addr}: ")),
+            "{out}"
+        );
+        assert!(!out.stderr.contains("Error: \""), "{out}");
+    }
+    let out = run_example("echo_server", &["serve", "--idle-timeout", "soon"], TIMEOUT);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("expected a positive number of seconds"),
+        "{out}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // chat
 
@@ -359,6 +595,50 @@ fn chat_server_and_clients_as_separate_programs() {
         "bob was sent his own message:\n{bob}"
     );
     server.wait_for_stderr("bob left");
+}
+
+#[test]
+fn chat_room_turns_away_a_client_past_the_cap_and_clients_notice_the_shutdown() {
+    let mut server = Running::example(
+        "chat",
+        ["server", "--addr", "127.0.0.1:0", "--max-clients", "1"],
+    );
+    let addr = server.wait_listening().to_string();
+    let mut bob = Running::example("chat", ["client", "--name", "bob", "--addr", &addr]);
+    bob.wait_for_line("* welcome, bob");
+    assert!(bob.stderr().contains("Ctrl-D leaves"), "{}", bob.stderr());
+
+    let alice = run_example(
+        "chat",
+        &["client", "--name", "alice", "--addr", &addr],
+        TIMEOUT,
+    );
+    alice.assert_code(1);
+    assert!(
+        alice
+            .stdout
+            .contains("* error: the room is full (1 members"),
+        "{alice}"
+    );
+
+    // SIGTERM: bob is told, and his client says so and exits by itself, stdin still open.
+    server.terminate();
+    bob.wait_for_line("* the server is shutting down");
+    bob.wait_for_stderr("the server closed the connection");
+    let stdin = bob.stdin.take();
+    let bob = bob.finish(TIMEOUT);
+    drop(stdin);
+    bob.assert_code(1);
+    let out = server.finish(TIMEOUT);
+    out.assert_success();
+    assert!(
+        summary(&out.stdout).contains("served 1 connections; 1 frames in (3 bytes)"),
+        "{out}"
+    );
+    assert!(
+        summary(&out.stdout).contains("(1 over --max-clients 1"),
+        "{out}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,6 +801,69 @@ fn file_transfer_refuses_names_outside_the_directory_and_says_no_such_file() {
 }
 
 #[test]
+fn file_transfer_shutdown_never_leaves_a_partial_upload() {
+    let tmp = TempDir::new("file-transfer-shutdown");
+    let mut server = serve_dir(tmp.path());
+    let addr = server.wait_listening();
+    let codec = Codec::from_struct_format("<q").unwrap();
+    let (mut reader, mut writer) = client(addr, codec);
+    writer.write_frame(b"PUT 1000000 big.bin").unwrap();
+    writer.flush().unwrap();
+    assert_eq!(&reader.read_frame().unwrap().unwrap()[..], b"READY");
+    // Half the file, then nothing: the upload is in flight when SIGTERM comes.
+    let mut stream = writer.into_inner().unwrap();
+    stream.write_all(&1_000_000i64.to_le_bytes()).unwrap();
+    stream.write_all(&vec![7; 500_000]).unwrap();
+    server.terminate();
+    let out = server.finish(TIMEOUT);
+    out.assert_success();
+    assert!(
+        summary(&out.stdout).ends_with("1 cut off by the shutdown, 0 still open"),
+        "{out}"
+    );
+    let left: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "the served directory holds {left:?}\n{out}"
+    );
+}
+
+#[test]
+fn file_transfer_server_answers_busy_past_the_cap() {
+    let tmp = TempDir::new("file-transfer-busy");
+    let mut cmd = example_runner::example("file_transfer");
+    cmd.args([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--max-clients",
+        "1",
+        "--dir",
+    ])
+    .arg(tmp.path());
+    let mut server = Running::spawn(cmd);
+    let addr = server.wait_listening();
+    // Connected first, so accepted (and admitted) first.
+    let _holder = connect(addr, TIMEOUT);
+    let out_path = tmp.path().join("x.bin");
+    let refused = transfer(&[
+        "download",
+        "x",
+        "--out",
+        out_path.to_str().unwrap(),
+        "--addr",
+        &addr.to_string(),
+    ]);
+    refused.assert_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("the server refused: server busy: 1 clients connected"),
+        "{refused}"
+    );
+}
+
+#[test]
 fn file_transfer_server_cuts_off_an_oversized_request() {
     let tmp = TempDir::new("file-transfer-oversized");
     let mut server = serve_dir(tmp.path());
@@ -537,7 +880,7 @@ fn file_transfer_server_cuts_off_an_oversized_request() {
         Err(err) if hung_up(&err) => {}
         other => panic!("the server should hang up, got {other:?}"),
     }
-    server.wait_for_stderr("longer than 4096 bytes");
+    server.wait_for_stderr("over the maximum of 4096 bytes");
 
     // And a well-formed request still works on a new connection.
     let codec = Codec::from_struct_format("<q").unwrap();

@@ -13,17 +13,10 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use example_runner::{connect, Running};
+use example_runner::{connect, frame, Running};
 
 /// How long any single step may take before the test calls the server stuck.
 const STEP: Duration = Duration::from_secs(10);
-
-/// The wire format the servers use by default: Python's `struct.pack('i', n)`.
-fn frame(payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as i32).to_le_bytes().to_vec();
-    out.extend_from_slice(payload);
-    out
-}
 
 fn read_frame(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     let mut header = [0u8; 4];
@@ -59,7 +52,6 @@ struct Hostile {
 const NEGATIVE: &str = "negative length";
 const TOO_LARGE: &str = "over the maximum";
 const TRUNCATED: &str = "ended inside a frame";
-const DEADLINE: &str = "did not complete within";
 
 fn hostile_clients() -> Vec<Hostile> {
     let goods: Vec<&'static [u8]> = vec![b"first", b"", b"third"];
@@ -131,9 +123,14 @@ fn hostile_clients() -> Vec<Hostile> {
 }
 
 /// Runs every hostile client against a server (started with `args`) while a good client keeps
-/// talking to it. With `frame_deadline`, the server must also drop the clients that stall
-/// after a complete header once the deadline has passed.
-fn survives_hostile_clients(name: &'static str, args: &[&str], frame_deadline: Option<Duration>) {
+/// talking to it. The server must also drop the clients that stall after a complete header
+/// once `deadline` has passed, logging `dropped_log` for each.
+fn survives_hostile_clients(
+    name: &'static str,
+    args: &[&str],
+    deadline: Duration,
+    dropped_log: &str,
+) {
     let started = Instant::now();
     let mut server = Running::example(name, args);
     let addr = server.wait_listening();
@@ -209,25 +206,32 @@ fn survives_hostile_clients(name: &'static str, args: &[&str], frame_deadline: O
         "{name}: the slow client was served"
     );
 
-    if let Some(deadline) = frame_deadline {
-        // The clients stalled after a complete header are dropped once the deadline passes.
-        for mut stream in stalled_body {
-            stream.set_read_timeout(Some(deadline + STEP)).unwrap();
-            let mut rest = Vec::new();
-            match stream.read_to_end(&mut rest) {
-                Ok(_) => assert!(rest.is_empty()),
-                Err(err) => assert!(
-                    matches!(
-                        err.kind(),
-                        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
-                    ),
-                    "{name}: a stalled client was not dropped after the frame deadline: {err}"
+    // The clients stalled after a complete header are dropped once the deadline passes, while
+    // the good client keeps talking (an idle one would be dropped too, by `echo_server`).
+    let waiting = Instant::now();
+    while server.stderr().matches(dropped_log).count() < 10 {
+        assert!(
+            waiting.elapsed() < deadline + STEP,
+            "{name}: no {dropped_log:?} for the stalled clients\n{}",
+            server.stderr()
+        );
+        round += 1;
+        good_round_trip(name, &mut good, round);
+        thread::sleep(Duration::from_millis(100));
+    }
+    for mut stream in stalled_body {
+        stream.set_read_timeout(Some(deadline + STEP)).unwrap();
+        let mut rest = Vec::new();
+        match stream.read_to_end(&mut rest) {
+            Ok(_) => assert!(rest.is_empty()),
+            Err(err) => assert!(
+                matches!(
+                    err.kind(),
+                    io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
                 ),
-            }
+                "{name}: a stalled client was not dropped after the deadline: {err}"
+            ),
         }
-        server.wait_for_stderr_times(DEADLINE, 10);
-    } else {
-        drop(stalled_body);
     }
     round += 1;
     good_round_trip(name, &mut good, round);
@@ -272,11 +276,16 @@ fn run_hostile(name: &str, addr: SocketAddr, hostile: &Hostile) {
     assert!(rest.is_empty(), "{name}: {}: {rest:?}", hostile.name);
 }
 
-/// The blocking server has no frame deadline: its stalled clients hold a thread each until
-/// they leave (a socket read timeout is the blocking way to bound them).
+/// The blocking server, with a 2 s idle timeout: a frame begun must finish within it (its
+/// socket read timeout ticks, and lenframe's reader keeps the partial frame across the ticks).
 #[test]
 fn echo_server_survives_hostile_clients() {
-    survives_hostile_clients("echo_server", &["--addr", "127.0.0.1:0"], None);
+    survives_hostile_clients(
+        "echo_server",
+        &["serve", "--addr", "127.0.0.1:0", "--idle-timeout", "2"],
+        Duration::from_secs(2),
+        "stalled: a frame still unfinished after 2 s",
+    );
 }
 
 /// The async server, with a 2 s frame deadline.
@@ -286,6 +295,124 @@ fn async_echo_survives_hostile_clients() {
     survives_hostile_clients(
         "async_echo",
         &["server", "--addr", "127.0.0.1:0", "--frame-deadline", "2"],
-        Some(Duration::from_secs(2)),
+        Duration::from_secs(2),
+        "did not complete within 2 s",
+    );
+}
+
+/// The command that runs `program` with at most `tasks` threads for its user, so that
+/// `thread::Builder::spawn` fails (EAGAIN) once the server has that many; memory is not
+/// limited, so nothing else fails first. RLIMIT_NPROC counts every task of the real user and
+/// does not bind root: as root, the server runs as `nobody` (util-linux's `setpriv`), which
+/// runs nothing else here; otherwise as this user, with the limit over what it runs already.
+fn with_thread_limit(program: &std::path::Path, tasks: usize) -> std::process::Command {
+    let uid = std::fs::metadata("/proc/self")
+        .map(|meta| std::os::unix::fs::MetadataExt::uid(&meta))
+        .expect("/proc/self");
+    let (limit, switch_user) = if uid == 0 {
+        (tasks, true)
+    } else {
+        (tasks + tasks_of_user(uid), false)
+    };
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg(format!("--nproc={limit}:{limit}"));
+    if switch_user {
+        cmd.args([
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ]);
+    }
+    cmd.arg("--").arg(program);
+    cmd
+}
+
+/// How many tasks (processes and threads) user `uid` runs now.
+fn tasks_of_user(uid: u32) -> usize {
+    let mut count = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if std::os::unix::fs::MetadataExt::uid(&meta) == uid {
+            count += std::fs::read_dir(path.join("task")).map_or(0, Iterator::count);
+        }
+    }
+    count
+}
+
+/// Under a threads limit, the threaded echo server refuses the clients it cannot start a
+/// thread for (logged, connection closed) and never exits; once clients leave, a fresh one is
+/// served again.
+#[cfg(target_os = "linux")]
+#[test]
+fn echo_server_survives_failing_thread_spawns_and_serves_again() {
+    // The main thread, the signal thread and 10 clients.
+    let mut cmd = with_thread_limit(&example_runner::example_path("echo_server"), 12);
+    cmd.args(["serve", "--addr", "127.0.0.1:0"]);
+    let mut server = Running::spawn(cmd);
+    let addr = server.wait_listening();
+
+    // 30 clients that stall inside a frame: 10 get a thread, 20 cannot.
+    let mut half_frames: Vec<TcpStream> = (0..30)
+        .map(|_| {
+            let mut stream = connect(addr, STEP);
+            stream.write_all(&[100, 0, 0, 0, 1, 2]).unwrap();
+            stream
+        })
+        .collect();
+    server.wait_for_stderr_times("connected", 10);
+    server.wait_for_stderr_times("cannot start a thread for it", 20);
+    server.assert_running();
+    let refused = server.stderr().matches("cannot start a thread").count();
+    let mut closed = 0;
+    for stream in &mut half_frames {
+        stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        // A refused client's connection was closed: end of stream or a reset.
+        if !matches!(stream.read(&mut [0; 8]), Err(ref e) if e.kind() == io::ErrorKind::WouldBlock)
+        {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, refused, "{}", server.stderr());
+
+    // Load drops: every client leaves. A fresh client is served once a thread can start
+    // again (the threads of the clients that left end a moment after their log line).
+    drop(half_frames);
+    server.wait_for_stderr_times("ended inside a frame", 10);
+    let started = Instant::now();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let mut good = connect(addr, STEP);
+        good.write_all(&frame(b"served again")).unwrap();
+        match read_frame(&mut good) {
+            Ok(echo) => {
+                assert_eq!(echo, b"served again");
+                break;
+            }
+            Err(err) => assert!(
+                started.elapsed() < STEP,
+                "no fresh client served within {STEP:?} ({err})\n{}",
+                server.stderr()
+            ),
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    server.assert_running();
+    let out = server.terminate_and_finish(STEP);
+    out.assert_success();
+    let summary = out.stdout.lines().last().unwrap_or_default();
+    assert!(
+        summary.contains(&format!("{refused} for want of a thread")),
+        "{out}"
+    );
+    eprintln!(
+        "thread limit 12 tasks: {refused} of 30 stalled clients refused for want of a thread, \
+         server kept running; fresh client served after {attempts} attempt(s)\n{summary}"
     );
 }

@@ -2,6 +2,7 @@
 //! room (each example documents it at the top): frames of UTF-8 text behind Python's
 //! `struct.pack('i', len(payload))`, the client's first frame its name.
 
+use bytes::BytesMut;
 use lenframe::Codec;
 
 /// Largest frame either way.
@@ -17,6 +18,20 @@ pub fn codec() -> Codec {
         .max_frame_len(MAX_MESSAGE)
         .build()
         .expect("valid settings")
+}
+
+/// The frame a client past `--max-clients` is sent before the server closes its connection.
+pub fn room_full(max_clients: u32) -> Vec<u8> {
+    let line = format!(
+        "* error: the room is full ({max_clients} members, the most this server takes); try \
+         again later"
+    );
+    let mut frame = BytesMut::new();
+    codec()
+        .encoder()
+        .encode(line, &mut frame)
+        .expect("a short line fits a frame");
+    frame.to_vec()
 }
 
 /// Why a name cannot join the room: 1 to [`MAX_NAME`] bytes, no control characters.

@@ -1,6 +1,10 @@
 //! The examples' command lines: the default address, the demo that runs when there are no
 //! arguments, the `ROLE [OPTIONS]` shape, and the `--format`/`--max` options of the echo examples.
 
+use std::fmt::Display;
+use std::process::ExitCode;
+use std::time::Duration;
+
 use clap::{Parser, Subcommand};
 use lenframe::{Codec, DEFAULT_MAX_FRAME_LEN};
 
@@ -51,5 +55,28 @@ impl Framing {
             eprintln!("error: {err}");
             std::process::exit(2);
         })
+    }
+}
+
+/// A duration given in seconds on the command line (`30`, `0.5`).
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            format!("expected a positive number of seconds, such as 30 or 0.5, not {text:?}")
+        })
+}
+
+/// The exit status for what `main` did: 0, or 1 after printing `error: ...` (the error's
+/// message, not its debug form).
+pub fn report(result: Result<(), impl Display>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,16 +1,64 @@
 //! What the examples share. Not an example itself: each example includes it with `mod common;`.
 //! The helpers in this file know nothing of the wire format (that is lenframe's job); [`cli`]
-//! holds the command lines, [`chat`] the protocol of the two chat examples.
+//! holds the command lines, [`chat`] the protocol of the two chat examples, [`server`] and
+//! [`client_socket`] what keeps the example servers up.
 
 // Each example uses a different subset of these helpers.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports, unused_macros)]
+
+use std::fmt;
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+/// Writes one log line (see [`log_line`]).
+macro_rules! log {
+    ($($arg:tt)*) => {
+        $crate::common::log_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use log;
 
 pub mod chat;
 pub mod cli;
+pub mod client_socket;
+pub mod server;
 
-use std::io::{self, Write};
-use std::net::{TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+/// Where [`log!`] lines go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum LogTo {
+    /// stderr: a server run by hand.
+    Stderr,
+    /// stdout, indented and marked `server:`: a demo telling its story in order.
+    Demo,
+    /// Nowhere: a demo that tells its own story.
+    Off,
+}
+
+static LOG_TO: AtomicU8 = AtomicU8::new(LogTo::Stderr as u8);
+
+/// Sends the [`log!`] lines of this process to `to`.
+pub fn log_to(to: LogTo) {
+    LOG_TO.store(to as u8, Ordering::Relaxed);
+}
+
+/// Writes `line` and a newline in one `write` call, so that lines from several threads (and
+/// the demos' own output) never cut into each other.
+pub fn log_line(line: fmt::Arguments<'_>) {
+    let to = LOG_TO.load(Ordering::Relaxed);
+    if to == LogTo::Off as u8 {
+        return;
+    }
+    if to == LogTo::Demo as u8 {
+        let line = format!("      server: {line}\n");
+        let _ = io::stdout().lock().write_all(line.as_bytes());
+    } else {
+        let line = format!("{line}\n");
+        let _ = io::stderr().lock().write_all(line.as_bytes());
+    }
+}
 
 /// A listener on loopback with a port the OS picks, for the demos: it never collides with a
 /// server already running on 8989 or with another demo running at the same time.
@@ -21,7 +69,11 @@ pub fn loopback_listener() -> io::Result<TcpListener> {
 /// Prints `listening on ADDR` on stdout and flushes it, so a parent process (a test, a script)
 /// reading our stdout learns the real port even when we bound port 0.
 pub fn announce(listener: &TcpListener) -> io::Result<()> {
-    let addr = listener.local_addr()?;
+    announce_addr(listener.local_addr()?)
+}
+
+/// [`announce`] for any listener's address.
+pub fn announce_addr(addr: SocketAddr) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "listening on {addr}")?;
     out.flush()
@@ -114,5 +166,25 @@ pub fn human_bytes(n: u64) -> String {
         format!("{:.1} KiB", x / KIB)
     } else {
         format!("{n} bytes")
+    }
+}
+
+/// "250 ms", "1.5 s", "60 s", "2 min 5 s": a duration for people.
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 60_000 {
+        if ms % 1000 == 0 {
+            format!("{} s", ms / 1000)
+        } else {
+            format!("{:.1} s", d.as_secs_f64())
+        }
+    } else {
+        let s = d.as_secs();
+        match (s / 60, s % 60) {
+            (min, 0) => format!("{min} min"),
+            (min, s) => format!("{min} min {s} s"),
+        }
     }
 }

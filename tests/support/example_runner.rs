@@ -274,6 +274,27 @@ impl Running {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM, as `kill` or a service manager does (with the `kill` program: no unsafe
+    /// code, no extra crate).
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("cannot run kill");
+        assert!(status.success(), "kill -TERM {} failed", self.pid());
+    }
+
+    /// Sends SIGTERM and waits for the process to exit by itself (see [`finish`](Self::finish)).
+    pub fn terminate_and_finish(self, timeout: Duration) -> Finished {
+        self.terminate();
+        self.finish(timeout)
+    }
+
     /// Panics with the output if the process has exited.
     pub fn assert_running(&mut self) {
         if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -419,4 +440,31 @@ pub fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
     }
     out.truncate(n);
     out
+}
+
+/// A frame in the echo servers' default format, Python's `struct.pack('i', n)`.
+pub fn frame(payload: &[u8]) -> Vec<u8> {
+    [&(payload.len() as i32).to_le_bytes()[..], payload].concat()
+}
+
+/// Whether the server has closed `stream` (end of stream or a reset) within [`TIMEOUT`],
+/// rather than sending something.
+pub fn closed(stream: &mut TcpStream) -> bool {
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    match stream.read(&mut [0; 64]) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(err) => matches!(
+            err.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+        ),
+    }
+}
+
+/// The one-line summary a stopped example server prints on stdout.
+pub fn summary(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|line| line.contains(" stopped: served "))
+        .unwrap_or_else(|| panic!("no summary line in:\n{stdout}"))
 }
