@@ -4,7 +4,7 @@ use crate::builder::CodecBuilder;
 use crate::decode::FrameDecoder;
 use crate::encode::FrameEncoder;
 use crate::error::{ConfigError, FrameError};
-use crate::format::{LengthField, MAX_FIELD_LEN};
+use crate::format::{BadField, LengthField, MAX_FIELD_LEN};
 use crate::guess::guess;
 
 /// The default maximum payload length: 8 MiB.
@@ -239,37 +239,43 @@ impl Codec {
         self.length_offset + self.field.width().unwrap_or(1)
     }
 
-    /// Whether this is the default layout (`"<i"` with nothing before it, no adjustment, header
-    /// stripped), which the decoder reads on its own short path.
+    /// For a plain 4-byte header (a 4-byte length field, in either byte order, with nothing
+    /// before it, no adjustment, stripped from the frame: the default `"<i"`, and `"!I"`),
+    /// which the decoders read on their own short path, what that path needs to know; `None`
+    /// for any other layout. A [`FrameDecoder`] keeps it, so that its short path tests one
+    /// value rather than every setting.
     #[inline(always)]
-    fn is_plain_i32_le(&self) -> bool {
-        self.length_offset == 0
+    pub(crate) fn plain(&self) -> Option<Plain> {
+        let plain = self.length_offset == 0
             && self.adjustment == 0
             && !self.keep_header
-            && self.field.is_i32_le()
+            && self.field.width() == Some(4);
+        // At most `i32::MAX` for a signed field: a negative value is over it as a `u32`.
+        let limit = self.max_decode_len.min(self.field.max_value() as usize) as u32;
+        plain.then(|| match self.field.is_big_endian() {
+            false => Plain::Little { limit },
+            true => Plain::Big { limit },
+        })
     }
 
     /// The frame at the front of `buf`: its header and payload lengths once the header is all
     /// there and its length is checked against the maximum, else how many more bytes the header
-    /// needs. The one header parser of every decoding path.
+    /// needs. The one header parser of every decoding path; `plain` is
+    /// [`plain`](Self::plain).
     #[inline(always)]
-    pub(crate) fn front(&self, buf: &[u8]) -> Result<Front, FrameError> {
-        if self.is_plain_i32_le() {
-            // One load and one comparison: as a `u32`, a negative `i32` is over `i32::MAX`, and
-            // so over any maximum this layout can have; which error it is, is sorted out off
-            // this path.
+    pub(crate) fn front(&self, buf: &[u8], plain: Option<Plain>) -> Result<Front, FrameError> {
+        if let Some(plain) = plain {
             let Some(&field) = buf.first_chunk::<4>() else {
                 return Ok(Front::Header {
                     needed: 4 - buf.len(),
                 });
             };
-            let value = u32::from_le_bytes(field);
-            if u64::from(value) > self.max_decode_len.min(i32::MAX as usize) as u64 {
+            let Some(payload_len) = plain.len(field) else {
                 return Err(self.rejected(buf));
-            }
+            };
             return Ok(Front::Frame {
                 header_len: 4,
-                payload_len: value as usize,
+                payload_len,
             });
         }
         let Some(head) = self.read_head(buf)? else {
@@ -283,11 +289,10 @@ impl Codec {
         })
     }
 
-    /// The error for the complete header at the front of `buf`, which [`front`](Self::front)'s
-    /// short path rejected.
+    /// The error for the complete header at the front of `buf`, which [`Plain::len`] rejected.
     #[cold]
     #[inline(never)]
-    fn rejected(&self, buf: &[u8]) -> FrameError {
+    pub(crate) fn rejected(&self, buf: &[u8]) -> FrameError {
         match self.read_head(buf) {
             Ok(Some(head)) => match self.check_len(head, buf) {
                 Err(err) => err,
@@ -305,16 +310,20 @@ impl Codec {
         let Some(field_bytes) = buf.get(self.length_offset..) else {
             return Ok(None);
         };
-        let (value, field_len) = match self.field.read_len(field_bytes) {
+        let (value, field_len) = match self.field.read(field_bytes) {
             Ok(Some(field)) => field,
             Ok(None) => return Ok(None),
-            Err(err) => return Err(self.with_guess(err, buf)),
+            Err(bad) => return Err(self.bad_field(bad, buf)),
         };
-        // One add on the path from the length to the next frame; the rare cases are a call, so
-        // the compiler cannot turn them into a conditional move on that path.
-        let payload_len = match value.checked_add_signed(self.adjustment) {
-            Some(len) => len,
-            None => return Err(self.adjust_out_of_range(value)),
+        // Most layouts have no adjustment: one test, rather than an add checked both ways. The
+        // rare cases are a call, so the compiler cannot turn them into a conditional move.
+        let payload_len = if self.adjustment == 0 {
+            value
+        } else {
+            match value.checked_add_signed(self.adjustment) {
+                Some(len) => len,
+                None => return Err(self.adjust_out_of_range(value)),
+            }
         };
         Ok(Some(Head {
             header_len: self.length_offset + field_len,
@@ -334,16 +343,17 @@ impl Codec {
         }
     }
 
-    /// `err` with the likely cause of a negative length filled in, from the header in `buf`.
+    /// The error for a bad length field in the header at the front of `buf`, with the likely
+    /// cause of a negative length.
     #[cold]
     #[inline(never)]
-    fn with_guess(&self, err: FrameError, buf: &[u8]) -> FrameError {
-        match err {
-            FrameError::NegativeLength { len, .. } => FrameError::NegativeLength {
+    fn bad_field(&self, bad: BadField, buf: &[u8]) -> FrameError {
+        match bad {
+            BadField::Negative(len) => FrameError::NegativeLength {
                 len,
                 guess: guess(self, buf),
             },
-            other => other,
+            other => other.into_frame_error(),
         }
     }
 
@@ -378,4 +388,36 @@ impl Codec {
             }
         }
     }
+}
+
+/// What the short path for a plain 4-byte header needs: see [`Codec::plain`]. The byte order is
+/// the variant, so that testing for the default layout is one comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Plain {
+    /// Little-endian, at most `limit` (the maximum, or less if the field holds less).
+    Little { limit: u32 },
+    /// Big-endian, at most `limit`.
+    Big { limit: u32 },
+}
+
+impl Plain {
+    /// The payload length in the header `field` if it is acceptable, `None` if the header is
+    /// bad ([`Codec::rejected`] says why).
+    #[inline(always)]
+    pub(crate) fn len(self, field: [u8; 4]) -> Option<usize> {
+        // One comparison: as a `u32`, a negative `i32` is over `i32::MAX`, and so over the
+        // limit; which error it is, is sorted out off this path.
+        let (value, limit) = match self {
+            Plain::Little { limit } => (u32::from_le_bytes(field), limit),
+            Plain::Big { limit } => (read_big_endian(field), limit),
+        };
+        (value <= limit).then_some(value as usize)
+    }
+}
+
+/// `u32::from_be_bytes`, out of line: inline, the compiler merges the two byte orders of
+/// [`Plain::len`] into a conditional byte swap that every frame of the default layout pays for.
+#[inline(never)]
+fn read_big_endian(field: [u8; 4]) -> u32 {
+    u32::from_be_bytes(field)
 }

@@ -41,6 +41,13 @@ pub struct Header {
     raw: [u8; 32],
 }
 
+/// The bytes [`FrameEncoder::encode`] stores for a length field: [`LengthField`]'s writer's
+/// `u128`, whatever the field's width.
+///
+/// [`LengthField`]: crate::LengthField
+#[cfg(feature = "alloc")]
+const FIELD_STORE: usize = 16;
+
 const LEN_AT: usize = 30;
 const PREFIX_AT: usize = 31;
 const _: () = assert!(MAX_HEADER_LEN <= LEN_AT);
@@ -190,8 +197,21 @@ impl FrameEncoder {
     #[inline]
     pub fn encode(&self, payload: impl AsRef<[u8]>, dst: &mut BytesMut) -> Result<(), EncodeError> {
         let payload = payload.as_ref();
-        let header = self.header(payload.len())?;
-        put_frame(&header, payload, dst);
+        // Checked before anything is written; then the header goes straight into `dst` rather
+        // than through an inline `Header` built and copied.
+        let value = self.field_value(payload.len())?;
+        let offset = self.codec.length_field_offset();
+        let (field, field_len) = self.codec.length_field().field_bytes(value);
+        dst.reserve(offset + FIELD_STORE + payload.len());
+        if offset > 0 {
+            dst.put_bytes(0, offset);
+        }
+        // All of the writer's bytes in one fixed-size store, then those past the field cut off:
+        // a copy of a length known only at run time would be a call to `memcpy`.
+        let end = dst.len() + field_len;
+        dst.put_slice(&field.to_le_bytes());
+        dst.truncate(end);
+        dst.put_slice(payload);
         Ok(())
     }
 
@@ -234,9 +254,11 @@ impl FrameEncoder {
             });
         }
         let payload = payload.as_ref();
-        let mut header = self.header(payload.len())?;
-        header.prefix_mut().copy_from_slice(prefix);
-        put_frame(&header, payload, dst);
+        let header = self.header(payload.len())?;
+        dst.reserve(header.len() + payload.len());
+        dst.put_slice(prefix);
+        dst.put_slice(&header[offset..]);
+        dst.put_slice(payload);
         Ok(())
     }
 
@@ -339,17 +361,4 @@ impl FrameEncoder {
             .clamp(0, i128::from(field.max_value()));
         codec.length_field_offset() + field.encoded_len(widest as u64)
     }
-}
-
-/// Appends `header` and `payload` to `dst`.
-#[cfg(feature = "alloc")]
-#[inline(always)]
-fn put_frame(header: &Header, payload: &[u8], dst: &mut BytesMut) {
-    // The whole inline header is copied (a fixed-size store) and the bytes past its end cut
-    // off again, rather than a copy of a length only known at run time.
-    let start = dst.len();
-    dst.reserve(header.raw.len() + payload.len());
-    dst.put_slice(&header.raw);
-    dst.truncate(start + header.len());
-    dst.put_slice(payload);
 }

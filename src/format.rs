@@ -72,7 +72,14 @@ pub struct LengthField {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
+    /// 1, 2, 4 or 8 bytes: a width with a struct code, read with one load.
     Fixed {
+        width: u8,
+        signed: bool,
+        order: ByteOrder,
+    },
+    /// 3, 5, 6 or 7 bytes: kept apart so that reading the common widths is not slowed by them.
+    OddWidth {
         width: u8,
         signed: bool,
         order: ByteOrder,
@@ -133,9 +140,35 @@ impl LengthField {
     ///
     /// [`ConfigError::UnsupportedWidth`] for a width of 0 or more than 8.
     pub fn fixed(width: usize, signed: bool, order: ByteOrder) -> Result<LengthField, ConfigError> {
+        let width8 = width as u8;
         match width {
-            1..=8 => Ok(LengthField::fixed_const(width as u8, signed, order)),
+            1 | 2 | 4 | 8 => Ok(LengthField::fixed_const(width8, signed, order)),
+            3 | 5 | 6 | 7 => Ok(LengthField {
+                kind: Kind::OddWidth {
+                    width: width8,
+                    signed,
+                    order,
+                },
+            }),
             _ => Err(ConfigError::UnsupportedWidth { width }),
+        }
+    }
+
+    /// Width, sign and byte order of a fixed-width field, `None` for a varint.
+    #[inline(always)]
+    fn parts(&self) -> Option<(u8, bool, ByteOrder)> {
+        match self.kind {
+            Kind::Fixed {
+                width,
+                signed,
+                order,
+            }
+            | Kind::OddWidth {
+                width,
+                signed,
+                order,
+            } => Some((width, signed, order)),
+            Kind::Varint => None,
         }
     }
 
@@ -231,15 +264,12 @@ impl LengthField {
 
     /// The field's width in bytes, or `None` for a varint (1 to 10 bytes).
     pub fn width(&self) -> Option<usize> {
-        match self.kind {
-            Kind::Fixed { width, .. } => Some(usize::from(width)),
-            Kind::Varint => None,
-        }
+        self.parts().map(|(width, _, _)| usize::from(width))
     }
 
     /// Whether the field is a signed integer (negative values are decoding errors).
     pub fn is_signed(&self) -> bool {
-        matches!(self.kind, Kind::Fixed { signed: true, .. })
+        matches!(self.parts(), Some((_, true, _)))
     }
 
     /// Whether the field is a LEB128 varint.
@@ -249,34 +279,27 @@ impl LengthField {
 
     /// The byte order of a fixed-width field, `None` for a varint.
     pub fn byte_order(&self) -> Option<ByteOrder> {
-        match self.kind {
-            Kind::Fixed { order, .. } => Some(order),
-            Kind::Varint => None,
-        }
+        self.parts().map(|(_, _, order)| order)
     }
 
     /// The largest value the field can hold: 127 for `b`, `i32::MAX` for `i`, `u64::MAX` for
     /// `Q` and varints.
     #[inline]
     pub fn max_value(&self) -> u64 {
-        match self.kind {
-            Kind::Fixed { width, signed, .. } => {
+        match self.parts() {
+            Some((width, signed, _)) => {
                 let bits = u32::from(width) * 8 - u32::from(signed);
-                if bits == 64 {
-                    u64::MAX
-                } else {
-                    (1u64 << bits) - 1
-                }
+                u64::MAX >> (64 - bits)
             }
-            Kind::Varint => u64::MAX,
+            None => u64::MAX,
         }
     }
 
     /// How many bytes [`write_len`](Self::write_len) writes for `value`.
     pub fn encoded_len(&self, value: u64) -> usize {
-        match self.kind {
-            Kind::Fixed { width, .. } => usize::from(width),
-            Kind::Varint => {
+        match self.parts() {
+            Some((width, _, _)) => usize::from(width),
+            None => {
                 let bits = 64 - (value | 1).leading_zeros() as usize;
                 bits.div_ceil(7)
             }
@@ -327,8 +350,8 @@ impl LengthField {
     /// variable length.
     #[inline(always)]
     pub(crate) fn field_bytes(&self, value: u64) -> (u128, usize) {
-        match self.kind {
-            Kind::Fixed { width, order, .. } => {
+        match self.parts() {
+            Some((width, _, order)) => {
                 // The value fits in `width` bytes. Big-endian: shift it to the top of the u64 so
                 // that after the swap its most significant byte comes first.
                 let word = if is_big(order) {
@@ -338,7 +361,7 @@ impl LengthField {
                 };
                 (u128::from(word), usize::from(width))
             }
-            Kind::Varint => {
+            None => {
                 let (mut word, mut len, mut rest) = (0u128, 0, value);
                 while rest >= 0x80 {
                     word |= u128::from(rest as u8 | 0x80) << (8 * len);
@@ -363,6 +386,13 @@ impl LengthField {
     /// [`FrameError::VarintOverflow`] for a malformed varint.
     #[inline(always)]
     pub fn read_len(&self, buf: &[u8]) -> Result<Option<(u64, usize)>, FrameError> {
+        self.read(buf).map_err(BadField::into_frame_error)
+    }
+
+    /// [`read_len`](Self::read_len) with a small error, which keeps the decoder's result in
+    /// registers on its path.
+    #[inline(always)]
+    pub(crate) fn read(&self, buf: &[u8]) -> Result<Option<(u64, usize)>, BadField> {
         match self.kind {
             Kind::Fixed {
                 width,
@@ -375,28 +405,22 @@ impl LengthField {
                 };
                 match read_fixed(src, order, signed) {
                     Ok(value) => Ok(Some((value, width))),
-                    Err(len) => Err(FrameError::NegativeLength { len, guess: None }),
+                    Err(len) => Err(BadField::Negative(len)),
                 }
             }
+            Kind::OddWidth {
+                width,
+                signed,
+                order,
+            } => read_odd_width(buf, usize::from(width), order, signed),
             Kind::Varint => read_varint(buf),
         }
     }
 
-    /// Whether this is a 4-byte signed little-endian field (`"<i"`, and `"i"` on a little-endian
-    /// machine): the default, which the decoder reads on a short path.
+    /// Whether this is a big-endian fixed-width field (on this machine, for native order).
     #[inline(always)]
-    pub(crate) fn is_i32_le(&self) -> bool {
-        match self.kind {
-            Kind::Fixed {
-                width: 4,
-                signed: true,
-                order,
-            } => {
-                order == ByteOrder::Little
-                    || (order == ByteOrder::Native && cfg!(target_endian = "little"))
-            }
-            _ => false,
-        }
+    pub(crate) fn is_big_endian(&self) -> bool {
+        matches!(self.parts(), Some((_, _, order)) if is_big(order))
     }
 }
 
@@ -410,9 +434,9 @@ fn is_big(order: ByteOrder) -> bool {
     }
 }
 
-/// Reads the integer filling `src` (1 to 8 bytes) with a fixed-size load for the widths 1, 2, 4
-/// and 8, rather than a copy of a variable length: `Ok` with its value, or `Err` with the value
-/// of a negative signed integer.
+/// Reads the integer filling `src` (1, 2, 4 or 8 bytes) with a fixed-size load for each width,
+/// rather than a copy of a variable length: `Ok` with its value, or `Err` with the value of a
+/// negative signed integer.
 #[inline(always)]
 fn read_fixed(src: &[u8], order: ByteOrder, signed: bool) -> Result<u64, i64> {
     #[inline(always)]
@@ -431,8 +455,7 @@ fn read_fixed(src: &[u8], order: ByteOrder, signed: bool) -> Result<u64, i64> {
             4 => check!(B::read_u32(src), i32),
             1 => check!(src[0], i8),
             2 => check!(B::read_u16(src), i16),
-            8 => check!(B::read_u64(src), i64),
-            _ => read_odd_width::<B>(src, signed),
+            _ => check!(B::read_u64(src), i64),
         }
     }
     match order {
@@ -442,26 +465,60 @@ fn read_fixed(src: &[u8], order: ByteOrder, signed: bool) -> Result<u64, i64> {
     }
 }
 
-/// [`read_fixed`] for the widths without a struct code: 3, 5, 6 and 7 bytes.
-#[cold]
-fn read_odd_width<B: byteorder::ByteOrder>(src: &[u8], signed: bool) -> Result<u64, i64> {
-    let bits = 8 * src.len() as u32;
-    let value = B::read_uint(src, src.len());
-    if signed && value >> (bits - 1) == 1 {
-        // Sign-extend: the value less 2^bits.
-        Err(value as i64 - (1i64 << bits))
-    } else {
-        Ok(value)
+/// What is wrong with a length field, before the decoder makes a [`FrameError`] of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BadField {
+    /// A signed field holds this negative value.
+    Negative(i64),
+    /// A varint runs past 10 bytes.
+    VarintTooLong,
+    /// A varint does not fit in 64 bits.
+    VarintOverflow,
+}
+
+impl BadField {
+    /// The error, with no guess at its cause.
+    #[cold]
+    pub(crate) fn into_frame_error(self) -> FrameError {
+        match self {
+            BadField::Negative(len) => FrameError::NegativeLength { len, guess: None },
+            BadField::VarintTooLong => FrameError::VarintTooLong,
+            BadField::VarintOverflow => FrameError::VarintOverflow,
+        }
     }
 }
 
-fn read_varint(buf: &[u8]) -> Result<Option<(u64, usize)>, FrameError> {
+/// [`LengthField::read`] for the widths without a struct code: 3, 5, 6 and 7 bytes.
+#[cold]
+fn read_odd_width(
+    buf: &[u8],
+    width: usize,
+    order: ByteOrder,
+    signed: bool,
+) -> Result<Option<(u64, usize)>, BadField> {
+    let Some(src) = buf.get(..width) else {
+        return Ok(None);
+    };
+    let value = if is_big(order) {
+        <BigEndian as byteorder::ByteOrder>::read_uint(src, width)
+    } else {
+        <LittleEndian as byteorder::ByteOrder>::read_uint(src, width)
+    };
+    let bits = 8 * width as u32;
+    if signed && value >> (bits - 1) == 1 {
+        // Sign-extend: the value less 2^bits.
+        return Err(BadField::Negative(value as i64 - (1i64 << bits)));
+    }
+    Ok(Some((value, width)))
+}
+
+fn read_varint(buf: &[u8]) -> Result<Option<(u64, usize)>, BadField> {
     let mut value = 0u64;
     for (i, &byte) in buf.iter().take(MAX_FIELD_LEN).enumerate() {
         let low = u64::from(byte & 0x7f);
         // The tenth byte carries bit 63 only: anything more would not fit in a u64.
         if i == MAX_FIELD_LEN - 1 && (low > 1) {
-            return Err(FrameError::VarintOverflow);
+            return Err(BadField::VarintOverflow);
         }
         value |= low << (7 * i);
         if byte & 0x80 == 0 {
@@ -469,7 +526,7 @@ fn read_varint(buf: &[u8]) -> Result<Option<(u64, usize)>, FrameError> {
         }
     }
     if buf.len() >= MAX_FIELD_LEN {
-        Err(FrameError::VarintTooLong)
+        Err(BadField::VarintTooLong)
     } else {
         Ok(None)
     }
@@ -483,12 +540,8 @@ impl fmt::Display for LengthField {
         if let Some(format) = self.struct_format() {
             return f.write_str(format);
         }
-        match self.kind {
-            Kind::Fixed {
-                width,
-                signed,
-                order,
-            } => {
+        match self.parts() {
+            Some((width, signed, order)) => {
                 let sign = if signed { "signed" } else { "unsigned" };
                 let order = match order {
                     ByteOrder::Little => "little-endian",
@@ -497,7 +550,7 @@ impl fmt::Display for LengthField {
                 };
                 write!(f, "{width}-byte {sign} {order}")
             }
-            Kind::Varint => f.write_str("varint"),
+            None => f.write_str("varint"),
         }
     }
 }
