@@ -19,8 +19,9 @@
 //! ```
 //!
 //! Every other common layout is a setting, named by the struct format string a Python peer uses
-//! (`"!I"`, `"<H"`, `"q"`, see [`LengthField::from_struct_format`]), or an unsigned LEB128
-//! varint as protobuf writes it ([`LengthField::VARINT`]). [`CodecBuilder`] adds a maximum frame
+//! (`"!I"`, `"<H"`, `"q"`, see [`LengthField::from_struct_format`]), any width from 1 to 8 bytes
+//! ([`LengthField::fixed`]: MySQL's 3-byte length), or an unsigned LEB128 varint as protobuf
+//! writes it ([`LengthField::VARINT`]). [`CodecBuilder`] adds a maximum frame
 //! length, a length adjustment, bytes before the length field and whether decoded frames keep
 //! their header.
 //!
