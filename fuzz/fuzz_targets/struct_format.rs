@@ -82,11 +82,11 @@ fn model(format: &str) -> Option<(usize, bool, ByteOrder)> {
         let (item_size, align) = size_align(code, native)?;
         let count = count.unwrap_or(1);
         if native && size > 0 {
-            size = size.div_ceil(align) * align;
+            size = size.div_ceil(align).saturating_mul(align);
         }
         size = size.saturating_add(count.saturating_mul(item_size));
         match code {
-            b's' | b'p' => values += 1,
+            b's' | b'p' => values = values.saturating_add(1),
             b'x' => {}
             _ => values = values.saturating_add(count),
         }
