@@ -168,33 +168,35 @@ fuzz_target!(|data: &[u8]| {
     );
     assert_eq!(frames, expected);
 
-    let mut frames = Vec::new();
-    let mut start = 0;
-    for &fed in &ends {
-        while let Decoded::Frame { frame, consumed } = codec
-            .decode_slice(&wire[start..fed])
-            .expect("encoded frames decode")
-        {
-            frames.push(frame.to_vec());
-            start += consumed;
-        }
-    }
-    assert_eq!(start, wire.len());
-    assert_eq!(frames, expected);
-
+    assert_eq!(
+        slices(&wire, &ends, |buf| codec.decode_slice(buf)),
+        expected
+    );
     let mut decoder = codec.decoder();
+    assert_eq!(
+        slices(&wire, &ends, |buf| decoder.decode_slice(buf)),
+        expected
+    );
+    assert!(!decoder.is_mid_frame());
+});
+
+/// The frames a borrowed decoder finds in `wire` read up to each of `ends`, dropping each frame
+/// from the front; all of `wire` must be used.
+fn slices<'a>(
+    wire: &'a [u8],
+    ends: &[usize],
+    mut decode: impl FnMut(&'a [u8]) -> Result<Decoded<'a>, FrameError>,
+) -> Vec<Vec<u8>> {
     let mut frames = Vec::new();
     let mut start = 0;
-    for &fed in &ends {
-        while let Decoded::Frame { frame, consumed } = decoder
-            .decode_slice(&wire[start..fed])
-            .expect("encoded frames decode")
+    for &fed in ends {
+        while let Decoded::Frame { frame, consumed } =
+            decode(&wire[start..fed]).expect("encoded frames decode")
         {
             frames.push(frame.to_vec());
             start += consumed;
         }
     }
     assert_eq!(start, wire.len());
-    assert!(!decoder.is_mid_frame());
-    assert_eq!(frames, expected);
-});
+    frames
+}
