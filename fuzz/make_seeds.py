@@ -9,15 +9,20 @@ import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Field codes, in the order of Settings' first byte.
+# Field codes, in the order of Settings' first byte; "u3" .. "u7" (and "i3" .. "i7", signed) are
+# the widths without a struct code.
 FIELDS = {c: i for i, c in enumerate("bBhHiIqQ")}
 FIELDS["varint"] = 8
+for i, width in enumerate([3, 5, 6, 7]):
+    FIELDS["u%d" % width] = 9 + i
+    FIELDS["i%d" % width] = 9 + i
 ORDER = {"<": 0, ">": 1, "=": 2}
 
 
 def settings(field="i", order="<", offset=0, adjustment=0, max_len=1024, max_encode=None,
              keep_header=False, skip_oversized=False):
-    out = bytes([FIELDS[field], ORDER[order]])
+    signed = field[0] == "i" and len(field) == 2
+    out = bytes([FIELDS[field], ORDER[order] + 3 * signed])
     assert 0 <= offset <= 3
     out += bytes([offset])
     if adjustment == 0:
@@ -85,6 +90,11 @@ SEEDS = {
         # An 8-byte length far over the maximum.
         "huge_q": settings("Q", "<") + chunks(every=0) + frame("<Q", b"ok")
         + struct.pack("<Q", 2**64 - 1),
+        # MySQL's header: a 3-byte little-endian length, the sequence byte counted in (+1).
+        "mysql_u24": settings("u3", "<", adjustment=1, skip_oversized=True) + chunks(every=2)
+        + b"\x05\x00\x00\x01hello" + b"\x00\x10\x00\x02" + b"z" * 40,
+        # A '!I' peer sending to a '<i' decoder: TooLarge with a guess.
+        "other_order": settings() + chunks(every=0) + struct.pack(">I", 5) + b"hello",
     },
     "roundtrip": {
         "default": settings() + chunks(every=3) + literal(b"aaa") + literal(b"")
@@ -95,6 +105,8 @@ SEEDS = {
         + chunks(every=1) + literal(b"") + fill(1000, 0x41) + probe(2**63),
         "signed_short_be": settings("h", ">", max_len=40000, max_encode=33000) + chunks(every=0)
         + fill(1099, 0) + probe(32767) + probe(32768),
+        "signed_u5_be": settings("i5", ">", max_len=5000) + chunks(every=7) + fill(1000, 9)
+        + literal(b"abc") + probe(2**39) + probe(2**39 - 1),
     },
     "struct_format": {
         "native_i": b"i",
@@ -105,6 +117,10 @@ SEEDS = {
         "leading_space": b" <i",
         # Found by this target: U+00A0 was taken for whitespace; Python rejects it.
         "nbsp_regression": "=B\u00a0".encode(),
+        # A repeat count of one, zero-count items, and native alignment padding.
+        "count_one": b"<1i",
+        "zero_count": b"0x i0h",
+        "native_padding": b"i0q",
     },
 }
 

@@ -1,12 +1,16 @@
-//! Turning bytes into frames: the stateful [`FrameDecoder`] over a `BytesMut`, and the borrowed
-//! [`Codec::decode_slice`] over a `&[u8]` the caller owns.
+//! Turning bytes into frames: the borrowed [`Codec::decode_slice`] (no state) and
+//! [`FrameDecoder::decode_slice`] (keeps a parsed header and skips oversized frames) over a
+//! `&[u8]` the caller owns, and the stateful [`FrameDecoder::decode`] over a `BytesMut`.
 
+#[cfg(feature = "alloc")]
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::codec::{Codec, Head};
+use crate::codec::{Codec, Front, Plain};
 use crate::error::FrameError;
 
-/// The result of [`Codec::decode_slice`]: a whole frame, or how much more is needed.
+/// The result of decoding from a borrowed buffer ([`Codec::decode_slice`],
+/// [`FrameDecoder::decode_slice`]): a whole frame, bytes of a skipped frame to drop, or how much
+/// more is needed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Decoded<'a> {
@@ -19,8 +23,16 @@ pub enum Decoded<'a> {
     },
     /// The buffer holds only part of a frame; nothing was consumed.
     Incomplete {
-        /// At least this many more bytes are needed (exactly this many once the header is in).
+        /// At least this many more bytes are needed (exactly this many once the header is in;
+        /// while skipping, the bytes of the skipped frame still to come).
         needed: usize,
+    },
+    /// Only from [`FrameDecoder::decode_slice`] with
+    /// [`skip_oversized`](crate::CodecBuilder::skip_oversized): the front of the buffer belongs
+    /// to an oversized frame being discarded.
+    Skipped {
+        /// How many bytes to drop from the front of the buffer (at least 1).
+        consumed: usize,
     },
 }
 
@@ -30,10 +42,12 @@ impl Codec {
     /// This is the path for callers that own their buffer: on [`Decoded::Frame`], use the frame,
     /// then drop `consumed` bytes from the front; on [`Decoded::Incomplete`], read at least
     /// `needed` more bytes and call again with the whole buffer. It keeps no state: the header is
-    /// parsed again on each call, which costs a few nanoseconds.
+    /// parsed again on each call, which costs a few nanoseconds. It never returns
+    /// [`Decoded::Skipped`].
     ///
     /// [`skip_oversized`](crate::CodecBuilder::skip_oversized) does not apply here: an oversized
-    /// frame is always an error, since skipping needs state across calls (use [`FrameDecoder`]).
+    /// frame is always an error, since skipping needs state across calls (use
+    /// [`FrameDecoder::decode_slice`]).
     ///
     /// # Examples
     ///
@@ -54,33 +68,95 @@ impl Codec {
     ///
     /// # Errors
     ///
-    /// As [`FrameDecoder::decode`]: a negative, malformed or oversized length, checked as soon as the
-    /// header is complete, before any payload byte is looked at.
+    /// As [`FrameDecoder::decode_slice`]: a negative, malformed or oversized length, checked as
+    /// soon as the header is complete, before any payload byte is looked at.
     #[inline(always)]
     pub fn decode_slice<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
-        let Some(head) = self.read_head(buf)? else {
-            let needed = self.header_len_at_least(buf) - buf.len();
-            return Ok(Decoded::Incomplete { needed });
+        // The default layout on its short path. Big-endian plain headers take the general path
+        // here (which keeps a loop over `"!I"` as fast as before): with them, the short path
+        // would cost a tight loop over the default layout a few more instructions a frame.
+        match self.plain() {
+            Some(plain @ Plain::Little { .. }) => self.decode_slice_plain(buf, plain),
+            _ => self.decode_slice_general(buf),
+        }
+    }
+
+    /// [`decode_slice`](Self::decode_slice) for a plain 4-byte header ([`Codec::plain`]). Its
+    /// own copy of `slice_frame`, with the header's length a constant the compiler can check
+    /// bounds with.
+    #[inline(always)]
+    fn decode_slice_plain<'a>(
+        &self,
+        buf: &'a [u8],
+        plain: Plain,
+    ) -> Result<Decoded<'a>, FrameError> {
+        let Some(&field) = buf.first_chunk::<4>() else {
+            return Ok(Decoded::Incomplete {
+                needed: 4 - buf.len(),
+            });
         };
-        let payload_len = self.check_decode_len(head.payload_len)?;
-        let frame_len = head.header_len + payload_len;
-        match buf.get(..frame_len) {
-            Some(frame) => Ok(Decoded::Frame {
-                frame: if self.keeps_header() {
-                    frame
-                } else {
-                    &frame[head.header_len..]
-                },
+        let Some(payload_len) = plain.len(field) else {
+            return Err(self.rejected(buf));
+        };
+        let frame_len = 4 + payload_len;
+        Ok(match buf.get(4..frame_len) {
+            Some(frame) => Decoded::Frame {
+                frame,
                 consumed: frame_len,
-            }),
-            None => Ok(Decoded::Incomplete {
+            },
+            None => Decoded::Incomplete {
+                needed: shortfall(frame_len, buf.len()),
+            },
+        })
+    }
+
+    /// [`decode_slice`](Self::decode_slice) for every other layout.
+    #[inline(always)]
+    fn decode_slice_general<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
+        Ok(match self.front(buf, None)? {
+            Front::Frame {
+                header_len,
+                payload_len,
+            } => self.slice_frame(buf, header_len, payload_len),
+            Front::Header { needed } => Decoded::Incomplete { needed },
+        })
+    }
+
+    /// The frame of a checked header at the front of `buf`, if all of it is there.
+    #[inline(always)]
+    fn slice_frame<'a>(&self, buf: &'a [u8], header_len: usize, payload_len: usize) -> Decoded<'a> {
+        // No overflow: the header is at most MAX_HEADER_LEN and the payload at most
+        // MAX_FRAME_LEN_LIMIT, which leaves room for it.
+        let frame_len = header_len + payload_len;
+        let start = if self.keeps_header() { 0 } else { header_len };
+        match buf.get(start..frame_len) {
+            Some(frame) => Decoded::Frame {
+                frame,
+                consumed: frame_len,
+            },
+            None => Decoded::Incomplete {
                 needed: frame_len - buf.len(),
-            }),
+            },
         }
     }
 }
 
-/// Splits frames off the front of a `BytesMut`, remembering a header it already parsed.
+/// `needed - have`, worked out off the path of a whole frame: inline, the compiler merges it with
+/// that path's `consumed` into a conditional move, and then cannot see that `consumed` fits in
+/// the buffer (three more instructions a frame, and a bounds check in the caller's loop).
+#[cold]
+#[inline(never)]
+fn shortfall(needed: usize, have: usize) -> usize {
+    needed - have
+}
+
+/// Splits frames off the front of a buffer, remembering a header it already parsed and an
+/// oversized frame it is skipping.
+///
+/// Two ways to feed it: [`decode`](Self::decode) splits frames off a `BytesMut` (feature
+/// `alloc`), [`decode_slice`](Self::decode_slice) lends them from a `&[u8]` the caller owns
+/// and says how many bytes to drop (no allocator needed). Both keep the same state, so one
+/// decoder can be used either way, but one stream should be fed one way.
 ///
 /// # Examples
 ///
@@ -101,18 +177,31 @@ impl Codec {
 ///
 /// # After an error
 ///
-/// By default the decoder fails fast. When [`decode`](Self::decode) returns an error, nothing of
-/// the offending frame has been consumed: the buffer still starts at its header, and decoding
-/// again returns the same error. A length-prefixed stream cannot be resynchronised after a bad
-/// header, so the caller should report the error and close the connection.
+/// By default the decoder fails fast. When decoding returns an error, nothing of the offending
+/// frame has been consumed: the buffer still starts at its header, and decoding again returns the
+/// same error. A length-prefixed stream cannot be resynchronised after a bad header, so the
+/// caller should report the error and close the connection.
 ///
 /// With [`skip_oversized`](crate::CodecBuilder::skip_oversized), a [`FrameError::TooLarge`] is
-/// different: it is returned once, the header is consumed, and the following calls discard the
-/// body as it arrives and then go on with the next frame. Every other error still fails fast.
+/// different: it is returned once, and the decoder then discards the frame (its header and body)
+/// as it arrives and goes on with the next frame. [`decode`](Self::decode) drops the header at
+/// once and the body from the buffer as it comes; [`decode_slice`](Self::decode_slice) returns
+/// [`Decoded::Skipped`] for the caller to drop them. Every other error still fails fast.
+///
+/// # For adapters
+///
+/// The skip state lives here only. An I/O adapter that reports progress (how many bytes of the
+/// current frame arrived) or counts frames reads it with [`skip_remaining`](Self::skip_remaining)
+/// (bytes of the skipped frame still to drop from the front of the buffer) and
+/// [`skip_frame_len`](Self::skip_frame_len) (the whole frame's length): the bytes of the skipped
+/// frame that arrived are `skip_frame_len - skip_remaining`, and the frame is finished when
+/// `skip_remaining` goes from `Some` to `None`.
 #[derive(Clone, Debug)]
 pub struct FrameDecoder {
     codec: Codec,
     state: State,
+    /// [`Codec::plain`], kept up to date with the maximum.
+    plain: Option<Plain>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,8 +213,9 @@ enum State {
         header_len: usize,
         payload_len: usize,
     },
-    /// Discarding an oversized frame's body.
-    Skip { frame_len: u64, skipped: u64 },
+    /// Discarding an oversized frame: `left` of its `frame_len` bytes (header included) are still
+    /// to be dropped from the front of the caller's buffer. Both saturate at `u64::MAX`.
+    Skip { left: u64, frame_len: u64 },
 }
 
 impl FrameDecoder {
@@ -134,6 +224,7 @@ impl FrameDecoder {
         FrameDecoder {
             codec,
             state: State::Head,
+            plain: codec.plain(),
         }
     }
 
@@ -152,20 +243,25 @@ impl FrameDecoder {
     /// checked is not checked again. A value over [`MAX_FRAME_LEN_LIMIT`](crate::MAX_FRAME_LEN_LIMIT)
     /// is treated as that limit, which no frame can reach anyway.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// use bytes::BytesMut;
-    /// use lenframe::{Codec, FrameError};
+    /// use lenframe::{Codec, Decoded, FrameError};
     ///
     /// let mut decoder = Codec::default().decoder();
     /// decoder.set_max_frame_len(4);
-    /// let mut buf = BytesMut::from(&b"\x05\0\0\0hello"[..]);
-    /// assert!(matches!(decoder.decode(&mut buf), Err(FrameError::TooLarge { len: 5, max: 4 })));
+    /// let buf = b"\x05\0\0\0hello";
+    /// assert!(matches!(
+    ///     decoder.decode_slice(buf),
+    ///     Err(FrameError::TooLarge { len: 5, max: 4, .. })
+    /// ));
     /// decoder.set_max_frame_len(5);
-    /// assert_eq!(decoder.decode(&mut buf)?.unwrap(), &b"hello"[..]);
+    /// assert_eq!(decoder.decode_slice(buf)?, Decoded::Frame { frame: &b"hello"[..], consumed: 9 });
     /// # Ok::<(), FrameError>(())
     /// ```
     pub fn set_max_frame_len(&mut self, max: usize) {
         self.codec.set_max_decode_len(max);
+        self.plain = self.codec.plain();
     }
 
     /// Forgets any parsed header or frame being skipped, as for a new stream.
@@ -173,6 +269,224 @@ impl FrameDecoder {
         self.state = State::Head;
     }
 
+    /// Decodes from the front of a buffer the caller owns, lending the frame without copying
+    /// or allocating; the stateful counterpart of [`Codec::decode_slice`], and the one that can
+    /// skip oversized frames.
+    ///
+    /// The protocol: call it with everything buffered that has not been dropped yet, starting
+    /// at the stream position the last result left off, then
+    /// - on [`Decoded::Frame`], use the frame and drop `consumed` bytes from the front;
+    /// - on [`Decoded::Skipped`] (only with
+    ///   [`skip_oversized`](crate::CodecBuilder::skip_oversized), after a
+    ///   [`FrameError::TooLarge`]), drop `consumed` bytes: they belong to the oversized frame;
+    /// - on [`Decoded::Incomplete`], keep the buffer, read at least `needed` more bytes, and
+    ///   call again with all of it.
+    ///
+    /// A header parsed on an earlier call is not parsed again, and a maximum changed in between
+    /// applies from the next header. On an error nothing is to be dropped.
+    ///
+    /// # Examples
+    ///
+    /// A firmware-style loop over a fixed buffer, with an oversized frame skipped:
+    ///
+    /// ```
+    /// use lenframe::{Codec, Decoded, FrameError};
+    ///
+    /// let codec = Codec::builder().max_frame_len(4).skip_oversized(true).build()?;
+    /// let mut decoder = codec.decoder();
+    /// // Reads as they arrive: "toobig" is over the maximum, then "ok".
+    /// let reads: [&[u8]; 3] = [b"\x06\0\0\0too", b"big\x02\0", b"\0\0ok"];
+    ///
+    /// let mut buf = [0u8; 16];
+    /// let mut len = 0; // bytes in `buf` not yet dropped
+    /// let mut events = Vec::new();
+    /// for read in reads {
+    ///     buf[len..len + read.len()].copy_from_slice(read);
+    ///     len += read.len();
+    ///     loop {
+    ///         let drop = match decoder.decode_slice(&buf[..len]) {
+    ///             Ok(Decoded::Frame { frame, consumed }) => {
+    ///                 events.push(Ok(frame.to_vec()));
+    ///                 consumed
+    ///             }
+    ///             Ok(Decoded::Skipped { consumed }) => consumed,
+    ///             Ok(Decoded::Incomplete { .. }) => break,
+    ///             Err(err @ FrameError::TooLarge { .. }) => {
+    ///                 events.push(Err(err));
+    ///                 0 // the next call says what to drop
+    ///             }
+    ///             Err(err) => return Err(err.into()), // fail fast: close the connection
+    ///         };
+    ///         buf.copy_within(drop..len, 0);
+    ///         len -= drop;
+    ///     }
+    /// }
+    /// assert!(matches!(events[0], Err(FrameError::TooLarge { len: 6, max: 4, .. })));
+    /// assert_eq!(events[1], Ok(b"ok".to_vec()));
+    /// assert_eq!(len, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::NegativeLength`], [`FrameError::AdjustedLengthNegative`],
+    /// [`FrameError::AdjustedLengthOverflow`], [`FrameError::TooLarge`],
+    /// [`FrameError::VarintTooLong`] or [`FrameError::VarintOverflow`], as soon as the header is
+    /// complete. See [after an error](Self#after-an-error).
+    #[inline(always)]
+    pub fn decode_slice<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
+        if let (State::Head, Some(plain)) = (self.state, self.plain) {
+            // A plain 4-byte header on a frame boundary: the stateless decoder does it all, unless
+            // the frame is not all there (its header is to be remembered) or is bad (it may
+            // start a skip).
+            match self.codec.decode_slice_plain(buf, plain) {
+                Ok(Decoded::Incomplete { .. }) => {}
+                Err(err) => return Err(self.start_skip(err, buf, 0)),
+                done => return done,
+            }
+        }
+        self.decode_slice_stateful(buf)
+    }
+
+    /// [`decode_slice`](Self::decode_slice) off its short path: any other layout, a header
+    /// parsed earlier, a frame being skipped, or a frame found incomplete just now.
+    #[inline(never)]
+    fn decode_slice_stateful<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
+        let (header_len, payload_len) = match self.state {
+            State::Head => match self.codec.front(buf, self.plain) {
+                Ok(Front::Frame {
+                    header_len,
+                    payload_len,
+                }) => (header_len, payload_len),
+                Ok(Front::Header { needed }) => return Ok(Decoded::Incomplete { needed }),
+                Err(err) => return Err(self.start_skip(err, buf, 0)),
+            },
+            State::Body {
+                header_len,
+                payload_len,
+            } => (header_len, payload_len),
+            State::Skip { left, frame_len } => return Ok(self.skip_slice(buf, left, frame_len)),
+        };
+        let decoded = self.codec.slice_frame(buf, header_len, payload_len);
+        self.state = match decoded {
+            Decoded::Incomplete { .. } => State::Body {
+                header_len,
+                payload_len,
+            },
+            _ => State::Head,
+        };
+        Ok(decoded)
+    }
+
+    /// Drops what `buf` holds of a skipped frame, for [`decode_slice`](Self::decode_slice).
+    fn skip_slice<'a>(&mut self, buf: &[u8], left: u64, frame_len: u64) -> Decoded<'a> {
+        if buf.is_empty() {
+            return Decoded::Incomplete {
+                needed: usize::try_from(left).unwrap_or(usize::MAX),
+            };
+        }
+        let consumed = usize::try_from(left).map_or(buf.len(), |left| left.min(buf.len()));
+        self.state = match left - consumed as u64 {
+            0 => State::Head,
+            left => State::Skip { left, frame_len },
+        };
+        Decoded::Skipped { consumed }
+    }
+
+    /// `err`, the error for the header at the front of `buf`; under `skip_oversized` a
+    /// [`FrameError::TooLarge`] also starts skipping its frame, `dropped` bytes of which (its
+    /// header, for a `BytesMut`) the caller drops at once.
+    #[cold]
+    fn start_skip(&mut self, err: FrameError, buf: &[u8], dropped: usize) -> FrameError {
+        if self.codec.skips_oversized() && matches!(err, FrameError::TooLarge { .. }) {
+            if let Ok(Some(head)) = self.codec.read_head(buf) {
+                let frame_len = (head.header_len as u64).saturating_add(head.payload_len);
+                self.state = State::Skip {
+                    left: frame_len - dropped as u64,
+                    frame_len,
+                };
+            }
+        }
+        err
+    }
+
+    /// How many more bytes the current frame needs, given what `buf` holds now: a hint for
+    /// sizing the next read. At least 1 after decoding returned `Ok(None)` or
+    /// [`Decoded::Incomplete`].
+    ///
+    /// While the header is incomplete this counts up to the end of the header; once it is parsed,
+    /// to the end of the frame; while skipping, to the end of the skipped frame. Frames already
+    /// complete in `buf` are not counted.
+    pub fn bytes_needed(&self, buf: &[u8]) -> usize {
+        match self.state {
+            State::Head => self
+                .codec
+                .header_len_at_least(buf)
+                .saturating_sub(buf.len()),
+            State::Body {
+                header_len,
+                payload_len,
+            } => (header_len + payload_len).saturating_sub(buf.len()),
+            State::Skip { left, .. } => usize::try_from(left)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(buf.len()),
+        }
+    }
+
+    /// Whether part of a frame has been parsed or skipped: `false` on a frame boundary.
+    ///
+    /// Bytes buffered but not yet parsed are not counted; check the buffer for those.
+    pub fn is_mid_frame(&self) -> bool {
+        self.state != State::Head
+    }
+
+    /// While an oversized frame is being skipped
+    /// ([`skip_oversized`](crate::CodecBuilder::skip_oversized)), how many of its bytes are still
+    /// to be dropped from the front of the caller's buffer (those already in the buffer
+    /// included); `None` when not skipping.
+    ///
+    /// After [`decode`](Self::decode) returned the [`FrameError::TooLarge`], that is the payload
+    /// (the header is already gone from the `BytesMut`); after
+    /// [`decode_slice`](Self::decode_slice), the header and the payload. See
+    /// [for adapters](Self#for-adapters).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::{Codec, Decoded};
+    ///
+    /// let codec = Codec::builder().max_frame_len(2).skip_oversized(true).build()?;
+    /// let mut decoder = codec.decoder();
+    /// let buf = b"\x05\0\0\0he";
+    /// assert!(decoder.decode_slice(buf).is_err()); // TooLarge
+    /// assert_eq!(decoder.skip_remaining(), Some(9));
+    /// assert_eq!(decoder.decode_slice(buf)?, Decoded::Skipped { consumed: 6 });
+    /// assert_eq!((decoder.skip_remaining(), decoder.skip_frame_len()), (Some(3), Some(9)));
+    /// assert_eq!(decoder.decode_slice(b"llo")?, Decoded::Skipped { consumed: 3 });
+    /// assert_eq!(decoder.skip_remaining(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn skip_remaining(&self) -> Option<u64> {
+        match self.state {
+            State::Skip { left, .. } => Some(left),
+            _ => None,
+        }
+    }
+
+    /// While an oversized frame is being skipped, its whole length: header and payload,
+    /// saturating at `u64::MAX`. `None` when not skipping. See
+    /// [`skip_remaining`](Self::skip_remaining).
+    pub fn skip_frame_len(&self) -> Option<u64> {
+        match self.state {
+            State::Skip { frame_len, .. } => Some(frame_len),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl FrameDecoder {
     /// Splits the next whole frame off the front of `buf`, without copying the payload.
     ///
     /// `Ok(None)` means `buf` holds no whole frame yet: append more bytes and call again. The
@@ -182,9 +496,7 @@ impl FrameDecoder {
     ///
     /// # Errors
     ///
-    /// [`FrameError::NegativeLength`], [`FrameError::AdjustedLengthNegative`],
-    /// [`FrameError::TooLarge`], [`FrameError::VarintTooLong`] or [`FrameError::VarintOverflow`],
-    /// as soon as the header is complete. See [after an error](Self#after-an-error).
+    /// As [`decode_slice`](Self::decode_slice). See [after an error](Self#after-an-error).
     #[inline(always)]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         Ok(self.decode_mut(buf)?.map(BytesMut::freeze))
@@ -201,17 +513,8 @@ impl FrameDecoder {
             // A header parsed now goes straight on to the split below, without a round trip
             // through `self.state`: the common case of a frame that is all in `buf`.
             let (header_len, payload_len) = match self.state {
-                State::Head => match self.codec.read_head(buf)? {
-                    Some(head) => match self.check_head(head, buf)? {
-                        State::Body {
-                            header_len,
-                            payload_len,
-                        } => (header_len, payload_len),
-                        other => {
-                            self.state = other;
-                            continue;
-                        }
-                    },
+                State::Head => match self.front_mut(buf)? {
+                    Some(lens) => lens,
                     None => return Ok(None),
                 },
                 State::Body {
@@ -237,6 +540,34 @@ impl FrameDecoder {
         }
     }
 
+    /// The checked header at the front of `buf`, if it is all there; an oversized frame's
+    /// header is dropped from `buf` when skipping it.
+    #[inline(always)]
+    fn front_mut(&mut self, buf: &mut BytesMut) -> Result<Option<(usize, usize)>, FrameError> {
+        match self.codec.front(buf, self.plain) {
+            Ok(Front::Frame {
+                header_len,
+                payload_len,
+            }) => Ok(Some((header_len, payload_len))),
+            Ok(Front::Header { .. }) => Ok(None),
+            Err(err) => Err(self.start_skip_mut(err, buf)),
+        }
+    }
+
+    /// [`start_skip`](Self::start_skip), dropping the header from `buf` at once.
+    #[cold]
+    fn start_skip_mut(&mut self, err: FrameError, buf: &mut BytesMut) -> FrameError {
+        let header_len = match self.codec.read_head(buf) {
+            Ok(Some(head)) if self.codec.skips_oversized() => head.header_len,
+            _ => 0,
+        };
+        let err = self.start_skip(err, buf, header_len);
+        if self.is_mid_frame() {
+            buf.advance(header_len);
+        }
+        err
+    }
+
     /// Splits off the frame at the front of `buf`, all of which is there.
     #[inline(always)]
     fn split_frame(&self, buf: &mut BytesMut, header_len: usize, payload_len: usize) -> BytesMut {
@@ -249,23 +580,19 @@ impl FrameDecoder {
         frame
     }
 
-    /// Discards what `buf` holds of an oversized frame's body; `true` once all of it is gone.
+    /// Discards what `buf` holds of an oversized frame; `true` once all of it is gone.
     fn skip(&mut self, buf: &mut BytesMut) -> bool {
-        let State::Skip { frame_len, skipped } = self.state else {
+        let State::Skip { left, frame_len } = self.state else {
             return true;
         };
-        let left = frame_len - skipped;
-        let now = left.min(buf.len() as u64);
-        buf.advance(now as usize);
-        if now < left {
-            self.state = State::Skip {
-                frame_len,
-                skipped: skipped + now,
-            };
+        if buf.is_empty() {
             return false;
         }
-        self.state = State::Head;
-        true
+        let Decoded::Skipped { consumed } = self.skip_slice(buf, left, frame_len) else {
+            unreachable!("a non-empty buffer is skipped");
+        };
+        buf.advance(consumed);
+        !self.is_mid_frame()
     }
 
     /// Consumes the next frame's header from `buf` and returns its payload length, leaving the
@@ -276,6 +603,8 @@ impl FrameDecoder {
     /// payload: the caller must consume exactly that many before decoding again. The length has
     /// been checked like any other ([`max_decode_len`](Codec::max_decode_len) included);
     /// [`keep_header`](crate::CodecBuilder::keep_header) does not apply.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use bytes::BytesMut;
@@ -294,8 +623,13 @@ impl FrameDecoder {
     pub fn decode_head(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, FrameError> {
         loop {
             match self.state {
-                State::Head => match self.codec.read_head(buf)? {
-                    Some(head) => self.state = self.check_head(head, buf)?,
+                State::Head => match self.front_mut(buf)? {
+                    Some((header_len, payload_len)) => {
+                        self.state = State::Body {
+                            header_len,
+                            payload_len,
+                        }
+                    }
                     None => return Ok(None),
                 },
                 State::Body {
@@ -319,38 +653,9 @@ impl FrameDecoder {
         }
     }
 
-    /// Checks a parsed header's length, entering skip mode for an oversized frame if asked to.
-    #[inline]
-    fn check_head(&mut self, head: Head, buf: &mut BytesMut) -> Result<State, FrameError> {
-        match self.codec.check_decode_len(head.payload_len) {
-            Ok(payload_len) => Ok(State::Body {
-                header_len: head.header_len,
-                payload_len,
-            }),
-            Err(err) if self.codec.skips_oversized() => {
-                buf.advance(head.header_len);
-                self.state = State::Skip {
-                    frame_len: (head.header_len as u64).saturating_add(head.payload_len),
-                    skipped: head.header_len as u64,
-                };
-                Err(err)
-            }
-            Err(err) => Err(err),
-        }
-    }
-
     /// Like [`decode`](Self::decode), for when the stream has ended: no more bytes will come.
     ///
-    /// # Termination
-    ///
-    /// Returns the remaining whole frames one call at a time, then `Ok(None)` if the stream ended
-    /// exactly on a frame boundary.
-    ///
-    /// # Errors
-    ///
-    /// [`FrameError::Truncated`] if the stream ended inside a header or a payload, with the bytes
-    /// the frame needed and the bytes that came; the partial frame stays in `buf`. Otherwise as
-    /// [`decode`](Self::decode).
+    /// # Examples
     ///
     /// ```
     /// use bytes::BytesMut;
@@ -363,6 +668,17 @@ impl FrameDecoder {
     ///     Err(FrameError::Truncated { expected: 9, got: 6 })
     /// );
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::Truncated`] if the stream ended inside a header or a payload, with the bytes
+    /// the frame needed and the bytes that came; the partial frame stays in `buf`. Otherwise as
+    /// [`decode`](Self::decode).
+    ///
+    /// # Termination
+    ///
+    /// Returns the remaining whole frames one call at a time, then `Ok(None)` if the stream ended
+    /// exactly on a frame boundary.
     pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         Ok(self.decode_eof_mut(buf)?.map(BytesMut::freeze))
     }
@@ -375,58 +691,24 @@ impl FrameDecoder {
         if let Some(frame) = self.decode_mut(buf)? {
             return Ok(Some(frame));
         }
+        match self.end(buf) {
+            None => Ok(None),
+            Some(err) => Err(err),
+        }
+    }
+
+    /// The error for a stream that ended with `buf` unused, `None` at a clean end.
+    fn end(&self, buf: &[u8]) -> Option<FrameError> {
         match self.state {
-            State::Head if buf.is_empty() => Ok(None),
-            State::Skip { frame_len, skipped } => Err(FrameError::Truncated {
+            State::Head if buf.is_empty() => None,
+            State::Skip { left, frame_len } => Some(FrameError::Truncated {
                 expected: frame_len,
-                got: skipped,
+                got: frame_len - left.saturating_sub(buf.len() as u64),
             }),
-            _ => Err(FrameError::Truncated {
+            _ => Some(FrameError::Truncated {
                 expected: (buf.len() + self.bytes_needed(buf)) as u64,
                 got: buf.len() as u64,
             }),
-        }
-    }
-
-    /// How many more bytes the current frame needs, given what `buf` holds now: a hint for
-    /// sizing the next read. At least 1 after [`decode`](Self::decode) returned `Ok(None)`.
-    ///
-    /// While the header is incomplete this counts up to the end of the header; once it is parsed,
-    /// to the end of the frame. Frames already complete in `buf` are not counted.
-    pub fn bytes_needed(&self, buf: &[u8]) -> usize {
-        match self.state {
-            State::Head => self
-                .codec
-                .header_len_at_least(buf)
-                .saturating_sub(buf.len()),
-            State::Body {
-                header_len,
-                payload_len,
-            } => (header_len + payload_len).saturating_sub(buf.len()),
-            State::Skip { frame_len, skipped } => usize::try_from(frame_len - skipped)
-                .unwrap_or(usize::MAX)
-                .saturating_sub(buf.len()),
-        }
-    }
-
-    /// Whether part of a frame has been parsed or skipped: `false` on a frame boundary.
-    ///
-    /// Bytes buffered but not yet parsed are not counted; check the buffer for those.
-    pub fn is_mid_frame(&self) -> bool {
-        self.state != State::Head
-    }
-
-    /// While an oversized frame is being skipped
-    /// ([`skip_oversized`](crate::CodecBuilder::skip_oversized)), how many of its payload bytes
-    /// are still to be discarded, counting those already in the caller's buffer; `None` when
-    /// not skipping.
-    ///
-    /// An adapter that must tell skipped bytes from header bytes in what a call consumed (to
-    /// report a header's length) reads this before the call.
-    pub fn skip_remaining(&self) -> Option<u64> {
-        match self.state {
-            State::Skip { frame_len, skipped } => Some(frame_len - skipped),
-            _ => None,
         }
     }
 }

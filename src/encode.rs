@@ -3,10 +3,13 @@
 
 use core::ops::Deref;
 
+#[cfg(feature = "alloc")]
 use bytes::{BufMut, BytesMut};
 
 use crate::codec::{Codec, MAX_HEADER_LEN};
 use crate::error::EncodeError;
+#[cfg(feature = "alloc")]
+use crate::error::EncodeWithError;
 
 /// Writes frame headers, and frames into a `BytesMut`. It keeps no state.
 ///
@@ -37,6 +40,13 @@ pub struct Header {
     /// and then moving the struct makes the CPU stall on every frame (store forwarding fails).
     raw: [u8; 32],
 }
+
+/// The bytes [`FrameEncoder::encode`] stores for a length field: [`LengthField`]'s writer's
+/// `u128`, whatever the field's width.
+///
+/// [`LengthField`]: crate::LengthField
+#[cfg(feature = "alloc")]
+const FIELD_STORE: usize = 16;
 
 const LEN_AT: usize = 30;
 const PREFIX_AT: usize = 31;
@@ -102,7 +112,20 @@ impl FrameEncoder {
         self.codec.set_max_encode_len(max);
     }
 
-    /// The header for a payload of `payload_len` bytes.
+    /// The header for a payload of `payload_len` bytes, built inline (no allocation): send it,
+    /// then the payload.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::Codec;
+    ///
+    /// let encoder = Codec::builder().length_field_offset(1).struct_format("!H").build()?.encoder();
+    /// let mut header = encoder.header(5)?;
+    /// header.prefix_mut().copy_from_slice(b"T"); // a type tag before the length
+    /// assert_eq!(&header[..], b"T\x00\x05");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -112,13 +135,11 @@ impl FrameEncoder {
     /// Lengths are never wrapped.
     #[inline(always)]
     pub fn header(&self, payload_len: usize) -> Result<Header, EncodeError> {
-        let codec = &self.codec;
-        let field = codec.length_field();
         let value = self.field_value(payload_len)?;
-        let offset = codec.length_field_offset();
-        // The field's bytes shifted past the offset (at most MAX_LENGTH_OFFSET = 16 bytes), as
-        // two 16-byte halves built in registers.
-        let (field_bytes, field_len) = field.len_bytes(value);
+        let offset = self.codec.length_field_offset();
+        // The field's bytes from the one writer, shifted past the offset (at most
+        // MAX_LENGTH_OFFSET = 16 bytes), as two 16-byte halves built in registers.
+        let (field_bytes, field_len) = self.codec.length_field().field_bytes(value);
         let shift = 8 * offset as u32;
         let lo = field_bytes.checked_shl(shift).unwrap_or(0);
         let hi = field_bytes.checked_shr(128 - shift).unwrap_or(0)
@@ -148,16 +169,20 @@ impl FrameEncoder {
             _ => Err(EncodeError::Unrepresentable { value, field }),
         }
     }
+}
 
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl FrameEncoder {
     /// Appends the header and `payload` to `dst`, reserving the room first.
     ///
     /// # Examples
     ///
     /// ```
     /// use bytes::BytesMut;
-    /// use lenframe::{Codec, LengthField};
+    /// use lenframe::Codec;
     ///
-    /// let encoder = Codec::builder().length_field(LengthField::from_struct_format("B")?).build()?.encoder();
+    /// let encoder = Codec::builder().struct_format("B").build()?.encoder();
     /// let mut out = BytesMut::new();
     /// encoder.encode(b"hi", &mut out)?;
     /// assert_eq!(&out[..], b"\x02hi");
@@ -172,18 +197,168 @@ impl FrameEncoder {
     #[inline]
     pub fn encode(&self, payload: impl AsRef<[u8]>, dst: &mut BytesMut) -> Result<(), EncodeError> {
         let payload = payload.as_ref();
-        // Checked before anything is written; then the header goes straight into `dst` (no
-        // inline `Header` to build and copy), a fixed-width field as one store.
+        // Checked before anything is written; then the header goes straight into `dst` rather
+        // than through an inline `Header` built and copied.
         let value = self.field_value(payload.len())?;
-        let codec = &self.codec;
-        let field = codec.length_field();
-        let offset = codec.length_field_offset();
-        dst.reserve(offset + field.encoded_len(value) + payload.len());
+        let offset = self.codec.length_field_offset();
+        let (field, field_len) = self.codec.length_field().field_bytes(value);
+        dst.reserve(offset + FIELD_STORE + payload.len());
         if offset > 0 {
             dst.put_bytes(0, offset);
         }
-        field.put_len(value, dst);
+        // All of the writer's bytes in one fixed-size store, then those past the field cut off:
+        // a copy of a length known only at run time would be a call to `memcpy`.
+        let end = dst.len() + field_len;
+        dst.put_slice(&field.to_le_bytes());
+        dst.truncate(end);
         dst.put_slice(payload);
         Ok(())
+    }
+
+    /// Appends a frame whose bytes before the length field
+    /// ([`length_field_offset`](crate::CodecBuilder::length_field_offset) of them: a type tag, a
+    /// magic number) are `prefix`: [`header`](Self::header) plus
+    /// [`Header::prefix_mut`] and [`encode`](Self::encode) in one call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use lenframe::{Codec, EncodeError};
+    ///
+    /// let encoder = Codec::builder().length_field_offset(2).struct_format("!H").build()?.encoder();
+    /// let mut out = BytesMut::new();
+    /// encoder.encode_with_prefix(b"\xCA\xFE", b"abc", &mut out)?;
+    /// assert_eq!(&out[..], b"\xCA\xFE\x00\x03abc");
+    ///
+    /// let err = encoder.encode_with_prefix(b"\xCA", b"abc", &mut out).unwrap_err();
+    /// assert_eq!(err, EncodeError::WrongPrefixLen { len: 1, offset: 2 });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::WrongPrefixLen`] if `prefix` is not exactly the offset long; otherwise as
+    /// [`header`](Self::header). `dst` is unchanged on error.
+    pub fn encode_with_prefix(
+        &self,
+        prefix: &[u8],
+        payload: impl AsRef<[u8]>,
+        dst: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        let offset = self.codec.length_field_offset();
+        if prefix.len() != offset {
+            return Err(EncodeError::WrongPrefixLen {
+                len: prefix.len(),
+                offset,
+            });
+        }
+        let payload = payload.as_ref();
+        let header = self.header(payload.len())?;
+        dst.reserve(header.len() + payload.len());
+        dst.put_slice(prefix);
+        dst.put_slice(&header[offset..]);
+        dst.put_slice(payload);
+        Ok(())
+    }
+
+    /// Appends a frame whose body `body` writes straight into `dst`, for a body whose length is
+    /// not known before it is written (a serialized message): no intermediate buffer.
+    ///
+    /// It appends room for the header, calls `body` to append the body after it, then writes
+    /// the header for the body's length in front. The closure must only append to the buffer
+    /// it is given (with `BufMut`, `extend_from_slice`, `core::fmt::Write`, or with `std`
+    /// an `io::Write` from `BufMut::writer`: `serde_json::to_writer((&mut *buf).writer(), &msg)`);
+    /// what it finds in the buffer before its start is not its own.
+    ///
+    /// A fixed-width field takes exactly its width. A varint's width depends on the length, so
+    /// room is made for the widest varint the encoding maximum allows, and if the body turns out
+    /// shorter than that needs, the body is moved back once to close the gap: cheap for the
+    /// small messages a varint is mostly used for, one copy of the body otherwise. The body is
+    /// checked against the maximum after it is written; set
+    /// [`max_encode_len`](crate::CodecBuilder::max_encode_len) to what the peer accepts.
+    ///
+    /// # Examples
+    ///
+    /// A JSON-like body written with `write!`:
+    ///
+    /// ```
+    /// use core::fmt::Write;
+    /// use bytes::BytesMut;
+    /// use lenframe::Codec;
+    ///
+    /// let encoder = Codec::default().encoder();
+    /// let mut out = BytesMut::new();
+    /// encoder.encode_with(&mut out, |buf| write!(buf, r#"{{"id":{},"name":"{}"}}"#, 7, "ab"))?;
+    /// assert_eq!(&out[..], b"\x14\0\0\0{\"id\":7,\"name\":\"ab\"}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// With a varint, the header is as short as the body allows:
+    ///
+    /// ```
+    /// use bytes::{BufMut, BytesMut};
+    /// use lenframe::{Codec, LengthField};
+    ///
+    /// let encoder = Codec::builder().length_field(LengthField::VARINT).build()?.encoder();
+    /// let mut out = BytesMut::new();
+    /// encoder.encode_with(&mut out, |buf| {
+    ///     buf.put_slice(b"hello");
+    ///     Ok::<_, core::convert::Infallible>(())
+    /// })?;
+    /// assert_eq!(&out[..], b"\x05hello");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeWithError::Body`] if the closure fails; [`EncodeWithError::Encode`] if the body is
+    /// longer than the encoding maximum or the field can hold (as [`header`](Self::header));
+    /// [`EncodeWithError::Shrunk`] if the closure removed bytes from before its start. `dst` then
+    /// holds what it held before the call (unless the closure itself removed some of that).
+    pub fn encode_with<E>(
+        &self,
+        dst: &mut BytesMut,
+        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<(), EncodeWithError<E>> {
+        let start = dst.len();
+        let room = self.header_room();
+        dst.put_bytes(0, room);
+        let body_start = start + room;
+        let result = body(dst);
+        let header = match (result, dst.len().checked_sub(body_start)) {
+            (Err(err), _) => Err(EncodeWithError::Body(err)),
+            (Ok(()), None) => Err(EncodeWithError::Shrunk {
+                start: body_start,
+                len: dst.len(),
+            }),
+            (Ok(()), Some(body_len)) => self.header(body_len).map_err(EncodeWithError::Encode),
+        };
+        let header = match header {
+            Ok(header) => header,
+            Err(err) => {
+                dst.truncate(start);
+                return Err(err);
+            }
+        };
+        let header_start = body_start - header.len();
+        if header_start > start {
+            // A varint shorter than the room made for it: close the gap.
+            let end = dst.len();
+            dst.copy_within(body_start..end, start + header.len());
+            dst.truncate(end - (header_start - start));
+        }
+        dst[start..start + header.len()].copy_from_slice(&header);
+        Ok(())
+    }
+
+    /// The room [`encode_with`](Self::encode_with) makes for a header before the body is
+    /// written: the offset and the widest length field any encodable body can need.
+    fn header_room(&self) -> usize {
+        let codec = &self.codec;
+        let field = codec.length_field();
+        let widest = (codec.max_encode_len() as i128 - i128::from(codec.length_adjustment()))
+            .clamp(0, i128::from(field.max_value()));
+        codec.length_field_offset() + field.encoded_len(widest as u64)
     }
 }

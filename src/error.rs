@@ -1,26 +1,40 @@
 //! The errors of the core: bad settings, bad frames on the way in, unencodable frames on the
 //! way out. Each carries the numbers that explain it, and its message says what to change.
 
-use alloc::string::String;
+use core::fmt;
 
 use crate::format::{LengthField, ACCEPTED_FORMATS};
+use crate::guess::LayoutGuess;
 
 /// Settings that cannot work together, reported when a [`Codec`](crate::Codec) is built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The struct format string is not a single supported integer code.
+    /// The struct format string does not describe one supported integer, as Python's `struct`
+    /// reads it.
+    ///
+    /// ```
+    /// use lenframe::{ConfigError, LengthField};
+    ///
+    /// let err = LengthField::from_struct_format("<f").unwrap_err();
+    /// assert!(matches!(err, ConfigError::StructFormat { at: 1, found: Some('f'), .. }));
+    /// assert!(err.to_string().starts_with("struct format rejected at byte 1 ('f'): "));
+    /// ```
     #[error(
-        "struct format {format:?} cannot describe a length: {problem}; use {ACCEPTED_FORMATS}"
+        "struct format rejected at byte {at} ({found}): {problem}; use {ACCEPTED_FORMATS}",
+        found = Found(*found)
     )]
     StructFormat {
-        /// The string that was given.
-        format: String,
-        /// What is wrong with it.
+        /// The byte position in the string where it stops describing one integer (the string's
+        /// length if it ended too soon).
+        at: usize,
+        /// The character there, `None` at the end of the string.
+        found: Option<char>,
+        /// What is wrong there.
         problem: &'static str,
     },
-    /// A fixed-width length field must be 1, 2, 4 or 8 bytes wide.
-    #[error("a length field of {width} bytes is not supported; use 1, 2, 4 or 8")]
+    /// A fixed-width length field must be 1 to 8 bytes wide.
+    #[error("a length field of {width} bytes is not supported; use 1 to 8 bytes, or a varint")]
     UnsupportedWidth {
         /// The width that was asked for.
         width: usize,
@@ -49,6 +63,19 @@ pub enum ConfigError {
         /// The field's largest value.
         max_value: u64,
     },
+    /// A positive length adjustment larger than the decoding maximum: every payload would be
+    /// at least `adjustment` bytes long, so no frame could ever be decoded.
+    #[error(
+        "a length adjustment of {adjustment} makes every payload at least {adjustment} bytes \
+         long, over the decoding maximum of {max}, so no frame could decode; lower \
+         length_adjustment or raise max_decode_len"
+    )]
+    AdjustmentOverMaximum {
+        /// The adjustment that was asked for.
+        adjustment: i64,
+        /// The decoding maximum.
+        max: usize,
+    },
     /// The maximum frame length is more than one allocation could ever hold.
     #[error(
         "a maximum frame length of {max} bytes is over the limit of {limit}; lower \
@@ -76,24 +103,52 @@ pub enum ConfigError {
 pub enum FrameError {
     /// A signed length field held a negative number.
     #[error(
-        "the length field holds {len}, a negative length; the peer is not speaking this format \
-         (check the struct format's byte order and width) or the stream is corrupt"
+        "the length field holds {len}, a negative length; {advice}",
+        advice = Advice {
+            guess: *guess,
+            otherwise: "the peer is not speaking this format (check the struct format's byte \
+                        order and width) or the stream is corrupt",
+        }
     )]
     NegativeLength {
         /// The value read.
         len: i64,
+        /// The layout under which the same header bytes give a length within the maximum, if
+        /// one does: the likely cause. Always `None` from
+        /// [`LengthField::read_len`](crate::LengthField::read_len), which knows no maximum.
+        guess: Option<LayoutGuess>,
     },
     /// The payload is longer than the decoder's maximum.
+    ///
+    /// ```
+    /// use lenframe::{Codec, FrameError};
+    ///
+    /// // A peer writing struct.pack('!I', 5) to a decoder expecting Python's default 'i'.
+    /// let err = Codec::default().decode_slice(b"\0\0\0\x05hello").unwrap_err();
+    /// let FrameError::TooLarge { len, guess: Some(guess), .. } = err else { panic!() };
+    /// assert_eq!(len, 0x0500_0000);
+    /// assert_eq!((guess.field.struct_format(), guess.len), (Some("!i"), 5));
+    /// assert!(err.to_string().ends_with(
+    ///     "read as \"!i\" the same bytes give a 5-byte payload: check both sides use the same \
+    ///      struct format"
+    /// ));
+    /// ```
     #[error(
         "a frame announces a payload of {len} bytes, over the maximum of {max} bytes (the \
-         payload alone, header excluded); raise it with CodecBuilder::max_decode_len if the \
-         peer is trusted"
+         payload alone, header excluded); {advice}",
+        advice = Advice {
+            guess: *guess,
+            otherwise: "raise it with CodecBuilder::max_decode_len if the peer is trusted",
+        }
     )]
     TooLarge {
         /// The payload length the header announced.
         len: u64,
         /// The maximum payload length in force.
         max: usize,
+        /// The layout under which the same header bytes give a length within the maximum, if
+        /// one does: the likely cause (see [`LayoutGuess`]).
+        guess: Option<LayoutGuess>,
     },
     /// The length adjustment turned the field's value into a negative payload length.
     #[error(
@@ -101,6 +156,17 @@ pub enum FrameError {
          payload length negative; the header is corrupt or length_adjustment is wrong"
     )]
     AdjustedLengthNegative {
+        /// The value read from the length field.
+        value: u64,
+        /// The configured adjustment.
+        adjustment: i64,
+    },
+    /// The length adjustment took the field's value past `u64::MAX`: no payload is that long.
+    #[error(
+        "the length field holds {value}, and the length adjustment of {adjustment} takes the \
+         payload length past 2^64 - 1 bytes; the header is corrupt or length_adjustment is wrong"
+    )]
+    AdjustedLengthOverflow {
         /// The value read from the length field.
         value: u64,
         /// The configured adjustment.
@@ -157,6 +223,104 @@ pub enum EncodeError {
         /// The length field.
         field: LengthField,
     },
+    /// The bytes given for before the length field
+    /// ([`FrameEncoder::encode_with_prefix`](crate::FrameEncoder::encode_with_prefix)) are not
+    /// [`length_field_offset`](crate::CodecBuilder::length_field_offset) long.
+    #[error(
+        "a prefix of {len} bytes was given, but the length field offset is {offset}: the bytes \
+         before the length field must be exactly length_field_offset long"
+    )]
+    WrongPrefixLen {
+        /// The length of the prefix given.
+        len: usize,
+        /// The configured length field offset.
+        offset: usize,
+    },
+}
+
+/// Why [`FrameEncoder::encode_with`](crate::FrameEncoder::encode_with) wrote no frame. The
+/// buffer holds what it held before the call.
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeWithError<E> {
+    /// The body cannot be framed: longer than the encoding maximum, or a length the field
+    /// cannot hold.
+    Encode(EncodeError),
+    /// The closure writing the body failed (for a serializer, its error).
+    Body(E),
+    /// The closure removed bytes from before the body's start: it must only append.
+    ///
+    /// The buffer is cut back to its length before the call if it is still that long; bytes
+    /// the closure removed from before that cannot be restored.
+    Shrunk {
+        /// Where the body started in the buffer.
+        start: usize,
+        /// The buffer's length when the closure returned.
+        len: usize,
+    },
+}
+
+#[cfg(feature = "alloc")]
+impl<E> From<EncodeError> for EncodeWithError<E> {
+    fn from(err: EncodeError) -> Self {
+        EncodeWithError::Encode(err)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<E> fmt::Display for EncodeWithError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeWithError::Encode(err) => err.fmt(f),
+            // The closure's own error is the source, not repeated here.
+            EncodeWithError::Body(_) => f.write_str("the frame's body could not be written"),
+            EncodeWithError::Shrunk { start, len } => write!(
+                f,
+                "the body closure cut the buffer to {len} bytes, before the body's start at \
+                 {start}; it must only append"
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<E: core::error::Error + 'static> core::error::Error for EncodeWithError<E> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            EncodeWithError::Encode(err) => err.source(),
+            EncodeWithError::Body(err) => Some(err),
+            EncodeWithError::Shrunk { .. } => None,
+        }
+    }
+}
+
+/// The character a [`ConfigError::StructFormat`] points at, for its message.
+struct Found(Option<char>);
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(c) => write!(f, "{c:?}"),
+            None => f.write_str("the end"),
+        }
+    }
+}
+
+/// The end of a bad length's message: the likely cause if a guess found one, else `otherwise`.
+struct Advice {
+    guess: Option<LayoutGuess>,
+    otherwise: &'static str,
+}
+
+impl fmt::Display for Advice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.guess {
+            Some(guess) => guess.fmt(f),
+            None => f.write_str(self.otherwise),
+        }
+    }
 }
 
 #[cfg(feature = "std")]

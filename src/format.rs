@@ -1,13 +1,14 @@
 //! The length field: how a payload's length is written in front of it.
 //!
-//! A [`LengthField`] is either a fixed-width integer (1, 2, 4 or 8 bytes, signed or unsigned, in
-//! big, little or native byte order), named by the same struct format string a Python peer passes
-//! to `struct.pack`, or an unsigned LEB128 varint as protobuf's `writeDelimitedTo` writes it.
+//! A [`LengthField`] is either a fixed-width integer (1 to 8 bytes, signed or unsigned, in big,
+//! little or native byte order; the widths 1, 2, 4 and 8 named by the same struct format string a
+//! Python peer passes to `struct.pack`), or an unsigned LEB128 varint as protobuf's
+//! `writeDelimitedTo` writes it.
 
 use core::fmt;
+use core::str::FromStr;
 
 use byteorder::{BigEndian, LittleEndian, NativeEndian};
-use bytes::BufMut;
 
 use crate::error::{ConfigError, EncodeError, FrameError};
 
@@ -45,6 +46,23 @@ pub enum ByteOrder {
 /// let mut out = [0u8; lenframe::MAX_FIELD_LEN];
 /// let n = field.write_len(5, &mut out)?;
 /// assert_eq!(&out[..n], &[0, 0, 0, 5]);
+///
+/// // The same string parses with `str::parse` and `try_from`.
+/// assert_eq!("!I".parse::<LengthField>()?, field);
+/// assert_eq!(LengthField::try_from("!I")?, LengthField::U32_BE);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Widths Python's `struct` has no code for (3, 5, 6 and 7 bytes, as tokio-util and Netty allow)
+/// come from [`fixed`](Self::fixed):
+///
+/// ```
+/// use lenframe::{ByteOrder, LengthField};
+///
+/// // MySQL's packet length: 3 bytes, little-endian.
+/// let field = LengthField::fixed(3, false, ByteOrder::Little)?;
+/// assert_eq!(field.max_value(), 0xff_ffff);
+/// assert_eq!(field.read_len(&[0x2c, 0x01, 0x00])?, Some((300, 3)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,7 +72,14 @@ pub struct LengthField {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
+    /// 1, 2, 4 or 8 bytes: a width with a struct code, read with one load.
     Fixed {
+        width: u8,
+        signed: bool,
+        order: ByteOrder,
+    },
+    /// 3, 5, 6 or 7 bytes: kept apart so that reading the common widths is not slowed by them.
+    OddWidth {
         width: u8,
         signed: bool,
         order: ByteOrder,
@@ -78,7 +103,7 @@ impl LengthField {
     /// `encode_length_delimited` write it: 1 to 10 bytes.
     pub const VARINT: LengthField = LengthField { kind: Kind::Varint };
 
-    const fn fixed_const(width: u8, signed: bool, order: ByteOrder) -> LengthField {
+    pub(crate) const fn fixed_const(width: u8, signed: bool, order: ByteOrder) -> LengthField {
         LengthField {
             kind: Kind::Fixed {
                 width,
@@ -88,15 +113,62 @@ impl LengthField {
         }
     }
 
-    /// A fixed-width integer field of `width` bytes (1, 2, 4 or 8).
+    /// A fixed-width integer field of `width` bytes, 1 to 8.
+    ///
+    /// Widths 1, 2, 4 and 8 are what Python's struct codes `b`/`B`, `h`/`H`, `i`/`I` and
+    /// `q`/`Q` write ([`from_struct_format`](Self::from_struct_format) names them the same way).
+    /// Widths 3, 5, 6 and 7 have no struct code; tokio-util's `length_field_length` and Netty's
+    /// `LengthFieldBasedFrameDecoder` take them, and MySQL's packet header starts with a 3-byte
+    /// little-endian length (see [`CodecBuilder::length_field_offset`](crate::CodecBuilder::length_field_offset)
+    /// for that layout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::{ByteOrder, LengthField};
+    ///
+    /// let field = LengthField::fixed(3, false, ByteOrder::Big)?;
+    /// let mut out = [0u8; lenframe::MAX_FIELD_LEN];
+    /// let n = field.write_len(0x01_0203, &mut out)?;
+    /// assert_eq!(&out[..n], &[0x01, 0x02, 0x03]);
+    /// assert_eq!(LengthField::fixed(4, true, ByteOrder::Little)?, LengthField::I32_LE);
+    /// assert!(LengthField::fixed(9, false, ByteOrder::Big).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
-    /// [`ConfigError::UnsupportedWidth`] for any other width.
+    /// [`ConfigError::UnsupportedWidth`] for a width of 0 or more than 8.
     pub fn fixed(width: usize, signed: bool, order: ByteOrder) -> Result<LengthField, ConfigError> {
+        let width8 = width as u8;
         match width {
-            1 | 2 | 4 | 8 => Ok(LengthField::fixed_const(width as u8, signed, order)),
+            1 | 2 | 4 | 8 => Ok(LengthField::fixed_const(width8, signed, order)),
+            3 | 5 | 6 | 7 => Ok(LengthField {
+                kind: Kind::OddWidth {
+                    width: width8,
+                    signed,
+                    order,
+                },
+            }),
             _ => Err(ConfigError::UnsupportedWidth { width }),
+        }
+    }
+
+    /// Width, sign and byte order of a fixed-width field, `None` for a varint.
+    #[inline(always)]
+    fn parts(&self) -> Option<(u8, bool, ByteOrder)> {
+        match self.kind {
+            Kind::Fixed {
+                width,
+                signed,
+                order,
+            }
+            | Kind::OddWidth {
+                width,
+                signed,
+                order,
+            } => Some((width, signed, order)),
+            Kind::Varint => None,
         }
     }
 
@@ -114,9 +186,17 @@ impl LengthField {
     /// | `Q`  | unsigned long long | 8 | 0 ..= 2^64-1 |
     ///
     /// The optional first character picks the byte order: `<` little, `>` or `!` big, `=`, `@`
-    /// or nothing native (as in Python). ASCII whitespace after it is ignored, as Python does;
-    /// any other character (non-ASCII whitespace included) is an error.
-    /// Negative lengths from a signed code are rejected when decoding.
+    /// or nothing native (as in Python). The rest follows Python's grammar (CPython 3.11 was
+    /// checked against every string of up to three characters over a mixed alphabet, see
+    /// `tests/data/gen_struct_vectors.py`): whitespace between items is ignored, a repeat count
+    /// of 1 is the same as none (`"1i"`, `"01i"`), and items with a repeat count of 0 pack
+    /// nothing (`"0xi"`), unless in native mode they pad the integer before them to their
+    /// alignment (`"i0q"` is 8 bytes in Python, so it is refused). Anything that would pack
+    /// more than the one integer, or another type, is an error; so are `l` and `L`, whose native
+    /// width depends on the platform. Negative lengths from a signed code are rejected when
+    /// decoding.
+    ///
+    /// [`FromStr`] and `TryFrom<&str>` do the same, so `"!I".parse::<LengthField>()` works too.
     ///
     /// # Examples
     ///
@@ -125,6 +205,7 @@ impl LengthField {
     ///
     /// let field = LengthField::from_struct_format("<H")?;
     /// assert_eq!(field, LengthField::fixed(2, false, ByteOrder::Little)?);
+    /// assert_eq!(LengthField::from_struct_format("!1I")?, LengthField::U32_BE);
     /// assert!(LengthField::from_struct_format("3i").is_err());
     /// # Ok::<(), lenframe::ConfigError>(())
     /// ```
@@ -132,58 +213,63 @@ impl LengthField {
     /// # Errors
     ///
     /// [`ConfigError::StructFormat`] for anything else (`"f"`, `"3i"`, `"ii"`, `"s"`, `""`),
-    /// naming the codes that are accepted.
+    /// with the byte position and character where the format stops describing one integer.
     pub fn from_struct_format(format: &str) -> Result<LengthField, ConfigError> {
-        let bad = |problem: &'static str| ConfigError::StructFormat {
-            format: format.into(),
-            problem,
+        crate::struct_format::parse(format)
+    }
+
+    /// The struct format string a Python peer passes to `struct.pack` for this field (`"<i"`,
+    /// `"!I"`, `"=q"`), or `None` for a varint or a width Python has no code for (3, 5, 6, 7).
+    ///
+    /// Big-endian fields give the `!` prefix (network order), native ones `=`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::{ByteOrder, LengthField};
+    ///
+    /// assert_eq!(LengthField::default().struct_format(), Some("<i"));
+    /// assert_eq!(LengthField::from_struct_format(">H")?.struct_format(), Some("!H"));
+    /// assert_eq!(LengthField::fixed(3, false, ByteOrder::Little)?.struct_format(), None);
+    /// # Ok::<(), lenframe::ConfigError>(())
+    /// ```
+    pub fn struct_format(&self) -> Option<&'static str> {
+        const FORMATS: [[&str; 8]; 3] = [
+            ["<b", "<B", "<h", "<H", "<i", "<I", "<q", "<Q"],
+            ["!b", "!B", "!h", "!H", "!i", "!I", "!q", "!Q"],
+            ["=b", "=B", "=h", "=H", "=i", "=I", "=q", "=Q"],
+        ];
+        let Kind::Fixed {
+            width,
+            signed,
+            order,
+        } = self.kind
+        else {
+            return None;
         };
-        let (order, rest) = match format.chars().next() {
-            Some('<') => (ByteOrder::Little, &format[1..]),
-            Some('>') | Some('!') => (ByteOrder::Big, &format[1..]),
-            Some('=') | Some('@') => (ByteOrder::Native, &format[1..]),
-            _ => (ByteOrder::Native, format),
+        let row = match order {
+            ByteOrder::Little => 0,
+            ByteOrder::Big => 1,
+            ByteOrder::Native => 2,
         };
-        // Python's whitespace only (`Py_ISSPACE`): ASCII space, \t \n \v \f \r. Python rejects
-        // any non-ASCII format string, so U+00A0 and friends are not whitespace here either.
-        let mut codes = rest
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'));
-        let code = codes
-            .next()
-            .ok_or_else(|| bad("it names no integer code"))?;
-        if code.is_ascii_digit() {
-            return Err(bad("repeat counts are not supported"));
-        }
-        if codes.next().is_some() {
-            return Err(bad("it holds more than one code; a length is one integer"));
-        }
-        let (width, signed) = match code {
-            'b' => (1, true),
-            'B' => (1, false),
-            'h' => (2, true),
-            'H' => (2, false),
-            'i' => (4, true),
-            'I' => (4, false),
-            'q' => (8, true),
-            'Q' => (8, false),
-            '0'..='9' => return Err(bad("repeat counts are not supported")),
-            _ => return Err(bad("its code is not a supported integer code")),
-        };
-        Ok(LengthField::fixed_const(width, signed, order))
+        let column = match width {
+            1 => 0,
+            2 => 2,
+            4 => 4,
+            8 => 6,
+            _ => return None,
+        } + usize::from(!signed);
+        Some(FORMATS[row][column])
     }
 
     /// The field's width in bytes, or `None` for a varint (1 to 10 bytes).
     pub fn width(&self) -> Option<usize> {
-        match self.kind {
-            Kind::Fixed { width, .. } => Some(usize::from(width)),
-            Kind::Varint => None,
-        }
+        self.parts().map(|(width, _, _)| usize::from(width))
     }
 
     /// Whether the field is a signed integer (negative values are decoding errors).
     pub fn is_signed(&self) -> bool {
-        matches!(self.kind, Kind::Fixed { signed: true, .. })
+        matches!(self.parts(), Some((_, true, _)))
     }
 
     /// Whether the field is a LEB128 varint.
@@ -193,34 +279,27 @@ impl LengthField {
 
     /// The byte order of a fixed-width field, `None` for a varint.
     pub fn byte_order(&self) -> Option<ByteOrder> {
-        match self.kind {
-            Kind::Fixed { order, .. } => Some(order),
-            Kind::Varint => None,
-        }
+        self.parts().map(|(_, _, order)| order)
     }
 
     /// The largest value the field can hold: 127 for `b`, `i32::MAX` for `i`, `u64::MAX` for
     /// `Q` and varints.
     #[inline]
     pub fn max_value(&self) -> u64 {
-        match self.kind {
-            Kind::Fixed { width, signed, .. } => {
+        match self.parts() {
+            Some((width, signed, _)) => {
                 let bits = u32::from(width) * 8 - u32::from(signed);
-                if bits == 64 {
-                    u64::MAX
-                } else {
-                    (1u64 << bits) - 1
-                }
+                u64::MAX >> (64 - bits)
             }
-            Kind::Varint => u64::MAX,
+            None => u64::MAX,
         }
     }
 
     /// How many bytes [`write_len`](Self::write_len) writes for `value`.
     pub fn encoded_len(&self, value: u64) -> usize {
-        match self.kind {
-            Kind::Fixed { width, .. } => usize::from(width),
-            Kind::Varint => {
+        match self.parts() {
+            Some((width, _, _)) => usize::from(width),
+            None => {
                 let bits = 64 - (value | 1).leading_zeros() as usize;
                 bits.div_ceil(7)
             }
@@ -228,6 +307,20 @@ impl LengthField {
     }
 
     /// Writes `value` into the front of `out` and returns how many bytes it used.
+    ///
+    /// This is the encoder's own writer ([`FrameEncoder`](crate::FrameEncoder) builds every
+    /// header with it), which the tests check against the bytes Python's `struct.pack` writes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::LengthField;
+    ///
+    /// let mut out = [0u8; lenframe::MAX_FIELD_LEN];
+    /// let n = LengthField::VARINT.write_len(300, &mut out)?;
+    /// assert_eq!(&out[..n], &[0xac, 0x02]);
+    /// # Ok::<(), lenframe::EncodeError>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -244,10 +337,40 @@ impl LengthField {
                 field: *self,
             });
         }
-        Ok(match self.kind {
-            Kind::Fixed { width, order, .. } => write_fixed(value, usize::from(width), order, out),
-            Kind::Varint => write_varint(value, out),
-        })
+        let (bytes, len) = self.field_bytes(value);
+        out[..len].copy_from_slice(&bytes.to_le_bytes()[..len]);
+        Ok(len)
+    }
+
+    /// The one writer of a length field: `value`, already checked against
+    /// [`max_value`](Self::max_value), as the field's bytes (the first byte in the lowest
+    /// bits of the `u128`) and how many there are. Built in registers, a fixed-width field with
+    /// one shift and at most one byte swap whatever its width, so that
+    /// [`FrameEncoder::header`](crate::FrameEncoder::header) can place it without a store of
+    /// variable length.
+    #[inline(always)]
+    pub(crate) fn field_bytes(&self, value: u64) -> (u128, usize) {
+        match self.parts() {
+            Some((width, _, order)) => {
+                // The value fits in `width` bytes. Big-endian: shift it to the top of the u64 so
+                // that after the swap its most significant byte comes first.
+                let word = if is_big(order) {
+                    (value << (64 - 8 * u32::from(width))).swap_bytes()
+                } else {
+                    value
+                };
+                (u128::from(word), usize::from(width))
+            }
+            None => {
+                let (mut word, mut len, mut rest) = (0u128, 0, value);
+                while rest >= 0x80 {
+                    word |= u128::from(rest as u8 | 0x80) << (8 * len);
+                    rest >>= 7;
+                    len += 1;
+                }
+                (word | u128::from(rest as u8) << (8 * len), len + 1)
+            }
+        }
     }
 
     /// Reads a length from the front of `buf`.
@@ -257,10 +380,19 @@ impl LengthField {
     ///
     /// # Errors
     ///
-    /// [`FrameError::NegativeLength`] for a negative signed value,
-    /// [`FrameError::VarintTooLong`] and [`FrameError::VarintOverflow`] for a malformed varint.
+    /// [`FrameError::NegativeLength`] for a negative signed value (with no
+    /// [`guess`](FrameError::NegativeLength::guess): the field alone knows no maximum to judge
+    /// one by; decoders add it), [`FrameError::VarintTooLong`] and
+    /// [`FrameError::VarintOverflow`] for a malformed varint.
     #[inline(always)]
     pub fn read_len(&self, buf: &[u8]) -> Result<Option<(u64, usize)>, FrameError> {
+        self.read(buf).map_err(BadField::into_frame_error)
+    }
+
+    /// [`read_len`](Self::read_len) with a small error, which keeps the decoder's result in
+    /// registers on its path.
+    #[inline(always)]
+    pub(crate) fn read(&self, buf: &[u8]) -> Result<Option<(u64, usize)>, BadField> {
         match self.kind {
             Kind::Fixed {
                 width,
@@ -273,84 +405,32 @@ impl LengthField {
                 };
                 match read_fixed(src, order, signed) {
                     Ok(value) => Ok(Some((value, width))),
-                    Err(len) => Err(FrameError::NegativeLength { len }),
+                    Err(len) => Err(BadField::Negative(len)),
                 }
             }
+            Kind::OddWidth {
+                width,
+                signed,
+                order,
+            } => read_odd_width(buf, usize::from(width), order, signed),
             Kind::Varint => read_varint(buf),
         }
     }
 
-    /// Whether this is a 4-byte signed little-endian field (`"<i"`, and `"i"` on a little-endian
-    /// machine): the default, which the decoder reads on a short path.
+    /// Whether this is a big-endian fixed-width field (on this machine, for native order).
     #[inline(always)]
-    pub(crate) fn is_i32_le(&self) -> bool {
-        match self.kind {
-            Kind::Fixed {
-                width: 4,
-                signed: true,
-                order,
-            } => {
-                order == ByteOrder::Little
-                    || (order == ByteOrder::Native && cfg!(target_endian = "little"))
-            }
-            _ => false,
-        }
+    pub(crate) fn is_big_endian(&self) -> bool {
+        matches!(self.parts(), Some((_, _, order)) if is_big(order))
     }
+}
 
-    /// `value`, already checked against [`max_value`](Self::max_value), as the field's bytes
-    /// (read little-endian from a `u128`) and how many there are: built in registers.
-    #[inline]
-    pub(crate) fn len_bytes(&self, value: u64) -> (u128, usize) {
-        match self.kind {
-            Kind::Fixed { width, order, .. } => {
-                let big = match order {
-                    ByteOrder::Little => false,
-                    ByteOrder::Big => true,
-                    ByteOrder::Native => cfg!(target_endian = "big"),
-                };
-                // The value fits in `width` bytes, so the casts lose nothing.
-                let word = match width {
-                    _ if !big => value,
-                    1 => value,
-                    2 => u64::from((value as u16).swap_bytes()),
-                    4 => u64::from((value as u32).swap_bytes()),
-                    _ => value.swap_bytes(),
-                };
-                (u128::from(word), usize::from(width))
-            }
-            Kind::Varint => {
-                let mut out = [0u8; MAX_FIELD_LEN];
-                let n = write_varint(value, &mut out);
-                let mut wide = [0u8; 16];
-                wide[..MAX_FIELD_LEN].copy_from_slice(&out);
-                (u128::from_le_bytes(wide), n)
-            }
-        }
-    }
-
-    /// Appends `value`, already checked against [`max_value`](Self::max_value), to `dst`: one
-    /// fixed-size store for a fixed-width field.
-    #[inline]
-    pub(crate) fn put_len(&self, value: u64, dst: &mut impl BufMut) {
-        match self.kind {
-            Kind::Fixed { width, order, .. } => match (width, order) {
-                (4, ByteOrder::Little) => dst.put_u32_le(value as u32),
-                (4, ByteOrder::Big) => dst.put_u32(value as u32),
-                (4, ByteOrder::Native) => dst.put_u32_ne(value as u32),
-                (1, _) => dst.put_u8(value as u8),
-                (2, ByteOrder::Little) => dst.put_u16_le(value as u16),
-                (2, ByteOrder::Big) => dst.put_u16(value as u16),
-                (2, ByteOrder::Native) => dst.put_u16_ne(value as u16),
-                (_, ByteOrder::Little) => dst.put_u64_le(value),
-                (_, ByteOrder::Big) => dst.put_u64(value),
-                (_, ByteOrder::Native) => dst.put_u64_ne(value),
-            },
-            Kind::Varint => {
-                let mut out = [0; MAX_FIELD_LEN];
-                let n = write_varint(value, &mut out);
-                dst.put_slice(&out[..n]);
-            }
-        }
+/// Whether `order` is big-endian on this machine.
+#[inline(always)]
+fn is_big(order: ByteOrder) -> bool {
+    match order {
+        ByteOrder::Little => false,
+        ByteOrder::Big => true,
+        ByteOrder::Native => cfg!(target_endian = "big"),
     }
 }
 
@@ -385,45 +465,60 @@ fn read_fixed(src: &[u8], order: ByteOrder, signed: bool) -> Result<u64, i64> {
     }
 }
 
-/// Writes `value` (already checked to fit) as a `width`-byte integer with a fixed-size store
-/// for each width; returns `width`.
-#[inline(always)]
-fn write_fixed(value: u64, width: usize, order: ByteOrder, out: &mut [u8; MAX_FIELD_LEN]) -> usize {
-    #[inline(always)]
-    fn write<B: byteorder::ByteOrder>(value: u64, width: usize, out: &mut [u8]) {
-        match width {
-            4 => B::write_u32(out, value as u32),
-            1 => out[0] = value as u8,
-            2 => B::write_u16(out, value as u16),
-            _ => B::write_u64(out, value),
+/// What is wrong with a length field, before the decoder makes a [`FrameError`] of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BadField {
+    /// A signed field holds this negative value.
+    Negative(i64),
+    /// A varint runs past 10 bytes.
+    VarintTooLong,
+    /// A varint does not fit in 64 bits.
+    VarintOverflow,
+}
+
+impl BadField {
+    /// The error, with no guess at its cause.
+    #[cold]
+    pub(crate) fn into_frame_error(self) -> FrameError {
+        match self {
+            BadField::Negative(len) => FrameError::NegativeLength { len, guess: None },
+            BadField::VarintTooLong => FrameError::VarintTooLong,
+            BadField::VarintOverflow => FrameError::VarintOverflow,
         }
     }
-    match order {
-        ByteOrder::Little => write::<LittleEndian>(value, width, out),
-        ByteOrder::Big => write::<BigEndian>(value, width, out),
-        ByteOrder::Native => write::<NativeEndian>(value, width, out),
-    }
-    width
 }
 
-fn write_varint(mut value: u64, out: &mut [u8; MAX_FIELD_LEN]) -> usize {
-    let mut n = 0;
-    while value >= 0x80 {
-        out[n] = (value as u8) | 0x80;
-        value >>= 7;
-        n += 1;
+/// [`LengthField::read`] for the widths without a struct code: 3, 5, 6 and 7 bytes.
+#[cold]
+fn read_odd_width(
+    buf: &[u8],
+    width: usize,
+    order: ByteOrder,
+    signed: bool,
+) -> Result<Option<(u64, usize)>, BadField> {
+    let Some(src) = buf.get(..width) else {
+        return Ok(None);
+    };
+    let value = if is_big(order) {
+        <BigEndian as byteorder::ByteOrder>::read_uint(src, width)
+    } else {
+        <LittleEndian as byteorder::ByteOrder>::read_uint(src, width)
+    };
+    let bits = 8 * width as u32;
+    if signed && value >> (bits - 1) == 1 {
+        // Sign-extend: the value less 2^bits.
+        return Err(BadField::Negative(value as i64 - (1i64 << bits)));
     }
-    out[n] = value as u8;
-    n + 1
+    Ok(Some((value, width)))
 }
 
-fn read_varint(buf: &[u8]) -> Result<Option<(u64, usize)>, FrameError> {
+fn read_varint(buf: &[u8]) -> Result<Option<(u64, usize)>, BadField> {
     let mut value = 0u64;
     for (i, &byte) in buf.iter().take(MAX_FIELD_LEN).enumerate() {
         let low = u64::from(byte & 0x7f);
         // The tenth byte carries bit 63 only: anything more would not fit in a u64.
         if i == MAX_FIELD_LEN - 1 && (low > 1) {
-            return Err(FrameError::VarintOverflow);
+            return Err(BadField::VarintOverflow);
         }
         value |= low << (7 * i);
         if byte & 0x80 == 0 {
@@ -431,40 +526,50 @@ fn read_varint(buf: &[u8]) -> Result<Option<(u64, usize)>, FrameError> {
         }
     }
     if buf.len() >= MAX_FIELD_LEN {
-        Err(FrameError::VarintTooLong)
+        Err(BadField::VarintTooLong)
     } else {
         Ok(None)
     }
 }
 
 impl fmt::Display for LengthField {
-    /// The struct format string (`"<i"`, `"!I"`), or `varint`.
+    /// The struct format string (`<i`, `!I`, see [`struct_format`](LengthField::struct_format)),
+    /// `varint`, or for a width without a struct code its description (`3-byte unsigned
+    /// little-endian`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            Kind::Fixed {
-                width,
-                signed,
-                order,
-            } => {
-                let prefix = match order {
-                    ByteOrder::Little => "<",
-                    ByteOrder::Big => "!",
-                    ByteOrder::Native => "=",
-                };
-                let code = match (width, signed) {
-                    (1, true) => 'b',
-                    (1, false) => 'B',
-                    (2, true) => 'h',
-                    (2, false) => 'H',
-                    (4, true) => 'i',
-                    (4, false) => 'I',
-                    (8, true) => 'q',
-                    _ => 'Q',
-                };
-                write!(f, "{prefix}{code}")
-            }
-            Kind::Varint => f.write_str("varint"),
+        if let Some(format) = self.struct_format() {
+            return f.write_str(format);
         }
+        match self.parts() {
+            Some((width, signed, order)) => {
+                let sign = if signed { "signed" } else { "unsigned" };
+                let order = match order {
+                    ByteOrder::Little => "little-endian",
+                    ByteOrder::Big => "big-endian",
+                    ByteOrder::Native => "native-order",
+                };
+                write!(f, "{width}-byte {sign} {order}")
+            }
+            None => f.write_str("varint"),
+        }
+    }
+}
+
+impl FromStr for LengthField {
+    type Err = ConfigError;
+
+    /// [`LengthField::from_struct_format`].
+    fn from_str(format: &str) -> Result<LengthField, ConfigError> {
+        LengthField::from_struct_format(format)
+    }
+}
+
+impl TryFrom<&str> for LengthField {
+    type Error = ConfigError;
+
+    /// [`LengthField::from_struct_format`].
+    fn try_from(format: &str) -> Result<LengthField, ConfigError> {
+        LengthField::from_struct_format(format)
     }
 }
 

@@ -102,15 +102,18 @@
 //! ```
 //!
 //! Every other common layout is a setting, named by the struct format string a Python peer uses
-//! (`"!I"`, `"<H"`, `"q"`, see [`LengthField::from_struct_format`]), or an unsigned LEB128
-//! varint as protobuf writes it ([`LengthField::VARINT`]). [`CodecBuilder`] adds a maximum frame
+//! (`"!I"`, `"<H"`, `"q"`, see [`LengthField::from_struct_format`]), any width from 1 to 8 bytes
+//! ([`LengthField::fixed`]: MySQL's 3-byte length), or an unsigned LEB128 varint as protobuf
+//! writes it ([`LengthField::VARINT`]). [`CodecBuilder`] adds a maximum frame
 //! length, a length adjustment, bytes before the length field and whether decoded frames keep
 //! their header.
 //!
 //! # Layers
 //!
 //! - The core, [`Codec`] (settings), [`FrameDecoder`] and [`FrameEncoder`], does no I/O and builds without
-//!   `std`. [`Codec::decode_slice`] decodes from a borrowed `&[u8]` with no allocation at all.
+//!   `std`, and without an allocator: [`Codec::decode_slice`] and [`FrameDecoder::decode_slice`]
+//!   decode from a borrowed `&[u8]`, [`FrameEncoder::header`] builds a header inline. The
+//!   `BytesMut` methods need the `alloc` feature (part of `std`, on by default).
 //! - `blocking` wraps any `std::io::Read`/`Write` (feature `std`, on by default).
 //! - `tokio` wraps tokio's `AsyncRead`/`AsyncWrite` (feature `tokio`).
 //! - The `tokio-util` feature implements `tokio_util::codec::{Decoder, Encoder}` so the core drops
@@ -127,17 +130,18 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
-extern crate alloc;
-
+mod builder;
 mod codec;
 mod decode;
 mod encode;
 mod error;
 mod format;
+mod guess;
 #[cfg(feature = "std")]
 mod io_error;
 #[cfg(feature = "std")]
 mod read_state;
+mod struct_format;
 #[cfg(feature = "std")]
 mod write_state;
 
@@ -153,14 +157,18 @@ mod tokio_util;
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub use crate::tokio_util::FramedCodec;
+pub use builder::CodecBuilder;
 pub use codec::{
-    Codec, CodecBuilder, DEFAULT_MAX_FRAME_LEN, MAX_FRAME_LEN_LIMIT, MAX_HEADER_LEN,
-    MAX_LENGTH_OFFSET,
+    Codec, DEFAULT_MAX_FRAME_LEN, MAX_FRAME_LEN_LIMIT, MAX_HEADER_LEN, MAX_LENGTH_OFFSET,
 };
 pub use decode::{Decoded, FrameDecoder};
 pub use encode::{FrameEncoder, Header};
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use error::EncodeWithError;
 pub use error::{ConfigError, EncodeError, FrameError};
 pub use format::{ByteOrder, LengthField, MAX_FIELD_LEN};
+pub use guess::LayoutGuess;
 #[cfg(feature = "std")]
 pub use io_error::Error;
 

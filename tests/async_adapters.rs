@@ -288,6 +288,7 @@ async fn read_max_frame_len_checked_before_the_body() {
         Err(Error::Frame(FrameError::TooLarge {
             len: 0x4000_0000,
             max: 1000,
+            ..
         })) => {}
         other => panic!("{other:?}"),
     }
@@ -313,7 +314,11 @@ async fn stream_skips_oversized_frames_when_asked() {
     assert_eq!(items[0].as_ref().unwrap(), &b"one"[..]);
     assert!(matches!(
         items[1],
-        Err(Error::Frame(FrameError::TooLarge { len: 8, max: 4 }))
+        Err(Error::Frame(FrameError::TooLarge {
+            len: 8,
+            max: 4,
+            guess: None
+        }))
     ));
     assert_eq!(items[2].as_ref().unwrap(), &b"two"[..]);
 }
@@ -325,7 +330,10 @@ async fn stream_ends_after_a_fatal_error() {
     assert_eq!(items.len(), 2, "{items:?}");
     assert!(matches!(
         items[1],
-        Err(Error::Frame(FrameError::NegativeLength { len: -1 }))
+        Err(Error::Frame(FrameError::NegativeLength {
+            len: -1,
+            guess: None
+        }))
     ));
 }
 

@@ -233,7 +233,10 @@ fn differences_by_design() {
     let mut signed = Codec::default().decoder();
     assert!(matches!(
         Decoder::decode(&mut signed, &mut BytesMut::from(&wire[..])),
-        Err(Error::Frame(FrameError::NegativeLength { len: -1 }))
+        Err(Error::Frame(FrameError::NegativeLength {
+            len: -1,
+            guess: None
+        }))
     ));
     let mut unsigned = codec("<I", 0, 0, false).decoder();
     assert!(matches!(
@@ -338,7 +341,10 @@ async fn framed_ends_after_an_error() {
     assert_eq!(framed.next().await.unwrap().unwrap(), &b"x"[..]);
     assert!(matches!(
         framed.next().await,
-        Some(Err(Error::Frame(FrameError::NegativeLength { len: -2 })))
+        Some(Err(Error::Frame(FrameError::NegativeLength {
+            len: -2,
+            guess: None
+        })))
     ));
     assert!(framed.next().await.is_none());
 }

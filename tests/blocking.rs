@@ -278,7 +278,13 @@ fn a_bad_length_is_invalid_data() {
     let mut reader = FrameReader::new(peer_sends(b"\xff\xff\xff\xffabc"));
     let err = reader.read_frame().unwrap_err();
     assert!(
-        matches!(err, Error::Frame(FrameError::NegativeLength { len: -1 })),
+        matches!(
+            err,
+            Error::Frame(FrameError::NegativeLength {
+                len: -1,
+                guess: None
+            })
+        ),
         "{err}"
     );
     assert_eq!(io::Error::from(err).kind(), ErrorKind::InvalidData);
@@ -297,7 +303,8 @@ fn an_oversized_header_is_refused_before_its_body_arrives() {
             err,
             Error::Frame(FrameError::TooLarge {
                 len: 1_073_741_824,
-                max: 8_388_608
+                max: 8_388_608,
+                ..
             })
         ),
         "{err}"
@@ -318,7 +325,11 @@ fn oversized_frames_are_skipped_when_asked() {
     let mut reader = FrameReader::with_codec(&wire[..], codec);
     assert!(matches!(
         reader.read_frame(),
-        Err(Error::Frame(FrameError::TooLarge { len: 10, max: 8 }))
+        Err(Error::Frame(FrameError::TooLarge {
+            len: 10,
+            max: 8,
+            guess: None
+        }))
     ));
     assert_eq!(reader.read_frame().unwrap().unwrap(), &b"abc"[..]);
     assert_truncated(reader.read_frame(), 12, 6);
@@ -329,7 +340,11 @@ fn oversized_frames_are_skipped_when_asked() {
     let mut out = Vec::new();
     assert!(matches!(
         reader.copy_frame_to(&mut out),
-        Err(Error::Frame(FrameError::TooLarge { len: 10, max: 8 }))
+        Err(Error::Frame(FrameError::TooLarge {
+            len: 10,
+            max: 8,
+            guess: None
+        }))
     ));
     assert_eq!(reader.copy_frame_to(&mut out).unwrap(), Some(3));
     assert_eq!(out, b"abc");
@@ -931,14 +946,22 @@ fn read_frame_ref_honours_the_settings() {
     for _ in 0..2 {
         assert!(matches!(
             reader.read_frame_ref(),
-            Err(Error::Frame(FrameError::TooLarge { len: 10, max: 8 }))
+            Err(Error::Frame(FrameError::TooLarge {
+                len: 10,
+                max: 8,
+                guess: None
+            }))
         ));
     }
     let skip = strict.to_builder().skip_oversized(true).build().unwrap();
     let mut reader = FrameReader::with_codec(&wire[..], skip);
     assert!(matches!(
         reader.read_frame_ref(),
-        Err(Error::Frame(FrameError::TooLarge { len: 10, max: 8 }))
+        Err(Error::Frame(FrameError::TooLarge {
+            len: 10,
+            max: 8,
+            guess: None
+        }))
     ));
     assert_eq!(reader.read_frame_ref().unwrap(), Some(&b"abc"[..]));
     assert_truncated(reader.read_frame_ref(), 12, 6);

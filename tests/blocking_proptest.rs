@@ -263,7 +263,7 @@ proptest! {
             if frame.len() > 20 {
                 let too_large = matches!(
                     result,
-                    Err(Error::Frame(FrameError::TooLarge { len, max: 20 })) if len == frame.len() as u64
+                    Err(Error::Frame(FrameError::TooLarge { len, max: 20, guess: None })) if len == frame.len() as u64
                 );
                 prop_assert!(too_large, "{:?}", result);
             } else {

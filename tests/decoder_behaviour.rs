@@ -5,8 +5,8 @@ mod common;
 
 use bytes::{Bytes, BytesMut};
 use common::{
-    any_codec, buf, chunks, expected_encode_error, payload, roundtrip_codec, slice_needed,
-    slice_result, Event,
+    any_codec, buf, chunks, expected_encode_error, expected_guess, payload, roundtrip_codec,
+    slice_needed, slice_result, Event,
 };
 use lenframe::{
     Codec, Decoded, EncodeError, FrameError, LengthField, DEFAULT_MAX_FRAME_LEN,
@@ -144,7 +144,11 @@ fn read_max_frame_len() {
     let mut buf = buf_of(&le(6));
     assert_eq!(
         decoder.decode(&mut buf),
-        Err(FrameError::TooLarge { len: 6, max: 5 })
+        Err(FrameError::TooLarge {
+            len: 6,
+            max: 5,
+            guess: None
+        })
     );
 }
 
@@ -221,7 +225,10 @@ fn after_error_buffer_untouched_and_error_repeats() {
     let wire = b"\x02\0\0\0ok\xff\xff\xff\xffrest";
     let mut buf = buf_of(wire);
     assert_eq!(decoder.decode(&mut buf).unwrap().unwrap(), &b"ok"[..]);
-    let err = FrameError::NegativeLength { len: -1 };
+    let err = FrameError::NegativeLength {
+        len: -1,
+        guess: None,
+    };
     assert_eq!(decoder.decode(&mut buf), Err(err.clone()));
     assert_eq!(
         &buf[..],
@@ -240,7 +247,11 @@ fn after_error_buffer_untouched_and_error_repeats() {
 fn too_large_fails_fast_by_default() {
     let mut decoder = codec_with_max(3).decoder();
     let mut buf = frame(&le(4), b"abcd");
-    let err = FrameError::TooLarge { len: 4, max: 3 };
+    let err = FrameError::TooLarge {
+        len: 4,
+        max: 3,
+        guess: None,
+    };
     assert_eq!(decoder.decode(&mut buf), Err(err.clone()));
     assert_eq!(decoder.decode(&mut buf), Err(err));
     assert_eq!(buf.len(), 8, "nothing consumed");
@@ -252,7 +263,11 @@ fn skip_oversized_then_next_frame() {
     let mut buf = frame(&le(5), b"hel");
     assert_eq!(
         decoder.decode(&mut buf),
-        Err(FrameError::TooLarge { len: 5, max: 3 })
+        Err(FrameError::TooLarge {
+            len: 5,
+            max: 3,
+            guess: None
+        })
     );
     assert_eq!(&buf[..], b"hel", "only the header is consumed by the error");
     assert!(decoder.is_mid_frame());
@@ -279,12 +294,20 @@ fn skip_oversized_when_the_whole_frame_is_buffered() {
     buf.extend_from_slice(b"\x03\0\0\0xyz\x04\0\0\0");
     assert_eq!(
         decoder.decode(&mut buf),
-        Err(FrameError::TooLarge { len: 4, max: 3 })
+        Err(FrameError::TooLarge {
+            len: 4,
+            max: 3,
+            guess: None
+        })
     );
     assert_eq!(decoder.decode(&mut buf).unwrap().unwrap(), &b"xyz"[..]);
     assert_eq!(
         decoder.decode(&mut buf),
-        Err(FrameError::TooLarge { len: 4, max: 3 })
+        Err(FrameError::TooLarge {
+            len: 4,
+            max: 3,
+            guess: None
+        })
     );
     assert_eq!(decoder.decode(&mut buf), Ok(None));
     assert_eq!(
@@ -313,17 +336,24 @@ fn skip_oversized_eof_inside_skipped_body_is_truncated() {
 fn skip_oversized_still_fails_fast_on_other_errors() {
     let mut decoder = skipping_codec(3).decoder();
     let mut buf = buf_of(b"\xfe\xff\xff\xffabc");
-    let err = FrameError::NegativeLength { len: -2 };
+    let err = FrameError::NegativeLength {
+        len: -2,
+        guess: None,
+    };
     assert_eq!(decoder.decode(&mut buf), Err(err.clone()));
     assert_eq!(decoder.decode(&mut buf), Err(err));
     assert_eq!(buf.len(), 7);
 }
 
 #[test]
-fn skip_oversized_does_not_apply_to_decode_slice() {
+fn skip_oversized_does_not_apply_to_the_stateless_decode_slice() {
     let codec = skipping_codec(3);
     let wire = b"\x04\0\0\0abcd\x01\0\0\0x";
-    let err = Err(FrameError::TooLarge { len: 4, max: 3 });
+    let err = Err(FrameError::TooLarge {
+        len: 4,
+        max: 3,
+        guess: None,
+    });
     assert_eq!(codec.decode_slice(wire), err);
     assert_eq!(
         codec.decode_slice(wire),
@@ -333,12 +363,133 @@ fn skip_oversized_does_not_apply_to_decode_slice() {
 }
 
 #[test]
+fn stateful_decode_slice_skips_an_oversized_frame_for_the_caller_to_drop() {
+    let mut decoder = skipping_codec(3).decoder();
+    let wire = b"\x05\0\0\0hel";
+    let err = Err(FrameError::TooLarge {
+        len: 5,
+        max: 3,
+        guess: None,
+    });
+    assert_eq!(decoder.decode_slice(wire), err);
+    assert_eq!(
+        (decoder.skip_remaining(), decoder.skip_frame_len()),
+        (Some(9), Some(9))
+    );
+    // The header and the body so far are the caller's to drop.
+    assert_eq!(
+        decoder.decode_slice(wire),
+        Ok(Decoded::Skipped { consumed: 7 })
+    );
+    assert_eq!(decoder.skip_remaining(), Some(2));
+    assert_eq!(
+        decoder.decode_slice(b""),
+        Ok(Decoded::Incomplete { needed: 2 })
+    );
+    assert_eq!(decoder.bytes_needed(b""), 2);
+    let rest = b"lo\x02\0\0\0ok";
+    assert_eq!(
+        decoder.decode_slice(rest),
+        Ok(Decoded::Skipped { consumed: 2 })
+    );
+    assert_eq!(decoder.skip_remaining(), None);
+    assert!(!decoder.is_mid_frame());
+    assert_eq!(
+        decoder.decode_slice(&rest[2..]),
+        Ok(Decoded::Frame {
+            frame: &b"ok"[..],
+            consumed: 6
+        })
+    );
+}
+
+#[test]
+fn stateful_decode_slice_skips_a_whole_buffered_frame_in_one_call() {
+    let mut decoder = skipping_codec(3).decoder();
+    let wire = b"\x04\0\0\0abcd\x03\0\0\0xyz";
+    assert!(decoder.decode_slice(wire).is_err());
+    assert_eq!(
+        decoder.decode_slice(wire),
+        Ok(Decoded::Skipped { consumed: 8 })
+    );
+    assert_eq!(
+        decoder.decode_slice(&wire[8..]),
+        Ok(Decoded::Frame {
+            frame: &b"xyz"[..],
+            consumed: 7
+        })
+    );
+}
+
+#[test]
+fn stateful_decode_slice_fails_fast_without_skip_oversized() {
+    let mut decoder = codec_with_max(3).decoder();
+    let wire = b"\x04\0\0\0abcd";
+    let err = Err(FrameError::TooLarge {
+        len: 4,
+        max: 3,
+        guess: None,
+    });
+    assert_eq!(decoder.decode_slice(wire), err);
+    assert_eq!(
+        decoder.decode_slice(wire),
+        err,
+        "nothing to drop, the same error"
+    );
+    assert!(!decoder.is_mid_frame());
+}
+
+#[test]
+fn stateful_decode_slice_remembers_a_parsed_header() {
+    let mut decoder = Codec::default().decoder();
+    let wire = b"\x05\0\0\0hello";
+    assert_eq!(
+        decoder.decode_slice(&wire[..6]),
+        Ok(Decoded::Incomplete { needed: 3 })
+    );
+    assert!(decoder.is_mid_frame());
+    // A maximum lowered now applies from the next header, not to this frame.
+    decoder.set_max_frame_len(2);
+    assert_eq!(
+        decoder.decode_slice(wire),
+        Ok(Decoded::Frame {
+            frame: &b"hello"[..],
+            consumed: 9
+        })
+    );
+    assert!(matches!(
+        decoder.decode_slice(wire),
+        Err(FrameError::TooLarge { len: 5, max: 2, .. })
+    ));
+}
+
+#[test]
+fn stateful_decode_slice_and_decode_share_their_state() {
+    let mut decoder = Codec::default().decoder();
+    let mut buf = buf_of(b"\x05\0\0\0he");
+    assert_eq!(decoder.decode(&mut buf), Ok(None));
+    buf.extend_from_slice(b"llo");
+    assert_eq!(
+        decoder.decode_slice(&buf),
+        Ok(Decoded::Frame {
+            frame: &b"hello"[..],
+            consumed: 9
+        })
+    );
+    assert!(!decoder.is_mid_frame());
+}
+
+#[test]
 fn decode_head_skips_oversized_frames_too() {
     let mut decoder = skipping_codec(3).decoder();
     let mut buf = frame(&le(4), b"abcd\x02\0\0\0ok");
     assert_eq!(
         decoder.decode_head(&mut buf),
-        Err(FrameError::TooLarge { len: 4, max: 3 })
+        Err(FrameError::TooLarge {
+            len: 4,
+            max: 3,
+            guess: None
+        })
     );
     assert_eq!(decoder.decode_head(&mut buf), Ok(Some(2)));
     assert_eq!(&buf[..], b"ok");
@@ -431,7 +582,11 @@ fn decode_head_checks_the_maximum() {
     let mut buf = frame(&le(4), b"abcd");
     assert_eq!(
         decoder.decode_head(&mut buf),
-        Err(FrameError::TooLarge { len: 4, max: 3 })
+        Err(FrameError::TooLarge {
+            len: 4,
+            max: 3,
+            guess: None
+        })
     );
     assert_eq!(buf.len(), 8);
 }
@@ -466,7 +621,11 @@ fn different_max_for_decode_and_encode() {
     strict_reader.encoder().encode([1; 15], &mut wire).unwrap();
     assert_eq!(
         strict_reader.decoder().decode(&mut wire),
-        Err(FrameError::TooLarge { len: 15, max: 10 })
+        Err(FrameError::TooLarge {
+            len: 15,
+            max: 10,
+            guess: None
+        })
     );
 
     let strict_writer = Codec::builder()
@@ -878,6 +1037,12 @@ fn run_decode(codec: &Codec, pieces: &[&[u8]]) -> Result<Vec<Event>, TestCaseErr
                     } else {
                         prop_assert_eq!(&buf[..], &before[..], "a failed decode consumed bytes");
                     }
+                    // A bad length names the likely cause, from the header's bytes alone.
+                    if let FrameError::TooLarge { guess, .. }
+                    | FrameError::NegativeLength { guess, .. } = &err
+                    {
+                        prop_assert_eq!(*guess, expected_guess(codec, &buf));
+                    }
                     let after = Bytes::copy_from_slice(&buf);
                     prop_assert_eq!(decoder.decode(&mut buf), Err(err.clone()));
                     prop_assert_eq!(decoder.decode_eof(&mut buf), Err(err.clone()));
@@ -903,6 +1068,55 @@ fn run_decode(codec: &Codec, pieces: &[&[u8]]) -> Result<Vec<Event>, TestCaseErr
             return Err(TestCaseError::fail(format!(
                 "decode said Ok(None), decode_eof said {other:?}"
             )))
+        }
+    }
+    Ok(events)
+}
+
+/// Runs the stateful `FrameDecoder::decode_slice` over the chunks, with a buffer the caller owns
+/// and drops bytes from as the results say.
+fn run_decode_slice(codec: &Codec, pieces: &[&[u8]]) -> Result<Vec<Event>, TestCaseError> {
+    let total: usize = pieces.iter().map(|p| p.len()).sum();
+    let mut decoder = codec.decoder();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut events = Vec::new();
+    let mut calls = 0;
+    for piece in pieces {
+        buf.extend_from_slice(piece);
+        loop {
+            // Each call consumes a byte, ends the piece, or is a TooLarge followed by one.
+            calls += 1;
+            prop_assert!(
+                calls <= 2 * (total + pieces.len()) + 1,
+                "decode_slice is not making progress"
+            );
+            match decoder.decode_slice(&buf) {
+                Ok(Decoded::Frame { frame, consumed }) => {
+                    prop_assert!(consumed >= codec.min_header_len() && consumed <= buf.len());
+                    events.push(Event::Frame(Bytes::copy_from_slice(frame)));
+                    buf.drain(..consumed);
+                }
+                Ok(Decoded::Skipped { consumed }) => {
+                    prop_assert!(codec.skips_oversized());
+                    prop_assert!(consumed >= 1 && consumed <= buf.len());
+                    buf.drain(..consumed);
+                }
+                Ok(Decoded::Incomplete { needed }) => {
+                    prop_assert!(needed >= 1);
+                    prop_assert_eq!(needed, decoder.bytes_needed(&buf));
+                    break;
+                }
+                Err(err @ FrameError::TooLarge { .. }) if codec.skips_oversized() => {
+                    prop_assert!(decoder.skip_remaining().is_some());
+                    events.push(Event::Error(err));
+                }
+                Err(err) => {
+                    prop_assert_eq!(decoder.decode_slice(&buf), Err(err.clone()));
+                    prop_assert!(!decoder.is_mid_frame());
+                    events.push(Event::Error(err));
+                    return Ok(events);
+                }
+            }
         }
     }
     Ok(events)
@@ -982,6 +1196,10 @@ proptest! {
         let decoded = run_decode(&codec, &pieces)?;
         let streamed = run_decode_head(&codec, &pieces)?;
 
+        // The stateful borrowed path gives the same frames and errors, skipping included.
+        let sliced = run_decode_slice(&codec, &pieces)?;
+        prop_assert_eq!(&sliced, &decoded);
+
         // decode_head and the caller's own payload reads see the same frames and errors.
         prop_assert_eq!(decoded.len(), streamed.len());
         for (whole, head) in decoded.iter().zip(&streamed) {
@@ -1009,6 +1227,8 @@ proptest! {
         byte_at_a_time in proptest::bool::weighted(0.1),
     ) {
         let writer = codec.to_builder().max_encode_len(DEFAULT_MAX_FRAME_LEN).build().unwrap();
+        // A maximum under a positive adjustment could decode nothing: the builder refuses it.
+        let max_decode = max_decode.max(codec.length_adjustment().max(0) as usize);
         let reader = codec
             .to_builder()
             .max_decode_len(max_decode)
@@ -1026,7 +1246,8 @@ proptest! {
             wire.extend_from_slice(&header);
             wire.extend_from_slice(&payload(len, seed));
             expected.push(if len > max_decode {
-                Event::Error(FrameError::TooLarge { len: len as u64, max: max_decode })
+                let guess = expected_guess(&reader, &wire[start..]);
+                Event::Error(FrameError::TooLarge { len: len as u64, max: max_decode, guess })
             } else if reader.keeps_header() {
                 Event::Frame(Bytes::copy_from_slice(&wire[start..]))
             } else {
@@ -1049,6 +1270,9 @@ proptest! {
             }
         }
         prop_assert_eq!(decoder.decode_eof(&mut buf), Ok(None));
-        prop_assert_eq!(events, expected);
+        prop_assert_eq!(&events, &expected);
+
+        let pieces = chunks(&wire, &cuts, byte_at_a_time);
+        prop_assert_eq!(run_decode_slice(&reader, &pieces)?, expected);
     }
 }

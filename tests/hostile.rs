@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use lenframe::blocking::FrameReader;
-use lenframe::{Codec, Decoded, Error, FrameError, LengthField, MAX_FRAME_LEN_LIMIT};
+use lenframe::{Codec, Decoded, Error, FrameError, LayoutGuess, LengthField, MAX_FRAME_LEN_LIMIT};
 
 const KIB: usize = 1024;
 const MIB: usize = 1024 * KIB;
@@ -117,7 +117,27 @@ fn varint(mut value: u64) -> Vec<u8> {
 }
 
 fn too_large(len: u64, max: usize) -> Expect {
-    Expect::Now(FrameError::TooLarge { len, max })
+    Expect::Now(FrameError::TooLarge {
+        len,
+        max,
+        guess: None,
+    })
+}
+
+/// A `TooLarge` naming a likely cause: the same bytes read as `format` give `guess_len`.
+fn too_large_read_as(len: u64, max: usize, format: &str, guess_len: u64) -> Expect {
+    Expect::Now(FrameError::TooLarge {
+        len,
+        max,
+        guess: Some(read_as(format, guess_len)),
+    })
+}
+
+fn read_as(format: &str, len: u64) -> LayoutGuess {
+    LayoutGuess {
+        field: LengthField::from_struct_format(format).unwrap(),
+        len,
+    }
 }
 
 fn truncated(expected: u64, got: u64) -> Expect {
@@ -130,15 +150,21 @@ fn table() -> Vec<Case> {
     let default_max = Codec::default().max_decode_len();
 
     // Negative lengths, for every signed width and both byte orders: -1 and the most negative.
+    // The most negative value is 80 00 .. 00: 128 in the other byte order, which is named.
     for (code, width) in [("b", 1), ("h", 2), ("i", 4), ("q", 8)] {
-        for (prefix, big) in [("<", false), (">", true)] {
+        for (prefix, big, other) in [("<", false, ">"), (">", true, "<")] {
             let min = -(1i128 << (width * 8 - 1));
             for value in [-1, min] {
+                let guess =
+                    (value == min && width > 1).then(|| read_as(&format!("{other}{code}"), 128));
                 rows.push(Case::new(
                     format!("negative length {prefix}{code} {value}"),
                     fmt(&format!("{prefix}{code}")),
                     pack(width, big, value),
-                    Expect::Now(FrameError::NegativeLength { len: value as i64 }),
+                    Expect::Now(FrameError::NegativeLength {
+                        len: value as i64,
+                        guess,
+                    }),
                 ));
             }
         }
@@ -147,7 +173,10 @@ fn table() -> Vec<Case> {
         "negative length, Python's default 'i' (-1 = ff ff ff ff)",
         Codec::default(),
         vec![0xff; 4],
-        Expect::Now(FrameError::NegativeLength { len: -1 }),
+        Expect::Now(FrameError::NegativeLength {
+            len: -1,
+            guess: None,
+        }),
     ));
 
     // One byte over the maximum (after one frame of exactly the maximum).
@@ -231,13 +260,14 @@ fn table() -> Vec<Case> {
         too_large(u64::MAX, default_max),
     ));
 
-    // 8-byte lengths that would not fit a 32-bit usize, against a 1 GiB maximum.
-    for value in [
-        1u64 << 32,
-        (1 << 32) + 5,
-        u64::from(u32::MAX) + 1024,
-        1 << 63,
-        u64::MAX - 1,
+    // 8-byte lengths that would not fit a 32-bit usize, against a 1 GiB maximum. Read as
+    // big-endian, or as their low 4 bytes, some are plausible lengths, which the error names.
+    for (value, guess) in [
+        (1u64 << 32, Some(("!Q", 1 << 24))),
+        ((1 << 32) + 5, Some(("<I", 5))),
+        (u64::from(u32::MAX) + 1024, Some(("<I", 1023))),
+        (1 << 63, Some(("!Q", 128))),
+        (u64::MAX - 1, None),
     ] {
         let mut bad = pack(8, false, value.into());
         bad.extend_from_slice(b"12345"); // what a length truncated to 32 bits would take
@@ -245,7 +275,10 @@ fn table() -> Vec<Case> {
             format!("<Q {value} (over u32::MAX) with max 1 GiB"),
             fmt_max("<Q", GIB),
             bad,
-            too_large(value, GIB),
+            match guess {
+                Some((format, len)) => too_large_read_as(value, GIB, format, len),
+                None => too_large(value, GIB),
+            },
         ));
     }
     let mut bad = varint((1 << 32) + 5);
@@ -394,6 +427,7 @@ fn table() -> Vec<Case> {
         vec![0xff, 0xfe, 0xfd, 0xfc, 0x00, 0x01],
         Expect::Now(FrameError::NegativeLength {
             len: i32::from_le_bytes([0xff, 0xfe, 0xfd, 0xfc]).into(),
+            guess: None,
         }),
     ));
     rows.push(Case::new(
@@ -509,6 +543,7 @@ fn check_decode_slice(case: &Case) {
                 rest = &rest[consumed..];
             }
             Ok(Decoded::Incomplete { needed }) => break Ok(needed),
+            Ok(Decoded::Skipped { .. }) => panic!("{name}: Codec::decode_slice never skips"),
             Err(err) => break Err(err),
         }
     };
@@ -524,6 +559,59 @@ fn check_decode_slice(case: &Case) {
             assert_eq!(needed as u64, expected - got, "{name}: decode_slice needed");
         }
         (expect, result) => panic!("{name}: decode_slice gave {result:?}, expected {expect:?}"),
+    }
+}
+
+/// The stateful borrowed path, over a buffer the caller owns, fed all at once and one byte at a
+/// time.
+fn check_stateful_decode_slice(case: &Case) {
+    let name = &case.name;
+    let wire = case.wire();
+    for step in [wire.len().max(1), 1] {
+        let mut decoder = case.codec.decoder();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut frames = Vec::new();
+        let mut result = Ok(0);
+        'feed: for piece in wire.chunks(step) {
+            buf.extend_from_slice(piece);
+            loop {
+                match decoder.decode_slice(&buf) {
+                    Ok(Decoded::Frame { frame, consumed }) => {
+                        frames.push(frame.to_vec());
+                        buf.drain(..consumed);
+                    }
+                    Ok(Decoded::Incomplete { needed }) => {
+                        result = Ok(needed);
+                        break;
+                    }
+                    Ok(Decoded::Skipped { .. }) => panic!("{name}: nothing is skipped"),
+                    Err(err) => {
+                        result = Err(err);
+                        break 'feed;
+                    }
+                }
+            }
+        }
+        assert_eq!(frames, case.good_decoded(), "{name}: stateful decode_slice");
+        // Stops at the bad bytes: all of them when they came at once.
+        assert!(case.bad.starts_with(&buf), "{name}: step {step}");
+        if step > 1 || matches!(case.expect, Expect::AtEof(_)) {
+            assert_eq!(buf, case.bad, "{name}: step {step}");
+        }
+        match (&case.expect, result) {
+            (Expect::Now(err), result) => {
+                assert_eq!(result.as_ref(), Err(err), "{name}: step {step}");
+                assert_eq!(
+                    decoder.decode_slice(&buf).as_ref(),
+                    Err(err),
+                    "{name}: again"
+                );
+            }
+            (Expect::AtEof(FrameError::Truncated { expected, got }), Ok(needed)) => {
+                assert_eq!(needed as u64, expected - got, "{name}: needed, step {step}");
+            }
+            (expect, result) => panic!("{name}: gave {result:?}, expected {expect:?}"),
+        }
     }
 }
 
@@ -592,6 +680,7 @@ fn hostile_table_through_the_core() {
         check_decoder_all_at_once(case);
         check_decoder_byte_by_byte(case);
         check_decode_slice(case);
+        check_stateful_decode_slice(case);
     }
 }
 

@@ -3,9 +3,11 @@
 
 mod common;
 
-use bytes::{Bytes, BytesMut};
+use std::convert::Infallible;
+
+use bytes::{BufMut, Bytes, BytesMut};
 use common::{chunks, expected_encode_error, payload, payload_len, roundtrip_codec, slice_needed};
-use lenframe::{Codec, Decoded, FrameError, MAX_LENGTH_OFFSET};
+use lenframe::{Codec, Decoded, EncodeWithError, FrameError, MAX_LENGTH_OFFSET};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -38,11 +40,20 @@ fn encode_stream(
     };
     for &(len, seed) in specs {
         let body = payload(len, seed);
+        let with_prefix =
+            |dst: &mut BytesMut| encoder.encode_with_prefix(&prefix[..offset], &body, dst);
         if let Some(err) = expected_encode_error(codec, len) {
             prop_assert_eq!(encoder.header(len), Err(err.clone()));
             let mut dst = BytesMut::from(&b"before"[..]);
-            prop_assert_eq!(encoder.encode(&body, &mut dst), Err(err));
+            prop_assert_eq!(encoder.encode(&body, &mut dst), Err(err.clone()));
             prop_assert_eq!(&dst[..], b"before", "nothing is written on error");
+            prop_assert_eq!(with_prefix(&mut dst), Err(err.clone()));
+            prop_assert_eq!(&dst[..], b"before", "nothing is written on error");
+            prop_assert_eq!(
+                encode_with(codec, &body, &mut dst),
+                Err(EncodeWithError::Encode(err))
+            );
+            prop_assert_eq!(&dst[..], b"before", "encode_with leaves dst as it was");
             continue;
         }
         let mut header = encoder.header(len).expect("representable length");
@@ -63,9 +74,21 @@ fn encode_stream(
             Ok(Some((value, header.len() - offset)))
         );
 
+        // encode_with writes the body in place and the same bytes as encode, after what dst held.
+        let mut in_place = BytesMut::from(&b"before"[..]);
+        prop_assert_eq!(encode_with(codec, &body, &mut in_place), Ok(()));
+        prop_assert_eq!(&in_place[..6], b"before");
+        prop_assert_eq!(&in_place[6..], &dst[..]);
+
         prop_assert_eq!(header.prefix_mut().len(), offset);
         prop_assert!(header.prefix_mut().iter().all(|&b| b == 0));
         header.prefix_mut().copy_from_slice(&prefix[..offset]);
+
+        // encode_with_prefix puts the prefix before the length field in one call.
+        let mut prefixed = BytesMut::new();
+        prop_assert_eq!(with_prefix(&mut prefixed), Ok(()));
+        prop_assert_eq!(&prefixed[..header.len()], &header[..]);
+        prop_assert_eq!(&prefixed[header.len()..], &body[..]);
 
         let start = stream.wire.len();
         stream.wire.extend_from_slice(&header);
@@ -79,6 +102,53 @@ fn encode_stream(
         stream.payloads.push(body);
     }
     Ok(stream)
+}
+
+/// `FrameEncoder::encode_with`, the body written by the closure in a few pieces.
+fn encode_with(
+    codec: &Codec,
+    body: &[u8],
+    dst: &mut BytesMut,
+) -> Result<(), EncodeWithError<Infallible>> {
+    codec.encoder().encode_with(dst, |buf| {
+        for piece in body.chunks(97) {
+            buf.put_slice(piece);
+        }
+        Ok(())
+    })
+}
+
+/// The stateful `FrameDecoder::decode_slice` over a buffer the caller owns, fed chunk by chunk:
+/// frames are copied out and dropped from the front as the protocol says.
+fn decode_slice_in_chunks(codec: &Codec, pieces: &[&[u8]]) -> Result<Vec<Bytes>, TestCaseError> {
+    let mut decoder = codec.decoder();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut frames = Vec::new();
+    for piece in pieces {
+        buf.extend_from_slice(piece);
+        loop {
+            match decoder.decode_slice(&buf) {
+                Ok(Decoded::Frame { frame, consumed }) => {
+                    prop_assert!(consumed >= codec.min_header_len());
+                    frames.push(Bytes::copy_from_slice(frame));
+                    buf.drain(..consumed);
+                }
+                Ok(Decoded::Incomplete { needed }) => {
+                    prop_assert!(needed >= 1);
+                    prop_assert_eq!(needed, decoder.bytes_needed(&buf));
+                    prop_assert_eq!(slice_needed(codec, &buf), Some(needed));
+                    break;
+                }
+                Ok(Decoded::Skipped { .. }) => {
+                    return Err(TestCaseError::fail("skipped a frame of a valid stream"))
+                }
+                Err(err) => return Err(TestCaseError::fail(format!("valid stream: {err}"))),
+            }
+        }
+    }
+    prop_assert!(buf.is_empty(), "the stream ends on a frame boundary");
+    prop_assert!(!decoder.is_mid_frame());
+    Ok(frames)
 }
 
 /// `FrameDecoder::decode` fed chunk by chunk, checking the hint and the borrowed path on every
@@ -131,6 +201,9 @@ fn decode_slices<'a>(codec: &Codec, mut wire: &'a [u8]) -> Result<Vec<&'a [u8]>,
                 prop_assert!(wire.is_empty(), "the stream ends on a frame boundary");
                 prop_assert_eq!(needed, codec.min_header_len());
                 return Ok(frames);
+            }
+            Ok(Decoded::Skipped { .. }) => {
+                return Err(TestCaseError::fail("Codec::decode_slice never skips"))
             }
             Err(err) => return Err(TestCaseError::fail(format!("valid stream: {err}"))),
         }
@@ -211,6 +284,9 @@ proptest! {
 
         let borrowed = decode_slices(&codec, &stream.wire)?;
         prop_assert_eq!(&borrowed, &stream.frames);
+
+        let stateful = decode_slice_in_chunks(&codec, &pieces)?;
+        prop_assert_eq!(&stateful, &stream.frames);
 
         let hinted = decode_following_the_hint(&codec, &stream.wire)?;
         prop_assert_eq!(&hinted, &stream.frames);

@@ -52,7 +52,7 @@ impl Framing {
         let codec = Codec::from_struct_format(&self.format)
             .and_then(|codec| codec.to_builder().max_frame_len(self.max).build());
         codec.unwrap_or_else(|err| {
-            eprintln!("error: {err}");
+            eprintln!("error: --format {:?}: {err}", self.format);
             std::process::exit(2);
         })
     }

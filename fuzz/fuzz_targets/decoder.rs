@@ -1,5 +1,6 @@
 //! Arbitrary settings and bytes, in arbitrary reads, through `FrameDecoder::decode`/`decode_eof`,
-//! `FrameDecoder::decode_head` and `Codec::decode_slice`, checked against the reference model in
+//! `FrameDecoder::decode_head`, `Codec::decode_slice` and the stateful
+//! `FrameDecoder::decode_slice`, checked against the reference model in
 //! `src/lib.rs`: the same frames, the same errors, each reported as soon as (and no sooner than)
 //! the bytes that decide it have arrived, and the same "bytes needed" at every pause.
 //!
@@ -23,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
     check_decoder(&settings, codec, stream, &ends);
     check_decode_head(&settings, codec, stream, &ends);
     check_decode_slice(&settings, codec, stream, &ends);
+    check_stateful_decode_slice(&settings, codec, stream, &ends);
 });
 
 fn is_skipped(codec: &Codec, err: &FrameError) -> bool {
@@ -156,6 +158,7 @@ fn check_decode_slice(settings: &Settings, codec: Codec, stream: &[u8], ends: &[
                     assert_eq!(needed, model.progress_at(fed).0, "needed at {fed}");
                     break;
                 }
+                Ok(Decoded::Skipped { .. }) => panic!("Codec::decode_slice never skips"),
                 Err(err) => {
                     events.push(Event::Error(err));
                     assert_eq!(events, model.events_by(stream, fed, false), "at {fed}");
@@ -168,6 +171,70 @@ fn check_decode_slice(settings: &Settings, codec: Codec, stream: &[u8], ends: &[
     match model.end() {
         Ok(()) => assert_eq!(start, stream.len()),
         Err(FrameError::Truncated { got, .. }) => assert_eq!((stream.len() - start) as u64, got),
+        Err(err) => panic!("the model's error {err:?} was never reported"),
+    }
+}
+
+/// The stateful `FrameDecoder::decode_slice` over a buffer the caller owns (the bytes read so
+/// far, less those dropped), dropping what each result says: frames, and the bytes of skipped
+/// frames.
+fn check_stateful_decode_slice(settings: &Settings, codec: Codec, stream: &[u8], ends: &[usize]) {
+    let model = Model::new(settings, stream, codec.skips_oversized());
+    let mut decoder = codec.decoder();
+    let mut events = Vec::new();
+    let mut start = 0;
+    for &fed in ends {
+        loop {
+            let buf = &stream[start..fed];
+            match decoder.decode_slice(buf) {
+                Ok(Decoded::Frame { frame, consumed }) => {
+                    assert!(consumed > 0 && consumed <= buf.len());
+                    events.push(Event::Frame(frame.to_vec()));
+                    start += consumed;
+                }
+                Ok(Decoded::Skipped { consumed }) => {
+                    assert!(codec.skips_oversized());
+                    assert!(consumed > 0 && consumed <= buf.len());
+                    let left = decoder.skip_remaining().unwrap_or(0);
+                    start += consumed;
+                    assert_eq!(decoder.skip_frame_len().is_some(), left > 0);
+                }
+                Ok(Decoded::Incomplete { needed }) => {
+                    let (expected, mid_frame) = model.progress_at(fed);
+                    assert_eq!(needed, expected, "needed at {fed}");
+                    assert_eq!(needed, decoder.bytes_needed(buf));
+                    assert_eq!(decoder.is_mid_frame(), mid_frame, "is_mid_frame at {fed}");
+                    break;
+                }
+                Err(err) if is_skipped(&codec, &err) => {
+                    // The whole frame is now the caller's to drop, starting with its header.
+                    let frame_len = decoder.skip_frame_len().expect("skipping");
+                    assert_eq!(decoder.skip_remaining(), Some(frame_len));
+                    events.push(Event::Error(err));
+                }
+                Err(err) => {
+                    events.push(Event::Error(err.clone()));
+                    assert_eq!(events, model.events_by(stream, fed, false), "at {fed}");
+                    // Fail fast: nothing to drop, the same error again.
+                    let at = model.error_start().expect("the model has a bad header");
+                    assert_eq!(start, at, "the bad frame starts the buffer");
+                    assert_eq!(decoder.decode_slice(&stream[start..fed]), Err(err));
+                    return;
+                }
+            }
+        }
+        assert_eq!(events, model.events_by(stream, fed, false), "at {fed}");
+    }
+    match model.end() {
+        Ok(()) => assert_eq!(start, stream.len()),
+        Err(FrameError::Truncated { got, .. }) => {
+            // A truncated frame is left in the buffer, or (while skipping) partly dropped.
+            let left_in_buf = (stream.len() - start) as u64;
+            match (decoder.skip_remaining(), decoder.skip_frame_len()) {
+                (Some(left), Some(frame_len)) => assert_eq!(frame_len - left, got),
+                _ => assert_eq!(left_in_buf, got),
+            }
+        }
         Err(err) => panic!("the model's error {err:?} was never reported"),
     }
 }

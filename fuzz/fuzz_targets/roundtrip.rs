@@ -1,6 +1,8 @@
-//! Arbitrary payloads and settings: encoding gives exactly the header the model writes (or
-//! exactly the `EncodeError` the model predicts, with nothing written), and decoding the encoded
-//! stream in arbitrary reads, with `FrameDecoder` and with `decode_slice`, gives the payloads back.
+//! Arbitrary payloads and settings: encoding (`encode`, `encode_with_prefix`, and `encode_with`
+//! writing the body in place) gives exactly the header the model writes (or exactly the
+//! `EncodeError` the model predicts, with nothing written), and decoding the encoded stream in
+//! arbitrary reads, with `FrameDecoder` (`decode` and the stateful `decode_slice`) and with
+//! `Codec::decode_slice`, gives the payloads back.
 //!
 //! Input layout: settings (see `Settings`), a chunking (see `Chunking`), then items until the
 //! input ends, each starting with a tag byte:
@@ -9,8 +11,10 @@
 //! - `tag % 4` 3: a header probe for a payload length of the next 8 bytes (`u64` LE), not sent.
 #![no_main]
 
-use bytes::BytesMut;
-use lenframe::{Decoded, FrameError};
+use std::convert::Infallible;
+
+use bytes::{BufMut, BytesMut};
+use lenframe::{Decoded, EncodeWithError, FrameError};
 use lenframe_fuzz::{model_header, Chunking, Input, Settings};
 use libfuzzer_sys::fuzz_target;
 
@@ -73,22 +77,47 @@ fuzz_target!(|data: &[u8]| {
                 let expected: &[u8] = if codec.keeps_header() { &header } else { &[] };
                 assert_eq!(frame, expected);
             }
-            Err(err) => assert_eq!(
-                err,
-                FrameError::TooLarge {
-                    len: len as u64,
-                    max: codec.max_decode_len()
-                }
-            ),
+            Ok(Decoded::Skipped { .. }) => panic!("Codec::decode_slice never skips"),
+            Err(FrameError::TooLarge { len: got, max, .. }) => {
+                assert_eq!((got, max), (len as u64, codec.max_decode_len()));
+            }
+            Err(err) => panic!("header({len}) decodes to {err:?}"),
         }
     }
 
     // Encode: each payload is framed exactly as the model says, or refused with nothing written.
     let mut wire = BytesMut::new();
     let mut expected = Vec::new();
+    let prefix: Vec<u8> = (0..settings.offset as u8).map(|i| i ^ 0x5a).collect();
     for payload in &payloads {
         let before = wire.len();
+        // encode_with writes the body in place, in pieces: the same bytes as encode, or the
+        // same error with `dst` left as it was.
+        let mut in_place = BytesMut::from(&b"kept"[..]);
+        let with = encoder.encode_with(&mut in_place, |buf| {
+            for piece in payload.chunks(61) {
+                buf.put_slice(piece);
+            }
+            Ok::<(), Infallible>(())
+        });
+        let mut prefixed = BytesMut::new();
+        let with_prefix = encoder.encode_with_prefix(&prefix, payload, &mut prefixed);
         let result = encoder.encode(payload, &mut wire);
+        match &result {
+            Ok(()) => {
+                assert_eq!(with, Ok(()));
+                assert_eq!(&in_place[4..], &wire[before..]);
+                assert_eq!(with_prefix, Ok(()));
+                assert_eq!(&prefixed[..prefix.len()], &prefix[..]);
+                assert_eq!(&prefixed[prefix.len()..], &wire[before + prefix.len()..]);
+            }
+            Err(err) => {
+                assert_eq!(with, Err(EncodeWithError::Encode(err.clone())));
+                assert_eq!(with_prefix, Err(err.clone()));
+                assert!(prefixed.is_empty());
+            }
+        }
+        assert_eq!(&in_place[..4], b"kept");
         match model_header(&settings, payload.len()) {
             Ok(header) => {
                 assert_eq!(result, Ok(()));
@@ -111,9 +140,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Decode with the decoding maximum raised to the encoding one: everything comes back.
+    // (Not under a positive adjustment, which the builder refuses: nothing could decode.)
+    let adjustment = usize::try_from(codec.length_adjustment()).unwrap_or(0);
     let codec = codec
         .to_builder()
-        .max_decode_len(codec.max_encode_len())
+        .max_decode_len(codec.max_encode_len().max(adjustment))
         .build()
         .expect("the encoding maximum is a valid decoding maximum");
     let wire = wire.freeze();
@@ -137,17 +168,35 @@ fuzz_target!(|data: &[u8]| {
     );
     assert_eq!(frames, expected);
 
+    assert_eq!(
+        slices(&wire, &ends, |buf| codec.decode_slice(buf)),
+        expected
+    );
+    let mut decoder = codec.decoder();
+    assert_eq!(
+        slices(&wire, &ends, |buf| decoder.decode_slice(buf)),
+        expected
+    );
+    assert!(!decoder.is_mid_frame());
+});
+
+/// The frames a borrowed decoder finds in `wire` read up to each of `ends`, dropping each frame
+/// from the front; all of `wire` must be used.
+fn slices<'a>(
+    wire: &'a [u8],
+    ends: &[usize],
+    mut decode: impl FnMut(&'a [u8]) -> Result<Decoded<'a>, FrameError>,
+) -> Vec<Vec<u8>> {
     let mut frames = Vec::new();
     let mut start = 0;
-    for &fed in &ends {
-        while let Decoded::Frame { frame, consumed } = codec
-            .decode_slice(&wire[start..fed])
-            .expect("encoded frames decode")
+    for &fed in ends {
+        while let Decoded::Frame { frame, consumed } =
+            decode(&wire[start..fed]).expect("encoded frames decode")
         {
             frames.push(frame.to_vec());
             start += consumed;
         }
     }
     assert_eq!(start, wire.len());
-    assert_eq!(frames, expected);
-});
+    frames
+}

@@ -9,8 +9,8 @@
 use std::ops::Range;
 
 use lenframe::{
-    ByteOrder, Codec, ConfigError, EncodeError, FrameError, LengthField, MAX_FRAME_LEN_LIMIT,
-    MAX_LENGTH_OFFSET,
+    ByteOrder, Codec, ConfigError, EncodeError, FrameError, LayoutGuess, LengthField,
+    MAX_FRAME_LEN_LIMIT, MAX_LENGTH_OFFSET,
 };
 
 /// Reads the fuzz input front to back; past the end every read gives zeros.
@@ -63,7 +63,7 @@ impl<'a> Input<'a> {
 pub enum Field {
     /// A fixed-width integer.
     Fixed {
-        /// 1, 2, 4 or 8 bytes.
+        /// 1 to 8 bytes.
         width: usize,
         /// Whether the top bit is a sign bit.
         signed: bool,
@@ -128,8 +128,8 @@ fn is_little(order: ByteOrder) -> bool {
 ///
 /// | byte | meaning |
 /// |------|---------|
-/// | 0 | field, `% 9`: `b B h H i I q Q` then varint |
-/// | 1 | byte order, `% 3`: little, big, native |
+/// | 0 | field, `% 13`: `b B h H i I q Q`, varint, then 3, 5, 6, 7 bytes wide |
+/// | 1 | byte order, `% 3`: little, big, native; for widths 3, 5, 6 and 7, `/ 3 % 2` is 1 if signed |
 /// | 2 | offset: `< 0xF0` gives `% 4`; `0xF0 + k` gives `k + 2` (2..=17; 17 is invalid) |
 /// | 3 | adjustment, `% 8`: 0-3 none; 4-5 next byte as `i8`; 6 ±(field max, +1 if bit 1) with sign from bit 0 of the next byte; 7 next 8 bytes `i64` LE |
 /// | 4 | decode maximum, `% 8`: 0-4 next 2 bytes LE; 5 field max (clamped) minus next byte `% 3` plus 1; 6 `MAX_FRAME_LEN_LIMIT` + (next byte & 1); 7 next 8 bytes LE |
@@ -167,19 +167,25 @@ const CODES: [(usize, bool); 8] = [
 impl Settings {
     /// Reads settings from the front of the input (see the table above).
     pub fn read(input: &mut Input<'_>) -> Settings {
-        let kind = input.u8() % 9;
-        let order = match input.u8() % 3 {
+        let kind = input.u8() % 13;
+        let order_byte = input.u8();
+        let order = match order_byte % 3 {
             0 => ByteOrder::Little,
             1 => ByteOrder::Big,
             _ => ByteOrder::Native,
         };
-        let field = match CODES.get(usize::from(kind)) {
-            Some(&(width, signed)) => Field::Fixed {
+        let field = match (CODES.get(usize::from(kind)), kind) {
+            (Some(&(width, signed)), _) => Field::Fixed {
                 width,
                 signed,
                 order,
             },
-            None => Field::Varint,
+            (None, 8) => Field::Varint,
+            (None, _) => Field::Fixed {
+                width: [3, 5, 6, 7][usize::from(kind - 9)],
+                signed: order_byte / 3 % 2 == 1,
+                order,
+            },
         };
         let offset = match input.u8() {
             b @ 0..=0xEF => usize::from(b % 4),
@@ -234,6 +240,12 @@ impl Settings {
             return Some(ConfigError::MaxFrameLenTooLarge {
                 max,
                 limit: MAX_FRAME_LEN_LIMIT,
+            });
+        }
+        if i128::from(self.adjustment) > self.max_decode as i128 {
+            return Some(ConfigError::AdjustmentOverMaximum {
+                adjustment: self.adjustment,
+                max: self.max_decode,
             });
         }
         None
@@ -431,6 +443,7 @@ fn parse_head(s: &Settings, rest: &[u8]) -> Head {
                 return Head::Bad(
                     FrameError::NegativeLength {
                         len: negative as i64,
+                        guess: model_guess(s, rest),
                     },
                     off + width,
                 );
@@ -509,10 +522,12 @@ impl Model {
                 total: None,
                 outcome: Outcome::Error(FrameError::VarintTooLong),
             };
-            if payload < 0 {
-                segment.outcome = Outcome::Error(FrameError::AdjustedLengthNegative {
-                    value,
-                    adjustment: s.adjustment,
+            if payload < 0 || payload > i128::from(u64::MAX) {
+                let (value, adjustment) = (value, s.adjustment);
+                segment.outcome = Outcome::Error(if payload < 0 {
+                    FrameError::AdjustedLengthNegative { value, adjustment }
+                } else {
+                    FrameError::AdjustedLengthOverflow { value, adjustment }
                 });
                 segments.push(segment);
                 break;
@@ -522,8 +537,9 @@ impl Model {
             let available = rest.len() as u128 >= total;
             if payload > s.max_decode as i128 {
                 let err = FrameError::TooLarge {
-                    len: u64::try_from(payload).unwrap_or(u64::MAX),
+                    len: payload as u64,
                     max: s.max_decode,
+                    guess: model_guess(s, rest),
                 };
                 if !skip {
                     segment.total = None;
@@ -688,6 +704,56 @@ impl Event {
             Outcome::Truncated { .. } => unreachable!("truncation is never ready"),
         }
     }
+}
+
+/// The likely cause the decoder names for a bad length in the header at the front of `header`:
+/// the first reading, of the same width in the other byte order, then of 4 and 2 bytes
+/// (narrower than the field) in the field's order, whose value has a zero top byte and gives a
+/// payload (after the adjustment) within the maximum.
+pub fn model_guess(s: &Settings, header: &[u8]) -> Option<LayoutGuess> {
+    let Field::Fixed {
+        width,
+        signed,
+        order,
+    } = s.field
+    else {
+        return None;
+    };
+    let little = is_little(order);
+    let other = if little {
+        ByteOrder::Big
+    } else {
+        ByteOrder::Little
+    };
+    let bytes = &header[s.offset..];
+    let mut tries = Vec::new();
+    if width > 1 {
+        tries.push((width, !little, other));
+    }
+    for narrower in [4, 2] {
+        if narrower < width {
+            tries.push((narrower, little, order));
+        }
+    }
+    for (w, read_little, name_order) in tries {
+        let mut value: u128 = 0;
+        for i in 0..w {
+            let b = if read_little {
+                bytes[w - 1 - i]
+            } else {
+                bytes[i]
+            };
+            value = value << 8 | u128::from(b);
+        }
+        let len = value as i128 + i128::from(s.adjustment);
+        if value >> (8 * (w - 1)) == 0 && (0..=s.max_decode as i128).contains(&len) {
+            return Some(LayoutGuess {
+                field: LengthField::fixed(w, signed, name_order).expect("valid width"),
+                len: len as u64,
+            });
+        }
+    }
+    None
 }
 
 /// What the encoder should do with a payload of `len` bytes: the header bytes, or the error.

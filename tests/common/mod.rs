@@ -3,8 +3,8 @@
 
 use bytes::{Bytes, BytesMut};
 use lenframe::{
-    Codec, Decoded, EncodeError, FrameError, LengthField, DEFAULT_MAX_FRAME_LEN,
-    MAX_FRAME_LEN_LIMIT, MAX_LENGTH_OFFSET,
+    ByteOrder, Codec, Decoded, EncodeError, FrameError, LayoutGuess, LengthField,
+    DEFAULT_MAX_FRAME_LEN, MAX_FRAME_LEN_LIMIT, MAX_LENGTH_OFFSET,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -14,13 +14,21 @@ pub const CODES: [&str; 8] = ["b", "B", "h", "H", "i", "I", "q", "Q"];
 /// Every byte-order prefix, covering little, big and native order.
 pub const PREFIXES: [&str; 6] = ["<", ">", "!", "=", "@", ""];
 
-/// Any supported length field: the 8 struct codes in every byte order, and the varint.
+/// The byte orders.
+pub const ORDERS: [ByteOrder; 3] = [ByteOrder::Little, ByteOrder::Big, ByteOrder::Native];
+
+/// Any supported length field: the 8 struct codes in every byte order, the widths without a
+/// struct code (3, 5, 6, 7 bytes), and the varint.
 pub fn length_field() -> impl Strategy<Value = LengthField> {
     prop_oneof![
         3 => (0..CODES.len(), 0..PREFIXES.len()).prop_map(|(code, prefix)| {
             LengthField::from_struct_format(&format!("{}{}", PREFIXES[prefix], CODES[code]))
                 .unwrap()
         }),
+        1 => (prop_oneof![Just(3usize), Just(5), Just(6), Just(7)], any::<bool>(), 0..ORDERS.len())
+            .prop_map(|(width, signed, order)| {
+                LengthField::fixed(width, signed, ORDERS[order]).unwrap()
+            }),
         1 => Just(LengthField::VARINT),
     ]
 }
@@ -44,15 +52,23 @@ pub fn adjust() -> impl Strategy<Value = Adjust> {
     ]
 }
 
-/// The adjustment `how` asks for, clamped into the range the builder accepts for `field`.
-pub fn adjustment(how: Adjust, field: LengthField, offset: usize) -> i64 {
+/// The adjustment `how` asks for, clamped into the range the builder accepts for `field` and
+/// the decoding maximum `max_decode`.
+pub fn adjustment(how: Adjust, field: LengthField, offset: usize, max_decode: usize) -> i64 {
     let limit = i64::try_from(field.max_value()).unwrap_or(i64::MAX);
     let wanted = match how {
         Adjust::None => 0,
         Adjust::MinusHeader => -((offset + field.width().unwrap_or(1)) as i64),
         Adjust::Small(a) | Adjust::Any(a) => a,
     };
-    wanted.clamp(-limit, limit)
+    let upper = limit.min(i64::try_from(max_decode).unwrap_or(i64::MAX));
+    wanted.clamp(-limit, upper)
+}
+
+/// Bytes before the length field: often none, which with no adjustment and a 4-byte field is the
+/// decoders' short path.
+pub fn offset() -> impl Strategy<Value = usize> {
+    prop_oneof![2 => Just(0usize), 3 => 0..=MAX_LENGTH_OFFSET]
 }
 
 /// A maximum payload length: small ones make oversized frames common.
@@ -68,7 +84,7 @@ pub fn max_len() -> impl Strategy<Value = usize> {
 pub fn roundtrip_codec() -> impl Strategy<Value = Codec> {
     (
         length_field(),
-        0..=MAX_LENGTH_OFFSET,
+        offset(),
         adjust(),
         max_len(),
         prop_oneof![Just(0usize), 0usize..100],
@@ -79,7 +95,7 @@ pub fn roundtrip_codec() -> impl Strategy<Value = Codec> {
             Codec::builder()
                 .length_field(field)
                 .length_field_offset(offset)
-                .length_adjustment(adjustment(how, field, offset))
+                .length_adjustment(adjustment(how, field, offset, max + extra))
                 .max_encode_len(max)
                 .max_decode_len(max + extra)
                 .keep_header(keep)
@@ -93,7 +109,7 @@ pub fn roundtrip_codec() -> impl Strategy<Value = Codec> {
 pub fn any_codec() -> impl Strategy<Value = Codec> {
     (
         length_field(),
-        0..=MAX_LENGTH_OFFSET,
+        offset(),
         adjust(),
         prop_oneof![
             4 => 0usize..400,
@@ -107,7 +123,7 @@ pub fn any_codec() -> impl Strategy<Value = Codec> {
             Codec::builder()
                 .length_field(field)
                 .length_field_offset(offset)
-                .length_adjustment(adjustment(how, field, offset))
+                .length_adjustment(adjustment(how, field, offset, max))
                 .max_frame_len(max)
                 .keep_header(keep)
                 .skip_oversized(skip)
@@ -156,6 +172,57 @@ pub fn expected_encode_error(codec: &Codec, len: usize) -> Option<EncodeError> {
     None
 }
 
+/// The likely cause the decoder must name for a length `codec` rejects in the header at the
+/// front of `header`, worked out with plain arithmetic: the first of the same width in the other
+/// byte order, then 4 and 2 bytes (narrower than the field) in its own order, that reads as a
+/// payload length (after the adjustment) within the decoding maximum with a zero top byte.
+pub fn expected_guess(codec: &Codec, header: &[u8]) -> Option<LayoutGuess> {
+    let field = codec.length_field();
+    let (width, order) = (field.width()?, field.byte_order()?);
+    let little = match order {
+        ByteOrder::Little => true,
+        ByteOrder::Big => false,
+        ByteOrder::Native => cfg!(target_endian = "little"),
+    };
+    let other = if little {
+        ByteOrder::Big
+    } else {
+        ByteOrder::Little
+    };
+    let bytes = &header[codec.length_field_offset()..];
+    let mut tries = Vec::new();
+    if width > 1 {
+        tries.push((width, other));
+    }
+    tries.extend(
+        [4, 2]
+            .into_iter()
+            .filter(|&w| w < width)
+            .map(|w| (w, order)),
+    );
+    tries.into_iter().find_map(|(w, try_order)| {
+        let read_little = if try_order == other { !little } else { little };
+        let value = (0..w).fold(0u128, |value, i| {
+            let byte = if read_little {
+                bytes[w - 1 - i]
+            } else {
+                bytes[i]
+            };
+            value << 8 | u128::from(byte)
+        });
+        if value >> (8 * (w - 1)) != 0 {
+            return None; // a negative value too
+        }
+        let len = value as i128 + i128::from(codec.length_adjustment());
+        (0..=codec.max_decode_len() as i128)
+            .contains(&len)
+            .then(|| LayoutGuess {
+                field: LengthField::fixed(w, field.is_signed(), try_order).unwrap(),
+                len: len as u64,
+            })
+    })
+}
+
 /// Cuts `wire` into the chunks a reader would see: one byte at a time, or at `cuts`.
 pub fn chunks<'a>(wire: &'a [u8], cuts: &[Index], byte_at_a_time: bool) -> Vec<&'a [u8]> {
     if byte_at_a_time && wire.len() <= 4096 {
@@ -181,6 +248,7 @@ pub fn slice_result(codec: &Codec, buf: &[u8]) -> Result<Option<(Bytes, usize)>,
     Ok(match codec.decode_slice(buf)? {
         Decoded::Frame { frame, consumed } => Some((Bytes::copy_from_slice(frame), consumed)),
         Decoded::Incomplete { .. } => None,
+        Decoded::Skipped { .. } => unreachable!("Codec::decode_slice never skips"),
     })
 }
 
