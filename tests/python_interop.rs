@@ -5,7 +5,8 @@
 //! match byte for byte.
 //!
 //! Needs `python3` on PATH (standard library only); without it each test prints why it skipped
-//! and passes. Every test binds 127.0.0.1 port 0, bounds every wait and kills what it started.
+//! and passes, except under CI (`CI=true`, as `.ci/run` sets), where it fails. Every test binds
+//! 127.0.0.1 port 0, bounds every wait and kills what it started.
 #![cfg(feature = "std")]
 
 #[path = "support/example_runner.rs"]
@@ -28,9 +29,14 @@ use lenframe::Codec;
 const FORMATS: [&str; 4] = ["i", "!I", "<H", "q"];
 
 /// `python3`, or `None` if it cannot run. The reason for skipping goes straight to stderr, not
-/// through the test harness's capture, so that it shows in a passing run.
+/// through the test harness's capture, so that it shows in a passing run. Under CI (`CI` set to
+/// anything but empty, `0` or `false`) it panics instead: a green CI run must mean these tests ran.
 fn python3() -> Option<&'static str> {
     let skip = |why: String| {
+        let ci = std::env::var("CI").unwrap_or_default();
+        if !matches!(ci.as_str(), "" | "0" | "false") {
+            panic!("CI={ci} but the Python interop tests cannot run: {why}; install python3");
+        }
         let _ = writeln!(std::io::stderr(), "skipping Python interop test: {why}");
         None
     };
