@@ -137,17 +137,10 @@ use std::io::{self, ErrorKind, IoSlice, Read, Write};
 
 use bytes::Bytes;
 
-use crate::read_state::{continues_after, CopyStep, ReadState};
-use crate::write_state::{StreamStep, Through, WriteState};
+use crate::read_state::{continues_after, CopyStep, ReadState, DEFAULT_MAX_READ};
+use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
 use crate::{Codec, Error};
 
-/// The most a [`FrameReader`] asks for in one `read` call, by default.
-const READ_SIZE: usize = 64 * 1024;
-/// How many bytes a [`FrameWriter`] buffers before writing, by default.
-const WRITE_CAPACITY: usize = 64 * 1024;
-/// The longest slice handed to one write call (Windows limits a vectored write's slice to
-/// `u32::MAX` bytes).
-const MAX_WRITE: usize = 1 << 30;
 
 /// Reads frames from a [`Read`].
 ///
@@ -197,7 +190,7 @@ impl<R> FrameReader<R> {
     pub fn with_codec(inner: R, codec: Codec) -> Self {
         FrameReader {
             inner,
-            state: ReadState::new(codec, READ_SIZE),
+            state: ReadState::new(codec, DEFAULT_MAX_READ),
             ended: false,
         }
     }
@@ -223,7 +216,7 @@ impl<R> FrameReader<R> {
     pub fn from_parts(inner: R, codec: Codec, buffered: Bytes) -> Self {
         FrameReader {
             inner,
-            state: ReadState::from_buffered(codec, READ_SIZE, buffered),
+            state: ReadState::from_buffered(codec, DEFAULT_MAX_READ, buffered),
             ended: false,
         }
     }
@@ -453,8 +446,13 @@ impl<R: Read> FrameReader<R> {
                 result => break result,
             }
         };
-        let n = self.state.filled(*result.as_ref().unwrap_or(&0));
-        result.map(|_| n)
+        match result {
+            Ok(n) => Ok(self.state.filled(n)),
+            Err(err) => {
+                self.state.read_failed(&err);
+                Err(err)
+            }
+        }
     }
 }
 
@@ -568,7 +566,7 @@ impl<W: Write> FrameWriter<W> {
     pub fn with_codec(inner: W, codec: Codec) -> Self {
         FrameWriter {
             inner: Some(inner),
-            state: WriteState::new(codec, WRITE_CAPACITY),
+            state: WriteState::new(codec),
             panicked: false,
         }
     }
@@ -577,7 +575,7 @@ impl<W: Write> FrameWriter<W> {
     /// (they go out first): the other half of [`into_parts`](Self::into_parts).
     pub fn from_parts(inner: W, codec: Codec, unsent: Bytes) -> Self {
         let mut writer = FrameWriter::with_codec(inner, codec);
-        writer.state.queue(&unsent);
+        writer.state.push_unsent(unsent);
         writer
     }
 
@@ -593,6 +591,28 @@ impl<W: Write> FrameWriter<W> {
     /// How many bytes the writer buffers before writing.
     pub fn buffer_size(&self) -> usize {
         self.state.capacity()
+    }
+
+    /// Gathers at most `max_write_size` bytes (at least 1) into one write call, instead of
+    /// 1 MiB: queued frames, headers and owned payloads alike, as one vectored write.
+    /// [`feed_frame`](Self::feed_frame) queues owned payloads until this much is queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    ///
+    /// let writer = FrameWriter::new(Vec::new()).with_max_write_size(256 * 1024);
+    /// assert_eq!(writer.max_write_size(), 256 * 1024);
+    /// ```
+    pub fn with_max_write_size(mut self, max_write_size: usize) -> Self {
+        self.state.set_max_write(max_write_size);
+        self
+    }
+
+    /// The most bytes one write call takes.
+    pub fn max_write_size(&self) -> usize {
+        self.state.max_write()
     }
 
     /// The settings.
@@ -613,7 +633,7 @@ impl<W: Write> FrameWriter<W> {
     /// How many bytes are accepted but not yet written: whole frames, and perhaps the start or
     /// the rest of one.
     pub fn buffered_len(&self) -> usize {
-        self.state.buffered().len()
+        self.state.buffered_len()
     }
 
     /// How many payload bytes [`copy_frame_from`](Self::copy_frame_from) still has to read
@@ -663,7 +683,7 @@ impl<W: Write> FrameWriter<W> {
     /// # Ok::<(), lenframe::Error>(())
     /// ```
     pub fn into_parts(mut self) -> (W, Bytes) {
-        let unsent = self.state.take_buffered().freeze();
+        let unsent = self.state.take_buffered();
         (self.inner.take().expect(TAKEN), unsent)
     }
 
@@ -702,7 +722,7 @@ impl<W: Write> FrameWriter<W> {
         self.state.check_not_streaming()?;
         let header = self.state.encoder().header(payload.len())?;
         let frame_len = header.len() + payload.len();
-        if frame_len < self.buffer_size() {
+        if self.state.copies(frame_len) {
             self.make_room(frame_len)?;
             self.state.queue(&header);
             self.state.queue(payload);
@@ -711,6 +731,50 @@ impl<W: Write> FrameWriter<W> {
         self.make_room(header.len())?;
         self.state.queue(&header);
         self.write_through(Through::new(header.len(), payload))
+    }
+
+    /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then
+    /// `payload`, which is not copied (unless it is 8 KiB or less: small frames are copied into
+    /// the buffer with their neighbours).
+    ///
+    /// Nothing is written until the queue holds [`max_write_size`](Self::max_write_size)
+    /// bytes (1 MiB by default) or the buffer is full, or on [`flush`](Self::flush); then the
+    /// queued frames, headers and payloads, go out together in one vectored write. This is the
+    /// fast way to send many large frames: a `Vec<u8>` or [`Bytes`] is handed over, not copied,
+    /// and a write call carries many frames. (`SinkExt::feed` is its analogue on the async
+    /// writers.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    ///
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// for _ in 0..3 {
+    ///     writer.feed_frame(vec![7u8; 100_000])?; // moved in, not copied
+    /// }
+    /// assert!(writer.get_ref().is_empty(), "queued until 1 MiB or a flush");
+    /// writer.flush()?; // one vectored write of six slices
+    /// assert_eq!(writer.get_ref().len(), 3 * (4 + 100_000));
+    /// # Ok::<(), lenframe::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// On error the frame was not accepted: none of it was queued, and the same call can be
+    /// made again.
+    ///
+    /// - [`Error::Encode`] if the settings cannot frame the payload;
+    /// - [`Error::Io`] if writing out what was queued before it fails;
+    /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
+    ///   inside a frame and has not finished it.
+    pub fn feed_frame(&mut self, payload: impl Into<Bytes>) -> Result<(), Error> {
+        let payload = payload.into();
+        self.state.check_not_streaming()?;
+        let header = self.state.encoder().header(payload.len())?;
+        self.make_room(self.state.feed_adds(header.len(), payload.len()))?;
+        self.state.feed(&header, payload);
+        Ok(())
     }
 
     /// Writes one frame and flushes: [`write_frame`](Self::write_frame) then
@@ -816,60 +880,68 @@ impl<W: Write> FrameWriter<W> {
             self.panicked = false;
             match result {
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                result => return Ok(result?),
+                result => {
+                    result?;
+                    self.state.flushed();
+                    return Ok(());
+                }
             }
         }
     }
 
-    /// Writes out what is buffered if `n` more bytes do not fit.
+    /// Writes until `n` more bytes can be buffered (see `WriteState::must_write`).
     fn make_room(&mut self, n: usize) -> io::Result<()> {
-        if !self.state.fits(n) {
-            self.flush_buf()?;
+        while self.state.must_write(n) {
+            let n = self.write_once(&[])?;
+            self.state.wrote(n);
         }
         Ok(())
     }
 
     /// Writes out everything buffered, without flushing the inner writer.
     fn flush_buf(&mut self) -> io::Result<()> {
-        let Some(inner) = self.inner.as_mut() else {
+        if self.inner.is_none() {
             return Ok(());
-        };
-        while !self.state.buffered().is_empty() {
-            let buf = self.state.buffered();
-            self.panicked = true;
-            let result = inner.write(&buf[..buf.len().min(MAX_WRITE)]);
-            self.panicked = false;
-            match result {
-                Ok(0) => return Err(write_zero()),
-                Ok(n) => {
-                    self.state.wrote(n);
-                }
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
-            }
+        }
+        while !self.state.is_empty() {
+            let n = self.write_once(&[])?;
+            self.state.wrote(n);
         }
         Ok(())
     }
 
-    /// Writes the buffer (which ends with `frame`'s header) and then `frame`'s payload, in
+    /// One gathered write of what is queued and then `through`, retrying `Interrupted`: how
+    /// many bytes went (at least 1), for the caller to tell the state.
+    fn write_once(&mut self, through: &[u8]) -> io::Result<usize> {
+        let inner = self.inner.as_mut().expect(TAKEN);
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let count = self.state.io_slices(through, &mut slices);
+        let result = loop {
+            self.panicked = true;
+            let result = inner.write_vectored(&slices[..count]);
+            self.panicked = false;
+            match result {
+                Ok(0) => break Err(write_zero()),
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                result => break result,
+            }
+        };
+        result
+    }
+
+    /// Writes what is queued (which ends with `frame`'s header) and then `frame`'s payload, in
     /// vectored writes straight from where they are. If a write fails after part of the frame
     /// went out, the rest of it is buffered and the frame accepted.
     fn write_through(&mut self, mut frame: Through<'_>) -> Result<(), Error> {
-        let inner = self.inner.as_mut().expect(TAKEN);
-        self.panicked = true;
         let result = loop {
-            let parts = [self.state.buffered(), frame.rest()];
-            if parts.iter().all(|part| part.is_empty()) {
+            if frame.rest().is_empty() && self.state.is_empty() {
                 break Ok(());
             }
-            match write_vectored(inner, parts) {
-                Ok(0) => break Err(write_zero()),
+            match self.write_once(frame.rest()) {
                 Ok(n) => self.state.wrote_through(&mut frame, n),
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
                 Err(err) => break Err(err),
             }
         };
-        self.panicked = false;
         let accepted = self.state.end_through(&frame);
         match result {
             Err(err) if !accepted => Err(err.into()),
@@ -910,22 +982,4 @@ fn write_zero() -> io::Error {
         ErrorKind::WriteZero,
         "the writer accepted no bytes (write returned 0)",
     )
-}
-
-/// One vectored write of the non-empty `parts`, each cut to `MAX_WRITE` bytes and none after a
-/// cut one: how many bytes went out (at most those offered).
-fn write_vectored<W: Write + ?Sized>(out: &mut W, parts: [&[u8]; 2]) -> io::Result<usize> {
-    let mut slices = [IoSlice::new(&[]); 2];
-    let mut count = 0;
-    let mut offered = 0;
-    for part in parts.into_iter().filter(|part| !part.is_empty()) {
-        let slice = &part[..part.len().min(MAX_WRITE)];
-        slices[count] = IoSlice::new(slice);
-        count += 1;
-        offered += slice.len();
-        if slice.len() < part.len() {
-            break;
-        }
-    }
-    Ok(out.write_vectored(&slices[..count])?.min(offered))
 }

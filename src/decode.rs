@@ -429,4 +429,14 @@ impl FrameDecoder {
             _ => None,
         }
     }
+
+    /// While an oversized frame is being skipped: the bytes of it discarded so far (header
+    /// included) and its whole length, for an adapter that reports a frame's progress.
+    #[cfg(feature = "std")]
+    pub(crate) fn skip_progress(&self) -> Option<(u64, u64)> {
+        match self.state {
+            State::Skip { frame_len, skipped } => Some((skipped, frame_len)),
+            _ => None,
+        }
+    }
 }

@@ -1,35 +1,65 @@
 //! What a frame reader keeps between reads, with no I/O: the read buffer and the decoder, how far
 //! a `copy_frame_to` got, the index of the current frame, and how much to ask the next read for.
 //!
-//! The blocking and tokio readers are loops around it: ask it for room, read into the room, tell
-//! it how many bytes arrived ([`ReadState::filled`]), decode.
+//! Every reader is a loop around it (the blocking and tokio `FrameReader`s; a futures-io reader
+//! plugs in the same way): ask it for room ([`ReadState::read_slice`]), read into the room, tell
+//! it how many bytes arrived ([`ReadState::filled`]) or that none were ready
+//! ([`ReadState::idle`]), decode. tokio-util's `Framed` owns its buffer, so `FramedCodec` applies
+//! the same rules to that buffer with [`fit_framed_buffer`].
+//!
+//! # The buffer policy, in numbers
+//!
+//! - **Small size: 8 KiB** ([`SMALL`], or the maximum read size if that is smaller). A fresh
+//!   reader's first read asks for it, and a reader at rest goes back to it.
+//! - **Growing for bulk.** Each read that fills the room it was given doubles the next read, up
+//!   to the maximum read size (`with_max_read_size`, [`DEFAULT_MAX_READ`] = 1 MiB by default).
+//!   The buffer holds what arrived plus one read's room; a frame longer than that grows it by
+//!   what has arrived (doubling, so a long frame is copied about once), never past the frame's
+//!   end and never by what a header claims: a header announcing 1 GiB followed by 10 bytes costs
+//!   8 KiB.
+//! - **Letting go.** Once the peer has run dry (a read that came back short, `WouldBlock`,
+//!   `TimedOut`, `Pending`) and what is buffered is under the small size with no long frame
+//!   started, the reader is *at rest*: the next read asks for the small size, and an allocation
+//!   larger than twice the buffer it needs is given back (what is buffered is copied into a
+//!   small one). An idle reader therefore holds at most 16 KiB whatever it received, and frames
+//!   already handed out as `Bytes` keep their own memory.
+//! - **No zero-filling per read.** Room is zeroed once when allocated (safe Rust cannot read into
+//!   uninitialised memory through `std::io::Read`) and stays initialised until bytes fill it, so
+//!   a read that brings 20 bytes into 64 KiB of room costs no memset: zeroing is proportional to
+//!   the bytes received, not to the reads made.
 
 use std::io;
+use std::mem;
 
-#[cfg(feature = "tokio")]
-use bytes::buf::Limit;
-#[cfg(feature = "tokio")]
-use bytes::BufMut;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::{Codec, Decoded, Error, FrameDecoder, FrameError};
 
-/// What the first read asks for (or the read size, if smaller). Reads that fill the room they
-/// were given double it, up to the read size; reads that bring little bring it back down.
-const READ_MIN: usize = 8 * 1024;
+/// The small read size: what a fresh or resting reader asks for, and about what an idle one
+/// holds.
+pub(crate) const SMALL: usize = 8 * 1024;
+
+/// The most one read asks for, by default: the reads of a bulk transfer grow to it.
+pub(crate) const DEFAULT_MAX_READ: usize = 1024 * 1024;
 
 /// A reader's state: everything but the I/O object.
 #[derive(Debug)]
 pub(crate) struct ReadState {
     decoder: FrameDecoder,
+    /// The bytes read and not yet consumed.
     buf: BytesMut,
+    /// Initialised room right after `buf`, in the same allocation: where reads go.
+    spare: BytesMut,
+    /// The size of the allocation `buf` and `spare` live in.
+    alloc: usize,
     /// The most one read asks for.
     read_max: usize,
-    /// What the next read asks for, sized by what the last reads brought.
+    /// What the next read asks for.
     read_len: usize,
-    /// The room handed to the last read: where it starts in `buf`, and how long it is.
-    room_at: usize,
+    /// The length of the room handed to the last read.
     room_len: usize,
+    /// The peer ran dry: the last read came back short, or found nothing ready.
+    dry: bool,
     partial: Partial,
     /// The index of the current frame: frames returned, copied or skipped so far.
     frames: u64,
@@ -42,13 +72,11 @@ pub(crate) struct ReadState {
     held: Option<Bytes>,
 }
 
-/// Frame state kept beside the decoder's own.
+/// Frame state kept beside the decoder's own (which says whether a frame is being skipped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Partial {
     /// None: the decoder's state says it all.
     None,
-    /// The decoder is discarding an oversized frame's payload (`skip_oversized`).
-    Skip { frame_len: u64, left: u64 },
     /// `copy_frame_to` consumed this frame's header and has `left` payload bytes still to move.
     Copy {
         header_len: u64,
@@ -76,10 +104,12 @@ impl ReadState {
         ReadState {
             decoder: codec.decoder(),
             buf: BytesMut::new(),
+            spare: BytesMut::new(),
+            alloc: 0,
             read_max,
-            read_len: READ_MIN.min(read_max),
-            room_at: 0,
+            read_len: small(read_max),
             room_len: 0,
+            dry: false,
             partial: Partial::None,
             frames: 0,
             lent: 0,
@@ -107,6 +137,7 @@ impl ReadState {
     pub(crate) fn from_buffered(codec: Codec, read_size: usize, buffered: Bytes) -> ReadState {
         let mut state = ReadState::new(codec, read_size);
         state.buf = BytesMut::from(buffered);
+        state.alloc = state.buf.capacity();
         state
     }
 
@@ -123,10 +154,7 @@ impl ReadState {
     /// Sets the most one read asks for (at least 1).
     pub(crate) fn set_read_size(&mut self, read_size: usize) {
         self.read_max = read_size.max(1);
-        self.read_len = self
-            .read_len
-            .min(self.read_max)
-            .max(READ_MIN.min(self.read_max));
+        self.read_len = self.read_len.clamp(small(self.read_max), self.read_max);
     }
 
     /// The bytes read and not yet returned.
@@ -145,78 +173,109 @@ impl ReadState {
         self.read_max
     }
 
-    /// Makes room for the next read at the end of the buffer and returns it, zeroed: for
-    /// `std::io::Read`, which reads into initialised memory. Report the read with
-    /// [`filled`](Self::filled), whatever its outcome.
+    /// Makes room for the next read and returns it: initialised memory, for `std::io::Read`,
+    /// futures-io and tokio alike. Report the read with [`filled`](Self::filled) (or
+    /// [`idle`](Self::idle) if nothing was ready), whatever its outcome.
     pub(crate) fn read_slice(&mut self) -> &mut [u8] {
-        let room = self.make_room();
-        self.buf.resize(self.room_at + room, 0);
-        &mut self.buf[self.room_at..]
-    }
-
-    /// Makes room for the next read and returns the buffer limited to it, for a read into
-    /// uninitialised memory (tokio's `read_buf`). Report what arrived with
-    /// [`filled`](Self::filled).
-    #[cfg(feature = "tokio")]
-    pub(crate) fn read_room(&mut self) -> Limit<&mut BytesMut> {
-        let room = self.make_room();
-        (&mut self.buf).limit(room)
+        self.make_room();
+        &mut self.spare[..self.room_len]
     }
 
     /// Notes that the last read brought `n` bytes (0 at the end of the stream or after an
-    /// error): drops the rest of its room, sizes the next read by what arrived, and returns `n`
-    /// (at most the room's length).
+    /// error): appends them to the buffer, sizes the next read by them, and returns `n` (at
+    /// most the room's length).
     pub(crate) fn filled(&mut self, n: usize) -> usize {
         let n = n.min(self.room_len);
-        self.buf.truncate(self.room_at + n);
-        if n == 0 {
-            // The end of the stream, or an error: nothing to size by.
-        } else if n == self.room_len {
+        if n != 0 {
+            // Adjacent in one allocation: no copy.
+            let arrived = self.spare.split_to(n);
+            self.buf.unsplit(arrived);
+        }
+        self.dry = n < self.room_len;
+        if !self.dry {
             // The peer had more to send: ask for more next time.
             self.read_len = self.read_len.saturating_mul(2).min(self.read_max);
-        } else {
-            // It had less: ask for twice what came, so a trickle does not cost 64 KiB reads.
-            self.read_len = self
-                .read_len
-                .min(n.saturating_mul(2))
-                .max(READ_MIN.min(self.read_max));
         }
         n
     }
 
-    /// Makes sure the buffer has room for a read, and returns how many bytes the read may bring.
-    fn make_room(&mut self) -> usize {
+    /// Notes that a read found nothing ready (`WouldBlock`, `TimedOut`, `Pending`): the peer ran
+    /// dry. A reader at rest gives back a large buffer now, rather than hold it while it waits.
+    pub(crate) fn idle(&mut self) {
+        self.dry = true;
+        if self.at_rest() && too_big(self.alloc, self.buf.len() + self.small(), self.small()) {
+            let want = self.buf.len() + self.small();
+            self.read_len = self.small();
+            self.reallocate(want);
+        }
+    }
+
+    /// Notes that a read failed with `err`: nothing arrived, and if nothing was ready
+    /// (`WouldBlock`, `TimedOut`) the reader is [idle](Self::idle).
+    pub(crate) fn read_failed(&mut self, err: &io::Error) {
+        self.filled(0);
+        if matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) {
+            self.idle();
+        }
+    }
+
+    fn small(&self) -> usize {
+        small(self.read_max)
+    }
+
+    /// How many more bytes the frame in flight needs.
+    fn needed(&self) -> usize {
+        match self.partial {
+            Partial::Copy { left, .. } => clamp(left, usize::MAX).saturating_sub(self.buf.len()),
+            Partial::None => self.decoder.bytes_needed(&self.buf),
+        }
+    }
+
+    /// Whether the frame in flight, as far as it is known, fits in the small size: no long frame
+    /// is under way.
+    fn at_rest(&self) -> bool {
+        self.buf.len().saturating_add(self.needed()) <= self.small()
+    }
+
+    /// Makes sure there is room for a read, sized by the policy in the module docs.
+    fn make_room(&mut self) {
         self.settle();
         let len = self.buf.len();
-        let needed = match self.partial {
-            Partial::Copy { left, .. } => clamp(left, usize::MAX).saturating_sub(len),
-            _ => self.decoder.bytes_needed(&self.buf),
-        };
-        // Room for half a read, or for the rest of the frame if that is less, is enough: the
-        // buffer is not reallocated for every read of a trickle, nor past a frame's end.
-        if self.buf.capacity() - len < self.read_len.div_ceil(2).min(needed).max(1) {
-            // Grow by a read, or by what has arrived of a long frame (doubling its buffer rather
-            // than copying it at every read), but no further than that frame's end: what the
-            // frame needs caps the growth and never sets it.
-            let additional = self.read_len.max(len.min(needed));
-            if len.saturating_add(needed) <= self.read_len.saturating_mul(2) {
-                // Short frames: `reserve` reuses the buffer when it can, and otherwise leaves
-                // headroom for the next ones.
-                self.buf.reserve(additional);
-            } else if !self.buf.try_reclaim(additional) {
-                // A long frame: exactly (`reserve` would round up to twice the capacity, past
-                // the frame's end), freeing an empty buffer before allocating its successor.
-                if len == 0 {
-                    self.buf = BytesMut::new();
-                }
-                let mut grown = BytesMut::with_capacity(len.saturating_add(additional));
-                grown.extend_from_slice(&self.buf);
-                self.buf = grown;
-            }
+        let needed = self.needed();
+        if self.dry && self.at_rest() {
+            self.read_len = self.small();
         }
-        self.room_at = len;
-        self.room_len = (self.buf.capacity() - len).min(self.read_len);
-        self.room_len
+        let room = self.read_len;
+        let want = wanted_capacity(len, needed, room);
+        if needs_room(self.spare.len(), room, needed) || too_big(self.alloc, want, self.small()) {
+            self.reallocate(want);
+        }
+        self.room_len = self.spare.len().min(room);
+    }
+
+    /// Moves what is buffered into an allocation of `want` bytes (at least what is buffered),
+    /// reusing the current one in place when no frame handed out still uses it and it is not
+    /// too big, and zeroes the room after it.
+    fn reallocate(&mut self, want: usize) {
+        let len = self.buf.len();
+        let want = want.max(len);
+        let spare = mem::take(&mut self.spare);
+        self.buf.unsplit(spare);
+        self.buf.truncate(len);
+        let reuse = !too_big(self.alloc, want, self.small())
+            && self.buf.try_reclaim(want - len)
+            && self.buf.capacity() >= want;
+        if !reuse {
+            let mut fresh = BytesMut::with_capacity(want);
+            fresh.extend_from_slice(&self.buf);
+            self.buf = fresh;
+        }
+        self.alloc = self.buf.capacity();
+        self.buf.resize(self.alloc, 0);
+        self.spare = self.buf.split_off(len);
     }
 
     /// Splits the next whole frame off the buffer, if it holds one.
@@ -224,14 +283,15 @@ impl ReadState {
     pub(crate) fn decode(&mut self) -> Result<Option<Bytes>, FrameError> {
         self.settle();
         let buffered = self.buf.len();
+        let skipping = self.decoder.skip_remaining();
         match self.decoder.decode(&mut self.buf) {
             // The common case, kept short: a whole frame, and no frame being skipped.
-            Ok(Some(frame)) if self.partial == Partial::None => {
+            Ok(Some(frame)) if skipping.is_none() => {
                 self.frames += 1;
                 Ok(Some(frame))
             }
             result => {
-                self.track(buffered, result.as_ref().map(Option::is_some));
+                self.track(buffered, skipping, result.as_ref().map(Option::is_some));
                 result
             }
         }
@@ -243,7 +303,7 @@ impl ReadState {
     #[inline]
     pub(crate) fn decode_ref(&mut self) -> Result<bool, FrameError> {
         self.settle();
-        if self.partial == Partial::None {
+        if self.partial == Partial::None && self.decoder.skip_remaining().is_none() {
             if let Ok(Decoded::Frame { frame, consumed }) =
                 self.decoder.codec().decode_slice(&self.buf)
             {
@@ -288,8 +348,9 @@ impl ReadState {
     pub(crate) fn decode_eof(&mut self) -> Result<Option<Bytes>, FrameError> {
         self.settle();
         let buffered = self.buf.len();
+        let skipping = self.decoder.skip_remaining();
         let result = self.decoder.decode_eof(&mut self.buf);
-        self.track(buffered, result.as_ref().map(Option::is_some));
+        self.track(buffered, skipping, result.as_ref().map(Option::is_some));
         result
     }
 
@@ -297,12 +358,12 @@ impl ReadState {
     pub(crate) fn copy_step(&mut self, eof: bool) -> Result<CopyStep, FrameError> {
         let (len, left) = match self.partial {
             Partial::Copy { len, left, .. } => (len, left),
-            _ => {
+            Partial::None => {
                 self.settle();
                 let buffered = self.buf.len();
-                let skipping = self.skipping_in(buffered);
+                let skipping = self.decoder.skip_remaining();
                 let result = self.decoder.decode_head(&mut self.buf);
-                self.track(buffered, result.as_ref().map(|_| false));
+                self.track(buffered, skipping, result.as_ref().map(|_| false));
                 let Some(len) = result? else {
                     if !eof {
                         return Ok(CopyStep::Read);
@@ -313,7 +374,8 @@ impl ReadState {
                     return Err(self.truncated());
                 };
                 // What the call consumed, less the bytes of a skipped frame it discarded first.
-                let header_len = ((buffered - self.buf.len()) as u64).saturating_sub(skipping);
+                let header_len =
+                    ((buffered - self.buf.len()) as u64).saturating_sub(skipped_in(skipping, buffered));
                 let len = len as u64;
                 self.partial = Partial::Copy {
                     header_len,
@@ -339,7 +401,7 @@ impl ReadState {
     pub(crate) fn copy_chunk(&self) -> &[u8] {
         let left = match self.partial {
             Partial::Copy { left, .. } => left,
-            _ => 0,
+            Partial::None => 0,
         };
         &self.buf[..clamp(left, self.buf.len())]
     }
@@ -357,7 +419,7 @@ impl ReadState {
     pub(crate) fn copy_remaining(&self) -> Option<u64> {
         match self.partial {
             Partial::Copy { left, .. } => Some(left),
-            _ => None,
+            Partial::None => None,
         }
     }
 
@@ -366,15 +428,15 @@ impl ReadState {
     pub(crate) fn check_not_copying(&self) -> Result<(), Error> {
         match self.partial {
             Partial::Copy { len, left, .. } => Err(copy_unfinished(len, left)),
-            _ => Ok(()),
+            Partial::None => Ok(()),
         }
     }
 
     /// Whether an oversized frame is being skipped (`skip_oversized`): reading goes on after
-    /// its [`FrameError::TooLarge`].
+    /// its [`FrameError::TooLarge`]. The decoder keeps that state; this only asks it.
     #[inline]
     pub(crate) fn skipping(&self) -> bool {
-        matches!(self.partial, Partial::Skip { .. })
+        self.decoder.skip_remaining().is_some()
     }
 
     /// Whether part of a frame past its header has been read.
@@ -401,11 +463,15 @@ impl ReadState {
                 header_len + (len - left) + left.min(buffered),
                 header_len + len,
             ),
-            Partial::Skip { frame_len, left } => (frame_len - left, frame_len),
-            Partial::None => (
-                buffered,
-                buffered + self.decoder.bytes_needed(self.buffer()) as u64,
-            ),
+            Partial::None => match self.decoder.skip_progress() {
+                Some((skipped, frame_len)) => {
+                    (skipped + (frame_len - skipped).min(buffered), frame_len)
+                }
+                None => (
+                    buffered,
+                    buffered + self.decoder.bytes_needed(self.buffer()) as u64,
+                ),
+            },
         }
     }
 
@@ -415,41 +481,15 @@ impl ReadState {
         FrameError::Truncated { expected, got }
     }
 
-    /// How many of `buffered` bytes a decoder call discards first, as the rest of a frame being
-    /// skipped.
-    fn skipping_in(&self, buffered: usize) -> u64 {
-        match self.partial {
-            Partial::Skip { left, .. } => left.min(buffered as u64),
-            _ => 0,
+    /// Counts the frames a decoder call finished: a skipped frame whose last bytes it discarded
+    /// (`skipping` was what it had left before the call, of `buffered` bytes), and the frame it
+    /// returned (`outcome`).
+    fn track(&mut self, buffered: usize, skipping: Option<u64>, outcome: Result<bool, &FrameError>) {
+        if skipping.is_some_and(|left| left <= buffered as u64) {
+            self.frames += 1;
         }
-    }
-
-    /// Updates the frame bookkeeping after a decoder call that found `buffered` bytes and ended
-    /// with `outcome` (whether it completed a frame).
-    fn track(&mut self, buffered: usize, outcome: Result<bool, &FrameError>) {
-        // The decoder leaves `partial` alone: it still says what was being skipped.
-        let skipping = self.skipping_in(buffered);
-        if let Partial::Skip { frame_len, left } = self.partial {
-            if left == skipping {
-                self.end_frame();
-            } else {
-                self.partial = Partial::Skip {
-                    frame_len,
-                    left: left - skipping,
-                };
-            }
-        }
-        match outcome {
-            Ok(true) => self.end_frame(),
-            Err(FrameError::TooLarge { len, .. }) if self.decoder.is_mid_frame() => {
-                // skip_oversized: the decoder consumed the header and discards the payload.
-                let header_len = ((buffered - self.buf.len()) as u64).saturating_sub(skipping);
-                self.partial = Partial::Skip {
-                    frame_len: header_len.saturating_add(*len),
-                    left: *len,
-                };
-            }
-            _ => {}
+        if outcome == Ok(true) {
+            self.end_frame();
         }
     }
 
@@ -458,6 +498,82 @@ impl ReadState {
     fn end_frame(&mut self) {
         self.frames += 1;
         self.partial = Partial::None;
+    }
+}
+
+/// The small size for a reader whose reads ask for at most `read_max` bytes.
+fn small(read_max: usize) -> usize {
+    SMALL.min(read_max)
+}
+
+/// How many of `buffered` bytes a decoder call discards first, as the rest of a frame being
+/// skipped that had `skipping` bytes left.
+fn skipped_in(skipping: Option<u64>, buffered: usize) -> u64 {
+    skipping.map_or(0, |left| left.min(buffered as u64))
+}
+
+/// The capacity a buffer holding `len` bytes needs for a read of `room` bytes, when the frame in
+/// flight needs `needed` more: room for the read, except that a frame longer than that grows by
+/// what has arrived (doubling its buffer rather than copying it at every read), never past the
+/// frame's end. What a header claims caps the growth and never sets it.
+pub(crate) fn wanted_capacity(len: usize, needed: usize, room: usize) -> usize {
+    let room = if needed > room {
+        needed.min(room.max(len))
+    } else {
+        room
+    };
+    len.saturating_add(room)
+}
+
+/// Whether `spare` bytes of room are too few for a read of `room` bytes: less than half of it
+/// (or than the rest of the frame, if that is less), so a trickle does not reallocate for every
+/// read and the buffer never grows past a frame's end to fit a read.
+pub(crate) fn needs_room(spare: usize, room: usize, needed: usize) -> bool {
+    spare < room.div_ceil(2).min(needed).max(1)
+}
+
+/// Whether an allocation of `alloc` bytes is too big for a buffer that needs `want`: more than
+/// twice that (and than twice the small size). Then it is given back.
+pub(crate) fn too_big(alloc: usize, want: usize, small: usize) -> bool {
+    alloc / 2 > want.max(small)
+}
+
+/// The same policy for a buffer the reader does not own: tokio-util's `Framed`, which reads into
+/// all of its buffer's spare capacity and doubles a full buffer. Called by `FramedCodec` after
+/// each decoder call on `src`, with `capacity_before` (`src.capacity()` before the call),
+/// whether the call returned a frame, and what the frame in flight still `needed`. `read_len` is
+/// the codec's own read size, adapted here as a reader's is.
+///
+/// After a frame is split off a buffer much larger than what remains needs, what remains is
+/// moved into a buffer of its own, so the large allocation goes with the frame (and is freed
+/// with it). Before the next read (no frame returned), the buffer gets room for it: doubled
+/// while reads come back full, the small size once the peer has run dry with no long frame under
+/// way, and a long frame's growth capped at its end.
+pub(crate) fn fit_framed_buffer(
+    src: &mut BytesMut,
+    capacity_before: usize,
+    returned_frame: bool,
+    needed: usize,
+    read_len: &mut usize,
+) {
+    let len = src.len();
+    let small = SMALL;
+    if !returned_frame {
+        // The last read filled the buffer (frames split off its front keep it full).
+        let full = len == src.capacity();
+        if full {
+            *read_len = read_len.saturating_mul(2).min(DEFAULT_MAX_READ);
+        } else if len.saturating_add(needed) <= small {
+            *read_len = small;
+        }
+    }
+    let want = wanted_capacity(len, needed, *read_len);
+    let spare = src.capacity() - len;
+    let grow = !returned_frame && needs_room(spare, *read_len, needed);
+    if grow || too_big(capacity_before, want, small) {
+        let mut fresh = BytesMut::with_capacity(want);
+        fresh.extend_from_slice(src);
+        *src = fresh;
     }
 }
 
@@ -483,4 +599,75 @@ pub(crate) fn continues_after(err: &Error, skipping: bool) -> bool {
 /// `n` as a `usize`, at most `max`.
 pub(crate) fn clamp(n: u64, max: usize) -> usize {
     usize::try_from(n).map_or(max, |n| n.min(max))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * KIB;
+
+    #[test]
+    fn short_frames_get_a_read_of_room() {
+        assert_eq!(wanted_capacity(0, 4, 8 * KIB), 8 * KIB);
+        assert_eq!(wanted_capacity(100, 20, 64 * KIB), 100 + 64 * KIB);
+    }
+
+    #[test]
+    fn a_long_frame_grows_by_what_arrived_and_never_past_its_end() {
+        // A header claiming 1 GiB with 14 bytes in: one read's room, not the claim.
+        assert_eq!(wanted_capacity(14, 1 << 30, 8 * KIB), 14 + 8 * KIB);
+        // 4 MiB in: doubling by what arrived.
+        assert_eq!(wanted_capacity(4 * MIB, 1 << 30, MIB), 8 * MIB);
+        // 7 MiB in of an 8 MiB frame: only to its end.
+        assert_eq!(wanted_capacity(7 * MIB, MIB + 4, MIB), 8 * MIB + 4);
+    }
+
+    #[test]
+    fn big_allocations_are_given_back_small_ones_kept() {
+        assert!(too_big(8 * MIB, 8 * KIB, SMALL));
+        assert!(!too_big(16 * KIB, 100, SMALL));
+        assert!(!too_big(2 * MIB, MIB + 10, SMALL));
+        assert!(too_big(2 * MIB + 2, 200 * KIB, SMALL));
+    }
+
+    #[test]
+    fn a_trickle_reuses_its_room() {
+        assert!(!needs_room(5 * KIB, 8 * KIB, 100_000));
+        assert!(needs_room(3 * KIB, 8 * KIB, 100_000));
+        // The rest of a frame fits: no growth past its end.
+        assert!(!needs_room(10, 8 * KIB, 10));
+        assert!(needs_room(0, 8 * KIB, 1));
+    }
+
+    #[test]
+    fn framed_buffer_lets_a_big_frame_go_and_keeps_the_rest_small() {
+        // A frame of 8 MiB split off an 8 MiB + 8 KiB buffer, 6 bytes of the next one left.
+        let mut big = BytesMut::with_capacity(8 * MIB + 8 * KIB);
+        big.extend_from_slice(&vec![1; 8 * MIB + 4 + 6]);
+        let before = big.capacity();
+        let frame = big.split_to(8 * MIB + 4);
+        let mut read_len = MIB;
+        fit_framed_buffer(&mut big, before, true, 0, &mut read_len);
+        assert_eq!(big.len(), 6);
+        assert!(big.capacity() <= 2 * MIB, "{}", big.capacity());
+        drop(frame);
+        // The peer runs dry: back to the small size.
+        for _ in 0..2 {
+            let capacity = big.capacity();
+            fit_framed_buffer(&mut big, capacity, false, 0, &mut read_len);
+        }
+        assert_eq!(read_len, SMALL);
+    }
+
+    #[test]
+    fn framed_buffer_never_grows_by_a_claim() {
+        let mut buf = BytesMut::with_capacity(8 * KIB);
+        buf.extend_from_slice(&[0; 8 * KIB]);
+        let mut read_len = SMALL;
+        // Full: the header claims 1 GiB; the buffer doubles by what arrived, no more.
+        fit_framed_buffer(&mut buf, 8 * KIB, false, 1 << 30, &mut read_len);
+        assert!(buf.capacity() <= 24 * KIB, "{}", buf.capacity());
+    }
 }

@@ -67,24 +67,16 @@ use std::pin::{pin, Pin};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use ::tokio::time::{Instant, Sleep};
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::read_state::{continues_after, CopyStep, ReadState};
-use crate::write_state::{StreamStep, Through, WriteState};
+use crate::read_state::{continues_after, CopyStep, ReadState, DEFAULT_MAX_READ};
+use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
 use crate::{Codec, Error};
 
-/// The most the reader asks for in one read, by default, however long the frame claims to be:
-/// the buffer grows as bytes really arrive, never by what a header announces.
-const READ_MAX: usize = 64 * 1024;
-/// Payloads up to this size are copied into the writer's buffer, to go out with their
-/// neighbours in one write.
-const COALESCE_MAX: usize = 8 * 1024;
-/// Once this much is buffered, the writer writes before queuing more.
-const WRITE_HIGH: usize = 64 * 1024;
 
 /// Reads frames from an [`AsyncRead`].
 ///
@@ -117,14 +109,14 @@ impl<R> FrameReader<R> {
 
     /// A reader with these settings.
     pub fn with_codec(inner: R, codec: Codec) -> Self {
-        FrameReader::from_state(inner, ReadState::new(codec, READ_MAX))
+        FrameReader::from_state(inner, ReadState::new(codec, DEFAULT_MAX_READ))
     }
 
     /// A reader that starts with `buffered`, bytes already read from `inner` (by another
     /// reader, a handshake, a tokio-util `Framed`): the other half of
     /// [`into_parts`](Self::into_parts).
     pub fn from_parts(inner: R, codec: Codec, buffered: Bytes) -> Self {
-        FrameReader::from_state(inner, ReadState::from_buffered(codec, READ_MAX, buffered))
+        FrameReader::from_state(inner, ReadState::from_buffered(codec, DEFAULT_MAX_READ, buffered))
     }
 
     fn from_state(inner: R, state: ReadState) -> Self {
@@ -419,16 +411,23 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             }
         }
         loop {
-            let mut room = self.state.read_room();
-            match pin!(self.inner.read_buf(&mut room)).poll(cx) {
-                Poll::Ready(Ok(n)) => {
+            let mut room = ReadBuf::new(self.state.read_slice());
+            match Pin::new(&mut self.inner).poll_read(cx, &mut room) {
+                Poll::Ready(Ok(())) => {
+                    let n = room.filled().len();
                     self.state.filled(n);
                     self.eof = n == 0;
                     return Poll::Ready(Ok(()));
                 }
                 Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
-                Poll::Pending => break,
+                Poll::Ready(Err(err)) => {
+                    self.state.read_failed(&err);
+                    return Poll::Ready(Err(err.into()));
+                }
+                Poll::Pending => {
+                    self.state.idle();
+                    break;
+                }
             }
         }
         if let Some(at) = self.deadline_at() {
@@ -488,10 +487,8 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
 #[derive(Debug)]
 pub struct FrameWriter<W> {
     inner: W,
-    /// The bytes accepted and not yet written, before `tail`.
+    /// The bytes accepted and not yet written.
     state: WriteState,
-    /// A large payload queued through `Sink`, written after the buffer without a copy.
-    tail: Bytes,
 }
 
 impl<W> FrameWriter<W> {
@@ -504,8 +501,7 @@ impl<W> FrameWriter<W> {
     pub fn with_codec(inner: W, codec: Codec) -> Self {
         FrameWriter {
             inner,
-            state: WriteState::new(codec, WRITE_HIGH),
-            tail: Bytes::new(),
+            state: WriteState::new(codec),
         }
     }
 
@@ -513,11 +509,14 @@ impl<W> FrameWriter<W> {
     /// (they go out first): the other half of [`into_parts`](Self::into_parts).
     pub fn from_parts(inner: W, codec: Codec, unsent: Bytes) -> Self {
         let mut writer = FrameWriter::with_codec(inner, codec);
-        writer.state.queue(&unsent);
+        writer.state.push_unsent(unsent);
         writer
     }
 
-    /// Buffers up to about `buffer_size` bytes before writing, instead of 64 KiB.
+    /// Buffers up to `buffer_size` bytes before writing, instead of 64 KiB.
+    ///
+    /// Frames shorter than the buffer are copied into it; longer ones are written at once from
+    /// the caller's memory. A size of 0 writes every frame at once.
     pub fn with_buffer_size(mut self, buffer_size: usize) -> Self {
         self.state.set_capacity(buffer_size);
         self
@@ -526,6 +525,20 @@ impl<W> FrameWriter<W> {
     /// How many bytes the writer buffers before writing.
     pub fn buffer_size(&self) -> usize {
         self.state.capacity()
+    }
+
+    /// Gathers at most `max_write_size` bytes (at least 1) into one write call, instead of
+    /// 1 MiB: queued frames, headers and owned payloads alike, as one vectored write.
+    /// [`feed_frame`](Self::feed_frame) and the `Sink` queue owned payloads until this much is
+    /// queued.
+    pub fn with_max_write_size(mut self, max_write_size: usize) -> Self {
+        self.state.set_max_write(max_write_size);
+        self
+    }
+
+    /// The most bytes one write call takes.
+    pub fn max_write_size(&self) -> usize {
+        self.state.max_write()
     }
 
     /// The settings.
@@ -546,7 +559,7 @@ impl<W> FrameWriter<W> {
     /// How many bytes are accepted but not yet written: whole frames, and perhaps the start or
     /// the rest of one.
     pub fn buffered_len(&self) -> usize {
-        self.state.buffered().len() + self.tail.len()
+        self.state.buffered_len()
     }
 
     /// How many payload bytes [`copy_frame_from`](Self::copy_frame_from) still has to read
@@ -575,18 +588,8 @@ impl<W> FrameWriter<W> {
 
     /// The inner writer and the bytes accepted but not written, without writing anything.
     pub fn into_parts(mut self) -> (W, Bytes) {
-        let mut unsent = self.state.take_buffered();
-        unsent.extend_from_slice(&self.tail);
-        (self.inner, unsent.freeze())
-    }
-
-    /// Whether a payload of `len` bytes is copied into the buffer rather than written from the
-    /// caller's memory.
-    fn coalesces(&self, len: usize) -> bool
-    where
-        W: AsyncWrite,
-    {
-        len <= COALESCE_MAX || (len <= WRITE_HIGH && !self.inner.is_write_vectored())
+        let unsent = self.state.take_buffered();
+        (self.inner, unsent)
     }
 }
 
@@ -634,17 +637,69 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         let payload = payload.as_ref();
         self.state.check_not_streaming()?;
         let header = self.state.encoder().header(payload.len())?;
-        poll_fn(|cx| self.poll_make_room(cx)).await?;
-        self.state.queue(&header);
-        if self.coalesces(payload.len()) {
+        let frame_len = header.len() + payload.len();
+        if self.state.copies(frame_len) {
+            poll_fn(|cx| self.poll_make_room(cx, frame_len)).await?;
+            self.state.queue(&header);
             self.state.queue(payload);
             return Ok(());
         }
+        poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
+        self.state.queue(&header);
         let mut large = LargeWrite {
             writer: self,
             frame: Through::new(header.len(), payload),
         };
         poll_fn(|cx| large.poll_write(cx)).await
+    }
+
+    /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then
+    /// `payload`, which is not copied (unless it is 8 KiB or less: small frames are copied into
+    /// the buffer with their neighbours). The same as `SinkExt::feed`.
+    ///
+    /// Nothing is written until the queue holds [`max_write_size`](Self::max_write_size)
+    /// bytes (1 MiB by default) or the buffer is full, or on [`flush`](Self::flush); then the
+    /// queued frames, headers and payloads, go out together in one vectored write.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::tokio::FrameWriter;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), lenframe::Error> {
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// for _ in 0..3 {
+    ///     writer.feed_frame(vec![7u8; 100_000]).await?; // moved in, not copied
+    /// }
+    /// assert!(writer.get_ref().is_empty(), "queued until 1 MiB or a flush");
+    /// writer.flush().await?;
+    /// assert_eq!(writer.get_ref().len(), 3 * (4 + 100_000));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// On error the frame was not accepted: none of it was queued, and the same call can be
+    /// made again.
+    ///
+    /// - [`Error::Encode`] if the settings cannot frame the payload;
+    /// - [`Error::Io`] if writing out what was queued before it fails;
+    /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
+    ///   inside a frame and has not finished it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes, the frame was not queued.
+    pub async fn feed_frame(&mut self, payload: impl Into<Bytes>) -> Result<(), Error> {
+        let payload = payload.into();
+        self.state.check_not_streaming()?;
+        let header = self.state.encoder().header(payload.len())?;
+        let adds = self.state.feed_adds(header.len(), payload.len());
+        poll_fn(|cx| self.poll_make_room(cx, adds)).await?;
+        self.state.feed(&header, payload);
+        Ok(())
     }
 
     /// Writes one frame and flushes: [`write_frame`](Self::write_frame) then
@@ -726,7 +781,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         S: AsyncRead + Unpin + ?Sized,
     {
         if let Some(header) = self.state.stream_header(len)? {
-            poll_fn(|cx| self.poll_make_room(cx)).await?;
+            poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
             self.state.start_stream(&header, len);
         }
         poll_fn(|cx| self.poll_stream_from(cx, src)).await
@@ -783,32 +838,27 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         }
     }
 
-    /// Writes until there is room to queue another frame: no `Sink` payload waiting, and the
-    /// buffer under the high-water mark.
-    fn poll_make_room(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.tail.is_empty() || self.state.is_full() {
+    /// Writes until `n` more bytes can be buffered (see `WriteState::must_write`).
+    fn poll_make_room(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<io::Result<()>> {
+        while self.state.must_write(n) {
             ready!(self.poll_write_buffered(cx))?;
         }
         Poll::Ready(Ok(()))
     }
 
     fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.state.buffered().is_empty() || !self.tail.is_empty() {
+        while !self.state.is_empty() {
             ready!(self.poll_write_buffered(cx))?;
         }
-        Pin::new(&mut self.inner).poll_flush(cx)
+        ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+        self.state.flushed();
+        Poll::Ready(Ok(()))
     }
 
-    /// One write of the buffer and then the `Sink` payload waiting after it.
+    /// One gathered write of what is queued.
     fn poll_write_buffered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let n = ready!(poll_write_parts(
-            &mut self.inner,
-            self.state.buffered(),
-            &self.tail,
-            cx
-        ))?;
-        let from_tail = self.state.wrote(n);
-        self.tail.advance(from_tail.min(self.tail.len()));
+        let n = ready!(poll_write_gathered(&mut self.inner, &self.state, &[], cx))?;
+        self.state.wrote(n);
         Poll::Ready(Ok(()))
     }
 }
@@ -824,24 +874,14 @@ impl<W: AsyncWrite + Unpin> Sink<Bytes> for FrameWriter<W> {
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
         this.state.check_not_streaming()?;
-        Poll::Ready(Ok(ready!(this.poll_make_room(cx))?))
+        Poll::Ready(Ok(ready!(this.poll_make_room(cx, 1))?))
     }
 
     fn start_send(self: Pin<&mut Self>, payload: Bytes) -> Result<(), Error> {
         let this = self.get_mut();
         this.state.check_not_streaming()?;
         let header = this.state.encoder().header(payload.len())?;
-        if !this.tail.is_empty() {
-            // start_send without poll_ready: keep the order, at the cost of a copy.
-            let tail = std::mem::take(&mut this.tail);
-            this.state.queue(&tail);
-        }
-        this.state.queue(&header);
-        if this.coalesces(payload.len()) {
-            this.state.queue(&payload);
-        } else {
-            this.tail = payload;
-        }
+        this.state.feed(&header, payload);
         Ok(())
     }
 
@@ -867,9 +907,13 @@ struct LargeWrite<'a, W> {
 impl<W: AsyncWrite + Unpin> LargeWrite<'_, W> {
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let writer = &mut *self.writer;
-        while !self.frame.rest().is_empty() {
-            let parts = (writer.state.buffered(), self.frame.rest());
-            let n = ready!(poll_write_parts(&mut writer.inner, parts.0, parts.1, cx))?;
+        while !self.frame.rest().is_empty() || !writer.state.is_empty() {
+            let n = ready!(poll_write_gathered(
+                &mut writer.inner,
+                &writer.state,
+                self.frame.rest(),
+                cx
+            ))?;
             writer.state.wrote_through(&mut self.frame, n);
         }
         Poll::Ready(Ok(()))
@@ -883,23 +927,23 @@ impl<W> Drop for LargeWrite<'_, W> {
     }
 }
 
-/// Writes some of `buf` and then `tail` in one write call (vectored when both have bytes and the
-/// writer supports it): how many bytes went, at least 1.
-fn poll_write_parts<W: AsyncWrite + Unpin + ?Sized>(
+/// One write of what `state` has queued and then `through`, gathered as `WriteState::io_slices`
+/// cuts it (vectored when there are several slices and the writer supports it): how many bytes
+/// went, at least 1.
+fn poll_write_gathered<W: AsyncWrite + Unpin + ?Sized>(
     inner: &mut W,
-    buf: &[u8],
-    tail: &[u8],
+    state: &WriteState,
+    through: &[u8],
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<usize>> {
+    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+    let count = state.io_slices(through, &mut slices);
     loop {
         let inner = Pin::new(&mut *inner);
-        let result = if buf.is_empty() {
-            ready!(inner.poll_write(cx, tail))
-        } else if tail.is_empty() || !inner.is_write_vectored() {
-            ready!(inner.poll_write(cx, buf))
+        let result = if count == 1 || !inner.is_write_vectored() {
+            ready!(inner.poll_write(cx, &slices[0]))
         } else {
-            let parts = [IoSlice::new(buf), IoSlice::new(tail)];
-            ready!(inner.poll_write_vectored(cx, &parts))
+            ready!(inner.poll_write_vectored(cx, &slices[..count]))
         };
         return Poll::Ready(match result {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,

@@ -4,7 +4,8 @@
 use ::tokio_util::codec;
 use bytes::{Bytes, BytesMut};
 
-use crate::{Codec, Error, FrameDecoder, FrameEncoder};
+use crate::read_state::{fit_framed_buffer, SMALL};
+use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 
 /// The codec to hand to tokio-util's `Framed`, `FramedRead` and `FramedWrite`: a
 /// [`FrameDecoder`] and a [`FrameEncoder`] with the same settings in one value.
@@ -99,6 +100,8 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder};
 pub struct FramedCodec {
     decoder: FrameDecoder,
     encoder: FrameEncoder,
+    /// How much room `Framed`'s next read gets (see `read_state::fit_framed_buffer`).
+    read_len: usize,
 }
 
 impl FramedCodec {
@@ -107,6 +110,7 @@ impl FramedCodec {
         FramedCodec {
             decoder: codec.decoder(),
             encoder: codec.encoder(),
+            read_len: SMALL,
         }
     }
 
@@ -184,7 +188,9 @@ impl codec::Decoder for FrameDecoder {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
-        Ok(FrameDecoder::decode(self, src)?)
+        let mut read_len = SMALL;
+        let frame = fitted(self, src, &mut read_len, FrameDecoder::decode_mut)?;
+        Ok(frame.map(BytesMut::freeze))
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
@@ -208,7 +214,7 @@ impl codec::Decoder for FramedCodec {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
-        Ok(self.decoder.decode_mut(src)?)
+        fitted(&mut self.decoder, src, &mut self.read_len, FrameDecoder::decode_mut)
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
@@ -223,4 +229,20 @@ impl codec::Encoder<Bytes> for FramedCodec {
     fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), Error> {
         Ok(self.encoder.encode(payload, dst)?)
     }
+}
+
+/// One decoder call on `Framed`'s buffer, with the readers' buffer policy applied to that buffer
+/// after it (`read_state::fit_framed_buffer`): `Framed` never holds a big frame's allocation
+/// once the frame is handed out, and its buffer never grows past the frame in flight.
+fn fitted(
+    decoder: &mut FrameDecoder,
+    src: &mut BytesMut,
+    read_len: &mut usize,
+    decode: fn(&mut FrameDecoder, &mut BytesMut) -> Result<Option<BytesMut>, FrameError>,
+) -> Result<Option<BytesMut>, Error> {
+    let capacity_before = src.capacity();
+    let frame = decode(decoder, src)?;
+    let needed = decoder.bytes_needed(src);
+    fit_framed_buffer(src, capacity_before, frame.is_some(), needed, read_len);
+    Ok(frame)
 }
