@@ -538,42 +538,65 @@ pub(crate) fn too_big(alloc: usize, want: usize, small: usize) -> bool {
     alloc / 2 > want.max(small)
 }
 
+/// What `FramedCodec` keeps of the buffer policy for tokio-util's `Framed`, which owns the
+/// buffer: the read size, and the size of the allocation it last gave the buffer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FramedSizing {
+    read_len: usize,
+    alloc: usize,
+}
+
+impl Default for FramedSizing {
+    fn default() -> Self {
+        FramedSizing {
+            read_len: SMALL,
+            alloc: 0,
+        }
+    }
+}
+
 /// The same policy for a buffer the reader does not own: tokio-util's `Framed`, which reads into
 /// all of its buffer's spare capacity and doubles a full buffer. Called by `FramedCodec` after
 /// each decoder call on `src`, with `capacity_before` (`src.capacity()` before the call),
-/// whether the call returned a frame, and what the frame in flight still `needed`. `read_len` is
-/// the codec's own read size, adapted here as a reader's is.
+/// whether the call returned a frame, and what the frame in flight still `needed`.
 ///
 /// After a frame is split off a buffer much larger than what remains needs, what remains is
 /// moved into a buffer of its own, so the large allocation goes with the frame (and is freed
 /// with it). Before the next read (no frame returned), the buffer gets room for it: doubled
 /// while reads come back full, the small size once the peer has run dry with no long frame under
-/// way, and a long frame's growth capped at its end.
+/// way, and a long frame's growth capped at its end. `Framed` never has to grow the buffer
+/// itself (it would double it).
 pub(crate) fn fit_framed_buffer(
     src: &mut BytesMut,
     capacity_before: usize,
     returned_frame: bool,
     needed: usize,
-    read_len: &mut usize,
+    sizing: &mut FramedSizing,
 ) {
     let len = src.len();
     let small = SMALL;
+    let alloc = sizing.alloc.max(capacity_before);
+    let mut at_rest = false;
     if !returned_frame {
         // The last read filled the buffer (frames split off its front keep it full).
         let full = len == src.capacity();
         if full {
-            *read_len = read_len.saturating_mul(2).min(DEFAULT_MAX_READ);
+            sizing.read_len = sizing.read_len.saturating_mul(2).min(DEFAULT_MAX_READ);
         } else if len.saturating_add(needed) <= small {
-            *read_len = small;
+            sizing.read_len = small;
+            at_rest = true;
         }
     }
-    let want = wanted_capacity(len, needed, *read_len);
+    let want = wanted_capacity(len, needed, sizing.read_len);
     let spare = src.capacity() - len;
-    let grow = !returned_frame && needs_room(spare, *read_len, needed);
-    if grow || too_big(capacity_before, want, small) {
+    let grow = !returned_frame && needs_room(spare, sizing.read_len, needed);
+    // At rest, the buffer goes back to the small size.
+    let shrink = too_big(alloc, want, small) || (at_rest && alloc > want);
+    if grow || shrink {
         let mut fresh = BytesMut::with_capacity(want);
         fresh.extend_from_slice(src);
         *src = fresh;
+        sizing.alloc = want;
     }
 }
 
@@ -648,26 +671,27 @@ mod tests {
         big.extend_from_slice(&vec![1; 8 * MIB + 4 + 6]);
         let before = big.capacity();
         let frame = big.split_to(8 * MIB + 4);
-        let mut read_len = MIB;
-        fit_framed_buffer(&mut big, before, true, 0, &mut read_len);
+        let mut sizing = FramedSizing::default();
+        fit_framed_buffer(&mut big, before, true, 0, &mut sizing);
         assert_eq!(big.len(), 6);
         assert!(big.capacity() <= 2 * MIB, "{}", big.capacity());
         drop(frame);
         // The peer runs dry: back to the small size.
         for _ in 0..2 {
             let capacity = big.capacity();
-            fit_framed_buffer(&mut big, capacity, false, 0, &mut read_len);
+            fit_framed_buffer(&mut big, capacity, false, 0, &mut sizing);
         }
-        assert_eq!(read_len, SMALL);
+        assert_eq!(sizing.read_len, SMALL);
+        assert_eq!(big.capacity(), 6 + SMALL);
     }
 
     #[test]
     fn framed_buffer_never_grows_by_a_claim() {
         let mut buf = BytesMut::with_capacity(8 * KIB);
         buf.extend_from_slice(&[0; 8 * KIB]);
-        let mut read_len = SMALL;
+        let mut sizing = FramedSizing::default();
         // Full: the header claims 1 GiB; the buffer doubles by what arrived, no more.
-        fit_framed_buffer(&mut buf, 8 * KIB, false, 1 << 30, &mut read_len);
+        fit_framed_buffer(&mut buf, 8 * KIB, false, 1 << 30, &mut sizing);
         assert!(buf.capacity() <= 24 * KIB, "{}", buf.capacity());
     }
 }

@@ -4,7 +4,7 @@
 use ::tokio_util::codec;
 use bytes::{Bytes, BytesMut};
 
-use crate::read_state::{fit_framed_buffer, SMALL};
+use crate::read_state::{fit_framed_buffer, FramedSizing, SMALL};
 use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 
 /// The codec to hand to tokio-util's `Framed`, `FramedRead` and `FramedWrite`: a
@@ -100,8 +100,10 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 pub struct FramedCodec {
     decoder: FrameDecoder,
     encoder: FrameEncoder,
-    /// How much room `Framed`'s next read gets (see `read_state::fit_framed_buffer`).
-    read_len: usize,
+    /// The buffer policy's state for `Framed`'s read buffer (see `read_state::fit_framed_buffer`).
+    sizing: FramedSizing,
+    /// `Framed`'s write buffer held more than the small size after the last frame.
+    wrote_large: bool,
 }
 
 impl FramedCodec {
@@ -110,7 +112,8 @@ impl FramedCodec {
         FramedCodec {
             decoder: codec.decoder(),
             encoder: codec.encoder(),
-            read_len: SMALL,
+            sizing: FramedSizing::default(),
+            wrote_large: false,
         }
     }
 
@@ -188,8 +191,10 @@ impl codec::Decoder for FrameDecoder {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
-        let mut read_len = SMALL;
-        let frame = fitted(self, src, &mut read_len, FrameDecoder::decode_mut)?;
+        // No state of its own to keep: each call starts from the small read size, and sees only
+        // the buffer's capacity, not its allocation.
+        let mut sizing = FramedSizing::default();
+        let frame = fitted(self, src, &mut sizing, FrameDecoder::decode_mut)?;
         Ok(frame.map(BytesMut::freeze))
     }
 
@@ -214,7 +219,7 @@ impl codec::Decoder for FramedCodec {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
-        fitted(&mut self.decoder, src, &mut self.read_len, FrameDecoder::decode_mut)
+        fitted(&mut self.decoder, src, &mut self.sizing, FrameDecoder::decode_mut)
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
@@ -222,12 +227,18 @@ impl codec::Decoder for FramedCodec {
     }
 }
 
-/// As [`FrameEncoder`]'s.
+/// As [`FrameEncoder`]'s. `Framed`'s write buffer grows to hold a large frame; once it has been
+/// written out, the next frame starts a new buffer, so the large allocation is given back.
 impl codec::Encoder<Bytes> for FramedCodec {
     type Error = Error;
 
     fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), Error> {
-        Ok(self.encoder.encode(payload, dst)?)
+        if self.wrote_large && dst.is_empty() {
+            *dst = BytesMut::new();
+        }
+        self.encoder.encode(&payload, dst)?;
+        self.wrote_large = dst.len() > SMALL;
+        Ok(())
     }
 }
 
@@ -237,12 +248,12 @@ impl codec::Encoder<Bytes> for FramedCodec {
 fn fitted(
     decoder: &mut FrameDecoder,
     src: &mut BytesMut,
-    read_len: &mut usize,
+    sizing: &mut FramedSizing,
     decode: fn(&mut FrameDecoder, &mut BytesMut) -> Result<Option<BytesMut>, FrameError>,
 ) -> Result<Option<BytesMut>, Error> {
     let capacity_before = src.capacity();
     let frame = decode(decoder, src)?;
     let needed = decoder.bytes_needed(src);
-    fit_framed_buffer(src, capacity_before, frame.is_some(), needed, read_len);
+    fit_framed_buffer(src, capacity_before, frame.is_some(), needed, sizing);
     Ok(frame)
 }
