@@ -177,7 +177,9 @@ fn tokio_tcp(c: &mut Criterion) {
             ("unframed", Impl::Unframed),
         ] {
             group.bench_function(BenchmarkId::new(name, size), |b| {
-                b.iter_custom(|iters| transfer(&rt, which, &payload, &wire, frames * iters as usize))
+                b.iter_custom(|iters| {
+                    transfer(&rt, which, &payload, &wire, frames * iters as usize)
+                })
             });
         }
     }

@@ -50,10 +50,11 @@
 //!
 //! # Reading
 //!
-//! [`FrameReader`] reads up to 64 KiB at a time, so many small frames cost one `read` call, and
+//! [`FrameReader`] reads many frames at a time, so many small frames cost one `read` call, and
 //! returns each frame as [`Bytes`] sharing its buffer (no copy). Its reads start at 8 KiB and
-//! grow only while they come back full, and its buffer grows only as bytes arrive, never by what
-//! a header claims: a peer that sends a header announcing 2 GiB and then nothing costs 8 KiB. A
+//! grow only while they come back full (up to 1 MiB), and its buffer grows only as bytes
+//! arrive, never by what a header claims: a peer that sends a header announcing 2 GiB and then
+//! nothing costs 8 KiB (see [memory and buffering](self#memory-and-buffering)). A
 //! frame larger than the maximum
 //! ([`max_decode_len`](crate::CodecBuilder::max_decode_len), 8 MiB by default) is refused as soon
 //! as its header is in. For payloads too big to hold in memory, [`FrameReader::copy_frame_to`]
@@ -67,9 +68,44 @@
 //! [`FrameWriter`] buffers small frames, like [`std::io::BufWriter`], and writes them together:
 //! call [`flush`](FrameWriter::flush) when a batch is done. A frame of 64 KiB or more goes out at
 //! once, buffered frames first, header and payload in one vectored write from the caller's slice
-//! (the payload is not copied). [`FrameWriter::copy_frame_from`] sends a frame whose payload of
-//! known length comes from any [`Read`], in bounded memory.
+//! (the payload is not copied). [`FrameWriter::feed_frame`] takes an owned payload (a `Vec<u8>`,
+//! [`Bytes`]) and queues it without a copy: many such frames go out together in one vectored
+//! write. [`FrameWriter::copy_frame_from`] sends a frame whose payload of known length comes
+//! from any [`Read`], in bounded memory.
 //!
+//! # Memory and buffering
+//!
+//! One policy, shared with the tokio adapters and `FramedCodec` (it lives in the crate's
+//! I/O-free read and write state), in numbers:
+//!
+//! | | reader | writer |
+//! |---|---|---|
+//! | idle (between frames, after any traffic) | 8 KiB buffer; at most 16 KiB, whatever it received | nothing, after a flush (at most 16 KiB) |
+//! | a peer that sends a header claiming 1 GiB, then 10 bytes | 8 KiB | – |
+//! | small frames | reads of 8 KiB, many frames a read | frames shorter than [`buffer_size`](FrameWriter::buffer_size) (64 KiB) copied and written together |
+//! | bulk traffic | reads double while they come back full, up to [`max_read_size`](FrameReader::max_read_size) (1 MiB) | up to [`max_write_size`](FrameWriter::max_write_size) (1 MiB) gathered into one vectored write, owned payloads not copied |
+//! | one large frame | the buffer grows as its bytes arrive (doubling, never past the frame's end, never by what the header claims) | borrowed: written from the caller's slice; owned: queued as it is |
+//! | after it | given back once the peer runs dry with no long frame under way: back to 8 KiB | given back by the flush |
+//!
+//! - **Reading.** A fresh reader asks for 8 KiB. Each read that fills its room doubles the next,
+//!   up to the maximum read size, so a bulk transfer makes few system calls; the buffer holds
+//!   what has arrived and one read's room, and a frame longer than that grows it by what has
+//!   arrived. Once a read comes back short (or with `WouldBlock`/`TimedOut`: the peer had
+//!   nothing more to send) and no long frame is under way, the reader is at rest: its next read
+//!   asks for 8 KiB, and a buffer more than twice what it then needs is given back (the few
+//!   bytes in it move to a small one). Frames already returned as [`Bytes`] own their memory
+//!   and stay valid. The read room is zeroed once when it is allocated, not before every read.
+//! - **Writing.** Small frames are copied into the buffer; large borrowed payloads
+//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory,
+//!   and owned ones ([`feed_frame`](FrameWriter::feed_frame)) are queued without a copy. Each
+//!   write call gathers what is queued, headers, small frames and payloads, as up to 64 slices
+//!   and 1 MiB. A flush gives back a buffer that grew past 8 KiB.
+//!
+//! `tests/resource_bounds.rs` holds these figures: after one 8 MiB frame and 1,000 frames of
+//! 16 B, an idle reader holds 8.4 KiB and a flushed writer nothing; 300 idle connections that
+//! each sent half a frame hold about 8.3 KiB each.
+//!
+
 //! # Timeouts, non-blocking sockets and interruptions
 //!
 //! Nothing is lost and nothing is sent twice when a call fails with
@@ -140,7 +176,6 @@ use bytes::Bytes;
 use crate::read_state::{continues_after, CopyStep, ReadState, DEFAULT_MAX_READ};
 use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
 use crate::{Codec, Error};
-
 
 /// Reads frames from a [`Read`].
 ///
@@ -221,11 +256,13 @@ impl<R> FrameReader<R> {
         }
     }
 
-    /// Asks for at most `max_read_size` bytes per `read` call (at least 1) instead of 64 KiB.
+    /// Asks for at most `max_read_size` bytes per `read` call (at least 1) instead of 1 MiB.
     ///
-    /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
-    /// over several reads. (The reader asks for less than this, down to 8 KiB, while the peer
-    /// sends little at a time: it starts there, and doubles while reads come back full.)
+    /// Reads start at 8 KiB (or this size, if smaller), double while they come back full, up to
+    /// this size, and go back to 8 KiB once the peer runs dry between frames: a busy bulk
+    /// connection holds about twice this size, an idle one 8 KiB. A smaller size caps the
+    /// memory of busy connections; a frame longer than it still comes in whole, over several
+    /// reads.
     pub fn with_max_read_size(mut self, max_read_size: usize) -> Self {
         self.state.set_read_size(max_read_size);
         self
@@ -394,7 +431,7 @@ impl<R: Read> FrameReader<R> {
     /// Copies the next frame's payload into `out` in bounded memory and returns its length:
     /// `Ok(None)` when the stream ends cleanly between two frames.
     ///
-    /// The payload moves through the reader's buffer a read at a time (up to 64 KiB), so a
+    /// The payload moves through the reader's buffer a read at a time (up to 1 MiB), so a
     /// 4 GiB frame costs no more memory than a small one. The codec's maximum still applies:
     /// raise [`max_decode_len`](crate::CodecBuilder::max_decode_len) for big frames.
     /// [`keep_header`](crate::CodecBuilder::keep_header) does not: only the payload is copied.

@@ -374,8 +374,8 @@ impl ReadState {
                     return Err(self.truncated());
                 };
                 // What the call consumed, less the bytes of a skipped frame it discarded first.
-                let header_len =
-                    ((buffered - self.buf.len()) as u64).saturating_sub(skipped_in(skipping, buffered));
+                let header_len = ((buffered - self.buf.len()) as u64)
+                    .saturating_sub(skipped_in(skipping, buffered));
                 let len = len as u64;
                 self.partial = Partial::Copy {
                     header_len,
@@ -484,7 +484,12 @@ impl ReadState {
     /// Counts the frames a decoder call finished: a skipped frame whose last bytes it discarded
     /// (`skipping` was what it had left before the call, of `buffered` bytes), and the frame it
     /// returned (`outcome`).
-    fn track(&mut self, buffered: usize, skipping: Option<u64>, outcome: Result<bool, &FrameError>) {
+    fn track(
+        &mut self,
+        buffered: usize,
+        skipping: Option<u64>,
+        outcome: Result<bool, &FrameError>,
+    ) {
         if skipping.is_some_and(|left| left <= buffered as u64) {
             self.frames += 1;
         }

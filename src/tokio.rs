@@ -40,11 +40,46 @@
 //! |--------|-------------|-----------------------------------------------|
 //! | [`FrameReader::read_frame`], [`StreamExt::next`] | **yes** | No frame was returned and no byte is lost: the bytes read so far, and the parsed header, stay in the reader, and the next call continues the same frame. |
 //! | [`FrameReader::copy_frame_to`] | **yes**, if called again | The bytes already written to the destination stay written; the reader remembers how many are left ([`copy_remaining`](FrameReader::copy_remaining)), and the next `copy_frame_to` continues the same frame where it stopped. Until then `read_frame` refuses with an error. |
-//! | [`FrameWriter::write_frame`], payload up to 8 KiB (64 KiB if the writer has no vectored writes) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
+//! | [`FrameWriter::write_frame`], frame shorter than the [buffer](FrameWriter::buffer_size) (64 KiB) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
+//! | [`FrameWriter::feed_frame`] | **yes** | The frame was not queued. (Earlier queued frames may have gone out to make room.) |
 //! | [`FrameWriter::write_frame`], larger payload | **no**, but the stream stays framed | If no byte of the frame had gone out, the frame is withdrawn, as if never called. Otherwise the rest of the payload is copied into the writer's buffer and goes out with the next write or flush: the peer still sees a whole frame, but the caller cannot tell which case happened. |
 //! | [`FrameWriter::copy_frame_from`] | **yes**, if called again | The frame's header and the payload bytes read so far are kept; the writer remembers how many are left ([`copy_remaining`](FrameWriter::copy_remaining)). Calling `copy_frame_from` again with the same length and source continues the frame; other writes are refused until then. |
 //! | [`SinkExt::send`] | **no**, but the stream stays framed | The frame is either queued whole (its `Bytes` kept, not copied) and goes out with the next flush, or not queued at all. |
 //! | [`FrameWriter::flush`], [`SinkExt::flush`] | **yes** | What was not written stays buffered; calling again continues. |
+//!
+//! # Memory and buffering
+//!
+//! One policy, shared with the blocking adapters and `FramedCodec` (it lives in the crate's
+//! I/O-free read and write state), in numbers:
+//!
+//! | | reader | writer |
+//! |---|---|---|
+//! | idle (between frames, after any traffic) | 8 KiB buffer; at most 16 KiB, whatever it received | nothing, after a flush (at most 16 KiB) |
+//! | a peer that sends a header claiming 1 GiB, then 10 bytes | 8 KiB | – |
+//! | small frames | reads of 8 KiB, many frames a read | frames shorter than [`buffer_size`](FrameWriter::buffer_size) (64 KiB) copied and written together |
+//! | bulk traffic | reads double while they come back full, up to [`max_read_size`](FrameReader::max_read_size) (1 MiB) | up to [`max_write_size`](FrameWriter::max_write_size) (1 MiB) gathered into one vectored write, owned payloads not copied |
+//! | one large frame | the buffer grows as its bytes arrive (doubling, never past the frame's end, never by what the header claims) | borrowed: written from the caller's slice; owned: queued as it is |
+//! | after it | given back once the peer runs dry with no long frame under way: back to 8 KiB | given back by the flush |
+//!
+//! - **Reading.** A fresh reader asks for 8 KiB. Each read that fills its room doubles the next,
+//!   up to the maximum read size, so a bulk transfer makes few system calls; the buffer holds
+//!   what has arrived and one read's room, and a frame longer than that grows it by what has
+//!   arrived. Once a read comes back short (or `Pending`: the peer had nothing more to
+//!   send) and no long frame is under way, the reader is at rest: its next read
+//!   asks for 8 KiB, and a buffer more than twice what it then needs is given back (the few
+//!   bytes in it move to a small one). Frames already returned as [`Bytes`] own their memory
+//!   and stay valid. The read room is zeroed once when it is allocated, not before every read.
+//! - **Writing.** Small frames are copied into the buffer; large borrowed payloads
+//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory,
+//!   and owned ones ([`feed_frame`](FrameWriter::feed_frame)) are queued without a copy. Each
+//!   write call gathers what is queued, headers, small frames and payloads, as up to 64 slices
+//!   and 1 MiB. A flush gives back a buffer that grew past 8 KiB. The `Sink` queues its `Bytes` the
+//!   same way as `feed_frame`.
+//!
+//! `tests/resource_bounds.rs` holds these figures: after one 8 MiB frame and 1,000 frames of
+//! 16 B, an idle reader (a read left `Pending`) holds 8.4 KiB, as does `FramedRead` with
+//! [`FramedCodec`](crate::FramedCodec), and a flushed writer nothing; 300 idle connections that
+//! each sent half a frame hold about 8.6 KiB each.
 //!
 //! # Frame deadline
 //!
@@ -77,11 +112,10 @@ use crate::read_state::{continues_after, CopyStep, ReadState, DEFAULT_MAX_READ};
 use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
 use crate::{Codec, Error};
 
-
 /// Reads frames from an [`AsyncRead`].
 ///
 /// `read_frame` returns each frame as [`Bytes`] that share the reader's buffer (no copy), and the
-/// reader is a [`Stream`] of them. The buffer grows only as bytes arrive, at most 64 KiB a read,
+/// reader is a [`Stream`] of them. The buffer grows only as bytes arrive, at most 1 MiB a read,
 /// whatever length a header announces; lengths are checked against the codec's maximum as soon as
 /// the header is complete.
 ///
@@ -116,7 +150,10 @@ impl<R> FrameReader<R> {
     /// reader, a handshake, a tokio-util `Framed`): the other half of
     /// [`into_parts`](Self::into_parts).
     pub fn from_parts(inner: R, codec: Codec, buffered: Bytes) -> Self {
-        FrameReader::from_state(inner, ReadState::from_buffered(codec, DEFAULT_MAX_READ, buffered))
+        FrameReader::from_state(
+            inner,
+            ReadState::from_buffered(codec, DEFAULT_MAX_READ, buffered),
+        )
     }
 
     fn from_state(inner: R, state: ReadState) -> Self {
@@ -131,11 +168,13 @@ impl<R> FrameReader<R> {
         }
     }
 
-    /// Asks for at most `max_read_size` bytes per read (at least 1) instead of 64 KiB.
+    /// Asks for at most `max_read_size` bytes per read (at least 1) instead of 1 MiB.
     ///
-    /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
-    /// over several reads. (The reader asks for less than this, down to 8 KiB, while the peer
-    /// sends little at a time: it starts there, and doubles while reads come back full.)
+    /// Reads start at 8 KiB (or this size, if smaller), double while they come back full, up to
+    /// this size, and go back to 8 KiB once the peer runs dry between frames: a busy bulk
+    /// connection holds about twice this size, an idle one 8 KiB. A smaller size caps the
+    /// memory of busy connections; a frame longer than it still comes in whole, over several
+    /// reads.
     pub fn with_max_read_size(mut self, max_read_size: usize) -> Self {
         self.state.set_read_size(max_read_size);
         self
@@ -334,7 +373,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Copies the next frame's payload into `dst` in bounded memory, and returns its length, or
     /// `None` at a clean end of stream.
     ///
-    /// The payload moves through the reader's buffer a read at a time (up to 64 KiB), so a 4 GiB
+    /// The payload moves through the reader's buffer a read at a time (up to 1 MiB), so a 4 GiB
     /// frame costs no more memory than a small one. The codec's maximum still applies: raise
     /// [`max_decode_len`](crate::CodecBuilder::max_decode_len) for big frames.
     /// [`keep_header`](crate::CodecBuilder::keep_header) does not: only the payload is copied.
@@ -473,12 +512,14 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
 
 /// Writes frames to an [`AsyncWrite`].
 ///
-/// Small frames (payloads up to 8 KiB) are copied into a buffer and go out together, like
-/// tokio's `BufWriter`: call [`flush`](Self::flush) when a batch is done, or they wait there.
-/// Larger payloads are never copied: the buffered bytes, the header and the payload go out in one
-/// vectored write where the writer supports it ([`AsyncWrite::is_write_vectored`], as TCP streams
-/// do), straight from the caller's slice. At most about 64 KiB is buffered before the writer
-/// writes.
+/// Frames shorter than the buffer (64 KiB by default) are copied into it and go out together,
+/// like tokio's `BufWriter`: call [`flush`](Self::flush) when a batch is done, or they wait
+/// there. Larger payloads are never copied: [`write_frame`](Self::write_frame) writes what is
+/// queued, the header and the payload in vectored writes where the writer supports it
+/// ([`AsyncWrite::is_write_vectored`], as TCP streams do), straight from the caller's slice;
+/// [`feed_frame`](Self::feed_frame) and the [`Sink`] queue an owned payload as it is, and up to
+/// 1 MiB of queued frames go out in one vectored write. See
+/// [memory and buffering](self#memory-and-buffering).
 ///
 /// Unlike the blocking writer, dropping it does not write what is buffered (a destructor cannot
 /// await): [`flush`](Self::flush) before dropping it.
@@ -627,8 +668,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     ///
     /// # Cancel safety
     ///
-    /// For a small payload (up to 8 KiB, or 64 KiB when the inner writer has no vectored
-    /// writes), cancel-safe: if the future is dropped before it completes, the frame was not
+    /// For a frame shorter than the buffer (64 KiB by default), cancel-safe: if the future is dropped before it completes, the frame was not
     /// accepted. For a larger one, not cancel-safe, but the stream stays framed: as after an
     /// error, if none of the frame had gone out it is withdrawn, and otherwise the rest of the
     /// payload is copied into the buffer and goes out with the next write or flush. See the
@@ -865,8 +905,9 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
 
 /// Frames of [`Bytes`]: `start_send` queues one, `poll_flush` writes them out.
 ///
-/// A large payload is kept as the `Bytes` it came in and written from there, without a copy;
-/// small ones are copied into the buffer. `poll_close` flushes, then shuts the inner writer down.
+/// As [`FrameWriter::feed_frame`]: a payload over 8 KiB is kept as the `Bytes` it came in and
+/// written from there, without a copy, gathered with its neighbours into vectored writes; small
+/// ones are copied into the buffer. `poll_close` flushes, then shuts the inner writer down.
 /// Errors are as [`FrameWriter::write_frame`]'s.
 impl<W: AsyncWrite + Unpin> Sink<Bytes> for FrameWriter<W> {
     type Error = Error;

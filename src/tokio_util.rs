@@ -219,7 +219,12 @@ impl codec::Decoder for FramedCodec {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
-        fitted(&mut self.decoder, src, &mut self.sizing, FrameDecoder::decode_mut)
+        fitted(
+            &mut self.decoder,
+            src,
+            &mut self.sizing,
+            FrameDecoder::decode_mut,
+        )
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {

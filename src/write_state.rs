@@ -543,11 +543,19 @@ mod tests {
         let mut slices = [IoSlice::new(&[]); MAX_SLICES];
         let count = state.io_slices(b"", &mut slices);
         let lens: Vec<usize> = slices[..count].iter().map(|s| s.len()).collect();
-        assert_eq!(lens, [9, 20_000, 4], "header and small frame, the owned payload, the rest");
+        assert_eq!(
+            lens,
+            [9, 20_000, 4],
+            "header and small frame, the owned payload, the rest"
+        );
         assert_eq!(state.buffered_len(), 20_013);
         assert_eq!(state.wrote(9 + 100), 0);
         assert_eq!(state.buffered_len(), 20_013 - 109);
-        assert_eq!(state.wrote(19_900 + 4 + 3), 3, "3 bytes from after the queue");
+        assert_eq!(
+            state.wrote(19_900 + 4 + 3),
+            3,
+            "3 bytes from after the queue"
+        );
         assert!(state.is_empty());
     }
 }

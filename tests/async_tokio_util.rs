@@ -218,7 +218,11 @@ fn decode_does_not_reserve_what_the_header_claims() {
     assert!(Decoder::decode(&mut ours, &mut buf).unwrap().is_none());
     // Room for the next read (`Framed` reads into all spare capacity): at most 16 KiB more,
     // since the buffer came in full, whatever the header claims.
-    assert!(buf.capacity() <= 7 + 16 * 1024, "capacity {}", buf.capacity());
+    assert!(
+        buf.capacity() <= 7 + 16 * 1024,
+        "capacity {}",
+        buf.capacity()
+    );
     // tokio-util reserves the whole frame at once.
     let mut buf = BytesMut::from(&wire[..]);
     let mut theirs = LengthDelimitedCodec::builder()

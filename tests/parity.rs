@@ -80,7 +80,8 @@ impl ScriptRead {
 
 impl Read for ScriptRead {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.next(buf).ok_or_else(|| io::ErrorKind::WouldBlock.into())
+        self.next(buf)
+            .ok_or_else(|| io::ErrorKind::WouldBlock.into())
     }
 }
 
@@ -137,7 +138,8 @@ impl ScriptWrite {
 
 impl Write for ScriptWrite {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.take(buf).ok_or_else(|| io::ErrorKind::WouldBlock.into())
+        self.take(buf)
+            .ok_or_else(|| io::ErrorKind::WouldBlock.into())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -205,7 +207,11 @@ impl Write for FlakyDst {
 }
 
 impl AsyncWrite for FlakyDst {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Poll::Ready(self.get_mut().take(buf))
     }
 
@@ -230,7 +236,10 @@ fn once<T>(fut: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
 fn until_ready<T>(fut: impl Future<Output = T>) -> T {
     let mut fut = pin!(fut);
     loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut Context::from_waker(noop_waker_ref())) {
+        if let Poll::Ready(out) = fut
+            .as_mut()
+            .poll(&mut Context::from_waker(noop_waker_ref()))
+        {
             return out;
         }
     }
@@ -474,7 +483,9 @@ mod framed_row {
             self.next().transpose()
         }
         fn next(&mut self) -> Option<Result<Bytes, Error>> {
-            match pin!(StreamExt::next(&mut self.0)).poll(&mut Context::from_waker(noop_waker_ref())) {
+            match pin!(StreamExt::next(&mut self.0))
+                .poll(&mut Context::from_waker(noop_waker_ref()))
+            {
                 Poll::Ready(item) => item.map(|frame| frame.map(BytesMut::freeze)),
                 Poll::Pending => Some(Err(would_block())),
             }
@@ -533,11 +544,21 @@ fn frame(payload: &[u8]) -> Vec<u8> {
 
 /// Payloads of many sizes: empty, small, around the small read size, and large.
 fn payloads() -> Vec<Vec<u8>> {
-    [0, 1, 3, 100, 4096, 8 * KIB - 4, 8 * KIB + 1, 70_000, 300_000]
-        .iter()
-        .enumerate()
-        .map(|(i, &len)| (0..len).map(|j| (i * 7 + j) as u8).collect())
-        .collect()
+    [
+        0,
+        1,
+        3,
+        100,
+        4096,
+        8 * KIB - 4,
+        8 * KIB + 1,
+        70_000,
+        300_000,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, &len)| (0..len).map(|j| (i * 7 + j) as u8).collect())
+    .collect()
 }
 
 fn wire_of(payloads: &[Vec<u8>]) -> Vec<u8> {
@@ -591,8 +612,13 @@ fn hostile_headers_are_refused_before_their_body<R: Reader>() {
     let negative = (-5i32).to_le_bytes();
     let huge = (1u32 << 30).to_le_bytes();
     let cases: [(&[u8], fn(&FrameError) -> bool); 2] = [
-        (&negative, |e| matches!(e, FrameError::NegativeLength { .. })),
-        (&huge, |e| matches!(e, FrameError::TooLarge { len, .. } if *len == 1 << 30)),
+        (&negative, |e| {
+            matches!(e, FrameError::NegativeLength { .. })
+        }),
+        (
+            &huge,
+            |e| matches!(e, FrameError::TooLarge { len, .. } if *len == 1 << 30),
+        ),
     ];
     for (header, expected) in cases {
         let steps = [data(header), data(b"body bytes that must not be read")];
@@ -619,7 +645,10 @@ fn eof_inside_a_body_is_truncated<R: Reader>() {
     assert_eq!(reader.read_frame().unwrap().unwrap(), &b"ok"[..]);
     assert!(matches!(
         reader.read_frame(),
-        Err(Error::Frame(FrameError::Truncated { expected: 9, got: 6 }))
+        Err(Error::Frame(FrameError::Truncated {
+            expected: 9,
+            got: 6
+        }))
     ));
 }
 
@@ -645,8 +674,13 @@ fn max_changed_at_runtime_applies_from_the_next_header<R: Reader>() {
 fn into_parts_and_from_parts_hand_over_mid_stream<R: Reader>() {
     let payloads = payloads();
     let wire = wire_of(&payloads);
-    let mut reader = R::new(ScriptRead::new([data(&wire[..20_000]), data(&wire[20_000..])]), codec());
-    let first: Vec<Bytes> = (0..4).map(|_| reader.read_frame().unwrap().unwrap()).collect();
+    let mut reader = R::new(
+        ScriptRead::new([data(&wire[..20_000]), data(&wire[20_000..])]),
+        codec(),
+    );
+    let first: Vec<Bytes> = (0..4)
+        .map(|_| reader.read_frame().unwrap().unwrap())
+        .collect();
     let (script, buffered) = reader.into_parts();
     let mut reader = R::from_parts(script, codec(), buffered);
     let rest = read_all(&mut reader);
@@ -733,11 +767,17 @@ fn copy_frame_to_resumes_after_its_destination_fails<R: LenframeReader>() {
         ..FlakyDst::default()
     };
     let err = reader.copy_frame_to(&mut dst).unwrap_err();
-    assert!(matches!(&err, Error::Io(e) if e.to_string() == "destination full"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Io(e) if e.to_string() == "destination full"),
+        "{err:?}"
+    );
     assert_eq!(reader.copy_remaining(), Some(40_000));
     assert!(matches!(
         reader.read_frame(),
-        Err(Error::CopyUnfinished { len: 50_000, left: 40_000 })
+        Err(Error::CopyUnfinished {
+            len: 50_000,
+            left: 40_000
+        })
     ));
     assert_eq!(reader.copy_frame_to(&mut dst).unwrap(), Some(50_000));
     assert_eq!(dst.out, payload);
@@ -841,7 +881,10 @@ fn small_frames_wait_for_flush_and_are_counted<W: Writer>() {
     assert!(writer.get_ref().out.is_empty());
     writer.flush().unwrap();
     assert_eq!(writer.buffered_len(), 0);
-    assert_eq!(writer.get_ref().out, frames_out(&[b"aaa".to_vec(), b"bb".to_vec()]));
+    assert_eq!(
+        writer.get_ref().out,
+        frames_out(&[b"aaa".to_vec(), b"bb".to_vec()])
+    );
 }
 
 /// `into_parts` hands the unsent bytes to a new writer, which sends them first.
@@ -871,7 +914,13 @@ fn copy_frame_from_resumes_after_its_source_ends<W: LenframeWriter>() {
         }
     };
     assert!(
-        matches!(ended, Err(Error::SourceEnded { len: 30_000, left: 18_000 })),
+        matches!(
+            ended,
+            Err(Error::SourceEnded {
+                len: 30_000,
+                left: 18_000
+            })
+        ),
         "{ended:?}"
     );
     assert_eq!(writer.copy_remaining(), Some(18_000));

@@ -457,7 +457,10 @@ fn blocking_reader_idles_under_16_kib_after_an_8_mib_frame() {
         "blocking FrameReader after 8 MiB + 1,000 x 16 B, idle",
         cost,
     );
-    assert!(cost.peak >= BIG_FRAME, "the big frame was held once: {cost:?}");
+    assert!(
+        cost.peak >= BIG_FRAME,
+        "the big frame was held once: {cost:?}"
+    );
     assert!(cost.live <= IDLE_BOUND as isize, "{cost:?}");
 }
 
@@ -499,7 +502,9 @@ fn blocking_writer_idles_small_after(feed: bool) -> Cost {
         }
         for _ in 0..SMALL_FRAMES {
             if feed {
-                writer.feed_frame(bytes::Bytes::from_static(&[7u8; 16])).unwrap();
+                writer
+                    .feed_frame(bytes::Bytes::from_static(&[7u8; 16]))
+                    .unwrap();
             } else {
                 writer.write_frame(small).unwrap();
             }
@@ -523,7 +528,10 @@ fn blocking_writer_idles_under_16_kib_after_an_8_mib_frame() {
             &format!("blocking FrameWriter::{how} after 8 MiB + 1,000 x 16 B, flushed"),
             cost,
         );
-        assert!(cost.live >= -(4 * KIB as isize) && cost.live <= IDLE_BOUND as isize, "{how}: {cost:?}");
+        assert!(
+            cost.live >= -(4 * KIB as isize) && cost.live <= IDLE_BOUND as isize,
+            "{how}: {cost:?}"
+        );
         assert!(cost.peak < MIB, "the 8 MiB payload is not copied: {cost:?}");
     }
 }
@@ -612,7 +620,11 @@ mod tokio_adapters {
         let _lock = serial();
         for big in [true, false] {
             let cost = tokio_reader_cost(big);
-            let what = if big { "8 MiB + 1,000 x 16 B" } else { "1,000 x 16 B" };
+            let what = if big {
+                "8 MiB + 1,000 x 16 B"
+            } else {
+                "1,000 x 16 B"
+            };
             report_held(&format!("tokio FrameReader after {what}, idle"), cost);
             assert!(cost.live <= IDLE_BOUND as isize, "{what}: {cost:?}");
         }
@@ -623,17 +635,23 @@ mod tokio_adapters {
         let _lock = serial();
         for big in [true, false] {
             let cost = framed_reader_cost(big);
-            let what = if big { "8 MiB + 1,000 x 16 B" } else { "1,000 x 16 B" };
-            report_held(
-                &format!("FramedRead<FramedCodec> after {what}, idle"),
-                cost,
-            );
+            let what = if big {
+                "8 MiB + 1,000 x 16 B"
+            } else {
+                "1,000 x 16 B"
+            };
+            report_held(&format!("FramedRead<FramedCodec> after {what}, idle"), cost);
             assert!(cost.live <= IDLE_BOUND as isize, "{what}: {cost:?}");
         }
     }
 
     /// A tokio connection whose peer reads and discards everything.
-    fn draining_pair(rt: &tokio::runtime::Runtime) -> (tokio::net::TcpStream, tokio::task::JoinHandle<(u64, Vec<u8>)>) {
+    fn draining_pair(
+        rt: &tokio::runtime::Runtime,
+    ) -> (
+        tokio::net::TcpStream,
+        tokio::task::JoinHandle<(u64, Vec<u8>)>,
+    ) {
         rt.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
@@ -685,8 +703,14 @@ mod tokio_adapters {
             );
             drop(writer);
             assert_eq!(rt.block_on(drain).unwrap().0, WRITTEN);
-            assert!(cost.live >= -(4 * KIB as isize) && cost.live <= IDLE_BOUND as isize, "{how}: {cost:?}");
-            assert!(cost.peak < MIB, "{how}: the 8 MiB payload is not copied: {cost:?}");
+            assert!(
+                cost.live >= -(4 * KIB as isize) && cost.live <= IDLE_BOUND as isize,
+                "{how}: {cost:?}"
+            );
+            assert!(
+                cost.peak < MIB,
+                "{how}: the 8 MiB payload is not copied: {cost:?}"
+            );
         }
     }
 
@@ -713,6 +737,9 @@ mod tokio_adapters {
         );
         drop(writer);
         assert_eq!(rt.block_on(drain).unwrap().0, WRITTEN);
-        assert!(cost.live >= -(4 * KIB as isize) && cost.live <= IDLE_BOUND as isize, "{cost:?}");
+        assert!(
+            cost.live >= -(4 * KIB as isize) && cost.live <= IDLE_BOUND as isize,
+            "{cost:?}"
+        );
     }
 }
