@@ -11,18 +11,21 @@
 //!
 //! - **Small size: 8 KiB** ([`SMALL`], or the maximum read size if that is smaller). A fresh
 //!   reader's first read asks for it, and a reader at rest goes back to it.
-//! - **Growing for bulk.** Each read that fills the room it was given doubles the next read, up
-//!   to the maximum read size (`with_max_read_size`, [`DEFAULT_MAX_READ`] = 1 MiB by default).
+//! - **Growing for bulk.** Each read that fills a room of the full read size doubles the next
+//!   read, up to the maximum read size (`with_max_read_size`, [`DEFAULT_MAX_READ`] = 1 MiB by
+//!   default); a read that comes back short sets it to twice what came (at least 8 KiB).
 //!   The buffer holds what arrived plus one read's room; a frame longer than that grows it by
 //!   what has arrived (doubling, so a long frame is copied about once), never past the frame's
 //!   end and never by what a header claims: a header announcing 1 GiB followed by 10 bytes costs
 //!   8 KiB.
-//! - **Letting go.** Once the peer has run dry (a read that came back short, `WouldBlock`,
-//!   `TimedOut`, `Pending`) and what is buffered is under the small size with no long frame
-//!   started, the reader is *at rest*: the next read asks for the small size, and an allocation
-//!   larger than twice the buffer it needs is given back (what is buffered is copied into a
-//!   small one). An idle reader therefore holds at most 16 KiB whatever it received, and frames
-//!   already handed out as `Bytes` keep their own memory.
+//! - **Letting go.** When what is buffered is under the small size with no long frame started
+//!   (the reader is *at rest*, typically between frames), the next read asks for the small size
+//!   unless the last read filled a full-size room (the peer is streaming), and an allocation
+//!   larger than twice the buffer then needed is given back (what is buffered is copied into a
+//!   small one). A read that finds nothing ready (`WouldBlock`, `TimedOut`, `Pending`) does the
+//!   same at once. So a reader waiting for the next frame holds at most 16 KiB whatever it
+//!   received before; when the small read comes back full, the next asks for the full size
+//!   again. Frames already handed out as `Bytes` keep their own memory.
 //! - **No zero-filling per read.** Room is zeroed once when allocated (safe Rust cannot read into
 //!   uninitialised memory through `std::io::Read`) and stays initialised until bytes fill it, so
 //!   a read that brings 20 bytes into 64 KiB of room costs no memset: zeroing is proportional to
@@ -58,8 +61,9 @@ pub(crate) struct ReadState {
     read_len: usize,
     /// The length of the room handed to the last read.
     room_len: usize,
-    /// The peer ran dry: the last read came back short, or found nothing ready.
-    dry: bool,
+    /// The last read filled a room of the full read size: the peer is streaming, so the next
+    /// read asks for the full size even between frames.
+    streaming: bool,
     partial: Partial,
     /// The index of the current frame: frames returned, copied or skipped so far.
     frames: u64,
@@ -109,7 +113,7 @@ impl ReadState {
             read_max,
             read_len: small(read_max),
             room_len: 0,
-            dry: false,
+            streaming: false,
             partial: Partial::None,
             frames: 0,
             lent: 0,
@@ -191,10 +195,15 @@ impl ReadState {
             let arrived = self.spare.split_to(n);
             self.buf.unsplit(arrived);
         }
-        self.dry = n < self.room_len;
-        if !self.dry {
+        self.streaming = n == self.room_len && self.room_len >= self.read_len;
+        if self.streaming {
             // The peer had more to send: ask for more next time.
             self.read_len = self.read_len.saturating_mul(2).min(self.read_max);
+        } else if n < self.room_len {
+            // It had less: ask for twice what came, so a trickle does not cost big reads.
+            self.read_len = n
+                .saturating_mul(2)
+                .clamp(self.small(), self.read_max.max(self.small()));
         }
         n
     }
@@ -202,10 +211,9 @@ impl ReadState {
     /// Notes that a read found nothing ready (`WouldBlock`, `TimedOut`, `Pending`): the peer ran
     /// dry. A reader at rest gives back a large buffer now, rather than hold it while it waits.
     pub(crate) fn idle(&mut self) {
-        self.dry = true;
-        if self.at_rest() && too_big(self.alloc, self.buf.len() + self.small(), self.small()) {
-            let want = self.buf.len() + self.small();
-            self.read_len = self.small();
+        self.streaming = false;
+        let want = self.buf.len() + self.small();
+        if self.at_rest() && too_big(self.alloc, want, self.small()) {
             self.reallocate(want);
         }
     }
@@ -245,10 +253,14 @@ impl ReadState {
         self.settle();
         let len = self.buf.len();
         let needed = self.needed();
-        if self.dry && self.at_rest() {
-            self.read_len = self.small();
-        }
-        let room = self.read_len;
+        // At rest, unless the peer is streaming, a small read first: if the peer is idle, the
+        // reader waits with a small buffer (a big one is given back below); if not, the read
+        // comes back full and the next one asks for the full size again.
+        let room = if !self.streaming && self.at_rest() {
+            self.small()
+        } else {
+            self.read_len
+        };
         let want = wanted_capacity(len, needed, room);
         if needs_room(self.spare.len(), room, needed) || too_big(self.alloc, want, self.small()) {
             self.reallocate(want);
