@@ -568,8 +568,9 @@ impl<W> FrameWriter<W> {
         self.state.capacity()
     }
 
-    /// Gathers at most `max_write_size` bytes (at least 1) into one write call, instead of
-    /// 1 MiB: queued frames, headers and owned payloads alike, as one vectored write.
+    /// Gathers queued frames into one write call until it holds `max_write_size` bytes, instead
+    /// of 1 MiB: headers, small frames and owned payloads alike, as one vectored write (a
+    /// payload is never cut for it).
     /// [`feed_frame`](Self::feed_frame) and the `Sink` queue owned payloads until this much is
     /// queued.
     pub fn with_max_write_size(mut self, max_write_size: usize) -> Self {

@@ -16,9 +16,9 @@
 //!   returns, straight from the caller's slice, after what is queued; an owned one
 //!   (`feed_frame`, `Sink::start_send`) is queued as the `Bytes` it came in.
 //! - **Gathered writes.** Each write call takes the queue in order, headers, small frames and
-//!   owned payloads, as up to [`MAX_SLICES`] (64) slices and at most `max_write_size` bytes
-//!   (1 MiB by default); each slice is at most 1 GiB (Windows takes at most `u32::MAX` bytes a
-//!   slice). Owned payloads are written when the queue reaches `max_write_size`, or on flush.
+//!   owned payloads, as up to [`MAX_SLICES`] (64) slices, gathering parts while it holds less
+//!   than `max_write_size` bytes (1 MiB by default; a part is never cut for it); each slice is
+//!   at most 1 GiB (Windows takes at most `u32::MAX` bytes a slice). Owned payloads are written when the queue reaches `max_write_size`, or on flush.
 //! - **Letting go.** A buffer that grew past the small size (8 KiB) is given back when a flush
 //!   empties it, and at once when it held more than `buffer_size` (the rest of a large frame
 //!   whose write stopped part way): an idle writer holds at most 16 KiB, whatever it wrote.
@@ -470,9 +470,11 @@ impl WriteState {
 }
 
 /// How many bytes of each part go into one write, given the lengths of the parts queued in
-/// order: each slice at most [`MAX_SLICE`] bytes, at most `max_write` bytes in all (at least 1),
-/// at most [`MAX_SLICES`] slices, and none after a part that was cut. Empty parts are skipped
-/// (the caller skips them too). Returns how many entries of `out` are set.
+/// order: parts are gathered while the write holds less than `max_write` bytes (a part is
+/// taken whole, so a large payload is not cut into a last small write), each slice at most
+/// [`MAX_SLICE`] bytes, at most [`MAX_SLICES`] slices, and none after a part that was cut.
+/// Empty parts are skipped (the caller skips them too). Returns how many entries of `out` are
+/// set.
 ///
 /// The one slicing rule of every writer, on lengths alone, so that it can be tested with parts
 /// of more than 4 GiB without allocating them.
@@ -481,14 +483,13 @@ pub(crate) fn plan_write(
     max_write: usize,
     out: &mut [usize; MAX_SLICES],
 ) -> usize {
-    let max_write = max_write.max(1);
     let mut count = 0;
-    let mut total = 0;
+    let mut total = 0usize;
     for len in lens.into_iter().filter(|&len| len != 0) {
-        if count == MAX_SLICES || total == max_write {
+        if count == MAX_SLICES || (count > 0 && total >= max_write) {
             break;
         }
-        let take = len.min(MAX_SLICE).min(max_write - total);
+        let take = len.min(MAX_SLICE);
         out[count] = take;
         count += 1;
         total += take;
@@ -518,11 +519,12 @@ mod tests {
     }
 
     #[test]
-    fn one_write_takes_at_most_max_write_bytes() {
-        assert_eq!(plan(&[4, 65536, 4, 65536], 100_000), [4, 65536, 4, 34_456]);
+    fn parts_are_gathered_up_to_max_write_and_never_cut_for_it() {
+        assert_eq!(plan(&[4, 65536, 4, 65536], 100_000), [4, 65536, 4, 65536]);
         assert_eq!(plan(&[4, 65536, 4, 65536], 65540), [4, 65536]);
-        // At least one byte, whatever the setting.
-        assert_eq!(plan(&[10], 0), [1]);
+        assert_eq!(plan(&[4, 1 << 20, 4], 1 << 20), [4, 1 << 20]);
+        // At least one part, whatever the setting.
+        assert_eq!(plan(&[10, 5], 0), [10]);
     }
 
     #[test]
