@@ -20,20 +20,26 @@
 //!   8 KiB.
 //! - **Letting go.** When what is buffered is under the small size with no long frame started
 //!   (the reader is *at rest*, typically between frames), the next read asks for the small size
-//!   unless the last read filled a full-size room (the peer is streaming), and an allocation
+//!   unless the last read filled its whole room (the peer is streaming), and an allocation
 //!   larger than twice the buffer then needed is given back (what is buffered is copied into a
 //!   small one). A read that finds nothing ready (`WouldBlock`, `TimedOut`, `Pending`) does the
 //!   same at once. So a reader waiting for the next frame holds at most 16 KiB whatever it
 //!   received before; when the small read comes back full, the next asks for the full size
 //!   again. Frames already handed out as `Bytes` keep their own memory.
-//! - **No zero-filling per read.** Room is zeroed once when allocated (safe Rust cannot read into
-//!   uninitialised memory through `std::io::Read`) and stays initialised until bytes fill it, so
-//!   a read that brings 20 bytes into 64 KiB of room costs no memset: zeroing is proportional to
-//!   the bytes received, not to the reads made.
+//! - **No zero-filling per read.** tokio reads into uninitialised memory: nothing is zeroed.
+//!   `std::io::Read` (and futures-io) needs initialised memory, and safe Rust cannot reuse
+//!   memory handed out in a frame without initialising it again: their room is zeroed once when
+//!   allocated and stays initialised until bytes fill it, so a read that brings 20 bytes into
+//!   64 KiB of room costs no memset, and zeroing is proportional to the bytes received, not to
+//!   the reads made.
 
 use std::io;
 use std::mem;
 
+#[cfg(feature = "tokio")]
+use bytes::buf::Limit;
+#[cfg(feature = "tokio")]
+use bytes::BufMut;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::{Codec, Decoded, Error, FrameDecoder, FrameError};
@@ -51,8 +57,12 @@ pub(crate) struct ReadState {
     decoder: FrameDecoder,
     /// The bytes read and not yet consumed.
     buf: BytesMut,
-    /// Initialised room right after `buf`, in the same allocation: where reads go.
+    /// Initialised room right after `buf`, in the same allocation: where reads into initialised
+    /// memory go (`std::io::Read`). Empty for reads into uninitialised memory (tokio), which go
+    /// to `buf`'s spare capacity.
     spare: BytesMut,
+    /// Reads go into `spare`, zeroed when allocated (`false`: into `buf`'s spare capacity).
+    zeroed: bool,
     /// The size of the allocation `buf` and `spare` live in.
     alloc: usize,
     /// The most one read asks for.
@@ -61,8 +71,11 @@ pub(crate) struct ReadState {
     read_len: usize,
     /// The length of the room handed to the last read.
     room_len: usize,
-    /// The last read filled a room of the full read size: the peer is streaming, so the next
-    /// read asks for the full size even between frames.
+    /// That room was as large as the policy asked (not cut short by the allocation, which a
+    /// long frame's end caps).
+    room_whole: bool,
+    /// The last read filled a whole room: the peer is streaming, so the next read asks for the
+    /// full read size even between frames.
     streaming: bool,
     partial: Partial,
     /// The index of the current frame: frames returned, copied or skipped so far.
@@ -109,10 +122,12 @@ impl ReadState {
             decoder: codec.decoder(),
             buf: BytesMut::new(),
             spare: BytesMut::new(),
+            zeroed: true,
             alloc: 0,
             read_max,
             read_len: small(read_max),
             room_len: 0,
+            room_whole: false,
             streaming: false,
             partial: Partial::None,
             frames: 0,
@@ -181,8 +196,26 @@ impl ReadState {
     /// futures-io and tokio alike. Report the read with [`filled`](Self::filled) (or
     /// [`idle`](Self::idle) if nothing was ready), whatever its outcome.
     pub(crate) fn read_slice(&mut self) -> &mut [u8] {
+        self.zeroed = true;
         self.make_room();
         &mut self.spare[..self.room_len]
+    }
+
+    /// Makes room for the next read and returns the buffer limited to it, for a read into
+    /// uninitialised memory (tokio's `read_buf`): nothing is zeroed. Report what arrived with
+    /// [`filled_in_place`](Self::filled_in_place) (or [`idle`](Self::idle)).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn read_room(&mut self) -> Limit<&mut BytesMut> {
+        self.zeroed = false;
+        self.make_room();
+        (&mut self.buf).limit(self.room_len)
+    }
+
+    /// Notes that a read into [`read_room`](Self::read_room) brought `n` bytes (already
+    /// appended to the buffer).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn filled_in_place(&mut self, n: usize) {
+        self.size_reads(n.min(self.room_len));
     }
 
     /// Notes that the last read brought `n` bytes (0 at the end of the stream or after an
@@ -195,17 +228,25 @@ impl ReadState {
             let arrived = self.spare.split_to(n);
             self.buf.unsplit(arrived);
         }
-        self.streaming = n == self.room_len && self.room_len >= self.read_len;
-        if self.streaming {
+        self.size_reads(n);
+        n
+    }
+
+    /// Sizes the next read by the last one, which brought `n` bytes.
+    fn size_reads(&mut self, n: usize) {
+        let full = n == self.room_len;
+        // A read that filled a room cut short by the end of a long frame says nothing about
+        // what follows the frame.
+        self.streaming = full && self.room_whole;
+        if full && self.room_len >= self.read_len {
             // The peer had more to send: ask for more next time.
             self.read_len = self.read_len.saturating_mul(2).min(self.read_max);
-        } else if n < self.room_len {
+        } else if !full {
             // It had less: ask for twice what came, so a trickle does not cost big reads.
             self.read_len = n
                 .saturating_mul(2)
                 .clamp(self.small(), self.read_max.max(self.small()));
         }
-        n
     }
 
     /// Notes that a read found nothing ready (`WouldBlock`, `TimedOut`, `Pending`): the peer ran
@@ -262,15 +303,25 @@ impl ReadState {
             self.read_len
         };
         let want = wanted_capacity(len, needed, room);
-        if needs_room(self.spare.len(), room, needed) || too_big(self.alloc, want, self.small()) {
+        if needs_room(self.available(), room, needed) || too_big(self.alloc, want, self.small()) {
             self.reallocate(want);
         }
-        self.room_len = self.spare.len().min(room);
+        self.room_len = self.available().min(room);
+        self.room_whole = self.room_len == room;
+    }
+
+    /// The room there is for a read without reallocating.
+    fn available(&self) -> usize {
+        if self.zeroed {
+            self.spare.len()
+        } else {
+            self.buf.capacity() - self.buf.len()
+        }
     }
 
     /// Moves what is buffered into an allocation of `want` bytes (at least what is buffered),
     /// reusing the current one in place when no frame handed out still uses it and it is not
-    /// too big, and zeroes the room after it.
+    /// too big, and (for reads into initialised memory) zeroes the room after it.
     fn reallocate(&mut self, want: usize) {
         let len = self.buf.len();
         let want = want.max(len);
@@ -286,8 +337,10 @@ impl ReadState {
             self.buf = fresh;
         }
         self.alloc = self.buf.capacity();
-        self.buf.resize(self.alloc, 0);
-        self.spare = self.buf.split_off(len);
+        if self.zeroed {
+            self.buf.resize(self.alloc, 0);
+            self.spare = self.buf.split_off(len);
+        }
     }
 
     /// Splits the next whole frame off the buffer, if it holds one.

@@ -102,7 +102,7 @@ use std::pin::{pin, Pin};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use ::tokio::time::{Instant, Sleep};
 use bytes::Bytes;
 use futures_core::Stream;
@@ -450,11 +450,10 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             }
         }
         loop {
-            let mut room = ReadBuf::new(self.state.read_slice());
-            match Pin::new(&mut self.inner).poll_read(cx, &mut room) {
-                Poll::Ready(Ok(())) => {
-                    let n = room.filled().len();
-                    self.state.filled(n);
+            let mut room = self.state.read_room();
+            match pin!(self.inner.read_buf(&mut room)).poll(cx) {
+                Poll::Ready(Ok(n)) => {
+                    self.state.filled_in_place(n);
                     self.eof = n == 0;
                     return Poll::Ready(Ok(()));
                 }
