@@ -303,7 +303,9 @@ impl ReadState {
             self.read_len
         };
         let want = wanted_capacity(len, needed, room);
-        if needs_room(self.available(), room, needed) || too_big(self.alloc, want, self.small()) {
+        if needs_room(self.available(), len, needed, room)
+            || too_big(self.alloc, want, self.small())
+        {
             self.reallocate(want);
         }
         self.room_len = self.available().min(room);
@@ -595,11 +597,18 @@ pub(crate) fn wanted_capacity(len: usize, needed: usize, room: usize) -> usize {
     len.saturating_add(room)
 }
 
-/// Whether `spare` bytes of room are too few for a read of `room` bytes: less than half of it
-/// (or than the rest of the frame, if that is less), so a trickle does not reallocate for every
-/// read and the buffer never grows past a frame's end to fit a read.
-pub(crate) fn needs_room(spare: usize, room: usize, needed: usize) -> bool {
-    spare < room.div_ceil(2).min(needed).max(1)
+/// Whether `spare` bytes of room are too few for a read of `room` bytes into a buffer holding
+/// `len` bytes of which the frame in flight needs `needed` more: less than half a read (so a
+/// trickle does not reallocate for every read), except that the rest of a frame longer than a
+/// read is enough (its buffer, sized to its end, is not copied again to add room after it).
+pub(crate) fn needs_room(spare: usize, len: usize, needed: usize, room: usize) -> bool {
+    let long_frame = len.saturating_add(needed) > room;
+    let enough = if long_frame {
+        room.div_ceil(2).min(needed)
+    } else {
+        room.div_ceil(2)
+    };
+    spare < enough.max(1)
 }
 
 /// Whether an allocation of `alloc` bytes is too big for a buffer that needs `want`: more than
@@ -659,7 +668,7 @@ pub(crate) fn fit_framed_buffer(
     }
     let want = wanted_capacity(len, needed, sizing.read_len);
     let spare = src.capacity() - len;
-    let grow = !returned_frame && needs_room(spare, sizing.read_len, needed);
+    let grow = !returned_frame && needs_room(spare, len, needed, sizing.read_len);
     // At rest, the buffer goes back to the small size.
     let shrink = too_big(alloc, want, small) || (at_rest && alloc > want);
     if grow || shrink {
@@ -727,11 +736,13 @@ mod tests {
 
     #[test]
     fn a_trickle_reuses_its_room() {
-        assert!(!needs_room(5 * KIB, 8 * KIB, 100_000));
-        assert!(needs_room(3 * KIB, 8 * KIB, 100_000));
+        assert!(!needs_room(5 * KIB, 10, 100_000, 8 * KIB));
+        assert!(needs_room(3 * KIB, 10, 100_000, 8 * KIB));
         // The rest of a frame fits: no growth past its end.
-        assert!(!needs_room(10, 8 * KIB, 10));
-        assert!(needs_room(0, 8 * KIB, 1));
+        assert!(!needs_room(10, MIB, 10, 8 * KIB));
+        assert!(needs_room(0, 8 * KIB, 1, 8 * KIB));
+        // The rest of a short frame is not enough: room for the frames after it.
+        assert!(needs_room(36, 28, 36, 16 * KIB));
     }
 
     #[test]
