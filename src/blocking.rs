@@ -52,7 +52,7 @@
 //!
 //! [`FrameReader`] reads many frames at a time, so many small frames cost one `read` call, and
 //! returns each frame as [`Bytes`] sharing its buffer (no copy). Its reads start at 8 KiB and
-//! grow only while they come back full (up to 1 MiB), and its buffer grows only as bytes
+//! grow only while they come back full (up to 256 KiB), and its buffer grows only as bytes
 //! arrive, never by what a header claims: a peer that sends a header announcing 2 GiB and then
 //! nothing costs 8 KiB (see [memory and buffering](self#memory-and-buffering)). A
 //! frame larger than the maximum
@@ -80,26 +80,32 @@
 //!
 //! | | reader | writer |
 //! |---|---|---|
-//! | idle (between frames, after any traffic) | 8 KiB buffer; at most 16 KiB, whatever it received | nothing, after a flush (at most 16 KiB) |
+//! | idle (between frames, after any traffic) | 8 KiB buffer: at most 16 KiB, whatever it received | nothing after a flush (at most 16 KiB) |
 //! | a peer that sends a header claiming 1 GiB, then 10 bytes | 8 KiB | – |
-//! | small frames | reads of 8 KiB, many frames a read | frames shorter than [`buffer_size`](FrameWriter::buffer_size) (64 KiB) copied and written together |
-//! | bulk traffic | reads double while they come back full, up to [`max_read_size`](FrameReader::max_read_size) (1 MiB) | up to [`max_write_size`](FrameWriter::max_write_size) (1 MiB) gathered into one vectored write, owned payloads not copied |
-//! | one large frame | the buffer grows as its bytes arrive (doubling, never past the frame's end, never by what the header claims) | borrowed: written from the caller's slice; owned: queued as it is |
-//! | after it | given back once the peer runs dry with no long frame under way: back to 8 KiB | given back by the flush |
+//! | small frames | many frames a read, reads from 8 KiB | frames shorter than [`buffer_size`](FrameWriter::buffer_size) (64 KiB) copied and written together |
+//! | bulk traffic | reads double while they come back full, up to [`max_read_size`](FrameReader::max_read_size) (256 KiB) | queued frames gathered into one vectored write of up to [`max_write_size`](FrameWriter::max_write_size) (1 MiB) and 64 slices; owned payloads not copied |
+//! | one large frame | its buffer grows as its bytes arrive, never by what the header claims | borrowed: written from the caller's slice; owned: queued as it is |
+//! | after it | given back at the next frame boundary: back to 8 KiB | given back by the flush |
 //!
-//! - **Reading.** A fresh reader asks for 8 KiB. Each read that fills its room doubles the next,
-//!   up to the maximum read size, so a bulk transfer makes few system calls; the buffer holds
-//!   what has arrived and one read's room, and a frame longer than that grows it by what has
-//!   arrived. Once a read comes back short (or with `WouldBlock`/`TimedOut`: the peer had
-//!   nothing more to send) and no long frame is under way, the reader is at rest: its next read
-//!   asks for 8 KiB, and a buffer more than twice what it then needs is given back (the few
-//!   bytes in it move to a small one). Frames already returned as [`Bytes`] own their memory
-//!   and stay valid. The read room is zeroed once when it is allocated, not before every read.
+//! - **Reading.** A fresh reader asks for 8 KiB. Each read that fills a room of the full read size
+//!   doubles the next, up to the maximum read size, so a bulk transfer makes few system calls; a
+//!   read that comes back short or with `WouldBlock`/`TimedOut` sets it to twice what came. The
+//!   buffer holds what has arrived and one read's room. Between frames, with less than 8 KiB
+//!   buffered (the reader is at rest), the next read asks for 8 KiB unless the last one filled its
+//!   room (the peer is streaming), and a buffer more than twice what that needs is given back (the
+//!   few bytes in it move to a small one): a reader waiting for its next frame holds 8 KiB. When
+//!   that small read comes back full, the next asks for the full size again. Frames already
+//!   returned as [`Bytes`] own their memory and stay valid. A frame that still needs more than a
+//!   read (and more than 64 KiB) is read straight into a buffer of its own by `read_to_end` on the
+//!   reader limited to exactly the rest of the frame: it grows as bytes arrive, nothing of it is
+//!   zeroed, and the frame is handed out from it without another copy. Other reads go into room
+//!   that is zeroed once when allocated (`std::io::Read` needs initialised memory), not before
+//!   every read.
 //! - **Writing.** Small frames are copied into the buffer; large borrowed payloads
-//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory,
-//!   and owned ones ([`feed_frame`](FrameWriter::feed_frame)) are queued without a copy. Each
-//!   write call gathers what is queued, headers, small frames and payloads, as up to 64 slices
-//!   and 1 MiB. A flush gives back a buffer that grew past 8 KiB.
+//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory, and
+//!   owned ones ([`feed_frame`](FrameWriter::feed_frame)) are queued without a copy. Each write
+//!   call gathers what is queued, headers, small frames and payloads, up to 1 MiB and 64 slices. A
+//!   flush gives back a buffer that grew past 8 KiB.
 //!
 //! `tests/resource_bounds.rs` holds these figures: after one 8 MiB frame and 1,000 frames of
 //! 16 B, an idle reader holds 8.4 KiB and a flushed writer nothing; 300 idle connections that
@@ -256,7 +262,7 @@ impl<R> FrameReader<R> {
         }
     }
 
-    /// Asks for at most `max_read_size` bytes per `read` call (at least 1) instead of 1 MiB.
+    /// Asks for at most `max_read_size` bytes per `read` call (at least 1) instead of 256 KiB.
     ///
     /// Reads start at 8 KiB (or this size, if smaller), double while they come back full, up to
     /// this size, and go back to 8 KiB once the peer runs dry between frames: a busy bulk
@@ -431,7 +437,7 @@ impl<R: Read> FrameReader<R> {
     /// Copies the next frame's payload into `out` in bounded memory and returns its length:
     /// `Ok(None)` when the stream ends cleanly between two frames.
     ///
-    /// The payload moves through the reader's buffer a read at a time (up to 1 MiB), so a
+    /// The payload moves through the reader's buffer a read at a time (up to 256 KiB), so a
     /// 4 GiB frame costs no more memory than a small one. The codec's maximum still applies:
     /// raise [`max_decode_len`](crate::CodecBuilder::max_decode_len) for big frames.
     /// [`keep_header`](crate::CodecBuilder::keep_header) does not: only the payload is copied.
@@ -474,8 +480,31 @@ impl<R: Read> FrameReader<R> {
         }
     }
 
+    /// Reads the `rest` of a long frame straight into its own buffer: `read_to_end` fills
+    /// uninitialised memory (nothing zeroed) and retries `Interrupted`; after an error, what it
+    /// read is kept. The bytes read, 0 at the end.
+    fn fill_long_frame(&mut self, rest: u64) -> io::Result<usize> {
+        let vec = self.state.long_frame_buf();
+        let before = vec.len();
+        let result = (&mut self.inner).take(rest).read_to_end(vec);
+        let n = vec.len() - before;
+        self.state.long_frame_filled(n);
+        match result {
+            Err(err) if n == 0 => {
+                self.state.read_failed(&err);
+                Err(err)
+            }
+            // What came before the error is kept; the next call meets the error again if it
+            // persists.
+            _ => Ok(n),
+        }
+    }
+
     /// Reads once into the buffer, retrying `Interrupted`: the bytes read, 0 at the end.
     fn fill(&mut self) -> io::Result<usize> {
+        if let Some(rest) = self.state.long_frame_rest() {
+            return self.fill_long_frame(rest);
+        }
         let room = self.state.read_slice();
         let result = loop {
             match self.inner.read(room) {

@@ -12,7 +12,7 @@
 //! - **Small size: 8 KiB** ([`SMALL`], or the maximum read size if that is smaller). A fresh
 //!   reader's first read asks for it, and a reader at rest goes back to it.
 //! - **Growing for bulk.** Each read that fills a room of the full read size doubles the next
-//!   read, up to the maximum read size (`with_max_read_size`, [`DEFAULT_MAX_READ`] = 1 MiB by
+//!   read, up to the maximum read size (`with_max_read_size`, [`DEFAULT_MAX_READ`] = 256 KiB by
 //!   default); a read that comes back short sets it to twice what came (at least 8 KiB).
 //!   The buffer holds what arrived plus one read's room; a frame longer than that grows it by
 //!   what has arrived (doubling, so a long frame is copied about once), never past the frame's
@@ -26,6 +26,11 @@
 //!   same at once. So a reader waiting for the next frame holds at most 16 KiB whatever it
 //!   received before; when the small read comes back full, the next asks for the full size
 //!   again. Frames already handed out as `Bytes` keep their own memory.
+//! - **Long frames read straight into their own buffer.** With `std::io::Read`, the rest of a
+//!   frame that needs more than a read (and more than 64 KiB) is read by `read_to_end` on the
+//!   reader limited to exactly that many bytes, into a `Vec` that starts as the bytes already
+//!   buffered plus one read's room and grows as bytes arrive: the frame is handed out from that
+//!   `Vec` (no further copy), nothing of it is zeroed, and nothing after the frame is read.
 //! - **No zero-filling per read.** tokio reads into uninitialised memory: nothing is zeroed.
 //!   `std::io::Read` (and futures-io) needs initialised memory, and safe Rust cannot reuse
 //!   memory handed out in a frame without initialising it again: their room is zeroed once when
@@ -49,7 +54,11 @@ use crate::{Codec, Decoded, Error, FrameDecoder, FrameError};
 pub(crate) const SMALL: usize = 8 * 1024;
 
 /// The most one read asks for, by default: the reads of a bulk transfer grow to it.
-pub(crate) const DEFAULT_MAX_READ: usize = 1024 * 1024;
+pub(crate) const DEFAULT_MAX_READ: usize = 256 * 1024;
+
+/// Frames that still need more than this (and more than a read) are read straight into a
+/// buffer of their own by a `std::io::Read` reader.
+const LONG_MIN: usize = 64 * 1024;
 
 /// A reader's state: everything but the I/O object.
 #[derive(Debug)]
@@ -87,6 +96,19 @@ pub(crate) struct ReadState {
     lent_at: (usize, usize),
     /// A lent frame the decoder split off (the rare paths: end of stream, a skipped frame).
     held: Option<Bytes>,
+    /// A long frame being read into a buffer of its own (`std::io::Read` only).
+    long: Option<LongFrame>,
+}
+
+/// A frame longer than a read, read straight into its own buffer by `read_to_end`, which fills
+/// uninitialised memory: nothing is zeroed, and the frame is not copied again. Its header is at
+/// the front; `vec` grows as bytes arrive (never by what the header claims).
+#[derive(Debug)]
+struct LongFrame {
+    vec: Vec<u8>,
+    header_len: usize,
+    /// The whole frame's length, header included.
+    len: usize,
 }
 
 /// Frame state kept beside the decoder's own (which says whether a frame is being skipped).
@@ -134,6 +156,7 @@ impl ReadState {
             lent: 0,
             lent_at: (0, 0),
             held: None,
+            long: None,
         }
     }
 
@@ -179,12 +202,112 @@ impl ReadState {
     /// The bytes read and not yet returned.
     #[inline]
     pub(crate) fn buffer(&self) -> &[u8] {
-        &self.buf[self.lent..]
+        match &self.long {
+            Some(long) => &long.vec,
+            None => &self.buf[self.lent..],
+        }
     }
 
     pub(crate) fn into_buffer(mut self) -> Bytes {
         self.settle();
+        self.unlong();
         self.buf.freeze()
+    }
+
+    /// For a reader that reads with `std::io::Read`: if the frame in flight is longer than a
+    /// read, how many bytes it still needs, to be read with `read_to_end` (on a reader limited
+    /// to that many) into [`long_frame_buf`](Self::long_frame_buf). `None`: read with
+    /// [`read_slice`](Self::read_slice).
+    ///
+    /// Bytes read that way need no zeroing (`read_to_end` fills uninitialised memory) and are
+    /// not copied again: the frame is handed out from that buffer.
+    pub(crate) fn long_frame_rest(&mut self) -> Option<u64> {
+        if self.long.is_none() {
+            self.start_long_frame();
+        }
+        let long = self.long.as_ref()?;
+        Some((long.len - long.vec.len()) as u64)
+    }
+
+    /// The buffer [`long_frame_rest`](Self::long_frame_rest) bytes are appended to.
+    pub(crate) fn long_frame_buf(&mut self) -> &mut Vec<u8> {
+        &mut self.long.as_mut().expect("a long frame is being read").vec
+    }
+
+    /// Moves the frame in flight into a buffer of its own if it is longer than a read: its
+    /// header is parsed, no `copy_frame_to` or skip is under way, and it needs more than the
+    /// next read asks for.
+    fn start_long_frame(&mut self) {
+        self.settle();
+        let needed = self.decoder.bytes_needed(&self.buf);
+        if self.partial != Partial::None
+            || !self.decoder.is_mid_frame()
+            || self.decoder.skip_remaining().is_some()
+            || needed <= self.read_len.max(LONG_MIN)
+        {
+            return;
+        }
+        let buffered = self.buf.len();
+        let mut vec = Vec::with_capacity(buffered + needed.min(self.read_len));
+        vec.extend_from_slice(&self.buf);
+        // The header stays at the front of `vec`; the decoder forgets it (it is parsed again if
+        // the frame goes back to the shared buffer).
+        let Ok(Some(payload_len)) = self.decoder.decode_head(&mut self.buf) else {
+            return;
+        };
+        let header_len = buffered - self.buf.len();
+        self.buf.clear();
+        self.long = Some(LongFrame {
+            vec,
+            header_len,
+            len: header_len + payload_len,
+        });
+        // The shared buffer is empty until the frame is whole: its allocation goes back.
+        self.give_back();
+        self.streaming = false;
+    }
+
+    /// Notes that `read_to_end` appended `n` bytes to the long frame's buffer.
+    pub(crate) fn long_frame_filled(&mut self, n: usize) {
+        // It read exactly what the frame needed: that says nothing about what follows it.
+        self.streaming = false;
+        let _ = n;
+    }
+
+    /// The long frame, if it is whole.
+    fn take_long_frame(&mut self) -> Option<Bytes> {
+        let long = self.long.as_ref()?;
+        if long.vec.len() < long.len {
+            return None;
+        }
+        let long = self.long.take()?;
+        let frame = Bytes::from(long.vec);
+        self.frames += 1;
+        Some(if self.codec().keeps_header() {
+            frame
+        } else {
+            frame.slice(long.header_len..)
+        })
+    }
+
+    /// Puts a long frame's bytes back in the shared buffer (header first, parsed again), for
+    /// the paths that do not read into a buffer of its own.
+    fn unlong(&mut self) {
+        if let Some(long) = self.long.take() {
+            let mut bytes = BytesMut::from(&long.vec[..]);
+            bytes.extend_from_slice(&self.buf);
+            self.buf = bytes;
+            self.spare = BytesMut::new();
+            self.alloc = self.buf.capacity();
+            self.decoder.reset();
+        }
+    }
+
+    /// Gives the buffer's allocation back (it holds no bytes).
+    fn give_back(&mut self) {
+        self.buf = BytesMut::new();
+        self.spare = BytesMut::new();
+        self.alloc = 0;
     }
 
     /// The most one read asks for.
@@ -197,6 +320,7 @@ impl ReadState {
     /// [`idle`](Self::idle) if nothing was ready), whatever its outcome.
     pub(crate) fn read_slice(&mut self) -> &mut [u8] {
         self.zeroed = true;
+        self.unlong();
         self.make_room();
         &mut self.spare[..self.room_len]
     }
@@ -348,6 +472,9 @@ impl ReadState {
     /// Splits the next whole frame off the buffer, if it holds one.
     #[inline]
     pub(crate) fn decode(&mut self) -> Result<Option<Bytes>, FrameError> {
+        if self.long.is_some() {
+            return Ok(self.take_long_frame());
+        }
         self.settle();
         let buffered = self.buf.len();
         let skipping = self.decoder.skip_remaining();
@@ -413,6 +540,12 @@ impl ReadState {
 
     /// The last frames once the stream has ended, then `Ok(None)` on a frame boundary.
     pub(crate) fn decode_eof(&mut self) -> Result<Option<Bytes>, FrameError> {
+        if self.long.is_some() {
+            if let Some(frame) = self.take_long_frame() {
+                return Ok(Some(frame));
+            }
+            return Err(self.truncated());
+        }
         self.settle();
         let buffered = self.buf.len();
         let skipping = self.decoder.skip_remaining();
@@ -423,6 +556,7 @@ impl ReadState {
 
     /// What `copy_frame_to` does next; `eof` says whether the stream has ended.
     pub(crate) fn copy_step(&mut self, eof: bool) -> Result<CopyStep, FrameError> {
+        self.unlong();
         let (len, left) = match self.partial {
             Partial::Copy { len, left, .. } => (len, left),
             Partial::None => {
@@ -509,7 +643,7 @@ impl ReadState {
     /// Whether part of a frame past its header has been read.
     #[inline]
     pub(crate) fn mid_frame(&self) -> bool {
-        self.partial != Partial::None || self.decoder.is_mid_frame()
+        self.partial != Partial::None || self.decoder.is_mid_frame() || self.long.is_some()
     }
 
     /// The index of the current frame on the stream, counting from 0.
@@ -520,6 +654,9 @@ impl ReadState {
 
     /// The bytes of the current frame (header included) that arrived, and the bytes it needs.
     pub(crate) fn progress(&self) -> (u64, u64) {
+        if let Some(long) = &self.long {
+            return (long.vec.len() as u64, long.len as u64);
+        }
         let buffered = self.buffer().len() as u64;
         match self.partial {
             Partial::Copy {

@@ -54,27 +54,29 @@
 //!
 //! | | reader | writer |
 //! |---|---|---|
-//! | idle (between frames, after any traffic) | 8 KiB buffer; at most 16 KiB, whatever it received | nothing, after a flush (at most 16 KiB) |
+//! | idle (between frames, after any traffic) | 8 KiB buffer: at most 16 KiB, whatever it received | nothing after a flush (at most 16 KiB) |
 //! | a peer that sends a header claiming 1 GiB, then 10 bytes | 8 KiB | – |
-//! | small frames | reads of 8 KiB, many frames a read | frames shorter than [`buffer_size`](FrameWriter::buffer_size) (64 KiB) copied and written together |
-//! | bulk traffic | reads double while they come back full, up to [`max_read_size`](FrameReader::max_read_size) (1 MiB) | up to [`max_write_size`](FrameWriter::max_write_size) (1 MiB) gathered into one vectored write, owned payloads not copied |
-//! | one large frame | the buffer grows as its bytes arrive (doubling, never past the frame's end, never by what the header claims) | borrowed: written from the caller's slice; owned: queued as it is |
-//! | after it | given back once the peer runs dry with no long frame under way: back to 8 KiB | given back by the flush |
+//! | small frames | many frames a read, reads from 8 KiB | frames shorter than [`buffer_size`](FrameWriter::buffer_size) (64 KiB) copied and written together |
+//! | bulk traffic | reads double while they come back full, up to [`max_read_size`](FrameReader::max_read_size) (256 KiB) | queued frames gathered into one vectored write of up to [`max_write_size`](FrameWriter::max_write_size) (1 MiB) and 64 slices; owned payloads not copied |
+//! | one large frame | its buffer grows as its bytes arrive, never by what the header claims | borrowed: written from the caller's slice; owned: queued as it is |
+//! | after it | given back at the next frame boundary: back to 8 KiB | given back by the flush |
 //!
-//! - **Reading.** A fresh reader asks for 8 KiB. Each read that fills its room doubles the next,
-//!   up to the maximum read size, so a bulk transfer makes few system calls; the buffer holds
-//!   what has arrived and one read's room, and a frame longer than that grows it by what has
-//!   arrived. Once a read comes back short (or `Pending`: the peer had nothing more to
-//!   send) and no long frame is under way, the reader is at rest: its next read
-//!   asks for 8 KiB, and a buffer more than twice what it then needs is given back (the few
-//!   bytes in it move to a small one). Frames already returned as [`Bytes`] own their memory
-//!   and stay valid. The read room is zeroed once when it is allocated, not before every read.
+//! - **Reading.** A fresh reader asks for 8 KiB. Each read that fills a room of the full read size
+//!   doubles the next, up to the maximum read size, so a bulk transfer makes few system calls; a
+//!   read that comes back short or `Pending` sets it to twice what came. The buffer holds what has
+//!   arrived and one read's room. Between frames, with less than 8 KiB buffered (the reader is at
+//!   rest), the next read asks for 8 KiB unless the last one filled its room (the peer is
+//!   streaming), and a buffer more than twice what that needs is given back (the few bytes in it
+//!   move to a small one): a reader waiting for its next frame holds 8 KiB. When that small read
+//!   comes back full, the next asks for the full size again. Frames already returned as [`Bytes`]
+//!   own their memory and stay valid. Reads go into uninitialised memory (`read_buf`): nothing is
+//!   zeroed. A long frame grows the buffer by what has arrived (doubling), never past its end.
 //! - **Writing.** Small frames are copied into the buffer; large borrowed payloads
-//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory,
-//!   and owned ones ([`feed_frame`](FrameWriter::feed_frame)) are queued without a copy. Each
-//!   write call gathers what is queued, headers, small frames and payloads, as up to 64 slices
-//!   and 1 MiB. A flush gives back a buffer that grew past 8 KiB. The `Sink` queues its `Bytes` the
-//!   same way as `feed_frame`.
+//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory, and
+//!   owned ones ([`feed_frame`](FrameWriter::feed_frame)) are queued without a copy. Each write
+//!   call gathers what is queued, headers, small frames and payloads, up to 1 MiB and 64 slices. A
+//!   flush gives back a buffer that grew past 8 KiB. The `Sink` queues its `Bytes` the same way as
+//!   `feed_frame`.
 //!
 //! `tests/resource_bounds.rs` holds these figures: after one 8 MiB frame and 1,000 frames of
 //! 16 B, an idle reader (a read left `Pending`) holds 8.4 KiB, as does `FramedRead` with
@@ -115,7 +117,7 @@ use crate::{Codec, Error};
 /// Reads frames from an [`AsyncRead`].
 ///
 /// `read_frame` returns each frame as [`Bytes`] that share the reader's buffer (no copy), and the
-/// reader is a [`Stream`] of them. The buffer grows only as bytes arrive, at most 1 MiB a read,
+/// reader is a [`Stream`] of them. The buffer grows only as bytes arrive, at most 256 KiB a read,
 /// whatever length a header announces; lengths are checked against the codec's maximum as soon as
 /// the header is complete.
 ///
@@ -168,7 +170,7 @@ impl<R> FrameReader<R> {
         }
     }
 
-    /// Asks for at most `max_read_size` bytes per read (at least 1) instead of 1 MiB.
+    /// Asks for at most `max_read_size` bytes per read (at least 1) instead of 256 KiB.
     ///
     /// Reads start at 8 KiB (or this size, if smaller), double while they come back full, up to
     /// this size, and go back to 8 KiB once the peer runs dry between frames: a busy bulk
@@ -373,7 +375,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Copies the next frame's payload into `dst` in bounded memory, and returns its length, or
     /// `None` at a clean end of stream.
     ///
-    /// The payload moves through the reader's buffer a read at a time (up to 1 MiB), so a 4 GiB
+    /// The payload moves through the reader's buffer a read at a time (up to 256 KiB), so a 4 GiB
     /// frame costs no more memory than a small one. The codec's maximum still applies: raise
     /// [`max_decode_len`](crate::CodecBuilder::max_decode_len) for big frames.
     /// [`keep_header`](crate::CodecBuilder::keep_header) does not: only the payload is copied.

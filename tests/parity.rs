@@ -606,6 +606,36 @@ fn frames_split_at_every_point<R: Reader>() {
     }
 }
 
+/// A frame much longer than a read, arriving in pieces with nothing ready between them, then
+/// handed over with `into_parts` half way: every byte arrives once, in order.
+fn a_long_frame_in_pieces_survives_would_block_and_hand_over<R: Reader>() {
+    let payloads = [
+        vec![5u8; 10],
+        (0..300_000).map(|i| i as u8).collect(),
+        b"end".to_vec(),
+    ];
+    let wire = wire_of(&payloads);
+    let pieces: Vec<Step> = wire
+        .chunks(9_000)
+        .flat_map(|piece| [data(piece), Step::NotReady])
+        .collect();
+    let (first, second) = pieces.split_at(pieces.len() / 2);
+    let mut reader = R::new(ScriptRead::new(first.to_vec()), codec());
+    assert_eq!(reader.read_frame().unwrap().unwrap(), payloads[0]);
+    // Read the first half of the pieces: the long frame stays unfinished.
+    loop {
+        match reader.read_frame() {
+            Err(err) if is_would_block(&err) => {}
+            Ok(None) | Err(Error::Frame(FrameError::Truncated { .. })) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    let (_, buffered) = reader.into_parts();
+    assert_eq!(&buffered[..], &wire[14..first.len() / 2 * 9_000]);
+    let mut reader = R::from_parts(ScriptRead::new(second.to_vec()), codec(), buffered);
+    assert_eq!(read_all(&mut reader), &payloads[1..]);
+}
+
 /// Every hostile header: refused as soon as it is complete, the same error again on the next
 /// call, and nothing of its body read.
 fn hostile_headers_are_refused_before_their_body<R: Reader>() {
@@ -959,6 +989,7 @@ macro_rules! rows {
 
 rows!(R for [blocking_row, tokio_row, framed_row]:
     frames_glued_into_one_read,
+    a_long_frame_in_pieces_survives_would_block_and_hand_over,
     frames_split_into_one_byte_reads_with_nothing_ready_between,
     frames_split_at_every_point,
     hostile_headers_are_refused_before_their_body,
