@@ -488,7 +488,7 @@ impl<R: Read> FrameReader<R> {
         let before = vec.len();
         let result = (&mut self.inner).take(rest).read_to_end(vec);
         let n = vec.len() - before;
-        self.state.long_frame_filled(n);
+        self.state.long_frame_filled();
         match result {
             Err(err) if n == 0 => {
                 self.state.read_failed(&err);
@@ -957,7 +957,18 @@ impl<W: Write> FrameWriter<W> {
     }
 
     /// Writes until `n` more bytes can be buffered (see `WriteState::must_write`).
+    #[inline]
     fn make_room(&mut self, n: usize) -> io::Result<()> {
+        if self.state.must_write(n) {
+            self.write_until_room(n)?;
+        }
+        Ok(())
+    }
+
+    /// The rare part of [`make_room`](Self::make_room), kept out of the per-frame path.
+    #[cold]
+    #[inline(never)]
+    fn write_until_room(&mut self, n: usize) -> io::Result<()> {
         while self.state.must_write(n) {
             let n = self.write_once(&[])?;
             self.state.wrote(n);

@@ -83,6 +83,8 @@ pub(crate) struct ReadState {
     /// That room was as large as the policy asked (not cut short by the allocation, which a
     /// long frame's end caps).
     room_whole: bool,
+    /// How many bytes the last read brought.
+    last_read: usize,
     /// The last read filled a whole room: the peer is streaming, so the next read asks for the
     /// full read size even between frames.
     streaming: bool,
@@ -150,6 +152,7 @@ impl ReadState {
             read_len: small(read_max),
             room_len: 0,
             room_whole: false,
+            last_read: 0,
             streaming: false,
             partial: Partial::None,
             frames: 0,
@@ -267,11 +270,12 @@ impl ReadState {
         self.streaming = false;
     }
 
-    /// Notes that `read_to_end` appended `n` bytes to the long frame's buffer.
-    pub(crate) fn long_frame_filled(&mut self, n: usize) {
-        // It read exactly what the frame needed: that says nothing about what follows it.
+    /// Notes that `read_to_end` appended bytes to the long frame's buffer. It read exactly what
+    /// the frame needed: that says nothing about what follows it, so the next read at rest is a
+    /// small one.
+    pub(crate) fn long_frame_filled(&mut self) {
         self.streaming = false;
-        let _ = n;
+        self.last_read = 0;
     }
 
     /// The long frame, if it is whole.
@@ -358,6 +362,7 @@ impl ReadState {
 
     /// Sizes the next read by the last one, which brought `n` bytes.
     fn size_reads(&mut self, n: usize) {
+        self.last_read = n;
         let full = n == self.room_len;
         // A read that filled a room cut short by the end of a long frame says nothing about
         // what follows the frame.
@@ -377,6 +382,7 @@ impl ReadState {
     /// dry. A reader at rest gives back a large buffer now, rather than hold it while it waits.
     pub(crate) fn idle(&mut self) {
         self.streaming = false;
+        self.last_read = 0;
         let want = self.buf.len() + self.small();
         if self.at_rest() && too_big(self.alloc, want, self.small()) {
             self.reallocate(want);
@@ -418,10 +424,11 @@ impl ReadState {
         self.settle();
         let len = self.buf.len();
         let needed = self.needed();
-        // At rest, unless the peer is streaming, a small read first: if the peer is idle, the
-        // reader waits with a small buffer (a big one is given back below); if not, the read
-        // comes back full and the next one asks for the full size again.
-        let room = if !self.streaming && self.at_rest() {
+        // At rest after a read that brought less than the small size (the peer trickles or has
+        // stopped), a small read first: if the peer is idle, the reader waits with a small
+        // buffer (a big one is given back below); if not, the read comes back full and the next
+        // one asks for the full size again.
+        let room = if !self.streaming && self.last_read < self.small() && self.at_rest() {
             self.small()
         } else {
             self.read_len

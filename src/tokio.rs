@@ -881,7 +881,19 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     }
 
     /// Writes until `n` more bytes can be buffered (see `WriteState::must_write`).
+    #[inline]
     fn poll_make_room(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<io::Result<()>> {
+        if self.state.must_write(n) {
+            return self.poll_write_until_room(cx, n);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The rare part of [`poll_make_room`](Self::poll_make_room), kept out of the per-frame
+    /// path.
+    #[cold]
+    #[inline(never)]
+    fn poll_write_until_room(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<io::Result<()>> {
         while self.state.must_write(n) {
             ready!(self.poll_write_buffered(cx))?;
         }

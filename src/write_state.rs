@@ -63,7 +63,7 @@ pub(crate) struct WriteState {
     queued: usize,
     /// Bytes accepted and not yet written, after `queue`: headers and copied payloads.
     buf: BytesMut,
-    /// The most bytes `buf` held since it was last given back.
+    /// The most bytes `buf` held at a write since it was last given back.
     peak: usize,
     /// How many bytes the writer buffers before writing.
     capacity: usize,
@@ -249,7 +249,6 @@ impl WriteState {
     #[inline]
     pub(crate) fn queue(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
-        self.peak = self.peak.max(self.buf.len());
     }
 
     /// Accepts an owned payload after its `header`: copied if small, otherwise queued as it is.
@@ -304,6 +303,8 @@ impl WriteState {
     /// Notes that `n` bytes went out from the front of the queue and then of what was written
     /// after it: drops them, and returns how many came from after it.
     pub(crate) fn wrote(&mut self, mut n: usize) -> usize {
+        // The buffer only grows between writes: its length now is its most since the last one.
+        self.peak = self.peak.max(self.buf.len());
         while let Some(front) = self.queue.front_mut() {
             if n < front.len() {
                 front.advance(n);
@@ -326,6 +327,7 @@ impl WriteState {
     /// Notes that a flush wrote everything: a buffer grown past the small size is given back, so
     /// an idle writer holds little whatever it wrote.
     pub(crate) fn flushed(&mut self) {
+        self.peak = self.peak.max(self.buf.len());
         if self.buf.is_empty() && self.peak > SMALL {
             self.give_back();
         }
