@@ -26,11 +26,13 @@
 //!   same at once. So a reader waiting for the next frame holds at most 16 KiB whatever it
 //!   received before; when the small read comes back full, the next asks for the full size
 //!   again. Frames already handed out as `Bytes` keep their own memory.
-//! - **Long frames read straight into their own buffer.** With `std::io::Read`, the rest of a
-//!   frame that needs more than a read (and more than 64 KiB) is read by `read_to_end` on the
-//!   reader limited to exactly that many bytes, into a `Vec` that starts as the bytes already
-//!   buffered plus one read's room and grows as bytes arrive: the frame is handed out from that
-//!   `Vec` (no further copy), nothing of it is zeroed, and nothing after the frame is read.
+//! - **Long frames read straight into their own buffer.** The rest of a frame that needs more
+//!   than a read (and more than 64 KiB) is read into a `Vec` of its own that starts as the bytes
+//!   already buffered plus one read's room and grows as bytes arrive (doubling, never past the
+//!   frame's end; growing a large `Vec` remaps its pages rather than copying them); nothing after
+//!   the frame is read into it, and the frame is handed out from it with no further copy. With
+//!   `std::io::Read` it is read by `read_to_end` on the reader limited to the rest of the frame,
+//!   so nothing of it is zeroed either.
 //! - **No zero-filling per read.** tokio reads into uninitialised memory: nothing is zeroed.
 //!   `std::io::Read` (and futures-io) needs initialised memory, and safe Rust cannot reuse
 //!   memory handed out in a frame without initialising it again: their room is zeroed once when
@@ -237,6 +239,22 @@ impl ReadState {
         &mut self.long.as_mut().expect("a long frame is being read").vec
     }
 
+    /// For a reader that reads into uninitialised memory (tokio's `read_buf`): if the frame in
+    /// flight is longer than a read, room for the next read of it in a buffer of its own, grown
+    /// by what has arrived (doubling; `Vec` growth of a large block remaps rather than copies)
+    /// and never past the frame's end. Report the read with
+    /// [`long_frame_filled`](Self::long_frame_filled).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn long_frame_room(&mut self) -> Option<Limit<&mut Vec<u8>>> {
+        let rest = clamp(self.long_frame_rest()?, usize::MAX);
+        let read_len = self.read_len;
+        let vec = self.long_frame_buf();
+        if vec.capacity() - vec.len() < rest.min(read_len).div_ceil(2) {
+            vec.reserve_exact(rest.min(read_len.max(vec.len())));
+        }
+        Some(vec.limit(rest))
+    }
+
     /// Moves the frame in flight into a buffer of its own if it is longer than a read: its
     /// header is parsed, no `copy_frame_to` or skip is under way, and it needs more than the
     /// next read asks for.
@@ -335,6 +353,7 @@ impl ReadState {
     #[cfg(feature = "tokio")]
     pub(crate) fn read_room(&mut self) -> Limit<&mut BytesMut> {
         self.zeroed = false;
+        self.unlong();
         self.make_room();
         (&mut self.buf).limit(self.room_len)
     }

@@ -452,6 +452,21 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             }
         }
         loop {
+            if let Some(mut room) = self.state.long_frame_room() {
+                match pin!(self.inner.read_buf(&mut room)).poll(cx) {
+                    Poll::Ready(Ok(n)) => {
+                        self.state.long_frame_filled();
+                        self.eof = n == 0;
+                        return Poll::Ready(Ok(()));
+                    }
+                    Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
+                    Poll::Pending => {
+                        self.state.idle();
+                        break;
+                    }
+                }
+            }
             let mut room = self.state.read_room();
             match pin!(self.inner.read_buf(&mut room)).poll(cx) {
                 Poll::Ready(Ok(n)) => {
