@@ -992,11 +992,16 @@ impl<W: Write> FrameWriter<W> {
     /// many bytes went (at least 1), for the caller to tell the state.
     fn write_once(&mut self, through: &[u8]) -> io::Result<usize> {
         let inner = self.inner.as_mut().expect(TAKEN);
-        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-        let count = self.state.io_slices(through, &mut slices);
         let result = loop {
             self.panicked = true;
-            let result = inner.write_vectored(&slices[..count]);
+            let result = match self.state.single_part(through) {
+                Some(part) => inner.write(part),
+                None => {
+                    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                    let count = self.state.io_slices(through, &mut slices);
+                    inner.write_vectored(&slices[..count])
+                }
+            };
             self.panicked = false;
             match result {
                 Ok(0) => break Err(write_zero()),

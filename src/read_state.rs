@@ -498,9 +498,6 @@ impl ReadState {
     /// Splits the next whole frame off the buffer, if it holds one.
     #[inline]
     pub(crate) fn decode(&mut self) -> Result<Option<Bytes>, FrameError> {
-        if self.long.is_some() {
-            return Ok(self.take_long_frame());
-        }
         self.settle();
         let buffered = self.buf.len();
         let skipping = self.decoder.skip_remaining();
@@ -510,6 +507,8 @@ impl ReadState {
                 self.frames += 1;
                 Ok(Some(frame))
             }
+            // A long frame in its own buffer (the shared one is empty meanwhile).
+            Ok(None) if self.long.is_some() => Ok(self.take_long_frame()),
             result => {
                 self.track(buffered, skipping, result.as_ref().map(Option::is_some));
                 result

@@ -1006,14 +1006,18 @@ fn poll_write_gathered<W: AsyncWrite + Unpin + ?Sized>(
     through: &[u8],
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<usize>> {
-    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-    let count = state.io_slices(through, &mut slices);
     loop {
         let inner = Pin::new(&mut *inner);
-        let result = if count == 1 || !inner.is_write_vectored() {
-            ready!(inner.poll_write(cx, &slices[0]))
+        let result = if let Some(part) = state.single_part(through) {
+            ready!(inner.poll_write(cx, part))
         } else {
-            ready!(inner.poll_write_vectored(cx, &slices[..count]))
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let count = state.io_slices(through, &mut slices);
+            if count == 1 || !inner.is_write_vectored() {
+                ready!(inner.poll_write(cx, &slices[0]))
+            } else {
+                ready!(inner.poll_write_vectored(cx, &slices[..count]))
+            }
         };
         return Poll::Ready(match result {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,

@@ -277,6 +277,21 @@ impl WriteState {
         }
     }
 
+    /// The next write's only part, when there is one (nothing else queued): a plain write of it
+    /// is the same write as [`io_slices`](Self::io_slices) would make, without building slices.
+    #[inline]
+    pub(crate) fn single_part<'a>(&'a self, through: &'a [u8]) -> Option<&'a [u8]> {
+        if !self.queue.is_empty() {
+            return None;
+        }
+        let part = match (self.buf.is_empty(), through.is_empty()) {
+            (false, true) => &self.buf[..],
+            (true, false) => through,
+            _ => return None,
+        };
+        Some(&part[..part.len().min(MAX_SLICE)])
+    }
+
     /// The next write's slices: what is queued, in order, then `through` (the payload of a frame
     /// written through), as [`plan_write`] cuts them. Returns how many of `slices` are set (0 if
     /// there is nothing to write).
