@@ -781,12 +781,14 @@ pub(crate) fn too_big(alloc: usize, want: usize, small: usize) -> bool {
 
 /// What `FramedCodec` keeps of the buffer policy for tokio-util's `Framed`, which owns the
 /// buffer: the read size, and the size of the allocation it last gave the buffer.
+#[cfg(feature = "tokio-util")]
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FramedSizing {
     read_len: usize,
     alloc: usize,
 }
 
+#[cfg(feature = "tokio-util")]
 impl Default for FramedSizing {
     fn default() -> Self {
         FramedSizing {
@@ -807,6 +809,7 @@ impl Default for FramedSizing {
 /// while reads come back full, the small size once the peer has run dry with no long frame under
 /// way, and a long frame's growth capped at its end. `Framed` never has to grow the buffer
 /// itself (it would double it).
+#[cfg(feature = "tokio-util")]
 pub(crate) fn fit_framed_buffer(
     src: &mut BytesMut,
     capacity_before: usize,
@@ -907,6 +910,7 @@ mod tests {
         assert!(needs_room(36, 28, 36, 16 * KIB));
     }
 
+    #[cfg(feature = "tokio-util")]
     #[test]
     fn framed_buffer_lets_a_big_frame_go_and_keeps_the_rest_small() {
         // A frame of 8 MiB split off an 8 MiB + 8 KiB buffer, 6 bytes of the next one left.
@@ -928,6 +932,7 @@ mod tests {
         assert_eq!(big.capacity(), 6 + SMALL);
     }
 
+    #[cfg(feature = "tokio-util")]
     #[test]
     fn framed_buffer_never_grows_by_a_claim() {
         let mut buf = BytesMut::with_capacity(8 * KIB);

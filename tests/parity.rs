@@ -641,7 +641,8 @@ fn a_long_frame_in_pieces_survives_would_block_and_hand_over<R: Reader>() {
 fn hostile_headers_are_refused_before_their_body<R: Reader>() {
     let negative = (-5i32).to_le_bytes();
     let huge = (1u32 << 30).to_le_bytes();
-    let cases: [(&[u8], fn(&FrameError) -> bool); 2] = [
+    type Expected = fn(&FrameError) -> bool;
+    let cases: [(&[u8], Expected); 2] = [
         (&negative, |e| {
             matches!(e, FrameError::NegativeLength { .. })
         }),
