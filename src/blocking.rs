@@ -480,13 +480,13 @@ impl<R: Read> FrameReader<R> {
         }
     }
 
-    /// Reads the `rest` of a long frame straight into its own buffer: `read_to_end` fills
-    /// uninitialised memory (nothing zeroed) and retries `Interrupted`; after an error, what it
-    /// read is kept. The bytes read, 0 at the end.
-    fn fill_long_frame(&mut self, rest: u64) -> io::Result<usize> {
+    /// Reads `room` more bytes of a long frame straight into its own buffer: `read_to_end` on
+    /// the reader limited to them fills uninitialised memory (nothing zeroed) and retries
+    /// `Interrupted`; after an error, what it read is kept. The bytes read, 0 at the end.
+    fn fill_long_frame(&mut self, room: usize) -> io::Result<usize> {
         let vec = self.state.long_frame_buf();
         let before = vec.len();
-        let result = (&mut self.inner).take(rest).read_to_end(vec);
+        let result = (&mut self.inner).take(room as u64).read_to_end(vec);
         let n = vec.len() - before;
         self.state.long_frame_filled();
         match result {
@@ -502,8 +502,8 @@ impl<R: Read> FrameReader<R> {
 
     /// Reads once into the buffer, retrying `Interrupted`: the bytes read, 0 at the end.
     fn fill(&mut self) -> io::Result<usize> {
-        if let Some(rest) = self.state.long_frame_rest() {
-            return self.fill_long_frame(rest);
+        if let Some(room) = self.state.long_frame_reserve() {
+            return self.fill_long_frame(room);
         }
         let room = self.state.read_slice();
         let result = loop {

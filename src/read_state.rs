@@ -219,40 +219,42 @@ impl ReadState {
         self.buf.freeze()
     }
 
-    /// For a reader that reads with `std::io::Read`: if the frame in flight is longer than a
-    /// read, how many bytes it still needs, to be read with `read_to_end` (on a reader limited
-    /// to that many) into [`long_frame_buf`](Self::long_frame_buf). `None`: read with
-    /// [`read_slice`](Self::read_slice).
+    /// If the frame in flight is longer than a read: makes room for the next read of it in a
+    /// buffer of its own ([`long_frame_buf`](Self::long_frame_buf)) and returns how many bytes
+    /// to read into that room (never past the frame's end). `None`: read with
+    /// [`read_slice`](Self::read_slice) or `read_room`. Report the read with
+    /// [`long_frame_filled`](Self::long_frame_filled).
     ///
-    /// Bytes read that way need no zeroing (`read_to_end` fills uninitialised memory) and are
-    /// not copied again: the frame is handed out from that buffer.
-    pub(crate) fn long_frame_rest(&mut self) -> Option<u64> {
+    /// The buffer starts as the bytes already buffered plus one read's room and grows by what
+    /// has arrived (doubling; growing a large `Vec` remaps its pages rather than copying them),
+    /// never past the frame's end and never by what its header claims. The frame is handed out
+    /// from it, with no further copy. A `std::io::Read` reader reads the room with `read_to_end`
+    /// on the reader limited to it, which fills uninitialised memory: nothing is zeroed.
+    pub(crate) fn long_frame_reserve(&mut self) -> Option<usize> {
         if self.long.is_none() {
             self.start_long_frame();
         }
-        let long = self.long.as_ref()?;
-        Some((long.len - long.vec.len()) as u64)
+        let read_len = self.read_len;
+        let long = self.long.as_mut()?;
+        let rest = long.len - long.vec.len();
+        let vec = &mut long.vec;
+        if vec.capacity() - vec.len() < rest.min(read_len).div_ceil(2) {
+            vec.reserve_exact(rest.min(read_len.max(vec.len())));
+        }
+        Some(rest.min(vec.capacity() - vec.len()))
     }
 
-    /// The buffer [`long_frame_rest`](Self::long_frame_rest) bytes are appended to.
+    /// The buffer [`long_frame_reserve`](Self::long_frame_reserve) made room in.
     pub(crate) fn long_frame_buf(&mut self) -> &mut Vec<u8> {
         &mut self.long.as_mut().expect("a long frame is being read").vec
     }
 
-    /// For a reader that reads into uninitialised memory (tokio's `read_buf`): if the frame in
-    /// flight is longer than a read, room for the next read of it in a buffer of its own, grown
-    /// by what has arrived (doubling; `Vec` growth of a large block remaps rather than copies)
-    /// and never past the frame's end. Report the read with
-    /// [`long_frame_filled`](Self::long_frame_filled).
+    /// [`long_frame_reserve`](Self::long_frame_reserve), as the room itself, for a read into
+    /// uninitialised memory (tokio's `read_buf`).
     #[cfg(feature = "tokio")]
     pub(crate) fn long_frame_room(&mut self) -> Option<Limit<&mut Vec<u8>>> {
-        let rest = clamp(self.long_frame_rest()?, usize::MAX);
-        let read_len = self.read_len;
-        let vec = self.long_frame_buf();
-        if vec.capacity() - vec.len() < rest.min(read_len).div_ceil(2) {
-            vec.reserve_exact(rest.min(read_len.max(vec.len())));
-        }
-        Some(vec.limit(rest))
+        let room = self.long_frame_reserve()?;
+        Some(self.long_frame_buf().limit(room))
     }
 
     /// Moves the frame in flight into a buffer of its own if it is longer than a read: its

@@ -580,15 +580,26 @@ mod tokio_adapters {
         assert!(idle.is_err(), "nothing more was sent");
     }
 
-    fn tokio_reader_cost(big: bool) -> Cost {
+    /// What a reader made by `make` holds once it has read the traffic (`big`: with the 8 MiB
+    /// frame first) and waits, idle; `buffered` says how many bytes it still buffers.
+    fn stream_reader_cost<S, F, E>(
+        big: bool,
+        make: impl FnOnce(tokio::net::TcpStream) -> S,
+        buffered: impl Fn(&S) -> usize,
+    ) -> Cost
+    where
+        S: futures_util::Stream<Item = Result<F, E>> + Unpin,
+        F: AsRef<[u8]>,
+        E: std::fmt::Debug,
+    {
         let rt = runtime();
         let (peer, server) = tokio_pair(&rt, big);
         let (reader, cost) = measure(|| {
             rt.block_on(async {
-                let mut reader = AsyncFrameReader::with_codec(server, codec_64mib());
+                let mut reader = make(server);
                 peer.send();
                 read_then_idle(&mut reader, frame_count(big)).await;
-                assert!(reader.buffer().is_empty());
+                assert_eq!(buffered(&reader), 0);
                 reader
             })
         });
@@ -597,52 +608,41 @@ mod tokio_adapters {
         cost
     }
 
-    fn framed_reader_cost(big: bool) -> Cost {
-        let rt = runtime();
-        let (peer, server) = tokio_pair(&rt, big);
-        let (reader, cost) = measure(|| {
-            rt.block_on(async {
-                let codec = FramedCodec::new(codec_64mib());
-                let mut reader = FramedRead::new(server, codec);
-                peer.send();
-                read_then_idle(&mut reader, frame_count(big)).await;
-                assert!(reader.read_buffer().is_empty());
-                reader
-            })
-        });
-        drop(reader);
-        peer.close();
-        cost
+    /// Asserts that the reader `what` (made by `cost`) idles under 16 KiB after each traffic.
+    fn assert_idles_small(what: &str, cost: impl Fn(bool) -> Cost) {
+        let _lock = serial();
+        for big in [true, false] {
+            let traffic = if big {
+                "8 MiB + 1,000 x 16 B"
+            } else {
+                "1,000 x 16 B"
+            };
+            let cost = cost(big);
+            report_held(&format!("{what} after {traffic}, idle"), cost);
+            assert!(cost.live <= IDLE_BOUND as isize, "{traffic}: {cost:?}");
+        }
     }
 
     #[test]
     fn tokio_reader_idles_under_16_kib_after_an_8_mib_frame() {
-        let _lock = serial();
-        for big in [true, false] {
-            let cost = tokio_reader_cost(big);
-            let what = if big {
-                "8 MiB + 1,000 x 16 B"
-            } else {
-                "1,000 x 16 B"
-            };
-            report_held(&format!("tokio FrameReader after {what}, idle"), cost);
-            assert!(cost.live <= IDLE_BOUND as isize, "{what}: {cost:?}");
-        }
+        assert_idles_small("tokio FrameReader", |big| {
+            stream_reader_cost(
+                big,
+                |io| AsyncFrameReader::with_codec(io, codec_64mib()),
+                |reader| reader.buffer().len(),
+            )
+        });
     }
 
     #[test]
     fn framed_codec_reader_idles_under_16_kib_after_an_8_mib_frame() {
-        let _lock = serial();
-        for big in [true, false] {
-            let cost = framed_reader_cost(big);
-            let what = if big {
-                "8 MiB + 1,000 x 16 B"
-            } else {
-                "1,000 x 16 B"
-            };
-            report_held(&format!("FramedRead<FramedCodec> after {what}, idle"), cost);
-            assert!(cost.live <= IDLE_BOUND as isize, "{what}: {cost:?}");
-        }
+        assert_idles_small("FramedRead<FramedCodec>", |big| {
+            stream_reader_cost(
+                big,
+                |io| FramedRead::new(io, FramedCodec::new(codec_64mib())),
+                |reader| reader.read_buffer().len(),
+            )
+        });
     }
 
     /// A tokio connection whose peer reads and discards everything.
