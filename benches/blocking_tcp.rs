@@ -6,12 +6,15 @@
 //!   (default settings: 64 KiB buffers);
 //! - `lenframe_borrowed`: the same writer, and `blocking::FrameReader::read_frame_ref`, which
 //!   lends each frame from the reader's buffer instead of returning an owned `Bytes`;
+//! - `lenframe_feed`: `blocking::FrameWriter::feed_frame` of an owned `Bytes` (queued without a
+//!   copy, many frames gathered into one vectored write) then `flush`, and `read_frame`;
 //! - `naive_read_exact`: what most hand-written code does, with std's defaults (8 KiB buffers):
 //!   `BufWriter` and two `write_all` per frame; `BufReader`, `read_exact` of the 4-byte header,
 //!   then `read_exact` into a new `vec![0; len]` (an owned frame, as `read_frame` returns);
 //! - `naive_read_exact_reuse`: the same, reading every payload into one reused `Vec`;
-//! - `unframed`: the same bytes (headers included), no framing at all: one `write_all` of the
-//!   whole iteration's bytes, read with `read` into a 1 MiB buffer: the socket's limit.
+//! - `unframed`: the same bytes (headers included), no framing at all: `write_all` of 1 MiB at a
+//!   time, read with `read` into a 1 MiB buffer: the socket's limit, the baseline the bulk
+//!   targets are ratios of.
 
 mod common;
 
@@ -22,6 +25,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use common::{payload, throughput, HEADER};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
 use lenframe::blocking::{FrameReader, FrameWriter};
@@ -73,6 +77,15 @@ fn lenframe_write(stream: TcpStream, payload: &[u8], frames: usize) {
     let mut writer = FrameWriter::new(stream);
     for _ in 0..frames {
         writer.write_frame(payload).unwrap();
+    }
+    writer.flush().unwrap();
+}
+
+fn lenframe_feed(stream: TcpStream, payload: &[u8], frames: usize) {
+    let payload = Bytes::copy_from_slice(payload);
+    let mut writer = FrameWriter::new(stream);
+    for _ in 0..frames {
+        writer.feed_frame(payload.clone()).unwrap();
     }
     writer.flush().unwrap();
 }
@@ -131,7 +144,9 @@ fn naive_read_reuse(stream: TcpStream, frames: usize) {
 
 fn unframed_write(mut stream: TcpStream, wire: &[u8], times: u64) {
     for _ in 0..times {
-        stream.write_all(wire).unwrap();
+        for chunk in wire.chunks(UNFRAMED_READ) {
+            stream.write_all(chunk).unwrap();
+        }
     }
 }
 
@@ -161,9 +176,10 @@ fn blocking_tcp(c: &mut Criterion) {
         // Each framed row: the same frames, written and read by one pair of functions.
         type Writer = fn(TcpStream, &[u8], usize);
         type Reader = fn(TcpStream, usize);
-        let rows: [(&str, Writer, Reader); 4] = [
+        let rows: [(&str, Writer, Reader); 5] = [
             ("lenframe", lenframe_write, lenframe_read),
             ("lenframe_borrowed", lenframe_write, lenframe_read_borrowed),
+            ("lenframe_feed", lenframe_feed, lenframe_read),
             ("naive_read_exact", naive_write, naive_read),
             ("naive_read_exact_reuse", naive_write, naive_read_reuse),
         ];

@@ -12,7 +12,10 @@
 //!   has not; the read gives up after a timeout (the partial frame stays buffered);
 //! - **10,000 frames in flight**: 10,000 frames of 64 bytes arrive and the reader keeps every
 //!   one (a queue the application has not processed yet); the queue's own `Vec` is allocated
-//!   before counting starts.
+//!   before counting starts;
+//! - **after a big frame**: one 8 MiB frame and then 1,000 frames of 16 B arrive, the reader
+//!   reads (and drops) them all and then waits, idle, for a frame that does not come: what it
+//!   holds then (memory follows the settings, not the history).
 //!
 //! Implementations: lenframe's blocking and tokio adapters, `FramedRead`/`FramedWrite` with
 //! lenframe's `FramedCodec` and with tokio-util's `LengthDelimitedCodec`, and the naive
@@ -43,6 +46,8 @@ const CONNECTIONS: usize = 16;
 const SMALL: usize = 64;
 const BIG: usize = 1024 * 1024;
 const IN_FLIGHT: usize = 10_000;
+const AFTER_BIG: usize = 8 * 1024 * 1024;
+const AFTER_BIG_SMALL: usize = 1_000;
 
 fn pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -370,6 +375,82 @@ fn in_flight(which: Impl, rt: &tokio::runtime::Runtime) -> (usize, usize) {
     result
 }
 
+/// One 8 MiB frame, then 1,000 frames of 16 B; the reader reads and drops them all, then waits
+/// for 300 ms with nothing arriving. What it holds while it waits.
+fn after_big(which: Impl, rt: &tokio::runtime::Runtime) -> (usize, usize) {
+    let mut wire = common::wire(AFTER_BIG, 1);
+    wire.extend_from_slice(&common::wire(16, AFTER_BIG_SMALL));
+    let frames = AFTER_BIG_SMALL + 1;
+    let (peer, end) = pair();
+    let peer = Peer::spawn(peer, wire);
+    let wait = Duration::from_millis(300);
+    let _guard = rt.enter();
+    let tokio_end = match which {
+        Impl::LenframeBlocking | Impl::Naive => {
+            end.set_read_timeout(Some(wait)).unwrap();
+            None
+        }
+        _ => Some(tokio_halves(end.try_clone().unwrap()).0),
+    };
+    let meter = Meter::start();
+    peer.send();
+    let result = match which {
+        Impl::LenframeBlocking => {
+            let mut reader = lenframe::blocking::FrameReader::new(end);
+            for _ in 0..frames {
+                drop(reader.read_frame().unwrap().unwrap());
+            }
+            assert!(reader.read_frame().is_err(), "idle: the read times out");
+            let counted = (meter.held(), meter.peak());
+            drop(reader);
+            counted
+        }
+        Impl::Naive => {
+            let mut reader = BufReader::new(end);
+            for _ in 0..frames {
+                let mut header = [0u8; 4];
+                reader.read_exact(&mut header).unwrap();
+                let mut payload = vec![0u8; i32::from_le_bytes(header) as usize];
+                reader.read_exact(&mut payload).unwrap();
+            }
+            assert!(reader.read_exact(&mut [0u8; 4]).is_err(), "idle");
+            let counted = (meter.held(), meter.peak());
+            drop(reader);
+            counted
+        }
+        _ => rt.block_on(async {
+            let read_half = tokio_end.unwrap();
+            macro_rules! read_then_idle {
+                ($reader:ident, $next:expr) => {{
+                    for _ in 0..frames {
+                        drop($next.await.unwrap().unwrap());
+                    }
+                    assert!(tokio::time::timeout(wait, $next).await.is_err(), "idle");
+                    let counted = (meter.held(), meter.peak());
+                    drop($reader);
+                    counted
+                }};
+            }
+            match which {
+                Impl::LenframeTokio => {
+                    let mut reader = lenframe::tokio::FrameReader::new(read_half);
+                    read_then_idle!(reader, reader.read_frame())
+                }
+                Impl::LenframeFramed => {
+                    let mut reader = FramedRead::new(read_half, FramedCodec::default());
+                    read_then_idle!(reader, reader.next())
+                }
+                _ => {
+                    let mut reader = FramedRead::new(read_half, common::tokio_util_codec());
+                    read_then_idle!(reader, reader.next())
+                }
+            }
+        }),
+    };
+    peer.close();
+    result
+}
+
 fn kib(bytes: usize) -> String {
     format!("{:.1}", bytes as f64 / 1024.0)
 }
@@ -381,14 +462,16 @@ fn main() {
     table.push_str(
         "| implementation | idle: held KiB | idle: peak KiB | half 1 MiB frame: held KiB | \
          half 1 MiB frame: peak KiB | 10,000 × 64 B frames: held KiB | \
-         10,000 × 64 B frames: peak KiB |\n|---|---:|---:|---:|---:|---:|---:|\n",
+         10,000 × 64 B frames: peak KiB | after 8 MiB + 1,000 × 16 B, idle: held KiB |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for which in Impl::ALL {
         let (idle_held, idle_peak) = idle(which, &rt);
         let (half_held, half_peak) = half_frame(which, &rt);
         let (many_held, many_peak) = in_flight(which, &rt);
+        let (after_held, _) = after_big(which, &rt);
         table.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             which.name(),
             kib(idle_held),
             kib(idle_peak),
@@ -396,6 +479,7 @@ fn main() {
             kib(half_peak),
             kib(many_held),
             kib(many_peak),
+            kib(after_held),
         ));
     }
     println!("memory: heap bytes per connection (counting allocator; not timed)\n");

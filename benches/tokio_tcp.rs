@@ -3,8 +3,13 @@
 //! payload, at least 4 frames); connecting is not timed.
 //!
 //! - `lenframe`: `tokio::FrameWriter::write_frame` then `flush`, `tokio::FrameReader::read_frame`;
+//! - `lenframe_feed`: `tokio::FrameWriter::feed_frame` of an owned `Bytes` (queued without a
+//!   copy, gathered into vectored writes) then `flush`, and `read_frame`;
 //! - `lenframe_framed`: `FramedWrite`/`FramedRead` with `lenframe::FramedCodec`;
-//! - `tokio_util`: `FramedWrite`/`FramedRead` with `LengthDelimitedCodec` (4-byte little-endian).
+//! - `tokio_util`: `FramedWrite`/`FramedRead` with `LengthDelimitedCodec` (4-byte little-endian);
+//! - `unframed`: the same bytes (headers included), no framing: `write_all` of 1 MiB at a time,
+//!   `read` into a 1 MiB buffer: the socket's limit through tokio, the baseline of the bulk
+//!   target.
 //!
 //! Both `Framed` writers `feed` every frame and flush once at the end (`send` would flush, and so
 //! make a system call, per frame). Items are `Bytes::from_static`, so handing one over is free.
@@ -20,6 +25,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Samplin
 use futures_util::{SinkExt, StreamExt};
 use lenframe::tokio::{FrameReader, FrameWriter};
 use lenframe::FramedCodec;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 use tokio_util::codec::{FramedRead, FramedWrite};
@@ -35,9 +41,14 @@ fn tcp_frames(size: usize) -> usize {
 #[derive(Clone, Copy)]
 enum Impl {
     Lenframe,
+    LenframeFeed,
     LenframeFramed,
     TokioUtil,
+    Unframed,
 }
+
+/// The unframed rows' write and read size.
+const UNFRAMED_CHUNK: usize = 1024 * 1024;
 
 async fn pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -48,7 +59,7 @@ async fn pair() -> (TcpStream, TcpStream) {
     (client, server)
 }
 
-async fn write(which: Impl, stream: TcpStream, payload: Bytes, frames: usize) {
+async fn write(which: Impl, stream: TcpStream, payload: Bytes, wire: Bytes, frames: usize) {
     match which {
         Impl::Lenframe => {
             let mut writer = FrameWriter::new(stream);
@@ -56,6 +67,23 @@ async fn write(which: Impl, stream: TcpStream, payload: Bytes, frames: usize) {
                 writer.write_frame(&payload).await.unwrap();
             }
             writer.flush().await.unwrap();
+        }
+        Impl::LenframeFeed => {
+            let mut writer = FrameWriter::new(stream);
+            for _ in 0..frames {
+                writer.feed_frame(payload.clone()).await.unwrap();
+            }
+            writer.flush().await.unwrap();
+        }
+        Impl::Unframed => {
+            // `wire` is one iteration's frames, written as many times as there are iterations.
+            let per_wire = wire.len() / (payload.len() + common::HEADER);
+            let mut stream = stream;
+            for _ in 0..frames / per_wire {
+                for chunk in wire.chunks(UNFRAMED_CHUNK) {
+                    stream.write_all(chunk).await.unwrap();
+                }
+            }
         }
         Impl::LenframeFramed => {
             let mut sink = FramedWrite::new(stream, FramedCodec::default());
@@ -74,9 +102,20 @@ async fn write(which: Impl, stream: TcpStream, payload: Bytes, frames: usize) {
     }
 }
 
-async fn read(which: Impl, stream: TcpStream, frames: usize) {
+async fn read(which: Impl, stream: TcpStream, frames: usize, size: usize) {
     match which {
-        Impl::Lenframe => {
+        Impl::Unframed => {
+            let total = (frames * (size + common::HEADER)) as u64;
+            let mut buf = vec![0u8; UNFRAMED_CHUNK];
+            let mut got = 0u64;
+            let mut stream = stream;
+            while got < total {
+                let n = stream.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the writer closed early");
+                got += n as u64;
+            }
+        }
+        Impl::Lenframe | Impl::LenframeFeed => {
             let mut reader = FrameReader::new(stream);
             for _ in 0..frames {
                 black_box(reader.read_frame().await.unwrap().unwrap());
@@ -98,13 +137,14 @@ async fn read(which: Impl, stream: TcpStream, frames: usize) {
 }
 
 /// Moves `frames` frames over a fresh loopback connection; times the transfer only.
-fn transfer(rt: &Runtime, which: Impl, payload: &Bytes, frames: usize) -> Duration {
+fn transfer(rt: &Runtime, which: Impl, payload: &Bytes, wire: &Bytes, frames: usize) -> Duration {
     let (client, server) = rt.block_on(pair());
-    let payload = payload.clone();
+    let size = payload.len();
+    let (payload, wire) = (payload.clone(), wire.clone());
     rt.block_on(async move {
         let start = Instant::now();
-        let writer = tokio::spawn(write(which, client, payload, frames));
-        let reader = tokio::spawn(read(which, server, frames));
+        let writer = tokio::spawn(write(which, client, payload, wire, frames));
+        let reader = tokio::spawn(read(which, server, frames, size));
         reader.await.unwrap();
         let elapsed = start.elapsed();
         writer.await.unwrap();
@@ -127,14 +167,19 @@ fn tokio_tcp(c: &mut Criterion) {
     for size in TCP_SIZES {
         let frames = tcp_frames(size);
         let payload = Bytes::from_static(payload(size).leak());
+        let wire = Bytes::from(common::wire(size, frames));
         group.throughput(throughput(frames, size));
         for (name, which) in [
             ("lenframe", Impl::Lenframe),
+            ("lenframe_feed", Impl::LenframeFeed),
             ("lenframe_framed", Impl::LenframeFramed),
             ("tokio_util", Impl::TokioUtil),
+            ("unframed", Impl::Unframed),
         ] {
             group.bench_function(BenchmarkId::new(name, size), |b| {
-                b.iter_custom(|iters| transfer(&rt, which, &payload, frames * iters as usize))
+                b.iter_custom(|iters| {
+                    transfer(&rt, which, &payload, &wire, frames * iters as usize)
+                })
             });
         }
     }

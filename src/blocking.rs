@@ -59,10 +59,11 @@
 //!
 //! # Reading
 //!
-//! [`FrameReader`] reads up to 64 KiB at a time, so many small frames cost one `read` call, and
+//! [`FrameReader`] reads many frames at a time, so many small frames cost one `read` call, and
 //! returns each frame as [`Bytes`] sharing its buffer (no copy). Its reads start at 8 KiB and
-//! grow only while they come back full, and its buffer grows only as bytes arrive, never by what
-//! a header claims: a peer that sends a header announcing 2 GiB and then nothing costs 8 KiB. A
+//! grow only while they come back full (up to 256 KiB), and its buffer grows only as bytes
+//! arrive, never by what a header claims: a peer that sends a header announcing 2 GiB and then
+//! nothing costs 8 KiB (see [memory and buffering](self#memory-and-buffering)). A
 //! frame larger than the maximum
 //! ([`max_decode_len`](crate::CodecBuilder::max_decode_len), 8 MiB by default) is refused as soon
 //! as its header is in. For payloads too big to hold in memory, [`FrameReader::copy_frame_to`]
@@ -76,9 +77,50 @@
 //! [`FrameWriter`] buffers small frames, like [`std::io::BufWriter`], and writes them together:
 //! call [`flush`](FrameWriter::flush) when a batch is done. A frame of 64 KiB or more goes out at
 //! once, buffered frames first, header and payload in one vectored write from the caller's slice
-//! (the payload is not copied). [`FrameWriter::copy_frame_from`] sends a frame whose payload of
-//! known length comes from any [`Read`], in bounded memory.
+//! (the payload is not copied). [`FrameWriter::feed_frame`] takes an owned payload (a `Vec<u8>`,
+//! [`Bytes`]) and queues it without a copy: many such frames go out together in one vectored
+//! write. [`FrameWriter::copy_frame_from`] sends a frame whose payload of known length comes
+//! from any [`Read`], in bounded memory.
 //!
+//! # Memory and buffering
+//!
+//! One policy, shared with the tokio adapters and `FramedCodec` (it lives in the crate's
+//! I/O-free read and write state), in numbers:
+//!
+//! | | reader | writer |
+//! |---|---|---|
+//! | idle (between frames, after any traffic) | 8 KiB buffer: at most 16 KiB, whatever it received | nothing after a flush (at most 16 KiB) |
+//! | a peer that sends a header claiming 1 GiB, then 10 bytes | 8 KiB | – |
+//! | small frames | many frames a read, reads from 8 KiB | frames shorter than [`buffer_size`](FrameWriter::buffer_size) (64 KiB) copied and written together |
+//! | bulk traffic | reads double while they come back full, up to [`max_read_size`](FrameReader::max_read_size) (256 KiB) | queued frames gathered into one vectored write of up to [`max_write_size`](FrameWriter::max_write_size) (1 MiB) and 64 slices; owned payloads not copied |
+//! | one large frame | its buffer grows as its bytes arrive, never by what the header claims | borrowed: written from the caller's slice; owned: queued as it is |
+//! | after it | given back at the next frame boundary: back to 8 KiB | given back by the flush |
+//!
+//! - **Reading.** A fresh reader asks for 8 KiB. Each read that fills a room of the full read size
+//!   doubles the next, up to the maximum read size, so a bulk transfer makes few system calls; a
+//!   read that comes back short or with `WouldBlock`/`TimedOut` sets it to twice what came. The
+//!   buffer holds what has arrived and one read's room. Between frames, with less than 8 KiB
+//!   buffered (the reader is at rest), the next read asks for 8 KiB unless the last one filled its
+//!   room (the peer is streaming), and a buffer more than twice what that needs is given back (the
+//!   few bytes in it move to a small one): a reader waiting for its next frame holds 8 KiB. When
+//!   that small read comes back full, the next asks for the full size again. Frames already
+//!   returned as [`Bytes`] own their memory and stay valid. A frame that still needs more than a
+//!   read (and more than 64 KiB) is read straight into a buffer of its own by `read_to_end` on the
+//!   reader limited to exactly the rest of the frame: it grows as bytes arrive, nothing of it is
+//!   zeroed, and the frame is handed out from it without another copy. Other reads go into room
+//!   that is zeroed once when allocated (`std::io::Read` needs initialised memory), not before
+//!   every read.
+//! - **Writing.** Small frames are copied into the buffer; large borrowed payloads
+//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory, and
+//!   owned ones ([`feed_frame`](FrameWriter::feed_frame)) are queued without a copy. Each write
+//!   call gathers what is queued, headers, small frames and payloads, up to 1 MiB and 64 slices. A
+//!   flush gives back a buffer that grew past 8 KiB.
+//!
+//! `tests/resource_bounds.rs` holds these figures: after one 8 MiB frame and 1,000 frames of
+//! 16 B, an idle reader holds 8.4 KiB and a flushed writer nothing; 300 idle connections that
+//! each sent half a frame hold about 8.3 KiB each.
+//!
+
 //! # Timeouts, non-blocking sockets and interruptions
 //!
 //! Nothing is lost and nothing is sent twice when a call fails with
@@ -146,17 +188,9 @@ use std::io::{self, ErrorKind, IoSlice, Read, Write};
 
 use bytes::Bytes;
 
-use crate::read_state::{continues_after, CopyStep, ReadState};
-use crate::write_state::{StreamStep, Through, WriteState};
+use crate::read_state::{continues_after, CopyStep, ReadState, DEFAULT_MAX_READ};
+use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
 use crate::{Codec, Error};
-
-/// The most a [`FrameReader`] asks for in one `read` call, by default.
-const READ_SIZE: usize = 64 * 1024;
-/// How many bytes a [`FrameWriter`] buffers before writing, by default.
-const WRITE_CAPACITY: usize = 64 * 1024;
-/// The longest slice handed to one write call (Windows limits a vectored write's slice to
-/// `u32::MAX` bytes).
-const MAX_WRITE: usize = 1 << 30;
 
 /// Reads frames from a [`Read`].
 ///
@@ -206,7 +240,7 @@ impl<R> FrameReader<R> {
     pub fn with_codec(inner: R, codec: Codec) -> Self {
         FrameReader {
             inner,
-            state: ReadState::new(codec, READ_SIZE),
+            state: ReadState::new(codec, DEFAULT_MAX_READ),
             ended: false,
         }
     }
@@ -232,16 +266,18 @@ impl<R> FrameReader<R> {
     pub fn from_parts(inner: R, codec: Codec, buffered: Bytes) -> Self {
         FrameReader {
             inner,
-            state: ReadState::from_buffered(codec, READ_SIZE, buffered),
+            state: ReadState::from_buffered(codec, DEFAULT_MAX_READ, buffered),
             ended: false,
         }
     }
 
-    /// Asks for at most `max_read_size` bytes per `read` call (at least 1) instead of 64 KiB.
+    /// Asks for at most `max_read_size` bytes per `read` call (at least 1) instead of 256 KiB.
     ///
-    /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
-    /// over several reads. (The reader asks for less than this, down to 8 KiB, while the peer
-    /// sends little at a time: it starts there, and doubles while reads come back full.)
+    /// Reads start at 8 KiB (or this size, if smaller), double while they come back full, up to
+    /// this size, and go back to 8 KiB once the peer runs dry between frames: a busy bulk
+    /// connection holds about twice this size, an idle one 8 KiB. A smaller size caps the
+    /// memory of busy connections; a frame longer than it still comes in whole, over several
+    /// reads.
     pub fn with_max_read_size(mut self, max_read_size: usize) -> Self {
         self.state.set_read_size(max_read_size);
         self
@@ -410,7 +446,7 @@ impl<R: Read> FrameReader<R> {
     /// Copies the next frame's payload into `out` in bounded memory and returns its length:
     /// `Ok(None)` when the stream ends cleanly between two frames.
     ///
-    /// The payload moves through the reader's buffer a read at a time (up to 64 KiB), so a
+    /// The payload moves through the reader's buffer a read at a time (up to 256 KiB), so a
     /// 4 GiB frame costs no more memory than a small one. The codec's maximum still applies:
     /// raise [`max_decode_len`](crate::CodecBuilder::max_decode_len) for big frames.
     /// [`keep_header`](crate::CodecBuilder::keep_header) does not: only the payload is copied.
@@ -453,8 +489,31 @@ impl<R: Read> FrameReader<R> {
         }
     }
 
+    /// Reads `room` more bytes of a long frame straight into its own buffer: `read_to_end` on
+    /// the reader limited to them fills uninitialised memory (nothing zeroed) and retries
+    /// `Interrupted`; after an error, what it read is kept. The bytes read, 0 at the end.
+    fn fill_long_frame(&mut self, room: usize) -> io::Result<usize> {
+        let vec = self.state.long_frame_buf();
+        let before = vec.len();
+        let result = (&mut self.inner).take(room as u64).read_to_end(vec);
+        let n = vec.len() - before;
+        self.state.long_frame_filled();
+        match result {
+            Err(err) if n == 0 => {
+                self.state.read_failed(&err);
+                Err(err)
+            }
+            // What came before the error is kept; the next call meets the error again if it
+            // persists.
+            _ => Ok(n),
+        }
+    }
+
     /// Reads once into the buffer, retrying `Interrupted`: the bytes read, 0 at the end.
     fn fill(&mut self) -> io::Result<usize> {
+        if let Some(room) = self.state.long_frame_reserve() {
+            return self.fill_long_frame(room);
+        }
         let room = self.state.read_slice();
         let result = loop {
             match self.inner.read(room) {
@@ -462,8 +521,13 @@ impl<R: Read> FrameReader<R> {
                 result => break result,
             }
         };
-        let n = self.state.filled(*result.as_ref().unwrap_or(&0));
-        result.map(|_| n)
+        match result {
+            Ok(n) => Ok(self.state.filled(n)),
+            Err(err) => {
+                self.state.read_failed(&err);
+                Err(err)
+            }
+        }
     }
 }
 
@@ -577,7 +641,7 @@ impl<W: Write> FrameWriter<W> {
     pub fn with_codec(inner: W, codec: Codec) -> Self {
         FrameWriter {
             inner: Some(inner),
-            state: WriteState::new(codec, WRITE_CAPACITY),
+            state: WriteState::new(codec),
             panicked: false,
         }
     }
@@ -586,7 +650,7 @@ impl<W: Write> FrameWriter<W> {
     /// (they go out first): the other half of [`into_parts`](Self::into_parts).
     pub fn from_parts(inner: W, codec: Codec, unsent: Bytes) -> Self {
         let mut writer = FrameWriter::with_codec(inner, codec);
-        writer.state.queue(&unsent);
+        writer.state.push_unsent(unsent);
         writer
     }
 
@@ -602,6 +666,29 @@ impl<W: Write> FrameWriter<W> {
     /// How many bytes the writer buffers before writing.
     pub fn buffer_size(&self) -> usize {
         self.state.capacity()
+    }
+
+    /// Gathers queued frames into one write call until it holds `max_write_size` bytes, instead
+    /// of 1 MiB: headers, small frames and owned payloads alike, as one vectored write (a
+    /// payload is never cut for it).
+    /// [`feed_frame`](Self::feed_frame) queues owned payloads until this much is queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    ///
+    /// let writer = FrameWriter::new(Vec::new()).with_max_write_size(256 * 1024);
+    /// assert_eq!(writer.max_write_size(), 256 * 1024);
+    /// ```
+    pub fn with_max_write_size(mut self, max_write_size: usize) -> Self {
+        self.state.set_max_write(max_write_size);
+        self
+    }
+
+    /// The most bytes one write call takes.
+    pub fn max_write_size(&self) -> usize {
+        self.state.max_write()
     }
 
     /// The settings.
@@ -622,7 +709,7 @@ impl<W: Write> FrameWriter<W> {
     /// How many bytes are accepted but not yet written: whole frames, and perhaps the start or
     /// the rest of one.
     pub fn buffered_len(&self) -> usize {
-        self.state.buffered().len()
+        self.state.buffered_len()
     }
 
     /// How many payload bytes [`copy_frame_from`](Self::copy_frame_from) still has to read
@@ -672,7 +759,7 @@ impl<W: Write> FrameWriter<W> {
     /// # Ok::<(), lenframe::Error>(())
     /// ```
     pub fn into_parts(mut self) -> (W, Bytes) {
-        let unsent = self.state.take_buffered().freeze();
+        let unsent = self.state.take_buffered();
         (self.inner.take().expect(TAKEN), unsent)
     }
 
@@ -711,7 +798,7 @@ impl<W: Write> FrameWriter<W> {
         self.state.check_not_streaming()?;
         let header = self.state.encoder().header(payload.len())?;
         let frame_len = header.len() + payload.len();
-        if frame_len < self.buffer_size() {
+        if self.state.copies(frame_len) {
             self.make_room(frame_len)?;
             self.state.queue(&header);
             self.state.queue(payload);
@@ -720,6 +807,50 @@ impl<W: Write> FrameWriter<W> {
         self.make_room(header.len())?;
         self.state.queue(&header);
         self.write_through(Through::new(header.len(), payload))
+    }
+
+    /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then
+    /// `payload`, which is not copied (unless it is 8 KiB or less: small frames are copied into
+    /// the buffer with their neighbours).
+    ///
+    /// Nothing is written until the queue holds [`max_write_size`](Self::max_write_size)
+    /// bytes (1 MiB by default) or the buffer is full, or on [`flush`](Self::flush); then the
+    /// queued frames, headers and payloads, go out together in one vectored write. This is the
+    /// fast way to send many large frames: a `Vec<u8>` or [`Bytes`] is handed over, not copied,
+    /// and a write call carries many frames. (`SinkExt::feed` is its analogue on the async
+    /// writers.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    ///
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// for _ in 0..3 {
+    ///     writer.feed_frame(vec![7u8; 100_000])?; // moved in, not copied
+    /// }
+    /// assert!(writer.get_ref().is_empty(), "queued until 1 MiB or a flush");
+    /// writer.flush()?; // one vectored write of six slices
+    /// assert_eq!(writer.get_ref().len(), 3 * (4 + 100_000));
+    /// # Ok::<(), lenframe::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// On error the frame was not accepted: none of it was queued, and the same call can be
+    /// made again.
+    ///
+    /// - [`Error::Encode`] if the settings cannot frame the payload;
+    /// - [`Error::Io`] if writing out what was queued before it fails;
+    /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
+    ///   inside a frame and has not finished it.
+    pub fn feed_frame(&mut self, payload: impl Into<Bytes>) -> Result<(), Error> {
+        let payload = payload.into();
+        self.state.check_not_streaming()?;
+        let header = self.state.encoder().header(payload.len())?;
+        self.make_room(self.state.feed_adds(header.len(), payload.len()))?;
+        self.state.feed(&header, payload);
+        Ok(())
     }
 
     /// Writes one frame and flushes: [`write_frame`](Self::write_frame) then
@@ -825,60 +956,84 @@ impl<W: Write> FrameWriter<W> {
             self.panicked = false;
             match result {
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                result => return Ok(result?),
+                result => {
+                    result?;
+                    self.state.flushed();
+                    return Ok(());
+                }
             }
         }
     }
 
-    /// Writes out what is buffered if `n` more bytes do not fit.
+    /// Writes until `n` more bytes can be buffered (see `WriteState::must_write`).
+    #[inline]
     fn make_room(&mut self, n: usize) -> io::Result<()> {
-        if !self.state.fits(n) {
-            self.flush_buf()?;
+        if self.state.must_write(n) {
+            self.write_until_room(n)?;
+        }
+        Ok(())
+    }
+
+    /// The rare part of [`make_room`](Self::make_room), kept out of the per-frame path.
+    #[cold]
+    #[inline(never)]
+    fn write_until_room(&mut self, n: usize) -> io::Result<()> {
+        while self.state.must_write(n) {
+            let n = self.write_once(&[])?;
+            self.state.wrote(n);
         }
         Ok(())
     }
 
     /// Writes out everything buffered, without flushing the inner writer.
     fn flush_buf(&mut self) -> io::Result<()> {
-        let Some(inner) = self.inner.as_mut() else {
+        if self.inner.is_none() {
             return Ok(());
-        };
-        while !self.state.buffered().is_empty() {
-            let buf = self.state.buffered();
-            self.panicked = true;
-            let result = inner.write(&buf[..buf.len().min(MAX_WRITE)]);
-            self.panicked = false;
-            match result {
-                Ok(0) => return Err(write_zero()),
-                Ok(n) => {
-                    self.state.wrote(n);
-                }
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
-            }
+        }
+        while !self.state.is_empty() {
+            let n = self.write_once(&[])?;
+            self.state.wrote(n);
         }
         Ok(())
     }
 
-    /// Writes the buffer (which ends with `frame`'s header) and then `frame`'s payload, in
+    /// One gathered write of what is queued and then `through`, retrying `Interrupted`: how
+    /// many bytes went (at least 1), for the caller to tell the state.
+    fn write_once(&mut self, through: &[u8]) -> io::Result<usize> {
+        let inner = self.inner.as_mut().expect(TAKEN);
+        let result = loop {
+            self.panicked = true;
+            let result = match self.state.single_part(through) {
+                Some(part) => inner.write(part),
+                None => {
+                    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                    let count = self.state.io_slices(through, &mut slices);
+                    inner.write_vectored(&slices[..count])
+                }
+            };
+            self.panicked = false;
+            match result {
+                Ok(0) => break Err(write_zero()),
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                result => break result,
+            }
+        };
+        result
+    }
+
+    /// Writes what is queued (which ends with `frame`'s header) and then `frame`'s payload, in
     /// vectored writes straight from where they are. If a write fails after part of the frame
     /// went out, the rest of it is buffered and the frame accepted.
     fn write_through(&mut self, mut frame: Through<'_>) -> Result<(), Error> {
-        let inner = self.inner.as_mut().expect(TAKEN);
-        self.panicked = true;
         let result = loop {
-            let parts = [self.state.buffered(), frame.rest()];
-            if parts.iter().all(|part| part.is_empty()) {
+            if frame.rest().is_empty() && self.state.is_empty() {
                 break Ok(());
             }
-            match write_vectored(inner, parts) {
-                Ok(0) => break Err(write_zero()),
+            match self.write_once(frame.rest()) {
                 Ok(n) => self.state.wrote_through(&mut frame, n),
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
                 Err(err) => break Err(err),
             }
         };
-        self.panicked = false;
         let accepted = self.state.end_through(&frame);
         match result {
             Err(err) if !accepted => Err(err.into()),
@@ -919,22 +1074,4 @@ fn write_zero() -> io::Error {
         ErrorKind::WriteZero,
         "the writer accepted no bytes (write returned 0)",
     )
-}
-
-/// One vectored write of the non-empty `parts`, each cut to `MAX_WRITE` bytes and none after a
-/// cut one: how many bytes went out (at most those offered).
-fn write_vectored<W: Write + ?Sized>(out: &mut W, parts: [&[u8]; 2]) -> io::Result<usize> {
-    let mut slices = [IoSlice::new(&[]); 2];
-    let mut count = 0;
-    let mut offered = 0;
-    for part in parts.into_iter().filter(|part| !part.is_empty()) {
-        let slice = &part[..part.len().min(MAX_WRITE)];
-        slices[count] = IoSlice::new(slice);
-        count += 1;
-        offered += slice.len();
-        if slice.len() < part.len() {
-            break;
-        }
-    }
-    Ok(out.write_vectored(&slices[..count])?.min(offered))
 }

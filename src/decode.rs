@@ -711,4 +711,14 @@ impl FrameDecoder {
             }),
         }
     }
+
+    /// While an oversized frame is being skipped: the bytes of it discarded so far (header
+    /// included) and its whole length, for an adapter that reports a frame's progress.
+    #[cfg(feature = "std")]
+    pub(crate) fn skip_progress(&self) -> Option<(u64, u64)> {
+        match self.state {
+            State::Skip { left, frame_len } => Some((frame_len - left, frame_len)),
+            _ => None,
+        }
+    }
 }

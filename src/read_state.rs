@@ -1,10 +1,47 @@
 //! What a frame reader keeps between reads, with no I/O: the read buffer and the decoder, how far
 //! a `copy_frame_to` got, the index of the current frame, and how much to ask the next read for.
 //!
-//! The blocking and tokio readers are loops around it: ask it for room, read into the room, tell
-//! it how many bytes arrived ([`ReadState::filled`]), decode.
+//! Every reader is a loop around it (the blocking and tokio `FrameReader`s; a futures-io reader
+//! plugs in the same way): ask it for room ([`ReadState::read_slice`]), read into the room, tell
+//! it how many bytes arrived ([`ReadState::filled`]) or that none were ready
+//! ([`ReadState::idle`]), decode. tokio-util's `Framed` owns its buffer, so `FramedCodec` applies
+//! the same rules to that buffer with [`fit_framed_buffer`].
+//!
+//! # The buffer policy, in numbers
+//!
+//! - **Small size: 8 KiB** ([`SMALL`], or the maximum read size if that is smaller). A fresh
+//!   reader's first read asks for it, and a reader at rest goes back to it.
+//! - **Growing for bulk.** Each read that fills a room of the full read size doubles the next
+//!   read, up to the maximum read size (`with_max_read_size`, [`DEFAULT_MAX_READ`] = 256 KiB by
+//!   default); a read that comes back short sets it to twice what came (at least 8 KiB).
+//!   The buffer holds what arrived plus one read's room; a frame longer than that grows it by
+//!   what has arrived (doubling, so a long frame is copied about once), never past the frame's
+//!   end and never by what a header claims: a header announcing 1 GiB followed by 10 bytes costs
+//!   8 KiB.
+//! - **Letting go.** When what is buffered is under the small size with no long frame started
+//!   (the reader is *at rest*, typically between frames), the next read asks for the small size
+//!   unless the last read filled its whole room (the peer is streaming), and an allocation
+//!   larger than twice the buffer then needed is given back (what is buffered is copied into a
+//!   small one). A read that finds nothing ready (`WouldBlock`, `TimedOut`, `Pending`) does the
+//!   same at once. So a reader waiting for the next frame holds at most 16 KiB whatever it
+//!   received before; when the small read comes back full, the next asks for the full size
+//!   again. Frames already handed out as `Bytes` keep their own memory.
+//! - **Long frames read straight into their own buffer.** The rest of a frame that needs more
+//!   than a read (and more than 64 KiB) is read into a `Vec` of its own that starts as the bytes
+//!   already buffered plus one read's room and grows as bytes arrive (doubling, never past the
+//!   frame's end; growing a large `Vec` remaps its pages rather than copying them); nothing after
+//!   the frame is read into it, and the frame is handed out from it with no further copy. With
+//!   `std::io::Read` it is read by `read_to_end` on the reader limited to the rest of the frame,
+//!   so nothing of it is zeroed either.
+//! - **No zero-filling per read.** tokio reads into uninitialised memory: nothing is zeroed.
+//!   `std::io::Read` (and futures-io) needs initialised memory, and safe Rust cannot reuse
+//!   memory handed out in a frame without initialising it again: their room is zeroed once when
+//!   allocated and stays initialised until bytes fill it, so a read that brings 20 bytes into
+//!   64 KiB of room costs no memset, and zeroing is proportional to the bytes received, not to
+//!   the reads made.
 
 use std::io;
+use std::mem;
 
 #[cfg(feature = "tokio")]
 use bytes::buf::Limit;
@@ -14,22 +51,45 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::{Codec, Decoded, Error, FrameDecoder, FrameError};
 
-/// What the first read asks for (or the read size, if smaller). Reads that fill the room they
-/// were given double it, up to the read size; reads that bring little bring it back down.
-const READ_MIN: usize = 8 * 1024;
+/// The small read size: what a fresh or resting reader asks for, and about what an idle one
+/// holds.
+pub(crate) const SMALL: usize = 8 * 1024;
+
+/// The most one read asks for, by default: the reads of a bulk transfer grow to it.
+pub(crate) const DEFAULT_MAX_READ: usize = 256 * 1024;
+
+/// Frames that still need more than this (and more than a read) are read straight into a
+/// buffer of their own by a `std::io::Read` reader.
+const LONG_MIN: usize = 64 * 1024;
 
 /// A reader's state: everything but the I/O object.
 #[derive(Debug)]
 pub(crate) struct ReadState {
     decoder: FrameDecoder,
+    /// The bytes read and not yet consumed.
     buf: BytesMut,
+    /// Initialised room right after `buf`, in the same allocation: where reads into initialised
+    /// memory go (`std::io::Read`). Empty for reads into uninitialised memory (tokio), which go
+    /// to `buf`'s spare capacity.
+    spare: BytesMut,
+    /// Reads go into `spare`, zeroed when allocated (`false`: into `buf`'s spare capacity).
+    zeroed: bool,
+    /// The size of the allocation `buf` and `spare` live in.
+    alloc: usize,
     /// The most one read asks for.
     read_max: usize,
-    /// What the next read asks for, sized by what the last reads brought.
+    /// What the next read asks for.
     read_len: usize,
-    /// The room handed to the last read: where it starts in `buf`, and how long it is.
-    room_at: usize,
+    /// The length of the room handed to the last read.
     room_len: usize,
+    /// That room was as large as the policy asked (not cut short by the allocation, which a
+    /// long frame's end caps).
+    room_whole: bool,
+    /// How many bytes the last read brought.
+    last_read: usize,
+    /// The last read filled a whole room: the peer is streaming, so the next read asks for the
+    /// full read size even between frames.
+    streaming: bool,
     partial: Partial,
     /// The index of the current frame: frames returned, copied or skipped so far.
     frames: u64,
@@ -40,15 +100,26 @@ pub(crate) struct ReadState {
     lent_at: (usize, usize),
     /// A lent frame the decoder split off (the rare paths: end of stream, a skipped frame).
     held: Option<Bytes>,
+    /// A long frame being read into a buffer of its own (`std::io::Read` only).
+    long: Option<LongFrame>,
 }
 
-/// Frame state kept beside the decoder's own.
+/// A frame longer than a read, read straight into its own buffer by `read_to_end`, which fills
+/// uninitialised memory: nothing is zeroed, and the frame is not copied again. Its header is at
+/// the front; `vec` grows as bytes arrive (never by what the header claims).
+#[derive(Debug)]
+struct LongFrame {
+    vec: Vec<u8>,
+    header_len: usize,
+    /// The whole frame's length, header included.
+    len: usize,
+}
+
+/// Frame state kept beside the decoder's own (which says whether a frame is being skipped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Partial {
     /// None: the decoder's state says it all.
     None,
-    /// The decoder is discarding an oversized frame's payload (`skip_oversized`).
-    Skip { frame_len: u64, left: u64 },
     /// `copy_frame_to` consumed this frame's header and has `left` payload bytes still to move.
     Copy {
         header_len: u64,
@@ -76,15 +147,21 @@ impl ReadState {
         ReadState {
             decoder: codec.decoder(),
             buf: BytesMut::new(),
+            spare: BytesMut::new(),
+            zeroed: true,
+            alloc: 0,
             read_max,
-            read_len: READ_MIN.min(read_max),
-            room_at: 0,
+            read_len: small(read_max),
             room_len: 0,
+            room_whole: false,
+            last_read: 0,
+            streaming: false,
             partial: Partial::None,
             frames: 0,
             lent: 0,
             lent_at: (0, 0),
             held: None,
+            long: None,
         }
     }
 
@@ -107,6 +184,7 @@ impl ReadState {
     pub(crate) fn from_buffered(codec: Codec, read_size: usize, buffered: Bytes) -> ReadState {
         let mut state = ReadState::new(codec, read_size);
         state.buf = BytesMut::from(buffered);
+        state.alloc = state.buf.capacity();
         state
     }
 
@@ -123,21 +201,137 @@ impl ReadState {
     /// Sets the most one read asks for (at least 1).
     pub(crate) fn set_read_size(&mut self, read_size: usize) {
         self.read_max = read_size.max(1);
-        self.read_len = self
-            .read_len
-            .min(self.read_max)
-            .max(READ_MIN.min(self.read_max));
+        self.read_len = self.read_len.clamp(small(self.read_max), self.read_max);
     }
 
     /// The bytes read and not yet returned.
     #[inline]
     pub(crate) fn buffer(&self) -> &[u8] {
-        &self.buf[self.lent..]
+        match &self.long {
+            Some(long) => &long.vec,
+            None => &self.buf[self.lent..],
+        }
     }
 
     pub(crate) fn into_buffer(mut self) -> Bytes {
         self.settle();
+        self.unlong();
         self.buf.freeze()
+    }
+
+    /// If the frame in flight is longer than a read: makes room for the next read of it in a
+    /// buffer of its own ([`long_frame_buf`](Self::long_frame_buf)) and returns how many bytes
+    /// to read into that room (never past the frame's end). `None`: read with
+    /// [`read_slice`](Self::read_slice) or `read_room`. Report the read with
+    /// [`long_frame_filled`](Self::long_frame_filled).
+    ///
+    /// The buffer starts as the bytes already buffered plus one read's room and grows by what
+    /// has arrived (doubling; growing a large `Vec` remaps its pages rather than copying them),
+    /// never past the frame's end and never by what its header claims. The frame is handed out
+    /// from it, with no further copy. A `std::io::Read` reader reads the room with `read_to_end`
+    /// on the reader limited to it, which fills uninitialised memory: nothing is zeroed.
+    pub(crate) fn long_frame_reserve(&mut self) -> Option<usize> {
+        if self.long.is_none() {
+            self.start_long_frame();
+        }
+        let read_len = self.read_len;
+        let long = self.long.as_mut()?;
+        let rest = long.len - long.vec.len();
+        let vec = &mut long.vec;
+        if vec.capacity() - vec.len() < rest.min(read_len).div_ceil(2) {
+            vec.reserve_exact(rest.min(read_len.max(vec.len())));
+        }
+        Some(rest.min(vec.capacity() - vec.len()))
+    }
+
+    /// The buffer [`long_frame_reserve`](Self::long_frame_reserve) made room in.
+    pub(crate) fn long_frame_buf(&mut self) -> &mut Vec<u8> {
+        &mut self.long.as_mut().expect("a long frame is being read").vec
+    }
+
+    /// [`long_frame_reserve`](Self::long_frame_reserve), as the room itself, for a read into
+    /// uninitialised memory (tokio's `read_buf`).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn long_frame_room(&mut self) -> Option<Limit<&mut Vec<u8>>> {
+        let room = self.long_frame_reserve()?;
+        Some(self.long_frame_buf().limit(room))
+    }
+
+    /// Moves the frame in flight into a buffer of its own if it is longer than a read: its
+    /// header is parsed, no `copy_frame_to` or skip is under way, and it needs more than the
+    /// next read asks for.
+    fn start_long_frame(&mut self) {
+        self.settle();
+        let needed = self.decoder.bytes_needed(&self.buf);
+        if self.partial != Partial::None
+            || !self.decoder.is_mid_frame()
+            || self.decoder.skip_remaining().is_some()
+            || needed <= self.read_len.max(LONG_MIN)
+        {
+            return;
+        }
+        let buffered = self.buf.len();
+        let mut vec = Vec::with_capacity(buffered + needed.min(self.read_len));
+        vec.extend_from_slice(&self.buf);
+        // The header stays at the front of `vec`; the decoder forgets it (it is parsed again if
+        // the frame goes back to the shared buffer).
+        let Ok(Some(payload_len)) = self.decoder.decode_head(&mut self.buf) else {
+            return;
+        };
+        let header_len = buffered - self.buf.len();
+        self.buf.clear();
+        self.long = Some(LongFrame {
+            vec,
+            header_len,
+            len: header_len + payload_len,
+        });
+        // The shared buffer is empty until the frame is whole: its allocation goes back.
+        self.give_back();
+        self.streaming = false;
+    }
+
+    /// Notes that `read_to_end` appended bytes to the long frame's buffer. It read exactly what
+    /// the frame needed: that says nothing about what follows it, so the next read at rest is a
+    /// small one.
+    pub(crate) fn long_frame_filled(&mut self) {
+        self.streaming = false;
+        self.last_read = 0;
+    }
+
+    /// The long frame, if it is whole.
+    fn take_long_frame(&mut self) -> Option<Bytes> {
+        let long = self.long.as_ref()?;
+        if long.vec.len() < long.len {
+            return None;
+        }
+        let long = self.long.take()?;
+        let frame = Bytes::from(long.vec);
+        self.frames += 1;
+        Some(if self.codec().keeps_header() {
+            frame
+        } else {
+            frame.slice(long.header_len..)
+        })
+    }
+
+    /// Puts a long frame's bytes back in the shared buffer (header first, parsed again), for
+    /// the paths that do not read into a buffer of its own.
+    fn unlong(&mut self) {
+        if let Some(long) = self.long.take() {
+            let mut bytes = BytesMut::from(&long.vec[..]);
+            bytes.extend_from_slice(&self.buf);
+            self.buf = bytes;
+            self.spare = BytesMut::new();
+            self.alloc = self.buf.capacity();
+            self.decoder.reset();
+        }
+    }
+
+    /// Gives the buffer's allocation back (it holds no bytes).
+    fn give_back(&mut self) {
+        self.buf = BytesMut::new();
+        self.spare = BytesMut::new();
+        self.alloc = 0;
     }
 
     /// The most one read asks for.
@@ -145,78 +339,162 @@ impl ReadState {
         self.read_max
     }
 
-    /// Makes room for the next read at the end of the buffer and returns it, zeroed: for
-    /// `std::io::Read`, which reads into initialised memory. Report the read with
-    /// [`filled`](Self::filled), whatever its outcome.
+    /// Makes room for the next read and returns it: initialised memory, for `std::io::Read`,
+    /// futures-io and tokio alike. Report the read with [`filled`](Self::filled) (or
+    /// [`idle`](Self::idle) if nothing was ready), whatever its outcome.
     pub(crate) fn read_slice(&mut self) -> &mut [u8] {
-        let room = self.make_room();
-        self.buf.resize(self.room_at + room, 0);
-        &mut self.buf[self.room_at..]
+        self.zeroed = true;
+        self.unlong();
+        self.make_room();
+        &mut self.spare[..self.room_len]
     }
 
     /// Makes room for the next read and returns the buffer limited to it, for a read into
-    /// uninitialised memory (tokio's `read_buf`). Report what arrived with
-    /// [`filled`](Self::filled).
+    /// uninitialised memory (tokio's `read_buf`): nothing is zeroed. Report what arrived with
+    /// [`filled_in_place`](Self::filled_in_place) (or [`idle`](Self::idle)).
     #[cfg(feature = "tokio")]
     pub(crate) fn read_room(&mut self) -> Limit<&mut BytesMut> {
-        let room = self.make_room();
-        (&mut self.buf).limit(room)
+        self.zeroed = false;
+        self.unlong();
+        self.make_room();
+        (&mut self.buf).limit(self.room_len)
+    }
+
+    /// Notes that a read into [`read_room`](Self::read_room) brought `n` bytes (already
+    /// appended to the buffer).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn filled_in_place(&mut self, n: usize) {
+        self.size_reads(n.min(self.room_len));
     }
 
     /// Notes that the last read brought `n` bytes (0 at the end of the stream or after an
-    /// error): drops the rest of its room, sizes the next read by what arrived, and returns `n`
-    /// (at most the room's length).
+    /// error): appends them to the buffer, sizes the next read by them, and returns `n` (at
+    /// most the room's length).
     pub(crate) fn filled(&mut self, n: usize) -> usize {
         let n = n.min(self.room_len);
-        self.buf.truncate(self.room_at + n);
-        if n == 0 {
-            // The end of the stream, or an error: nothing to size by.
-        } else if n == self.room_len {
-            // The peer had more to send: ask for more next time.
-            self.read_len = self.read_len.saturating_mul(2).min(self.read_max);
-        } else {
-            // It had less: ask for twice what came, so a trickle does not cost 64 KiB reads.
-            self.read_len = self
-                .read_len
-                .min(n.saturating_mul(2))
-                .max(READ_MIN.min(self.read_max));
+        if n != 0 {
+            // Adjacent in one allocation: no copy.
+            let arrived = self.spare.split_to(n);
+            self.buf.unsplit(arrived);
         }
+        self.size_reads(n);
         n
     }
 
-    /// Makes sure the buffer has room for a read, and returns how many bytes the read may bring.
-    fn make_room(&mut self) -> usize {
+    /// Sizes the next read by the last one, which brought `n` bytes.
+    fn size_reads(&mut self, n: usize) {
+        self.last_read = n;
+        let full = n == self.room_len;
+        // A read that filled a room cut short by the end of a long frame says nothing about
+        // what follows the frame.
+        self.streaming = full && self.room_whole;
+        if full && self.room_len >= self.read_len {
+            // The peer had more to send: ask for more next time.
+            self.read_len = self.read_len.saturating_mul(2).min(self.read_max);
+        } else if !full {
+            // It had less: ask for twice what came, so a trickle does not cost big reads.
+            self.read_len = n
+                .saturating_mul(2)
+                .clamp(self.small(), self.read_max.max(self.small()));
+        }
+    }
+
+    /// Notes that a read found nothing ready (`WouldBlock`, `TimedOut`, `Pending`): the peer ran
+    /// dry. A reader at rest gives back a large buffer now, rather than hold it while it waits.
+    pub(crate) fn idle(&mut self) {
+        self.streaming = false;
+        self.last_read = 0;
+        let want = self.buf.len() + self.small();
+        if self.at_rest() && too_big(self.alloc, want, self.small()) {
+            self.reallocate(want);
+        }
+    }
+
+    /// Notes that a read failed with `err`: nothing arrived, and if nothing was ready
+    /// (`WouldBlock`, `TimedOut`) the reader is [idle](Self::idle).
+    pub(crate) fn read_failed(&mut self, err: &io::Error) {
+        self.filled(0);
+        if matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) {
+            self.idle();
+        }
+    }
+
+    fn small(&self) -> usize {
+        small(self.read_max)
+    }
+
+    /// How many more bytes the frame in flight needs.
+    fn needed(&self) -> usize {
+        match self.partial {
+            Partial::Copy { left, .. } => clamp(left, usize::MAX).saturating_sub(self.buf.len()),
+            Partial::None => self.decoder.bytes_needed(&self.buf),
+        }
+    }
+
+    /// Whether the frame in flight, as far as it is known, fits in the small size: no long frame
+    /// is under way.
+    fn at_rest(&self) -> bool {
+        self.buf.len().saturating_add(self.needed()) <= self.small()
+    }
+
+    /// Makes sure there is room for a read, sized by the policy in the module docs.
+    fn make_room(&mut self) {
         self.settle();
         let len = self.buf.len();
-        let needed = match self.partial {
-            Partial::Copy { left, .. } => clamp(left, usize::MAX).saturating_sub(len),
-            _ => self.decoder.bytes_needed(&self.buf),
+        let needed = self.needed();
+        // At rest after a read that brought less than the small size (the peer trickles or has
+        // stopped), a small read first: if the peer is idle, the reader waits with a small
+        // buffer (a big one is given back below); if not, the read comes back full and the next
+        // one asks for the full size again.
+        let room = if !self.streaming && self.last_read < self.small() && self.at_rest() {
+            self.small()
+        } else {
+            self.read_len
         };
-        // Room for half a read, or for the rest of the frame if that is less, is enough: the
-        // buffer is not reallocated for every read of a trickle, nor past a frame's end.
-        if self.buf.capacity() - len < self.read_len.div_ceil(2).min(needed).max(1) {
-            // Grow by a read, or by what has arrived of a long frame (doubling its buffer rather
-            // than copying it at every read), but no further than that frame's end: what the
-            // frame needs caps the growth and never sets it.
-            let additional = self.read_len.max(len.min(needed));
-            if len.saturating_add(needed) <= self.read_len.saturating_mul(2) {
-                // Short frames: `reserve` reuses the buffer when it can, and otherwise leaves
-                // headroom for the next ones.
-                self.buf.reserve(additional);
-            } else if !self.buf.try_reclaim(additional) {
-                // A long frame: exactly (`reserve` would round up to twice the capacity, past
-                // the frame's end), freeing an empty buffer before allocating its successor.
-                if len == 0 {
-                    self.buf = BytesMut::new();
-                }
-                let mut grown = BytesMut::with_capacity(len.saturating_add(additional));
-                grown.extend_from_slice(&self.buf);
-                self.buf = grown;
-            }
+        let want = wanted_capacity(len, needed, room);
+        if needs_room(self.available(), len, needed, room)
+            || too_big(self.alloc, want, self.small())
+        {
+            self.reallocate(want);
         }
-        self.room_at = len;
-        self.room_len = (self.buf.capacity() - len).min(self.read_len);
-        self.room_len
+        self.room_len = self.available().min(room);
+        self.room_whole = self.room_len == room;
+    }
+
+    /// The room there is for a read without reallocating.
+    fn available(&self) -> usize {
+        if self.zeroed {
+            self.spare.len()
+        } else {
+            self.buf.capacity() - self.buf.len()
+        }
+    }
+
+    /// Moves what is buffered into an allocation of `want` bytes (at least what is buffered),
+    /// reusing the current one in place when no frame handed out still uses it and it is not
+    /// too big, and (for reads into initialised memory) zeroes the room after it.
+    fn reallocate(&mut self, want: usize) {
+        let len = self.buf.len();
+        let want = want.max(len);
+        let spare = mem::take(&mut self.spare);
+        self.buf.unsplit(spare);
+        self.buf.truncate(len);
+        let reuse = !too_big(self.alloc, want, self.small())
+            && self.buf.try_reclaim(want - len)
+            && self.buf.capacity() >= want;
+        if !reuse {
+            let mut fresh = BytesMut::with_capacity(want);
+            fresh.extend_from_slice(&self.buf);
+            self.buf = fresh;
+        }
+        self.alloc = self.buf.capacity();
+        if self.zeroed {
+            self.buf.resize(self.alloc, 0);
+            self.spare = self.buf.split_off(len);
+        }
     }
 
     /// Splits the next whole frame off the buffer, if it holds one.
@@ -224,14 +502,17 @@ impl ReadState {
     pub(crate) fn decode(&mut self) -> Result<Option<Bytes>, FrameError> {
         self.settle();
         let buffered = self.buf.len();
+        let skipping = self.decoder.skip_remaining();
         match self.decoder.decode(&mut self.buf) {
             // The common case, kept short: a whole frame, and no frame being skipped.
-            Ok(Some(frame)) if self.partial == Partial::None => {
+            Ok(Some(frame)) if skipping.is_none() => {
                 self.frames += 1;
                 Ok(Some(frame))
             }
+            // A long frame in its own buffer (the shared one is empty meanwhile).
+            Ok(None) if self.long.is_some() => Ok(self.take_long_frame()),
             result => {
-                self.track(buffered, result.as_ref().map(Option::is_some));
+                self.track(buffered, skipping, result.as_ref().map(Option::is_some));
                 result
             }
         }
@@ -243,7 +524,7 @@ impl ReadState {
     #[inline]
     pub(crate) fn decode_ref(&mut self) -> Result<bool, FrameError> {
         self.settle();
-        if self.partial == Partial::None {
+        if self.partial == Partial::None && self.decoder.skip_remaining().is_none() {
             if let Ok(Decoded::Frame { frame, consumed }) =
                 self.decoder.codec().decode_slice(&self.buf)
             {
@@ -286,23 +567,31 @@ impl ReadState {
 
     /// The last frames once the stream has ended, then `Ok(None)` on a frame boundary.
     pub(crate) fn decode_eof(&mut self) -> Result<Option<Bytes>, FrameError> {
+        if self.long.is_some() {
+            if let Some(frame) = self.take_long_frame() {
+                return Ok(Some(frame));
+            }
+            return Err(self.truncated());
+        }
         self.settle();
         let buffered = self.buf.len();
+        let skipping = self.decoder.skip_remaining();
         let result = self.decoder.decode_eof(&mut self.buf);
-        self.track(buffered, result.as_ref().map(Option::is_some));
+        self.track(buffered, skipping, result.as_ref().map(Option::is_some));
         result
     }
 
     /// What `copy_frame_to` does next; `eof` says whether the stream has ended.
     pub(crate) fn copy_step(&mut self, eof: bool) -> Result<CopyStep, FrameError> {
+        self.unlong();
         let (len, left) = match self.partial {
             Partial::Copy { len, left, .. } => (len, left),
-            _ => {
+            Partial::None => {
                 self.settle();
                 let buffered = self.buf.len();
-                let skipping = self.skipping_in(buffered);
+                let skipping = self.decoder.skip_remaining();
                 let result = self.decoder.decode_head(&mut self.buf);
-                self.track(buffered, result.as_ref().map(|_| false));
+                self.track(buffered, skipping, result.as_ref().map(|_| false));
                 let Some(len) = result? else {
                     if !eof {
                         return Ok(CopyStep::Read);
@@ -313,7 +602,8 @@ impl ReadState {
                     return Err(self.truncated());
                 };
                 // What the call consumed, less the bytes of a skipped frame it discarded first.
-                let header_len = ((buffered - self.buf.len()) as u64).saturating_sub(skipping);
+                let header_len = ((buffered - self.buf.len()) as u64)
+                    .saturating_sub(skipped_in(skipping, buffered));
                 let len = len as u64;
                 self.partial = Partial::Copy {
                     header_len,
@@ -339,7 +629,7 @@ impl ReadState {
     pub(crate) fn copy_chunk(&self) -> &[u8] {
         let left = match self.partial {
             Partial::Copy { left, .. } => left,
-            _ => 0,
+            Partial::None => 0,
         };
         &self.buf[..clamp(left, self.buf.len())]
     }
@@ -357,7 +647,7 @@ impl ReadState {
     pub(crate) fn copy_remaining(&self) -> Option<u64> {
         match self.partial {
             Partial::Copy { left, .. } => Some(left),
-            _ => None,
+            Partial::None => None,
         }
     }
 
@@ -366,21 +656,21 @@ impl ReadState {
     pub(crate) fn check_not_copying(&self) -> Result<(), Error> {
         match self.partial {
             Partial::Copy { len, left, .. } => Err(copy_unfinished(len, left)),
-            _ => Ok(()),
+            Partial::None => Ok(()),
         }
     }
 
     /// Whether an oversized frame is being skipped (`skip_oversized`): reading goes on after
-    /// its [`FrameError::TooLarge`].
+    /// its [`FrameError::TooLarge`]. The decoder keeps that state; this only asks it.
     #[inline]
     pub(crate) fn skipping(&self) -> bool {
-        matches!(self.partial, Partial::Skip { .. })
+        self.decoder.skip_remaining().is_some()
     }
 
     /// Whether part of a frame past its header has been read.
     #[inline]
     pub(crate) fn mid_frame(&self) -> bool {
-        self.partial != Partial::None || self.decoder.is_mid_frame()
+        self.partial != Partial::None || self.decoder.is_mid_frame() || self.long.is_some()
     }
 
     /// The index of the current frame on the stream, counting from 0.
@@ -391,6 +681,9 @@ impl ReadState {
 
     /// The bytes of the current frame (header included) that arrived, and the bytes it needs.
     pub(crate) fn progress(&self) -> (u64, u64) {
+        if let Some(long) = &self.long {
+            return (long.vec.len() as u64, long.len as u64);
+        }
         let buffered = self.buffer().len() as u64;
         match self.partial {
             Partial::Copy {
@@ -401,11 +694,15 @@ impl ReadState {
                 header_len + (len - left) + left.min(buffered),
                 header_len + len,
             ),
-            Partial::Skip { frame_len, left } => (frame_len - left, frame_len),
-            Partial::None => (
-                buffered,
-                buffered + self.decoder.bytes_needed(self.buffer()) as u64,
-            ),
+            Partial::None => match self.decoder.skip_progress() {
+                Some((skipped, frame_len)) => {
+                    (skipped + (frame_len - skipped).min(buffered), frame_len)
+                }
+                None => (
+                    buffered,
+                    buffered + self.decoder.bytes_needed(self.buffer()) as u64,
+                ),
+            },
         }
     }
 
@@ -415,41 +712,20 @@ impl ReadState {
         FrameError::Truncated { expected, got }
     }
 
-    /// How many of `buffered` bytes a decoder call discards first, as the rest of a frame being
-    /// skipped.
-    fn skipping_in(&self, buffered: usize) -> u64 {
-        match self.partial {
-            Partial::Skip { left, .. } => left.min(buffered as u64),
-            _ => 0,
+    /// Counts the frames a decoder call finished: a skipped frame whose last bytes it discarded
+    /// (`skipping` was what it had left before the call, of `buffered` bytes), and the frame it
+    /// returned (`outcome`).
+    fn track(
+        &mut self,
+        buffered: usize,
+        skipping: Option<u64>,
+        outcome: Result<bool, &FrameError>,
+    ) {
+        if skipping.is_some_and(|left| left <= buffered as u64) {
+            self.frames += 1;
         }
-    }
-
-    /// Updates the frame bookkeeping after a decoder call that found `buffered` bytes and ended
-    /// with `outcome` (whether it completed a frame).
-    fn track(&mut self, buffered: usize, outcome: Result<bool, &FrameError>) {
-        // The decoder leaves `partial` alone: it still says what was being skipped.
-        let skipping = self.skipping_in(buffered);
-        if let Partial::Skip { frame_len, left } = self.partial {
-            if left == skipping {
-                self.end_frame();
-            } else {
-                self.partial = Partial::Skip {
-                    frame_len,
-                    left: left - skipping,
-                };
-            }
-        }
-        match outcome {
-            Ok(true) => self.end_frame(),
-            Err(FrameError::TooLarge { len, .. }) if self.decoder.is_mid_frame() => {
-                // skip_oversized: the decoder consumed the header and discards the payload.
-                let header_len = ((buffered - self.buf.len()) as u64).saturating_sub(skipping);
-                self.partial = Partial::Skip {
-                    frame_len: header_len.saturating_add(*len),
-                    left: *len,
-                };
-            }
-            _ => {}
+        if outcome == Ok(true) {
+            self.end_frame();
         }
     }
 
@@ -458,6 +734,115 @@ impl ReadState {
     fn end_frame(&mut self) {
         self.frames += 1;
         self.partial = Partial::None;
+    }
+}
+
+/// The small size for a reader whose reads ask for at most `read_max` bytes.
+fn small(read_max: usize) -> usize {
+    SMALL.min(read_max)
+}
+
+/// How many of `buffered` bytes a decoder call discards first, as the rest of a frame being
+/// skipped that had `skipping` bytes left.
+fn skipped_in(skipping: Option<u64>, buffered: usize) -> u64 {
+    skipping.map_or(0, |left| left.min(buffered as u64))
+}
+
+/// The capacity a buffer holding `len` bytes needs for a read of `room` bytes, when the frame in
+/// flight needs `needed` more: room for the read, except that a frame longer than that grows by
+/// what has arrived (doubling its buffer rather than copying it at every read), never past the
+/// frame's end. What a header claims caps the growth and never sets it.
+pub(crate) fn wanted_capacity(len: usize, needed: usize, room: usize) -> usize {
+    let room = if needed > room {
+        needed.min(room.max(len))
+    } else {
+        room
+    };
+    len.saturating_add(room)
+}
+
+/// Whether `spare` bytes of room are too few for a read of `room` bytes into a buffer holding
+/// `len` bytes of which the frame in flight needs `needed` more: less than half a read (so a
+/// trickle does not reallocate for every read), except that the rest of a frame longer than a
+/// read is enough (its buffer, sized to its end, is not copied again to add room after it).
+pub(crate) fn needs_room(spare: usize, len: usize, needed: usize, room: usize) -> bool {
+    let long_frame = len.saturating_add(needed) > room;
+    let enough = if long_frame {
+        room.div_ceil(2).min(needed)
+    } else {
+        room.div_ceil(2)
+    };
+    spare < enough.max(1)
+}
+
+/// Whether an allocation of `alloc` bytes is too big for a buffer that needs `want`: more than
+/// twice that (and than twice the small size). Then it is given back.
+pub(crate) fn too_big(alloc: usize, want: usize, small: usize) -> bool {
+    alloc / 2 > want.max(small)
+}
+
+/// What `FramedCodec` keeps of the buffer policy for tokio-util's `Framed`, which owns the
+/// buffer: the read size, and the size of the allocation it last gave the buffer.
+#[cfg(feature = "tokio-util")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FramedSizing {
+    read_len: usize,
+    alloc: usize,
+}
+
+#[cfg(feature = "tokio-util")]
+impl Default for FramedSizing {
+    fn default() -> Self {
+        FramedSizing {
+            read_len: SMALL,
+            alloc: 0,
+        }
+    }
+}
+
+/// The same policy for a buffer the reader does not own: tokio-util's `Framed`, which reads into
+/// all of its buffer's spare capacity and doubles a full buffer. Called by `FramedCodec` after
+/// each decoder call on `src`, with `capacity_before` (`src.capacity()` before the call),
+/// whether the call returned a frame, and what the frame in flight still `needed`.
+///
+/// After a frame is split off a buffer much larger than what remains needs, what remains is
+/// moved into a buffer of its own, so the large allocation goes with the frame (and is freed
+/// with it). Before the next read (no frame returned), the buffer gets room for it: doubled
+/// while reads come back full, the small size once the peer has run dry with no long frame under
+/// way, and a long frame's growth capped at its end. `Framed` never has to grow the buffer
+/// itself (it would double it).
+#[cfg(feature = "tokio-util")]
+pub(crate) fn fit_framed_buffer(
+    src: &mut BytesMut,
+    capacity_before: usize,
+    returned_frame: bool,
+    needed: usize,
+    sizing: &mut FramedSizing,
+) {
+    let len = src.len();
+    let small = SMALL;
+    let alloc = sizing.alloc.max(capacity_before);
+    let mut at_rest = false;
+    if !returned_frame {
+        // The last read filled the buffer (frames split off its front keep it full).
+        let full = len == src.capacity();
+        if full {
+            sizing.read_len = sizing.read_len.saturating_mul(2).min(DEFAULT_MAX_READ);
+        } else if len.saturating_add(needed) <= small {
+            sizing.read_len = small;
+            at_rest = true;
+        }
+    }
+    let want = wanted_capacity(len, needed, sizing.read_len);
+    let spare = src.capacity() - len;
+    let grow = !returned_frame && needs_room(spare, len, needed, sizing.read_len);
+    // At rest, the buffer goes back to the small size.
+    let shrink = too_big(alloc, want, small) || (at_rest && alloc > want);
+    if grow || shrink {
+        let mut fresh = BytesMut::with_capacity(want);
+        fresh.extend_from_slice(src);
+        *src = fresh;
+        sizing.alloc = want;
     }
 }
 
@@ -483,4 +868,80 @@ pub(crate) fn continues_after(err: &Error, skipping: bool) -> bool {
 /// `n` as a `usize`, at most `max`.
 pub(crate) fn clamp(n: u64, max: usize) -> usize {
     usize::try_from(n).map_or(max, |n| n.min(max))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * KIB;
+
+    #[test]
+    fn short_frames_get_a_read_of_room() {
+        assert_eq!(wanted_capacity(0, 4, 8 * KIB), 8 * KIB);
+        assert_eq!(wanted_capacity(100, 20, 64 * KIB), 100 + 64 * KIB);
+    }
+
+    #[test]
+    fn a_long_frame_grows_by_what_arrived_and_never_past_its_end() {
+        // A header claiming 1 GiB with 14 bytes in: one read's room, not the claim.
+        assert_eq!(wanted_capacity(14, 1 << 30, 8 * KIB), 14 + 8 * KIB);
+        // 4 MiB in: doubling by what arrived.
+        assert_eq!(wanted_capacity(4 * MIB, 1 << 30, MIB), 8 * MIB);
+        // 7 MiB in of an 8 MiB frame: only to its end.
+        assert_eq!(wanted_capacity(7 * MIB, MIB + 4, MIB), 8 * MIB + 4);
+    }
+
+    #[test]
+    fn big_allocations_are_given_back_small_ones_kept() {
+        assert!(too_big(8 * MIB, 8 * KIB, SMALL));
+        assert!(!too_big(16 * KIB, 100, SMALL));
+        assert!(!too_big(2 * MIB, MIB + 10, SMALL));
+        assert!(too_big(2 * MIB + 2, 200 * KIB, SMALL));
+    }
+
+    #[test]
+    fn a_trickle_reuses_its_room() {
+        assert!(!needs_room(5 * KIB, 10, 100_000, 8 * KIB));
+        assert!(needs_room(3 * KIB, 10, 100_000, 8 * KIB));
+        // The rest of a frame fits: no growth past its end.
+        assert!(!needs_room(10, MIB, 10, 8 * KIB));
+        assert!(needs_room(0, 8 * KIB, 1, 8 * KIB));
+        // The rest of a short frame is not enough: room for the frames after it.
+        assert!(needs_room(36, 28, 36, 16 * KIB));
+    }
+
+    #[cfg(feature = "tokio-util")]
+    #[test]
+    fn framed_buffer_lets_a_big_frame_go_and_keeps_the_rest_small() {
+        // A frame of 8 MiB split off an 8 MiB + 8 KiB buffer, 6 bytes of the next one left.
+        let mut big = BytesMut::with_capacity(8 * MIB + 8 * KIB);
+        big.extend_from_slice(&vec![1; 8 * MIB + 4 + 6]);
+        let before = big.capacity();
+        let frame = big.split_to(8 * MIB + 4);
+        let mut sizing = FramedSizing::default();
+        fit_framed_buffer(&mut big, before, true, 0, &mut sizing);
+        assert_eq!(big.len(), 6);
+        assert!(big.capacity() <= 2 * MIB, "{}", big.capacity());
+        drop(frame);
+        // The peer runs dry: back to the small size.
+        for _ in 0..2 {
+            let capacity = big.capacity();
+            fit_framed_buffer(&mut big, capacity, false, 0, &mut sizing);
+        }
+        assert_eq!(sizing.read_len, SMALL);
+        assert_eq!(big.capacity(), 6 + SMALL);
+    }
+
+    #[cfg(feature = "tokio-util")]
+    #[test]
+    fn framed_buffer_never_grows_by_a_claim() {
+        let mut buf = BytesMut::with_capacity(8 * KIB);
+        buf.extend_from_slice(&[0; 8 * KIB]);
+        let mut sizing = FramedSizing::default();
+        // Full: the header claims 1 GiB; the buffer doubles by what arrived, no more.
+        fit_framed_buffer(&mut buf, 8 * KIB, false, 1 << 30, &mut sizing);
+        assert!(buf.capacity() <= 24 * KIB, "{}", buf.capacity());
+    }
 }

@@ -77,11 +77,48 @@
 //! |--------|-------------|-----------------------------------------------|
 //! | [`FrameReader::read_frame`], [`StreamExt::next`] | **yes** | No frame was returned and no byte is lost: the bytes read so far, and the parsed header, stay in the reader, and the next call continues the same frame. |
 //! | [`FrameReader::copy_frame_to`] | **yes**, if called again | The bytes already written to the destination stay written; the reader remembers how many are left ([`copy_remaining`](FrameReader::copy_remaining)), and the next `copy_frame_to` continues the same frame where it stopped. Until then `read_frame` refuses with an error. |
-//! | [`FrameWriter::write_frame`], payload up to 8 KiB (64 KiB if the writer has no vectored writes) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
+//! | [`FrameWriter::write_frame`], frame shorter than the [buffer](FrameWriter::buffer_size) (64 KiB) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
+//! | [`FrameWriter::feed_frame`] | **yes** | The frame was not queued. (Earlier queued frames may have gone out to make room.) |
 //! | [`FrameWriter::write_frame`], larger payload | **no**, but the stream stays framed | If no byte of the frame had gone out, the frame is withdrawn, as if never called. Otherwise the rest of the payload is copied into the writer's buffer and goes out with the next write or flush: the peer still sees a whole frame, but the caller cannot tell which case happened. |
 //! | [`FrameWriter::copy_frame_from`] | **yes**, if called again | The frame's header and the payload bytes read so far are kept; the writer remembers how many are left ([`copy_remaining`](FrameWriter::copy_remaining)). Calling `copy_frame_from` again with the same length and source continues the frame; other writes are refused until then. |
 //! | [`SinkExt::send`] | **no**, but the stream stays framed | The frame is either queued whole (its `Bytes` kept, not copied) and goes out with the next flush, or not queued at all. |
 //! | [`FrameWriter::flush`], [`SinkExt::flush`] | **yes** | What was not written stays buffered; calling again continues. |
+//!
+//! # Memory and buffering
+//!
+//! One policy, shared with the blocking adapters and `FramedCodec` (it lives in the crate's
+//! I/O-free read and write state), in numbers:
+//!
+//! | | reader | writer |
+//! |---|---|---|
+//! | idle (between frames, after any traffic) | 8 KiB buffer: at most 16 KiB, whatever it received | nothing after a flush (at most 16 KiB) |
+//! | a peer that sends a header claiming 1 GiB, then 10 bytes | 8 KiB | – |
+//! | small frames | many frames a read, reads from 8 KiB | frames shorter than [`buffer_size`](FrameWriter::buffer_size) (64 KiB) copied and written together |
+//! | bulk traffic | reads double while they come back full, up to [`max_read_size`](FrameReader::max_read_size) (256 KiB) | queued frames gathered into one vectored write of up to [`max_write_size`](FrameWriter::max_write_size) (1 MiB) and 64 slices; owned payloads not copied |
+//! | one large frame | its buffer grows as its bytes arrive, never by what the header claims | borrowed: written from the caller's slice; owned: queued as it is |
+//! | after it | given back at the next frame boundary: back to 8 KiB | given back by the flush |
+//!
+//! - **Reading.** A fresh reader asks for 8 KiB. Each read that fills a room of the full read size
+//!   doubles the next, up to the maximum read size, so a bulk transfer makes few system calls; a
+//!   read that comes back short or `Pending` sets it to twice what came. The buffer holds what has
+//!   arrived and one read's room. Between frames, with less than 8 KiB buffered (the reader is at
+//!   rest), the next read asks for 8 KiB unless the last one filled its room (the peer is
+//!   streaming), and a buffer more than twice what that needs is given back (the few bytes in it
+//!   move to a small one): a reader waiting for its next frame holds 8 KiB. When that small read
+//!   comes back full, the next asks for the full size again. Frames already returned as [`Bytes`]
+//!   own their memory and stay valid. Reads go into uninitialised memory (`read_buf`): nothing is
+//!   zeroed. A long frame grows the buffer by what has arrived (doubling), never past its end.
+//! - **Writing.** Small frames are copied into the buffer; large borrowed payloads
+//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory, and
+//!   owned ones ([`feed_frame`](FrameWriter::feed_frame)) are queued without a copy. Each write
+//!   call gathers what is queued, headers, small frames and payloads, up to 1 MiB and 64 slices. A
+//!   flush gives back a buffer that grew past 8 KiB. The `Sink` queues its `Bytes` the same way as
+//!   `feed_frame`.
+//!
+//! `tests/resource_bounds.rs` holds these figures: after one 8 MiB frame and 1,000 frames of
+//! 16 B, an idle reader (a read left `Pending`) holds 8.4 KiB, as does `FramedRead` with
+//! [`FramedCodec`](crate::FramedCodec), and a flushed writer nothing; 300 idle connections that
+//! each sent half a frame hold about 8.6 KiB each.
 //!
 //! # Frame deadline
 //!
@@ -106,27 +143,18 @@ use std::time::Duration;
 
 use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use ::tokio::time::{Instant, Sleep};
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::read_state::{continues_after, CopyStep, ReadState};
-use crate::write_state::{StreamStep, Through, WriteState};
+use crate::read_state::{continues_after, CopyStep, ReadState, DEFAULT_MAX_READ};
+use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
 use crate::{Codec, Error};
-
-/// The most the reader asks for in one read, by default, however long the frame claims to be:
-/// the buffer grows as bytes really arrive, never by what a header announces.
-const READ_MAX: usize = 64 * 1024;
-/// Payloads up to this size are copied into the writer's buffer, to go out with their
-/// neighbours in one write.
-const COALESCE_MAX: usize = 8 * 1024;
-/// Once this much is buffered, the writer writes before queuing more.
-const WRITE_HIGH: usize = 64 * 1024;
 
 /// Reads frames from an [`AsyncRead`].
 ///
 /// `read_frame` returns each frame as [`Bytes`] that share the reader's buffer (no copy), and the
-/// reader is a [`Stream`] of them. The buffer grows only as bytes arrive, at most 64 KiB a read,
+/// reader is a [`Stream`] of them. The buffer grows only as bytes arrive, at most 256 KiB a read,
 /// whatever length a header announces; lengths are checked against the codec's maximum as soon as
 /// the header is complete.
 ///
@@ -154,14 +182,17 @@ impl<R> FrameReader<R> {
 
     /// A reader with these settings.
     pub fn with_codec(inner: R, codec: Codec) -> Self {
-        FrameReader::from_state(inner, ReadState::new(codec, READ_MAX))
+        FrameReader::from_state(inner, ReadState::new(codec, DEFAULT_MAX_READ))
     }
 
     /// A reader that starts with `buffered`, bytes already read from `inner` (by another
     /// reader, a handshake, a tokio-util `Framed`): the other half of
     /// [`into_parts`](Self::into_parts).
     pub fn from_parts(inner: R, codec: Codec, buffered: Bytes) -> Self {
-        FrameReader::from_state(inner, ReadState::from_buffered(codec, READ_MAX, buffered))
+        FrameReader::from_state(
+            inner,
+            ReadState::from_buffered(codec, DEFAULT_MAX_READ, buffered),
+        )
     }
 
     fn from_state(inner: R, state: ReadState) -> Self {
@@ -176,11 +207,13 @@ impl<R> FrameReader<R> {
         }
     }
 
-    /// Asks for at most `max_read_size` bytes per read (at least 1) instead of 64 KiB.
+    /// Asks for at most `max_read_size` bytes per read (at least 1) instead of 256 KiB.
     ///
-    /// A smaller size saves memory per connection; a frame longer than it still comes in whole,
-    /// over several reads. (The reader asks for less than this, down to 8 KiB, while the peer
-    /// sends little at a time: it starts there, and doubles while reads come back full.)
+    /// Reads start at 8 KiB (or this size, if smaller), double while they come back full, up to
+    /// this size, and go back to 8 KiB once the peer runs dry between frames: a busy bulk
+    /// connection holds about twice this size, an idle one 8 KiB. A smaller size caps the
+    /// memory of busy connections; a frame longer than it still comes in whole, over several
+    /// reads.
     pub fn with_max_read_size(mut self, max_read_size: usize) -> Self {
         self.state.set_read_size(max_read_size);
         self
@@ -379,7 +412,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Copies the next frame's payload into `dst` in bounded memory, and returns its length, or
     /// `None` at a clean end of stream.
     ///
-    /// The payload moves through the reader's buffer a read at a time (up to 64 KiB), so a 4 GiB
+    /// The payload moves through the reader's buffer a read at a time (up to 256 KiB), so a 4 GiB
     /// frame costs no more memory than a small one. The codec's maximum still applies: raise
     /// [`max_decode_len`](crate::CodecBuilder::max_decode_len) for big frames.
     /// [`keep_header`](crate::CodecBuilder::keep_header) does not: only the payload is copied.
@@ -456,16 +489,37 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             }
         }
         loop {
+            if let Some(mut room) = self.state.long_frame_room() {
+                match pin!(self.inner.read_buf(&mut room)).poll(cx) {
+                    Poll::Ready(Ok(n)) => {
+                        self.state.long_frame_filled();
+                        self.eof = n == 0;
+                        return Poll::Ready(Ok(()));
+                    }
+                    Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
+                    Poll::Pending => {
+                        self.state.idle();
+                        break;
+                    }
+                }
+            }
             let mut room = self.state.read_room();
             match pin!(self.inner.read_buf(&mut room)).poll(cx) {
                 Poll::Ready(Ok(n)) => {
-                    self.state.filled(n);
+                    self.state.filled_in_place(n);
                     self.eof = n == 0;
                     return Poll::Ready(Ok(()));
                 }
                 Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
-                Poll::Pending => break,
+                Poll::Ready(Err(err)) => {
+                    self.state.read_failed(&err);
+                    return Poll::Ready(Err(err.into()));
+                }
+                Poll::Pending => {
+                    self.state.idle();
+                    break;
+                }
             }
         }
         if let Some(at) = self.deadline_at() {
@@ -511,12 +565,14 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
 
 /// Writes frames to an [`AsyncWrite`].
 ///
-/// Small frames (payloads up to 8 KiB) are copied into a buffer and go out together, like
-/// tokio's `BufWriter`: call [`flush`](Self::flush) when a batch is done, or they wait there.
-/// Larger payloads are never copied: the buffered bytes, the header and the payload go out in one
-/// vectored write where the writer supports it ([`AsyncWrite::is_write_vectored`], as TCP streams
-/// do), straight from the caller's slice. At most about 64 KiB is buffered before the writer
-/// writes.
+/// Frames shorter than the buffer (64 KiB by default) are copied into it and go out together,
+/// like tokio's `BufWriter`: call [`flush`](Self::flush) when a batch is done, or they wait
+/// there. Larger payloads are never copied: [`write_frame`](Self::write_frame) writes what is
+/// queued, the header and the payload in vectored writes where the writer supports it
+/// ([`AsyncWrite::is_write_vectored`], as TCP streams do), straight from the caller's slice;
+/// [`feed_frame`](Self::feed_frame) and the [`Sink`] queue an owned payload as it is, and up to
+/// 1 MiB of queued frames go out in one vectored write. See
+/// [memory and buffering](self#memory-and-buffering).
 ///
 /// Unlike the blocking writer, dropping it does not write what is buffered (a destructor cannot
 /// await): [`flush`](Self::flush) before dropping it.
@@ -525,10 +581,8 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
 #[derive(Debug)]
 pub struct FrameWriter<W> {
     inner: W,
-    /// The bytes accepted and not yet written, before `tail`.
+    /// The bytes accepted and not yet written.
     state: WriteState,
-    /// A large payload queued through `Sink`, written after the buffer without a copy.
-    tail: Bytes,
 }
 
 impl<W> FrameWriter<W> {
@@ -541,8 +595,7 @@ impl<W> FrameWriter<W> {
     pub fn with_codec(inner: W, codec: Codec) -> Self {
         FrameWriter {
             inner,
-            state: WriteState::new(codec, WRITE_HIGH),
-            tail: Bytes::new(),
+            state: WriteState::new(codec),
         }
     }
 
@@ -550,11 +603,14 @@ impl<W> FrameWriter<W> {
     /// (they go out first): the other half of [`into_parts`](Self::into_parts).
     pub fn from_parts(inner: W, codec: Codec, unsent: Bytes) -> Self {
         let mut writer = FrameWriter::with_codec(inner, codec);
-        writer.state.queue(&unsent);
+        writer.state.push_unsent(unsent);
         writer
     }
 
-    /// Buffers up to about `buffer_size` bytes before writing, instead of 64 KiB.
+    /// Buffers up to `buffer_size` bytes before writing, instead of 64 KiB.
+    ///
+    /// Frames shorter than the buffer are copied into it; longer ones are written at once from
+    /// the caller's memory. A size of 0 writes every frame at once.
     pub fn with_buffer_size(mut self, buffer_size: usize) -> Self {
         self.state.set_capacity(buffer_size);
         self
@@ -563,6 +619,21 @@ impl<W> FrameWriter<W> {
     /// How many bytes the writer buffers before writing.
     pub fn buffer_size(&self) -> usize {
         self.state.capacity()
+    }
+
+    /// Gathers queued frames into one write call until it holds `max_write_size` bytes, instead
+    /// of 1 MiB: headers, small frames and owned payloads alike, as one vectored write (a
+    /// payload is never cut for it).
+    /// [`feed_frame`](Self::feed_frame) and the `Sink` queue owned payloads until this much is
+    /// queued.
+    pub fn with_max_write_size(mut self, max_write_size: usize) -> Self {
+        self.state.set_max_write(max_write_size);
+        self
+    }
+
+    /// The most bytes one write call takes.
+    pub fn max_write_size(&self) -> usize {
+        self.state.max_write()
     }
 
     /// The settings.
@@ -583,7 +654,7 @@ impl<W> FrameWriter<W> {
     /// How many bytes are accepted but not yet written: whole frames, and perhaps the start or
     /// the rest of one.
     pub fn buffered_len(&self) -> usize {
-        self.state.buffered().len() + self.tail.len()
+        self.state.buffered_len()
     }
 
     /// How many payload bytes [`copy_frame_from`](Self::copy_frame_from) still has to read
@@ -612,18 +683,8 @@ impl<W> FrameWriter<W> {
 
     /// The inner writer and the bytes accepted but not written, without writing anything.
     pub fn into_parts(mut self) -> (W, Bytes) {
-        let mut unsent = self.state.take_buffered();
-        unsent.extend_from_slice(&self.tail);
-        (self.inner, unsent.freeze())
-    }
-
-    /// Whether a payload of `len` bytes is copied into the buffer rather than written from the
-    /// caller's memory.
-    fn coalesces(&self, len: usize) -> bool
-    where
-        W: AsyncWrite,
-    {
-        len <= COALESCE_MAX || (len <= WRITE_HIGH && !self.inner.is_write_vectored())
+        let unsent = self.state.take_buffered();
+        (self.inner, unsent)
     }
 }
 
@@ -661,8 +722,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     ///
     /// # Cancel safety
     ///
-    /// For a small payload (up to 8 KiB, or 64 KiB when the inner writer has no vectored
-    /// writes), cancel-safe: if the future is dropped before it completes, the frame was not
+    /// For a frame shorter than the buffer (64 KiB by default), cancel-safe: if the future is dropped before it completes, the frame was not
     /// accepted. For a larger one, not cancel-safe, but the stream stays framed: as after an
     /// error, if none of the frame had gone out it is withdrawn, and otherwise the rest of the
     /// payload is copied into the buffer and goes out with the next write or flush. See the
@@ -671,17 +731,69 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         let payload = payload.as_ref();
         self.state.check_not_streaming()?;
         let header = self.state.encoder().header(payload.len())?;
-        poll_fn(|cx| self.poll_make_room(cx)).await?;
-        self.state.queue(&header);
-        if self.coalesces(payload.len()) {
+        let frame_len = header.len() + payload.len();
+        if self.state.copies(frame_len) {
+            poll_fn(|cx| self.poll_make_room(cx, frame_len)).await?;
+            self.state.queue(&header);
             self.state.queue(payload);
             return Ok(());
         }
+        poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
+        self.state.queue(&header);
         let mut large = LargeWrite {
             writer: self,
             frame: Through::new(header.len(), payload),
         };
         poll_fn(|cx| large.poll_write(cx)).await
+    }
+
+    /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then
+    /// `payload`, which is not copied (unless it is 8 KiB or less: small frames are copied into
+    /// the buffer with their neighbours). The same as `SinkExt::feed`.
+    ///
+    /// Nothing is written until the queue holds [`max_write_size`](Self::max_write_size)
+    /// bytes (1 MiB by default) or the buffer is full, or on [`flush`](Self::flush); then the
+    /// queued frames, headers and payloads, go out together in one vectored write.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::tokio::FrameWriter;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), lenframe::Error> {
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// for _ in 0..3 {
+    ///     writer.feed_frame(vec![7u8; 100_000]).await?; // moved in, not copied
+    /// }
+    /// assert!(writer.get_ref().is_empty(), "queued until 1 MiB or a flush");
+    /// writer.flush().await?;
+    /// assert_eq!(writer.get_ref().len(), 3 * (4 + 100_000));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// On error the frame was not accepted: none of it was queued, and the same call can be
+    /// made again.
+    ///
+    /// - [`Error::Encode`] if the settings cannot frame the payload;
+    /// - [`Error::Io`] if writing out what was queued before it fails;
+    /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
+    ///   inside a frame and has not finished it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes, the frame was not queued.
+    pub async fn feed_frame(&mut self, payload: impl Into<Bytes>) -> Result<(), Error> {
+        let payload = payload.into();
+        self.state.check_not_streaming()?;
+        let header = self.state.encoder().header(payload.len())?;
+        let adds = self.state.feed_adds(header.len(), payload.len());
+        poll_fn(|cx| self.poll_make_room(cx, adds)).await?;
+        self.state.feed(&header, payload);
+        Ok(())
     }
 
     /// Writes one frame and flushes: [`write_frame`](Self::write_frame) then
@@ -763,7 +875,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         S: AsyncRead + Unpin + ?Sized,
     {
         if let Some(header) = self.state.stream_header(len)? {
-            poll_fn(|cx| self.poll_make_room(cx)).await?;
+            poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
             self.state.start_stream(&header, len);
         }
         poll_fn(|cx| self.poll_stream_from(cx, src)).await
@@ -820,40 +932,48 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         }
     }
 
-    /// Writes until there is room to queue another frame: no `Sink` payload waiting, and the
-    /// buffer under the high-water mark.
-    fn poll_make_room(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.tail.is_empty() || self.state.is_full() {
+    /// Writes until `n` more bytes can be buffered (see `WriteState::must_write`).
+    #[inline]
+    fn poll_make_room(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<io::Result<()>> {
+        if self.state.must_write(n) {
+            return self.poll_write_until_room(cx, n);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The rare part of [`poll_make_room`](Self::poll_make_room), kept out of the per-frame
+    /// path.
+    #[cold]
+    #[inline(never)]
+    fn poll_write_until_room(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<io::Result<()>> {
+        while self.state.must_write(n) {
             ready!(self.poll_write_buffered(cx))?;
         }
         Poll::Ready(Ok(()))
     }
 
     fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.state.buffered().is_empty() || !self.tail.is_empty() {
+        while !self.state.is_empty() {
             ready!(self.poll_write_buffered(cx))?;
         }
-        Pin::new(&mut self.inner).poll_flush(cx)
+        ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+        self.state.flushed();
+        Poll::Ready(Ok(()))
     }
 
-    /// One write of the buffer and then the `Sink` payload waiting after it.
+    /// One gathered write of what is queued.
     fn poll_write_buffered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let n = ready!(poll_write_parts(
-            &mut self.inner,
-            self.state.buffered(),
-            &self.tail,
-            cx
-        ))?;
-        let from_tail = self.state.wrote(n);
-        self.tail.advance(from_tail.min(self.tail.len()));
+        let n = ready!(poll_write_gathered(&mut self.inner, &self.state, &[], cx))?;
+        self.state.wrote(n);
         Poll::Ready(Ok(()))
     }
 }
 
 /// Frames of [`Bytes`]: `start_send` queues one, `poll_flush` writes them out.
 ///
-/// A large payload is kept as the `Bytes` it came in and written from there, without a copy;
-/// small ones are copied into the buffer. `poll_close` flushes, then shuts the inner writer down.
+/// As [`FrameWriter::feed_frame`]: a payload over 8 KiB is kept as the `Bytes` it came in and
+/// written from there, without a copy, gathered with its neighbours into vectored writes; small
+/// ones are copied into the buffer. `poll_close` flushes, then shuts the inner writer down.
 /// Errors are as [`FrameWriter::write_frame`]'s.
 impl<W: AsyncWrite + Unpin> Sink<Bytes> for FrameWriter<W> {
     type Error = Error;
@@ -861,24 +981,14 @@ impl<W: AsyncWrite + Unpin> Sink<Bytes> for FrameWriter<W> {
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
         this.state.check_not_streaming()?;
-        Poll::Ready(Ok(ready!(this.poll_make_room(cx))?))
+        Poll::Ready(Ok(ready!(this.poll_make_room(cx, 1))?))
     }
 
     fn start_send(self: Pin<&mut Self>, payload: Bytes) -> Result<(), Error> {
         let this = self.get_mut();
         this.state.check_not_streaming()?;
         let header = this.state.encoder().header(payload.len())?;
-        if !this.tail.is_empty() {
-            // start_send without poll_ready: keep the order, at the cost of a copy.
-            let tail = std::mem::take(&mut this.tail);
-            this.state.queue(&tail);
-        }
-        this.state.queue(&header);
-        if this.coalesces(payload.len()) {
-            this.state.queue(&payload);
-        } else {
-            this.tail = payload;
-        }
+        this.state.feed(&header, payload);
         Ok(())
     }
 
@@ -904,9 +1014,13 @@ struct LargeWrite<'a, W> {
 impl<W: AsyncWrite + Unpin> LargeWrite<'_, W> {
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let writer = &mut *self.writer;
-        while !self.frame.rest().is_empty() {
-            let parts = (writer.state.buffered(), self.frame.rest());
-            let n = ready!(poll_write_parts(&mut writer.inner, parts.0, parts.1, cx))?;
+        while !self.frame.rest().is_empty() || !writer.state.is_empty() {
+            let n = ready!(poll_write_gathered(
+                &mut writer.inner,
+                &writer.state,
+                self.frame.rest(),
+                cx
+            ))?;
             writer.state.wrote_through(&mut self.frame, n);
         }
         Poll::Ready(Ok(()))
@@ -920,23 +1034,27 @@ impl<W> Drop for LargeWrite<'_, W> {
     }
 }
 
-/// Writes some of `buf` and then `tail` in one write call (vectored when both have bytes and the
-/// writer supports it): how many bytes went, at least 1.
-fn poll_write_parts<W: AsyncWrite + Unpin + ?Sized>(
+/// One write of what `state` has queued and then `through`, gathered as `WriteState::io_slices`
+/// cuts it (vectored when there are several slices and the writer supports it): how many bytes
+/// went, at least 1.
+fn poll_write_gathered<W: AsyncWrite + Unpin + ?Sized>(
     inner: &mut W,
-    buf: &[u8],
-    tail: &[u8],
+    state: &WriteState,
+    through: &[u8],
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<usize>> {
     loop {
         let inner = Pin::new(&mut *inner);
-        let result = if buf.is_empty() {
-            ready!(inner.poll_write(cx, tail))
-        } else if tail.is_empty() || !inner.is_write_vectored() {
-            ready!(inner.poll_write(cx, buf))
+        let result = if let Some(part) = state.single_part(through) {
+            ready!(inner.poll_write(cx, part))
         } else {
-            let parts = [IoSlice::new(buf), IoSlice::new(tail)];
-            ready!(inner.poll_write_vectored(cx, &parts))
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let count = state.io_slices(through, &mut slices);
+            if count == 1 || !inner.is_write_vectored() {
+                ready!(inner.poll_write(cx, &slices[0]))
+            } else {
+                ready!(inner.poll_write_vectored(cx, &slices[..count]))
+            }
         };
         return Poll::Ready(match result {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,

@@ -4,7 +4,8 @@
 use ::tokio_util::codec;
 use bytes::{Bytes, BytesMut};
 
-use crate::{Codec, Error, FrameDecoder, FrameEncoder};
+use crate::read_state::{fit_framed_buffer, FramedSizing, SMALL};
+use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 
 /// The codec to hand to tokio-util's `Framed`, `FramedRead` and `FramedWrite`: a
 /// [`FrameDecoder`] and a [`FrameEncoder`] with the same settings in one value.
@@ -99,6 +100,10 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder};
 pub struct FramedCodec {
     decoder: FrameDecoder,
     encoder: FrameEncoder,
+    /// The buffer policy's state for `Framed`'s read buffer (see `read_state::fit_framed_buffer`).
+    sizing: FramedSizing,
+    /// `Framed`'s write buffer held more than the small size after the last frame.
+    wrote_large: bool,
 }
 
 impl FramedCodec {
@@ -107,6 +112,8 @@ impl FramedCodec {
         FramedCodec {
             decoder: codec.decoder(),
             encoder: codec.encoder(),
+            sizing: FramedSizing::default(),
+            wrote_large: false,
         }
     }
 
@@ -184,7 +191,11 @@ impl codec::Decoder for FrameDecoder {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
-        Ok(FrameDecoder::decode(self, src)?)
+        // No state of its own to keep: each call starts from the small read size, and sees only
+        // the buffer's capacity, not its allocation.
+        let mut sizing = FramedSizing::default();
+        let frame = fitted(self, src, &mut sizing, FrameDecoder::decode_mut)?;
+        Ok(frame.map(BytesMut::freeze))
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
@@ -208,7 +219,12 @@ impl codec::Decoder for FramedCodec {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
-        Ok(self.decoder.decode_mut(src)?)
+        fitted(
+            &mut self.decoder,
+            src,
+            &mut self.sizing,
+            FrameDecoder::decode_mut,
+        )
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
@@ -216,11 +232,33 @@ impl codec::Decoder for FramedCodec {
     }
 }
 
-/// As [`FrameEncoder`]'s.
+/// As [`FrameEncoder`]'s. `Framed`'s write buffer grows to hold a large frame; once it has been
+/// written out, the next frame starts a new buffer, so the large allocation is given back.
 impl codec::Encoder<Bytes> for FramedCodec {
     type Error = Error;
 
     fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), Error> {
-        Ok(self.encoder.encode(payload, dst)?)
+        if self.wrote_large && dst.is_empty() {
+            *dst = BytesMut::new();
+        }
+        self.encoder.encode(&payload, dst)?;
+        self.wrote_large = dst.len() > SMALL;
+        Ok(())
     }
+}
+
+/// One decoder call on `Framed`'s buffer, with the readers' buffer policy applied to that buffer
+/// after it (`read_state::fit_framed_buffer`): `Framed` never holds a big frame's allocation
+/// once the frame is handed out, and its buffer never grows past the frame in flight.
+fn fitted(
+    decoder: &mut FrameDecoder,
+    src: &mut BytesMut,
+    sizing: &mut FramedSizing,
+    decode: fn(&mut FrameDecoder, &mut BytesMut) -> Result<Option<BytesMut>, FrameError>,
+) -> Result<Option<BytesMut>, Error> {
+    let capacity_before = src.capacity();
+    let frame = decode(decoder, src)?;
+    let needed = decoder.bytes_needed(src);
+    fit_framed_buffer(src, capacity_before, frame.is_some(), needed, sizing);
+    Ok(frame)
 }

@@ -1,18 +1,53 @@
 //! What a frame writer keeps between writes, with no I/O: the bytes accepted and not yet
 //! written, how far a `copy_frame_from` got, and what is left of a large frame written from the
-//! caller's memory when a write stops part way.
+//! caller's memory when a write stops part way; and the one rule for what goes into each write.
 //!
-//! The blocking and tokio writers are loops around it: queue into it, write what it holds (and
-//! the payload of a frame written through), tell it how many bytes went ([`WriteState::wrote`]).
+//! Every writer is a loop around it (the blocking and tokio `FrameWriter`s; a futures-io writer
+//! plugs in the same way): queue into it, ask it for the next write's slices
+//! ([`WriteState::io_slices`]), write them, tell it how many bytes went
+//! ([`WriteState::wrote`]).
+//!
+//! # The buffer policy, in numbers
+//!
+//! - **Small frames are copied** into a buffer of `buffer_size` bytes (64 KiB by default): a
+//!   borrowed payload whose frame is shorter than that, and an owned payload of up to 8 KiB
+//!   ([`COPY_MAX`]). The buffer is written out when the next frame does not fit.
+//! - **Large payloads are not copied.** A borrowed one (`write_frame`) is written before the call
+//!   returns, straight from the caller's slice, after what is queued; an owned one
+//!   (`feed_frame`, `Sink::start_send`) is queued as the `Bytes` it came in.
+//! - **Gathered writes.** Each write call takes the queue in order, headers, small frames and
+//!   owned payloads, as up to [`MAX_SLICES`] (64) slices, gathering parts while it holds less
+//!   than `max_write_size` bytes (1 MiB by default; a part is never cut for it); each slice is
+//!   at most 1 GiB (Windows takes at most `u32::MAX` bytes a slice). Owned payloads are written when the queue reaches `max_write_size`, or on flush.
+//! - **Letting go.** A buffer that grew past the small size (8 KiB) is given back when a flush
+//!   empties it, and at once when it held more than `buffer_size` (the rest of a large frame
+//!   whose write stopped part way): an idle writer holds at most 16 KiB, whatever it wrote.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
 
 #[cfg(feature = "tokio")]
 use bytes::buf::Limit;
 #[cfg(feature = "tokio")]
 use bytes::BufMut;
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
-use crate::read_state::clamp;
+use crate::read_state::{clamp, SMALL};
 use crate::{Codec, Error, FrameEncoder, Header};
+
+/// How many bytes a writer buffers before writing, by default.
+pub(crate) const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
+/// The most bytes one write call takes, by default.
+pub(crate) const DEFAULT_MAX_WRITE: usize = 1024 * 1024;
+/// Owned payloads up to this size are copied into the buffer, to go out with their neighbours;
+/// larger ones are queued as they are.
+pub(crate) const COPY_MAX: usize = 8 * 1024;
+/// The most slices one vectored write takes (every platform's iovec limit is larger: 1024 on
+/// Linux and macOS; 64 slices of queued frames are already at least 256 KiB of owned payloads).
+pub(crate) const MAX_SLICES: usize = 64;
+/// The longest slice handed to one write call: std's `IoSlice::new` panics on Windows for a
+/// slice over `u32::MAX` bytes.
+pub(crate) const MAX_SLICE: usize = 1 << 30;
 
 /// The least room `copy_frame_from` reads into, even for a writer with a smaller capacity.
 const STREAM_MIN: usize = 8 * 1024;
@@ -21,12 +56,19 @@ const STREAM_MIN: usize = 8 * 1024;
 #[derive(Debug)]
 pub(crate) struct WriteState {
     encoder: FrameEncoder,
-    /// Bytes accepted and not yet written, in order.
+    /// Chunks accepted and not yet written, before `buf`: owned payloads, and the bytes buffered
+    /// before each of them.
+    queue: VecDeque<Bytes>,
+    /// The bytes in `queue`.
+    queued: usize,
+    /// Bytes accepted and not yet written, after `queue`: headers and copied payloads.
     buf: BytesMut,
+    /// The most bytes `buf` held at a write since it was last given back.
+    peak: usize,
     /// How many bytes the writer buffers before writing.
     capacity: usize,
-    /// The buffer outgrew the capacity to hold the rest of a large frame: free it once empty.
-    oversized: bool,
+    /// The most bytes one write call takes.
+    max_write: usize,
     /// A `copy_frame_from` that stopped inside a frame.
     streaming: Option<Streaming>,
     /// The room handed to the last read from a `copy_frame_from` source: where it starts in
@@ -80,13 +122,16 @@ impl<'a> Through<'a> {
 }
 
 impl WriteState {
-    /// An empty state that buffers up to `capacity` bytes.
-    pub(crate) fn new(codec: Codec, capacity: usize) -> WriteState {
+    /// An empty state with the default sizes.
+    pub(crate) fn new(codec: Codec) -> WriteState {
         WriteState {
             encoder: codec.encoder(),
+            queue: VecDeque::new(),
+            queued: 0,
             buf: BytesMut::new(),
-            capacity,
-            oversized: false,
+            peak: 0,
+            capacity: DEFAULT_BUFFER_SIZE,
+            max_write: DEFAULT_MAX_WRITE,
             streaming: None,
             room_at: 0,
             room_len: 0,
@@ -98,10 +143,16 @@ impl WriteState {
         self.encoder.codec()
     }
 
-    /// The bytes accepted and not yet written.
+    /// How many bytes are accepted and not yet written.
     #[inline]
-    pub(crate) fn buffered(&self) -> &[u8] {
-        &self.buf
+    pub(crate) fn buffered_len(&self) -> usize {
+        self.queued + self.buf.len()
+    }
+
+    /// Whether every byte accepted has been written.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queued == 0 && self.buf.is_empty()
     }
 
     #[inline]
@@ -114,27 +165,77 @@ impl WriteState {
         self.capacity = capacity;
     }
 
+    /// The most bytes one write call takes.
+    #[inline]
+    pub(crate) fn max_write(&self) -> usize {
+        self.max_write
+    }
+
+    /// Sets the most bytes one write call takes (at least 1).
+    pub(crate) fn set_max_write(&mut self, max_write: usize) {
+        self.max_write = max_write.max(1);
+    }
+
     /// The encoder, to change its maximum.
     pub(crate) fn encoder_mut(&mut self) -> &mut FrameEncoder {
         &mut self.encoder
     }
 
-    /// Takes the bytes accepted and not yet written, leaving the buffer empty.
-    pub(crate) fn take_buffered(&mut self) -> BytesMut {
-        std::mem::take(&mut self.buf)
+    /// Takes the bytes accepted and not yet written, leaving the writer empty.
+    pub(crate) fn take_buffered(&mut self) -> Bytes {
+        let rest = self.buf.split().freeze();
+        if self.queue.is_empty() {
+            return rest;
+        }
+        let mut all = BytesMut::with_capacity(self.buffered_len());
+        for chunk in self.queue.drain(..) {
+            all.extend_from_slice(&chunk);
+        }
+        all.extend_from_slice(&rest);
+        self.queued = 0;
+        all.freeze()
+    }
+
+    /// Queues bytes another writer accepted and did not write, after what is queued, without
+    /// copying them.
+    pub(crate) fn push_unsent(&mut self, unsent: Bytes) {
+        self.seal();
+        self.push(unsent);
+    }
+
+    /// Whether a borrowed frame of `frame_len` bytes is copied into the buffer (shorter than the
+    /// buffer) rather than written from the caller's memory. The one copy-or-write-through rule.
+    #[inline]
+    pub(crate) fn copies(&self, frame_len: usize) -> bool {
+        frame_len < self.capacity
+    }
+
+    /// How many bytes feeding an owned payload of `payload_len` bytes adds to the buffer: its
+    /// header, and the payload too if it is copied.
+    #[inline]
+    pub(crate) fn feed_adds(&self, header_len: usize, payload_len: usize) -> usize {
+        if self.copies_owned(header_len, payload_len) {
+            header_len + payload_len
+        } else {
+            header_len
+        }
+    }
+
+    fn copies_owned(&self, header_len: usize, payload_len: usize) -> bool {
+        payload_len <= COPY_MAX && self.copies(header_len + payload_len)
+    }
+
+    /// Whether something must be written before `n` more bytes go into the buffer: the buffer
+    /// would pass its capacity, or the queue holds `max_write_size` already.
+    #[inline]
+    pub(crate) fn must_write(&self, n: usize) -> bool {
+        !self.is_empty() && (self.buffered_len() >= self.max_write || !self.fits(n))
     }
 
     /// Whether `n` more bytes fit in the buffer without passing its capacity.
     #[inline]
-    pub(crate) fn fits(&self, n: usize) -> bool {
+    fn fits(&self, n: usize) -> bool {
         n <= self.capacity.saturating_sub(self.buf.len())
-    }
-
-    /// Whether the buffer holds its capacity or more.
-    #[cfg(feature = "tokio")]
-    #[inline]
-    pub(crate) fn is_full(&self) -> bool {
-        self.buf.len() >= self.capacity
     }
 
     /// The encoder, for the header of a frame to queue (after
@@ -150,20 +251,112 @@ impl WriteState {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// Notes that `n` bytes went out from the front of the buffer and then of what was written
-    /// after it: drops them from the buffer, and returns how many came from after it.
+    /// Accepts an owned payload after its `header`: copied if small, otherwise queued as it is.
+    pub(crate) fn feed(&mut self, header: &[u8], payload: Bytes) {
+        self.queue(header);
+        if self.copies_owned(header.len(), payload.len()) {
+            self.queue(&payload);
+        } else {
+            self.seal();
+            self.push(payload);
+        }
+    }
+
+    /// Moves what is buffered to the end of the queue, so that what is queued next goes after it.
+    fn seal(&mut self) {
+        if !self.buf.is_empty() {
+            let sealed = self.buf.split().freeze();
+            self.push(sealed);
+        }
+    }
+
+    fn push(&mut self, chunk: Bytes) {
+        if !chunk.is_empty() {
+            self.queued += chunk.len();
+            self.queue.push_back(chunk);
+        }
+    }
+
+    /// The next write's only part, when there is one (nothing else queued): a plain write of it
+    /// is the same write as [`io_slices`](Self::io_slices) would make, without building slices.
     #[inline]
-    pub(crate) fn wrote(&mut self, n: usize) -> usize {
+    pub(crate) fn single_part<'a>(&'a self, through: &'a [u8]) -> Option<&'a [u8]> {
+        if !self.queue.is_empty() {
+            return None;
+        }
+        let part = match (self.buf.is_empty(), through.is_empty()) {
+            (false, true) => &self.buf[..],
+            (true, false) => through,
+            _ => return None,
+        };
+        Some(&part[..part.len().min(MAX_SLICE)])
+    }
+
+    /// The next write's slices: what is queued, in order, then `through` (the payload of a frame
+    /// written through), as [`plan_write`] cuts them. Returns how many of `slices` are set (0 if
+    /// there is nothing to write).
+    pub(crate) fn io_slices<'a>(
+        &'a self,
+        through: &'a [u8],
+        slices: &mut [IoSlice<'a>; MAX_SLICES],
+    ) -> usize {
+        let parts = || {
+            self.queue
+                .iter()
+                .map(|chunk| &chunk[..])
+                .chain([&self.buf[..], through])
+                .filter(|part| !part.is_empty())
+        };
+        let mut lens = [0; MAX_SLICES];
+        let count = plan_write(parts().map(<[u8]>::len), self.max_write, &mut lens);
+        for (slice, (part, len)) in slices.iter_mut().zip(parts().zip(&lens[..count])) {
+            *slice = IoSlice::new(&part[..*len]);
+        }
+        count
+    }
+
+    /// Notes that `n` bytes went out from the front of the queue and then of what was written
+    /// after it: drops them, and returns how many came from after it.
+    pub(crate) fn wrote(&mut self, mut n: usize) -> usize {
+        // The buffer only grows between writes: its length now is its most since the last one.
+        self.peak = self.peak.max(self.buf.len());
+        while let Some(front) = self.queue.front_mut() {
+            if n < front.len() {
+                front.advance(n);
+                self.queued -= n;
+                return 0;
+            }
+            n -= front.len();
+            self.queued -= front.len();
+            self.queue.pop_front();
+        }
         let from_buf = n.min(self.buf.len());
         self.buf.advance(from_buf);
-        if self.oversized && self.buf.is_empty() {
-            self.buf = BytesMut::new();
-            self.oversized = false;
+        if self.buf.is_empty() && self.peak > self.capacity.max(SMALL) {
+            // It held the rest of a large frame: give that memory back now.
+            self.give_back();
         }
         n - from_buf
     }
 
-    /// Notes that `n` bytes of the buffer and then of `frame`'s payload went out.
+    /// Notes that a flush wrote everything: a buffer grown past the small size is given back, so
+    /// an idle writer holds little whatever it wrote.
+    pub(crate) fn flushed(&mut self) {
+        self.peak = self.peak.max(self.buf.len());
+        if self.buf.is_empty() && self.peak > SMALL {
+            self.give_back();
+        }
+        if self.queue.is_empty() && self.queue.capacity() > MAX_SLICES {
+            self.queue = VecDeque::new();
+        }
+    }
+
+    fn give_back(&mut self) {
+        self.buf = BytesMut::new();
+        self.peak = 0;
+    }
+
+    /// Notes that `n` bytes of the queue and then of `frame`'s payload went out.
     pub(crate) fn wrote_through(&mut self, frame: &mut Through<'_>, n: usize) {
         let from_payload = self.wrote(n);
         frame.written += from_payload.min(frame.rest().len());
@@ -183,13 +376,12 @@ impl WriteState {
         let rest = frame.rest();
         let unsent = self.buf.len() + rest.len();
         if !rest.is_empty() && unsent > self.capacity {
-            // Exactly what it takes, freed once written out.
+            // Exactly what it takes, given back once written out.
             let mut exact = BytesMut::with_capacity(unsent);
             exact.extend_from_slice(&self.buf);
             self.buf = exact;
-            self.oversized = true;
         }
-        self.buf.extend_from_slice(rest);
+        self.queue(rest);
         true
     }
 
@@ -231,7 +423,7 @@ impl WriteState {
         if left == 0 {
             self.streaming = None;
             StreamStep::Done
-        } else if self.buf.len() >= room {
+        } else if self.buffered_len() >= room {
             StreamStep::Write
         } else {
             StreamStep::Read(clamp(left, room - self.buf.len()))
@@ -244,6 +436,7 @@ impl WriteState {
         self.room_at = self.buf.len();
         self.room_len = n;
         self.buf.resize(self.room_at + n, 0);
+        self.peak = self.peak.max(self.buf.len());
         &mut self.buf[self.room_at..]
     }
 
@@ -254,6 +447,7 @@ impl WriteState {
         self.room_at = self.buf.len();
         self.room_len = n;
         self.buf.reserve(n);
+        self.peak = self.peak.max(self.room_at + n);
         (&mut self.buf).limit(n)
     }
 
@@ -289,5 +483,98 @@ impl WriteState {
     fn unfinished_error(&self) -> Error {
         let Streaming { len, left } = self.streaming.unwrap_or(Streaming { len: 0, left: 0 });
         Error::CopyUnfinished { len, left }
+    }
+}
+
+/// How many bytes of each part go into one write, given the lengths of the parts queued in
+/// order: parts are gathered while the write holds less than `max_write` bytes (a part is
+/// taken whole, so a large payload is not cut into a last small write), each slice at most
+/// [`MAX_SLICE`] bytes, at most [`MAX_SLICES`] slices, and none after a part that was cut.
+/// Empty parts are skipped (the caller skips them too). Returns how many entries of `out` are
+/// set.
+///
+/// The one slicing rule of every writer, on lengths alone, so that it can be tested with parts
+/// of more than 4 GiB without allocating them.
+pub(crate) fn plan_write(
+    lens: impl IntoIterator<Item = usize>,
+    max_write: usize,
+    out: &mut [usize; MAX_SLICES],
+) -> usize {
+    let mut count = 0;
+    let mut total = 0usize;
+    for len in lens.into_iter().filter(|&len| len != 0) {
+        if count == MAX_SLICES || (count > 0 && total >= max_write) {
+            break;
+        }
+        let take = len.min(MAX_SLICE);
+        out[count] = take;
+        count += 1;
+        total += take;
+        if take < len {
+            break;
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(lens: &[usize], max_write: usize) -> Vec<usize> {
+        let mut out = [0; MAX_SLICES];
+        let count = plan_write(lens.iter().copied(), max_write, &mut out);
+        out[..count].to_vec()
+    }
+
+    #[test]
+    fn slices_over_4_gib_are_cut_to_1_gib_and_nothing_follows_a_cut() {
+        let huge = u32::MAX as usize + 10;
+        assert_eq!(plan(&[4, huge, 5], usize::MAX), [4, MAX_SLICE]);
+        assert!(MAX_SLICE <= u32::MAX as usize);
+        assert_eq!(plan(&[huge * 2], usize::MAX), [MAX_SLICE]);
+    }
+
+    #[test]
+    fn parts_are_gathered_up_to_max_write_and_never_cut_for_it() {
+        assert_eq!(plan(&[4, 65536, 4, 65536], 100_000), [4, 65536, 4, 65536]);
+        assert_eq!(plan(&[4, 65536, 4, 65536], 65540), [4, 65536]);
+        assert_eq!(plan(&[4, 1 << 20, 4], 1 << 20), [4, 1 << 20]);
+        // At least one part, whatever the setting.
+        assert_eq!(plan(&[10, 5], 0), [10]);
+    }
+
+    #[test]
+    fn empty_parts_are_skipped_and_slices_capped() {
+        assert_eq!(plan(&[0, 3, 0, 2], 100), [3, 2]);
+        assert_eq!(plan(&[], 100), Vec::<usize>::new());
+        let many = vec![1; MAX_SLICES + 10];
+        assert_eq!(plan(&many, usize::MAX).len(), MAX_SLICES);
+    }
+
+    #[test]
+    fn queued_frames_go_out_in_order_in_one_write() {
+        let mut state = WriteState::new(Codec::default());
+        let big = Bytes::from(vec![7u8; 20_000]);
+        state.feed(&[1, 0, 0, 0], Bytes::from_static(b"a"));
+        state.feed(&[0x20, 0x4e, 0, 0], big.clone());
+        state.queue(b"tail");
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let count = state.io_slices(b"", &mut slices);
+        let lens: Vec<usize> = slices[..count].iter().map(|s| s.len()).collect();
+        assert_eq!(
+            lens,
+            [9, 20_000, 4],
+            "header and small frame, the owned payload, the rest"
+        );
+        assert_eq!(state.buffered_len(), 20_013);
+        assert_eq!(state.wrote(9 + 100), 0);
+        assert_eq!(state.buffered_len(), 20_013 - 109);
+        assert_eq!(
+            state.wrote(19_900 + 4 + 3),
+            3,
+            "3 bytes from after the queue"
+        );
+        assert!(state.is_empty());
     }
 }

@@ -216,7 +216,13 @@ fn decode_does_not_reserve_what_the_header_claims() {
     let mut buf = BytesMut::from(&wire[..]);
     let mut ours = FramedCodec::new(codec("!I", 0, 0, false));
     assert!(Decoder::decode(&mut ours, &mut buf).unwrap().is_none());
-    assert!(buf.capacity() < 4096, "capacity {}", buf.capacity());
+    // Room for the next read (`Framed` reads into all spare capacity): at most 16 KiB more,
+    // since the buffer came in full, whatever the header claims.
+    assert!(
+        buf.capacity() <= 7 + 16 * 1024,
+        "capacity {}",
+        buf.capacity()
+    );
     // tokio-util reserves the whole frame at once.
     let mut buf = BytesMut::from(&wire[..]);
     let mut theirs = LengthDelimitedCodec::builder()

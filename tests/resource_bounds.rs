@@ -213,9 +213,9 @@ fn idle_half_frames(listener: &TcpListener, n: usize) -> (Vec<TcpStream>, Vec<Tc
 }
 
 /// The most bytes one idle half-frame connection may hold with a reader's default read size
-/// (64 KiB, but reads start at 8 KiB and grow only while they come back full; measured ~8.2 KiB
-/// blocking, ~8.4 KiB tokio): 10,000 of them fit in 160 MiB.
-const PER_CONNECTION_DEFAULT_BOUND: usize = 16 * KIB;
+/// (1 MiB, but reads start at 8 KiB and grow only while they come back full; measured ~8.3 KiB
+/// blocking, ~8.6 KiB tokio): 10,000 of them fit in 100 MiB.
+const PER_CONNECTION_DEFAULT_BOUND: usize = 10 * KIB;
 
 /// The same with a 4 KiB read size (measured ~4.2 KiB): 10,000 of them fit in 80 MiB.
 const PER_CONNECTION_SMALL_READS_BOUND: usize = 8 * KIB;
@@ -247,7 +247,7 @@ fn idle_half_frame_connections_blocking_reader() {
         }
         readers
     });
-    let per_connection = report_idle("blocking FrameReader (default 64 KiB reads)", cost);
+    let per_connection = report_idle("blocking FrameReader (default 1 MiB max reads)", cost);
     assert!(
         per_connection <= PER_CONNECTION_DEFAULT_BOUND,
         "{per_connection} bytes per idle connection"
@@ -343,4 +343,403 @@ fn idle_half_frame_connections_tokio_reader() {
     );
     drop(readers);
     drop(clients);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory follows the settings, not the history: after one 8 MiB frame and 1,000 frames of 16 B,
+// an idle reader or writer holds at most 16 KiB (issue 9).
+
+/// The most an idle reader or writer may hold, whatever it carried before.
+const IDLE_BOUND: usize = 16 * KIB;
+
+const BIG_FRAME: usize = 8 * MIB;
+const SMALL_FRAMES: usize = 1_000;
+
+fn codec_64mib() -> Codec {
+    Codec::builder().max_frame_len(64 * MIB).build().unwrap()
+}
+
+/// One 8 MiB frame then 1,000 frames of 16 B, as a peer sends them (`big`: whether the big
+/// frame comes first).
+fn mixed_traffic(big: bool) -> Vec<u8> {
+    let mut wire = Vec::new();
+    if big {
+        wire.extend_from_slice(&(BIG_FRAME as u32).to_le_bytes());
+        wire.resize(4 + BIG_FRAME, b'B');
+    }
+    for i in 0..SMALL_FRAMES {
+        wire.extend_from_slice(&16u32.to_le_bytes());
+        wire.extend_from_slice(&[i as u8; 16]);
+    }
+    wire
+}
+
+fn frame_count(big: bool) -> usize {
+    SMALL_FRAMES + usize::from(big)
+}
+
+/// A loopback connection whose peer thread writes `wire` when `go` is sent and then stays
+/// connected (quiet) until `done` is sent. Everything is allocated before any measuring.
+struct QuietPeer {
+    go: std::sync::mpsc::Sender<()>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl QuietPeer {
+    fn spawn(listener: &TcpListener, wire: std::sync::Arc<Vec<u8>>) -> (QuietPeer, TcpStream) {
+        let (mut client, server) = tcp_pair(listener);
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let thread = thread::spawn(move || {
+            wait.recv().unwrap();
+            client.write_all(&wire).unwrap();
+            let _ = wait.recv();
+        });
+        (QuietPeer { go, thread }, server)
+    }
+
+    fn send(&self) {
+        self.go.send(()).unwrap();
+    }
+
+    fn close(self) {
+        let _ = self.go.send(());
+        self.thread.join().unwrap();
+    }
+}
+
+fn report_held(what: &str, cost: Cost) {
+    println!(
+        "{what}: holds {} bytes idle ({:.1} KiB), peak {:.1} MiB",
+        cost.live,
+        cost.live as f64 / KIB as f64,
+        cost.peak as f64 / MIB as f64
+    );
+}
+
+fn blocking_reader_idles_small_after(big: bool) -> Cost {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let wire = std::sync::Arc::new(mixed_traffic(big));
+    let (peer, server) = QuietPeer::spawn(&listener, wire);
+    server
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let (reader, cost) = measure(|| {
+        let mut reader = FrameReader::with_codec(server, codec_64mib());
+        peer.send();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut frames = 0;
+        while frames < frame_count(big) {
+            match reader.read_frame() {
+                Ok(Some(frame)) => {
+                    assert!(frame.len() == 16 || frame.len() == BIG_FRAME);
+                    frames += 1;
+                }
+                Err(err) if is_timeout(&err) => assert!(Instant::now() < deadline),
+                other => panic!("{other:?}"),
+            }
+        }
+        // Idle: the peer is quiet, the reader waits for the next frame and times out.
+        let err = reader.read_frame().unwrap_err();
+        assert!(is_timeout(&err), "{err:?}");
+        assert!(reader.buffer().is_empty());
+        reader
+    });
+    drop(reader);
+    peer.close();
+    cost
+}
+
+#[test]
+fn blocking_reader_idles_under_16_kib_after_an_8_mib_frame() {
+    let _lock = serial();
+    let cost = blocking_reader_idles_small_after(true);
+    report_held(
+        "blocking FrameReader after 8 MiB + 1,000 x 16 B, idle",
+        cost,
+    );
+    assert!(
+        cost.peak >= BIG_FRAME,
+        "the big frame was held once: {cost:?}"
+    );
+    assert!(cost.live <= IDLE_BOUND as isize, "{cost:?}");
+}
+
+#[test]
+fn blocking_reader_idles_under_16_kib_after_small_frames() {
+    let _lock = serial();
+    let cost = blocking_reader_idles_small_after(false);
+    report_held("blocking FrameReader after 1,000 x 16 B, idle", cost);
+    assert!(cost.live <= IDLE_BOUND as isize, "{cost:?}");
+}
+
+fn blocking_writer_idles_small_after(feed: bool) -> Cost {
+    use lenframe::blocking::FrameWriter;
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (client, mut server) = tcp_pair(&listener);
+    // A peer that reads (and counts) everything.
+    let expected = (4 + BIG_FRAME + SMALL_FRAMES * 20) as u64;
+    let mut buf = vec![0u8; 256 * KIB];
+    // The buffer comes back with the thread, so it is freed after the measurement.
+    let drain = thread::spawn(move || {
+        let mut got = 0u64;
+        while got < expected {
+            let n = server.read(&mut buf).unwrap();
+            assert!(n > 0);
+            got += n as u64;
+        }
+        buf
+    });
+    // Kept alive outside the measurement (the writer takes a reference-counted handle).
+    let big = bytes::Bytes::from(vec![b'B'; BIG_FRAME]);
+    let small = [7u8; 16];
+    let (writer, cost) = measure(|| {
+        let mut writer = FrameWriter::with_codec(client, codec_64mib());
+        if feed {
+            writer.feed_frame(big.clone()).unwrap();
+        } else {
+            writer.write_frame(&big).unwrap();
+        }
+        for _ in 0..SMALL_FRAMES {
+            if feed {
+                writer
+                    .feed_frame(bytes::Bytes::from_static(&[7u8; 16]))
+                    .unwrap();
+            } else {
+                writer.write_frame(small).unwrap();
+            }
+        }
+        writer.flush().unwrap();
+        assert_eq!(writer.buffered_len(), 0);
+        writer
+    });
+    drain.join().unwrap();
+    drop(writer);
+    cost
+}
+
+#[test]
+fn blocking_writer_idles_under_16_kib_after_an_8_mib_frame() {
+    let _lock = serial();
+    for feed in [false, true] {
+        let cost = blocking_writer_idles_small_after(feed);
+        let how = if feed { "feed_frame" } else { "write_frame" };
+        report_held(
+            &format!("blocking FrameWriter::{how} after 8 MiB + 1,000 x 16 B, flushed"),
+            cost,
+        );
+        assert!(
+            cost.live >= -(4 * KIB as isize) && cost.live <= IDLE_BOUND as isize,
+            "{how}: {cost:?}"
+        );
+        assert!(cost.peak < MIB, "the 8 MiB payload is not copied: {cost:?}");
+    }
+}
+
+#[cfg(feature = "tokio-util")]
+mod tokio_adapters {
+    use super::*;
+
+    use bytes::Bytes;
+    use futures_util::{SinkExt, StreamExt};
+    use lenframe::tokio::{FrameReader as AsyncFrameReader, FrameWriter as AsyncFrameWriter};
+    use lenframe::FramedCodec;
+    use tokio::io::AsyncReadExt;
+    use tokio_util::codec::{FramedRead, FramedWrite};
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// The server end of a loopback connection as a tokio stream, and its quiet peer.
+    fn tokio_pair(rt: &tokio::runtime::Runtime, big: bool) -> (QuietPeer, tokio::net::TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let wire = std::sync::Arc::new(mixed_traffic(big));
+        let (peer, server) = QuietPeer::spawn(&listener, wire);
+        server.set_nonblocking(true).unwrap();
+        let server = rt.block_on(async { tokio::net::TcpStream::from_std(server).unwrap() });
+        (peer, server)
+    }
+
+    /// Reads every frame with `next`, then waits idle for 100 ms (the read is cancelled by the
+    /// timeout, which `read_frame` and `next` allow).
+    async fn read_then_idle<S, F, E>(frames: &mut S, count: usize)
+    where
+        S: futures_util::Stream<Item = Result<F, E>> + Unpin,
+        F: AsRef<[u8]>,
+        E: std::fmt::Debug,
+    {
+        for _ in 0..count {
+            let frame = frames.next().await.unwrap().unwrap();
+            assert!(frame.as_ref().len() == 16 || frame.as_ref().len() == BIG_FRAME);
+        }
+        let idle = tokio::time::timeout(Duration::from_millis(100), frames.next()).await;
+        assert!(idle.is_err(), "nothing more was sent");
+    }
+
+    /// What a reader made by `make` holds once it has read the traffic (`big`: with the 8 MiB
+    /// frame first) and waits, idle; `buffered` says how many bytes it still buffers.
+    fn stream_reader_cost<S, F, E>(
+        big: bool,
+        make: impl FnOnce(tokio::net::TcpStream) -> S,
+        buffered: impl Fn(&S) -> usize,
+    ) -> Cost
+    where
+        S: futures_util::Stream<Item = Result<F, E>> + Unpin,
+        F: AsRef<[u8]>,
+        E: std::fmt::Debug,
+    {
+        let rt = runtime();
+        let (peer, server) = tokio_pair(&rt, big);
+        let (reader, cost) = measure(|| {
+            rt.block_on(async {
+                let mut reader = make(server);
+                peer.send();
+                read_then_idle(&mut reader, frame_count(big)).await;
+                assert_eq!(buffered(&reader), 0);
+                reader
+            })
+        });
+        drop(reader);
+        peer.close();
+        cost
+    }
+
+    /// Asserts that the reader `what` (made by `cost`) idles under 16 KiB after each traffic.
+    fn assert_idles_small(what: &str, cost: impl Fn(bool) -> Cost) {
+        let _lock = serial();
+        for big in [true, false] {
+            let traffic = if big {
+                "8 MiB + 1,000 x 16 B"
+            } else {
+                "1,000 x 16 B"
+            };
+            let cost = cost(big);
+            report_held(&format!("{what} after {traffic}, idle"), cost);
+            assert!(cost.live <= IDLE_BOUND as isize, "{traffic}: {cost:?}");
+        }
+    }
+
+    #[test]
+    fn tokio_reader_idles_under_16_kib_after_an_8_mib_frame() {
+        assert_idles_small("tokio FrameReader", |big| {
+            stream_reader_cost(
+                big,
+                |io| AsyncFrameReader::with_codec(io, codec_64mib()),
+                |reader| reader.buffer().len(),
+            )
+        });
+    }
+
+    #[test]
+    fn framed_codec_reader_idles_under_16_kib_after_an_8_mib_frame() {
+        assert_idles_small("FramedRead<FramedCodec>", |big| {
+            stream_reader_cost(
+                big,
+                |io| FramedRead::new(io, FramedCodec::new(codec_64mib())),
+                |reader| reader.read_buffer().len(),
+            )
+        });
+    }
+
+    /// A tokio connection whose peer reads and discards everything.
+    fn draining_pair(
+        rt: &tokio::runtime::Runtime,
+    ) -> (
+        tokio::net::TcpStream,
+        tokio::task::JoinHandle<(u64, Vec<u8>)>,
+    ) {
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 256 * KIB];
+            let drain = tokio::spawn(async move {
+                let mut got = 0u64;
+                loop {
+                    match server.read(&mut buf).await.unwrap() {
+                        0 => return (got, buf),
+                        n => got += n as u64,
+                    }
+                }
+            });
+            (client, drain)
+        })
+    }
+
+    const WRITTEN: u64 = (4 + BIG_FRAME + SMALL_FRAMES * 20) as u64;
+
+    #[test]
+    fn tokio_writer_idles_under_16_kib_after_an_8_mib_frame() {
+        let _lock = serial();
+        for how in ["write_frame", "feed_frame", "Sink::feed"] {
+            let rt = runtime();
+            let (client, drain) = draining_pair(&rt);
+            let big = Bytes::from(vec![b'B'; BIG_FRAME]);
+            let (writer, cost) = measure(|| {
+                rt.block_on(async {
+                    let mut writer = AsyncFrameWriter::with_codec(client, codec_64mib());
+                    match how {
+                        "write_frame" => writer.write_frame(&big).await.unwrap(),
+                        "feed_frame" => writer.feed_frame(big.clone()).await.unwrap(),
+                        _ => writer.feed(big.clone()).await.unwrap(),
+                    }
+                    for _ in 0..SMALL_FRAMES {
+                        writer.write_frame([7u8; 16]).await.unwrap();
+                    }
+                    writer.flush().await.unwrap();
+                    assert_eq!(writer.buffered_len(), 0);
+                    writer
+                })
+            });
+            report_held(
+                &format!("tokio FrameWriter ({how}) after 8 MiB + 1,000 x 16 B, flushed"),
+                cost,
+            );
+            drop(writer);
+            assert_eq!(rt.block_on(drain).unwrap().0, WRITTEN);
+            assert!(
+                cost.live >= -(4 * KIB as isize) && cost.live <= IDLE_BOUND as isize,
+                "{how}: {cost:?}"
+            );
+            assert!(
+                cost.peak < MIB,
+                "{how}: the 8 MiB payload is not copied: {cost:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn framed_codec_writer_idles_under_16_kib_after_an_8_mib_frame() {
+        let _lock = serial();
+        let rt = runtime();
+        let (client, drain) = draining_pair(&rt);
+        let big = Bytes::from(vec![b'B'; BIG_FRAME]);
+        let (writer, cost) = measure(|| {
+            rt.block_on(async {
+                let mut writer = FramedWrite::new(client, FramedCodec::new(codec_64mib()));
+                writer.send(big.clone()).await.unwrap();
+                for _ in 0..SMALL_FRAMES {
+                    writer.feed(Bytes::from_static(&[7u8; 16])).await.unwrap();
+                }
+                SinkExt::<Bytes>::flush(&mut writer).await.unwrap();
+                writer
+            })
+        });
+        report_held(
+            "FramedWrite<FramedCodec> after 8 MiB + 1,000 x 16 B, flushed",
+            cost,
+        );
+        drop(writer);
+        assert_eq!(rt.block_on(drain).unwrap().0, WRITTEN);
+        assert!(
+            cost.live >= -(4 * KIB as isize) && cost.live <= IDLE_BOUND as isize,
+            "{cost:?}"
+        );
+    }
 }

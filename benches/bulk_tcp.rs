@@ -1,0 +1,220 @@
+//! Loopback throughput, interleaved: lenframe and an unframed stream of the same bytes take
+//! turns, round after round, so that each comparison is made under the same load (on a
+//! shared machine, criterion's rows are seconds apart and the load between them differs more
+//! than the rows do). Reports the median and range over the rounds, and the ratio of medians.
+//!
+//! - `unframed`: the same bytes as the framed rows (headers included), `write_all` of 1 MiB at a
+//!   time, `read` into a 1 MiB buffer;
+//! - `write_frame`: `blocking::FrameWriter::write_frame` (borrowed payload) then `flush`;
+//!   `blocking::FrameReader::read_frame`;
+//! - `feed_frame`: `FrameWriter::feed_frame` of an owned `Bytes` (gathered writes), the same
+//!   reader;
+//! - the same three over tokio (`tokio_` rows, a 2-worker runtime, writer and reader tasks):
+//!   `AsyncWriteExt::write_all`/`AsyncReadExt::read`, and `lenframe::tokio`'s writer and reader.
+//!
+//! Run: `cargo bench --features tokio --bench bulk_tcp` (about two minutes); `-- 65536 1048576`
+//! for some sizes.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::Instant;
+
+use bytes::Bytes;
+use lenframe::blocking::{FrameReader, FrameWriter};
+
+const ROUNDS: usize = 7;
+const MODES: [&str; 3] = ["unframed", "write_frame", "feed_frame"];
+const TOKIO_MODES: [&str; 3] = ["tokio_unframed", "tokio_write_frame", "tokio_feed_frame"];
+
+fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    (client, server)
+}
+
+/// Bytes moved per round for frames of `size`: 256 MiB, less for small frames (they take
+/// longer per byte).
+fn total(size: usize) -> usize {
+    if size < 4096 {
+        32 << 20
+    } else {
+        256 << 20
+    }
+}
+
+/// One transfer of `total(size)` bytes of frames: GB/s of wire bytes (headers included).
+fn transfer(mode: &str, size: usize) -> f64 {
+    let frames = total(size) / size;
+    let wire_len = frames * (size + 4);
+    let (client, server) = pair();
+    let payload = Bytes::from(vec![7u8; size]);
+    let mode_w = mode.to_string();
+    let writer = thread::spawn(move || match mode_w.as_str() {
+        "unframed" => {
+            let mut client = client;
+            let chunk = vec![7u8; 1 << 20];
+            let mut sent = 0;
+            while sent < wire_len {
+                let n = (wire_len - sent).min(chunk.len());
+                client.write_all(&chunk[..n]).unwrap();
+                sent += n;
+            }
+        }
+        "feed_frame" => {
+            let mut writer = FrameWriter::new(client);
+            for _ in 0..frames {
+                writer.feed_frame(payload.clone()).unwrap();
+            }
+            writer.flush().unwrap();
+        }
+        _ => {
+            let mut writer = FrameWriter::new(client);
+            for _ in 0..frames {
+                writer.write_frame(&payload).unwrap();
+            }
+            writer.flush().unwrap();
+        }
+    });
+    let start = Instant::now();
+    if mode == "unframed" {
+        let mut server = server;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut got = 0;
+        while got < wire_len {
+            let n = server.read(&mut buf).unwrap();
+            assert!(n > 0, "the writer closed early");
+            got += n;
+        }
+    } else {
+        let mut reader = FrameReader::new(server);
+        for _ in 0..frames {
+            std::hint::black_box(reader.read_frame().unwrap().unwrap());
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    writer.join().unwrap();
+    wire_len as f64 / elapsed / 1e9
+}
+
+/// The same over tokio.
+fn tokio_transfer(rt: &tokio::runtime::Runtime, mode: &str, size: usize) -> f64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let frames = total(size) / size;
+    let wire_len = frames * (size + 4);
+    let (client, server) = pair();
+    client.set_nonblocking(true).unwrap();
+    server.set_nonblocking(true).unwrap();
+    let payload = Bytes::from(vec![7u8; size]);
+    let mode = mode.to_string();
+    rt.block_on(async move {
+        let client = tokio::net::TcpStream::from_std(client).unwrap();
+        let server = tokio::net::TcpStream::from_std(server).unwrap();
+        let start = Instant::now();
+        let unframed = mode == "tokio_unframed";
+        let writer = tokio::spawn(async move {
+            match mode.as_str() {
+                "tokio_unframed" => {
+                    let mut client = client;
+                    let chunk = vec![7u8; 1 << 20];
+                    let mut sent = 0;
+                    while sent < wire_len {
+                        let n = (wire_len - sent).min(chunk.len());
+                        client.write_all(&chunk[..n]).await.unwrap();
+                        sent += n;
+                    }
+                }
+                "tokio_feed_frame" => {
+                    let mut writer = lenframe::tokio::FrameWriter::new(client);
+                    for _ in 0..frames {
+                        writer.feed_frame(payload.clone()).await.unwrap();
+                    }
+                    writer.flush().await.unwrap();
+                }
+                _ => {
+                    let mut writer = lenframe::tokio::FrameWriter::new(client);
+                    for _ in 0..frames {
+                        writer.write_frame(&payload).await.unwrap();
+                    }
+                    writer.flush().await.unwrap();
+                }
+            }
+        });
+        let reader = tokio::spawn(async move {
+            if unframed {
+                let mut server = server;
+                let mut buf = vec![0u8; 1 << 20];
+                let mut got = 0;
+                while got < wire_len {
+                    let n = server.read(&mut buf).await.unwrap();
+                    assert!(n > 0, "the writer closed early");
+                    got += n;
+                }
+            } else {
+                let mut reader = lenframe::tokio::FrameReader::new(server);
+                for _ in 0..frames {
+                    std::hint::black_box(reader.read_frame().await.unwrap().unwrap());
+                }
+            }
+        });
+        reader.await.unwrap();
+        let elapsed = start.elapsed().as_secs_f64();
+        writer.await.unwrap();
+        wire_len as f64 / elapsed / 1e9
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|arg| arg.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![64, 4096, 65536, 1 << 20]
+    } else {
+        sizes
+    };
+    println!("bulk_tcp: loopback, {ROUNDS} interleaved rounds; GB/s of wire bytes");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for size in sizes {
+        for modes in [MODES, TOKIO_MODES] {
+            let mut results = vec![Vec::new(); modes.len()];
+            for _ in 0..ROUNDS {
+                for (mode, out) in modes.iter().zip(&mut results) {
+                    out.push(if mode.starts_with("tokio") {
+                        tokio_transfer(&rt, mode, size)
+                    } else {
+                        transfer(mode, size)
+                    });
+                }
+            }
+            report(size, &modes, results);
+        }
+    }
+}
+
+/// Prints each mode's median and range, and its median as a share of the first mode's.
+fn report(size: usize, modes: &[&str], results: Vec<Vec<f64>>) {
+    let unframed = median(results[0].clone());
+    for (mode, rates) in modes.iter().zip(results) {
+        let (lo, hi) = rates
+            .iter()
+            .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        let med = median(rates);
+        println!(
+            "{size:>8} B {mode:<18} median {med:5.2} GB/s (range {lo:.2}-{hi:.2}), {:4.0}% of unframed",
+            100.0 * med / unframed
+        );
+    }
+}
