@@ -133,9 +133,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Writing: the header from the stack, then the payload straight from the caller's slice.
-    let reply = *b"ack";
+    let reply: &[u8] = b"ack";
     let mut writer = FrameWriter::new(UartTx::default());
-    writer.send_frame(&reply)?;
+    writer.send_frame(reply)?;
     let tx = writer.into_inner();
     println!(
         "sent {:02x?} in {} writes: a {}-byte header, then {} payload bytes",

@@ -1,6 +1,6 @@
 //! A reader and writer over [`embedded_io::Read`] and [`embedded_io::Write`], for `no_std`
 //! devices with no allocator: [`FrameReader`] and [`FrameWriter`]. The async twins over
-//! `embedded-io-async` are in [`embedded_async`](crate::embedded_async).
+//! `embedded-io-async` are in `lenframe::embedded_async` (feature `embedded-io-async`).
 //!
 //! The caller lends the reader its buffer, a `&mut [u8]` (a static array, a stack array), and
 //! the reader lends each frame from it: no allocation, no copy of the payload. The writer sends
@@ -32,11 +32,13 @@
 //!
 //! # Memory
 //!
-//! The reader holds exactly the buffer it was lent, plus a few words of state: the inner
-//! reader, the codec and decoder state, and four indices into the buffer. The writer holds the
-//! inner writer and the codec; each header is built on the stack (at most
-//! [`MAX_HEADER_LEN`](crate::MAX_HEADER_LEN) bytes). Nothing depends on what a peer sends: a
-//! header announcing 2 GiB costs nothing, since it is refused as soon as it is complete.
+//! The reader holds exactly the buffer it was lent, plus a few words of state: the settings,
+//! the decoder's state (a parsed header, a frame being skipped), three indices into the buffer,
+//! and the inner reader. On a 32-bit target such as `thumbv7em-none-eabihf` that is 88 bytes
+//! besides the inner reader; a writer is 32 bytes besides the inner writer, and builds each
+//! header on the stack (at most [`MAX_HEADER_LEN`](crate::MAX_HEADER_LEN) bytes). Nothing
+//! depends on what a peer sends: a header announcing 2 GiB costs nothing, since it is refused
+//! as soon as it is complete.
 //!
 //! # The largest frame
 //!

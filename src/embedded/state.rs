@@ -41,8 +41,8 @@ pub(crate) struct ReadState<'b> {
     /// The bytes read and not yet used: `buf[start..end]`.
     start: usize,
     end: usize,
-    /// Where in `buf` the frame last handed out by [`step`](Self::step) is.
-    lent: (usize, usize),
+    /// The length of the frame last handed out by [`step`](Self::step): it ends at `start`.
+    lent: usize,
     /// The last read found the end of the stream.
     eof: bool,
 }
@@ -55,7 +55,7 @@ impl<'b> ReadState<'b> {
             end: buffered.min(buf.len()),
             buf,
             start: 0,
-            lent: (0, 0),
+            lent: 0,
             eof: false,
         };
         state.set_max_frame_len(codec.max_decode_len());
@@ -80,7 +80,7 @@ impl<'b> ReadState<'b> {
 
     /// The frame handed out by the last [`step`](Self::step) that returned [`Step::Frame`].
     pub(crate) fn lent(&self) -> &[u8] {
-        &self.buf[self.lent.0..self.lent.1]
+        &self.buf[self.start - self.lent..self.start]
     }
 
     /// Where the buffer is free for the next read: never empty after [`Step::Read`].
@@ -115,9 +115,10 @@ impl<'b> ReadState<'b> {
         loop {
             match self.decoder.decode_slice(&self.buf[self.start..self.end])? {
                 Decoded::Frame { frame, consumed } => {
-                    let end = self.start + consumed;
-                    self.lent = (end - frame.len(), end);
-                    self.start = end;
+                    // The frame (payload, or whole frame with `keep_header`) ends the bytes
+                    // consumed.
+                    self.start += consumed;
+                    self.lent = frame.len();
                     return Ok(Step::Frame);
                 }
                 Decoded::Skipped { consumed } => self.start += consumed,
