@@ -83,7 +83,8 @@
 //! If the inner writer fails part way through a frame, some of the frame may already be on the
 //! wire, and the writer cannot tell how much: the stream is cut inside a frame and the peer
 //! would read the next frame's bytes as the rest of this one. Close the connection after an
-//! [`Error::Io`] from a write.
+//! [`Error::Io`] from a write. (An inner writer whose `write` returns `Ok(0)` breaks
+//! `embedded-io`'s contract, and its `write_all` panics; report "cannot write" as an error.)
 //!
 //! # Errors
 //!
