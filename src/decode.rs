@@ -482,6 +482,23 @@ impl FrameDecoder {
             _ => None,
         }
     }
+
+    /// The error for a stream that ended with `buf` unused, `None` at a clean end: the one
+    /// truncation rule of [`decode_eof`](Self::decode_eof) and the embedded readers.
+    #[cfg(any(feature = "alloc", feature = "embedded-io"))]
+    pub(crate) fn end(&self, buf: &[u8]) -> Option<FrameError> {
+        match self.state {
+            State::Head if buf.is_empty() => None,
+            State::Skip { left, frame_len } => Some(FrameError::Truncated {
+                expected: frame_len,
+                got: frame_len - left.saturating_sub(buf.len() as u64),
+            }),
+            _ => Some(FrameError::Truncated {
+                expected: (buf.len() + self.bytes_needed(buf)) as u64,
+                got: buf.len() as u64,
+            }),
+        }
+    }
 }
 
 #[cfg(feature = "alloc")]
@@ -694,21 +711,6 @@ impl FrameDecoder {
         match self.end(buf) {
             None => Ok(None),
             Some(err) => Err(err),
-        }
-    }
-
-    /// The error for a stream that ended with `buf` unused, `None` at a clean end.
-    fn end(&self, buf: &[u8]) -> Option<FrameError> {
-        match self.state {
-            State::Head if buf.is_empty() => None,
-            State::Skip { left, frame_len } => Some(FrameError::Truncated {
-                expected: frame_len,
-                got: frame_len - left.saturating_sub(buf.len() as u64),
-            }),
-            _ => Some(FrameError::Truncated {
-                expected: (buf.len() + self.bytes_needed(buf)) as u64,
-                got: buf.len() as u64,
-            }),
         }
     }
 

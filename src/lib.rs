@@ -118,6 +118,9 @@
 //! - `tokio` wraps tokio's `AsyncRead`/`AsyncWrite` (feature `tokio`).
 //! - The `tokio-util` feature implements `tokio_util::codec::{Decoder, Encoder}` so the core drops
 //!   into `Framed`.
+//! - `embedded` wraps `embedded-io`'s blocking `Read`/`Write` (feature `embedded-io`) and
+//!   `embedded_async` wraps `embedded-io-async`'s (feature `embedded-io-async`): for `no_std`
+//!   devices with no allocator, over a buffer the caller lends.
 //!
 //! # Guarantees
 //!
@@ -148,6 +151,13 @@ mod write_state;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod blocking;
+#[cfg(feature = "embedded-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io")))]
+pub mod embedded;
+#[cfg(feature = "embedded-io-async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
+#[path = "embedded/asynch.rs"]
+pub mod embedded_async;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;

@@ -6,6 +6,10 @@
 //! (with the `tokio` feature) through the async `lenframe::tokio::FrameReader` the same way.
 //! Over TCP, a bad header must be reported while the peer keeps the connection open (the reader
 //! must not wait for more bytes or for the end), and a truncated frame when the peer closes.
+//! With the `embedded-io` (`embedded-io-async`) feature, every row also runs through
+//! `lenframe::embedded::FrameReader` (`lenframe::embedded_async::FrameReader`) over an
+//! in-memory source, all at once and one byte at a time, with a lent buffer that holds the
+//! row's maximum frame.
 //!
 //! Lengths that do not fit in `usize` on 32-bit targets: these tests run on 64-bit, where every
 //! `u64` fits in `usize`. What they pin instead is that the decoder compares the full `u64` with
@@ -745,6 +749,215 @@ fn hostile_table_through_tokio_reader_over_tcp() {
             peer.await.unwrap();
         }
     });
+}
+
+/// An in-memory source for the embedded readers: the row's bytes, at most `chunk` a read.
+/// With `stays_open` it never ends: past its bytes it fails with [`StillOpen`], which a row
+/// whose error must come `Now` never sees unless the reader waits for more bytes.
+#[cfg(feature = "embedded-io")]
+struct Source {
+    bytes: Vec<u8>,
+    pos: usize,
+    chunk: usize,
+    stays_open: bool,
+}
+
+#[cfg(feature = "embedded-io")]
+impl Source {
+    fn new(case: &Case, chunk: usize) -> Source {
+        Source {
+            bytes: case.wire(),
+            pos: 0,
+            chunk,
+            stays_open: matches!(case.expect, Expect::Now(_)),
+        }
+    }
+
+    fn take(&mut self, buf: &mut [u8]) -> Result<usize, StillOpen> {
+        if self.stays_open && self.pos == self.bytes.len() {
+            return Err(StillOpen);
+        }
+        let n = self.chunk.min(buf.len()).min(self.bytes.len() - self.pos);
+        buf[..n].copy_from_slice(&self.bytes[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// A read past the bytes of a source that stays open: the reader was waiting for more.
+#[cfg(feature = "embedded-io")]
+#[derive(Debug)]
+struct StillOpen;
+
+#[cfg(feature = "embedded-io")]
+impl std::fmt::Display for StillOpen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the reader waited for more bytes")
+    }
+}
+
+#[cfg(feature = "embedded-io")]
+impl std::error::Error for StillOpen {}
+
+#[cfg(feature = "embedded-io")]
+impl embedded_io::Error for StillOpen {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        embedded_io::ErrorKind::Other
+    }
+}
+
+#[cfg(feature = "embedded-io")]
+impl embedded_io::ErrorType for Source {
+    type Error = StillOpen;
+}
+
+#[cfg(feature = "embedded-io")]
+impl embedded_io::Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StillOpen> {
+        self.take(buf)
+    }
+}
+
+#[cfg(feature = "embedded-io-async")]
+impl embedded_io_async::Read for Source {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, StillOpen> {
+        self.take(buf)
+    }
+}
+
+/// The largest maximum an embedded row lends a buffer for: the default 8 MiB.
+#[cfg(feature = "embedded-io")]
+const EMBEDDED_MAX: usize = 8 * MIB;
+
+/// The lent buffer's length for `case`, and the error the embedded reader must give.
+///
+/// The buffer holds the codec's maximum frame, so the error is the row's own; except for the
+/// rows whose maximum is over [`EMBEDDED_MAX`] (1 GiB and more, all `TooLarge`), where the
+/// buffer holds `EMBEDDED_MAX`: the error is then `TooLarge` for the same length against that,
+/// with the likely cause the core names against that maximum.
+#[cfg(feature = "embedded-io")]
+fn embedded_expectation(case: &Case) -> (usize, FrameError) {
+    let codec = &case.codec;
+    let longest = codec.length_field_offset()
+        + codec
+            .length_field()
+            .width()
+            .unwrap_or(lenframe::MAX_FIELD_LEN);
+    let (Expect::Now(err) | Expect::AtEof(err)) = &case.expect;
+    if codec.max_decode_len() <= EMBEDDED_MAX {
+        return (codec.max_decode_len() + longest, err.clone());
+    }
+    let FrameError::TooLarge { len, .. } = err else {
+        panic!("{}: only TooLarge rows have such a maximum", case.name);
+    };
+    let mut decoder = codec.decoder();
+    decoder.set_max_frame_len(EMBEDDED_MAX);
+    let core_err = decoder.decode_slice(&case.bad).unwrap_err();
+    assert!(
+        matches!(core_err, FrameError::TooLarge { len: l, max: EMBEDDED_MAX, .. } if l == *len),
+        "{}: {core_err:?}",
+        case.name
+    );
+    (EMBEDDED_MAX + longest, core_err)
+}
+
+/// The blocking and async embedded readers, as the row checks use them.
+#[cfg(feature = "embedded-io")]
+trait EmbeddedReader {
+    fn next(&mut self) -> Result<Option<Vec<u8>>, lenframe::embedded::Error<StillOpen>>;
+    fn buffered(&self) -> &[u8];
+}
+
+#[cfg(feature = "embedded-io")]
+impl EmbeddedReader for lenframe::embedded::FrameReader<'_, Source> {
+    fn next(&mut self) -> Result<Option<Vec<u8>>, lenframe::embedded::Error<StillOpen>> {
+        Ok(self.read_frame()?.map(<[u8]>::to_vec))
+    }
+
+    fn buffered(&self) -> &[u8] {
+        self.buffer()
+    }
+}
+
+#[cfg(feature = "embedded-io-async")]
+impl EmbeddedReader for lenframe::embedded_async::FrameReader<'_, Source> {
+    fn next(&mut self) -> Result<Option<Vec<u8>>, lenframe::embedded::Error<StillOpen>> {
+        // The source is never pending: one poll completes the read.
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut read = std::pin::pin!(self.read_frame());
+        match std::future::Future::poll(read.as_mut(), &mut cx) {
+            std::task::Poll::Ready(result) => Ok(result?.map(<[u8]>::to_vec)),
+            std::task::Poll::Pending => panic!("a source that is never pending"),
+        }
+    }
+
+    fn buffered(&self) -> &[u8] {
+        self.buffer()
+    }
+}
+
+/// One row through an embedded reader: the good frames, then the row's error, then the same
+/// error again with nothing of the bad frame consumed.
+#[cfg(feature = "embedded-io")]
+fn check_embedded(case: &Case, reader: &mut impl EmbeddedReader, how: &str) {
+    let name = &case.name;
+    let (_, expected) = embedded_expectation(case);
+    for (i, good) in case.good_decoded().iter().enumerate() {
+        match reader.next() {
+            Ok(Some(frame)) => assert_eq!(&frame, good, "{name}: {how}: frame {i}"),
+            other => panic!("{name}: {how}: frame {i}: {other:?}"),
+        }
+    }
+    for attempt in ["", ", again"] {
+        match reader.next() {
+            Err(lenframe::embedded::Error::Frame(got)) => {
+                assert_eq!(got, expected, "{name}: {how}{attempt}")
+            }
+            other => panic!("{name}: {how}{attempt}: expected {expected:?}, got {other:?}"),
+        }
+    }
+    let buffered = reader.buffered();
+    assert!(
+        !buffered.is_empty() && case.bad.starts_with(buffered),
+        "{name}: {how}: the bad frame stays buffered from its start"
+    );
+    if matches!(case.expect, Expect::AtEof(_)) {
+        assert_eq!(buffered, &case.bad[..], "{name}: {how}: the partial frame");
+    }
+}
+
+#[cfg(feature = "embedded-io")]
+#[test]
+fn hostile_table_through_embedded_reader() {
+    for case in &table() {
+        let (buf_len, _) = embedded_expectation(case);
+        for (chunk, how) in [
+            (usize::MAX, "embedded, all at once"),
+            (1, "embedded, bytewise"),
+        ] {
+            let mut buf = vec![0u8; buf_len];
+            let source = Source::new(case, chunk);
+            let mut reader =
+                lenframe::embedded::FrameReader::with_codec(source, case.codec, &mut buf);
+            check_embedded(case, &mut reader, how);
+        }
+    }
+}
+
+#[cfg(feature = "embedded-io-async")]
+#[test]
+fn hostile_table_through_embedded_async_reader() {
+    for case in &table() {
+        let (buf_len, _) = embedded_expectation(case);
+        for (chunk, how) in [(usize::MAX, "async, all at once"), (1, "async, bytewise")] {
+            let mut buf = vec![0u8; buf_len];
+            let source = Source::new(case, chunk);
+            let mut reader =
+                lenframe::embedded_async::FrameReader::with_codec(source, case.codec, &mut buf);
+            check_embedded(case, &mut reader, how);
+        }
+    }
 }
 
 #[test]

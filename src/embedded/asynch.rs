@@ -1,0 +1,182 @@
+//! A reader and writer over [`embedded_io_async::Read`] and [`embedded_io_async::Write`]
+//! (embassy-net sockets, async UARTs), for `no_std` devices with no allocator: [`FrameReader`]
+//! and [`FrameWriter`].
+//!
+//! They are the async twins of [`embedded::FrameReader`](crate::embedded::FrameReader) and
+//! [`embedded::FrameWriter`](crate::embedded::FrameWriter): the same names, the same lent
+//! buffer, the same largest frame, the same errors ([`embedded::Error`](crate::embedded::Error)),
+//! the same code for everything but the waiting. The [`embedded`](crate::embedded) module's
+//! docs say how they buffer and what happens after an error. No runtime is needed: any
+//! executor (embassy, or a test's `block_on`) drives them.
+//!
+//! # Getting started
+//!
+//! ```
+//! use lenframe::embedded_async::{FrameReader, FrameWriter};
+//!
+//! /// Echoes every frame back until the peer closes: a firmware task.
+//! async fn echo(rx: &[u8], tx: &mut [u8]) -> Result<(), Box<dyn std::error::Error>> {
+//!     let mut buf = [0u8; 256];
+//!     let mut reader = FrameReader::new(rx, &mut buf);
+//!     let mut writer = FrameWriter::new(tx);
+//!     while let Some(frame) = reader.read_frame().await? {
+//!         writer.send_frame(frame).await?;
+//!     }
+//!     Ok(())
+//! }
+//! # use core::future::Future;
+//! # let mut tx = [0u8; 16];
+//! # {
+//! #     let mut fut = core::pin::pin!(echo(b"\x02\0\0\0hi", &mut tx));
+//! #     let waker = futures_util::task::noop_waker();
+//! #     let mut cx = core::task::Context::from_waker(&waker);
+//! #     assert!(matches!(fut.as_mut().poll(&mut cx), core::task::Poll::Ready(Ok(()))));
+//! # }
+//! # assert_eq!(&tx[..6], b"\x02\0\0\0hi");
+//! ```
+//!
+//! # Cancel safety
+//!
+//! [`FrameReader::read_frame`] is cancel-safe as long as the inner reader's `read` is (as
+//! `embedded-io-async` asks implementations to be, and to document): everything the reader
+//! knows lives in the reader, not in the future. A read that completed has its bytes in the
+//! lent buffer, a parsed header stays parsed, and a frame being skipped stays skipped; a future
+//! dropped while it waits for a read loses nothing, and the next `read_frame` goes on from
+//! there. Use it in `select` with a timer. (If the inner `read` itself loses bytes when dropped,
+//! as some DMA-based readers do, no reader above it can get them back.)
+//!
+//! [`FrameWriter::write_frame`] is not cancel-safe: dropped part way, it may leave part of a
+//! frame on the wire. Let it finish, or close the connection.
+
+use embedded_io_async::{Read, Write};
+
+use crate::embedded::state::{ReadState, Step};
+use crate::embedded::{reader_debug, reader_methods, writer_methods, Error};
+use crate::FrameEncoder;
+
+/// Reads frames from an [`embedded_io_async::Read`] into a buffer the caller lends, and lends
+/// each frame from it: the async [`embedded::FrameReader`](crate::embedded::FrameReader).
+///
+/// # Examples
+///
+/// ```
+/// use lenframe::embedded_async::FrameReader;
+///
+/// async fn count_frames(rx: &[u8]) -> Result<usize, lenframe::embedded::Error<core::convert::Infallible>> {
+///     let mut buf = [0u8; 64];
+///     let mut reader = FrameReader::new(rx, &mut buf);
+///     let mut frames = 0;
+///     while let Some(_frame) = reader.read_frame().await? {
+///         frames += 1;
+///     }
+///     Ok(frames)
+/// }
+/// # let fut = count_frames(b"\x01\0\0\0a\x00\0\0\0");
+/// # use core::future::Future;
+/// # let mut fut = core::pin::pin!(fut);
+/// # let waker = futures_util::task::noop_waker();
+/// # let mut cx = core::task::Context::from_waker(&waker);
+/// # assert!(matches!(fut.as_mut().poll(&mut cx), core::task::Poll::Ready(Ok(2))));
+/// ```
+pub struct FrameReader<'b, R> {
+    inner: R,
+    state: ReadState<'b>,
+}
+
+impl<'b, R> FrameReader<'b, R> {
+    reader_methods!();
+}
+
+impl<R: Read> FrameReader<'_, R> {
+    /// Reads the next frame and lends it from the buffer: `Ok(None)` when the stream ends
+    /// cleanly between two frames. As the blocking
+    /// [`read_frame`](crate::embedded::FrameReader::read_frame).
+    ///
+    /// # Errors
+    ///
+    /// As the blocking [`read_frame`](crate::embedded::FrameReader::read_frame).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe if the inner reader's `read` is: a dropped future loses no byte, and the
+    /// next call continues the same frame. See the [module docs](self#cancel-safety).
+    pub async fn read_frame(&mut self) -> Result<Option<&[u8]>, Error<R::Error>> {
+        loop {
+            match self.state.step()? {
+                Step::Frame => return Ok(Some(self.state.lent())),
+                Step::End => return Ok(None),
+                Step::Read => {
+                    let n = self
+                        .inner
+                        .read(self.state.room())
+                        .await
+                        .map_err(Error::Io)?;
+                    self.state.filled(n);
+                }
+            }
+        }
+    }
+}
+
+reader_debug!();
+
+/// Writes frames to an [`embedded_io_async::Write`]: the header from the stack, then the
+/// payload from the caller's slice, not copied: the async
+/// [`embedded::FrameWriter`](crate::embedded::FrameWriter).
+#[derive(Debug)]
+pub struct FrameWriter<W> {
+    inner: W,
+    encoder: FrameEncoder,
+}
+
+impl<W> FrameWriter<W> {
+    writer_methods!();
+}
+
+impl<W: Write> FrameWriter<W> {
+    /// Writes one frame: its header, then `payload` itself (two `write_all` calls, no copy).
+    /// It does not flush.
+    ///
+    /// # Errors
+    ///
+    /// As the blocking [`write_frame`](crate::embedded::FrameWriter::write_frame): an
+    /// [`Error::Encode`] writes nothing; after an [`Error::Io`], close the connection.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel-safe: dropped part way, it may leave part of the frame on the wire.
+    pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error<W::Error>> {
+        let payload = payload.as_ref();
+        let header = self.encoder.header(payload.len())?;
+        self.inner.write_all(&header).await.map_err(Error::Io)?;
+        self.inner.write_all(payload).await.map_err(Error::Io)
+    }
+
+    /// Writes one frame and flushes: [`write_frame`](Self::write_frame), then
+    /// [`flush`](Self::flush).
+    ///
+    /// # Errors
+    ///
+    /// As [`write_frame`](Self::write_frame) and [`flush`](Self::flush).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel-safe, as [`write_frame`](Self::write_frame).
+    pub async fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error<W::Error>> {
+        self.write_frame(payload).await?;
+        self.flush().await
+    }
+
+    /// Flushes the inner writer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the inner writer fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// As the inner writer's `flush`.
+    pub async fn flush(&mut self) -> Result<(), Error<W::Error>> {
+        self.inner.flush().await.map_err(Error::Io)
+    }
+}
