@@ -33,7 +33,7 @@ use bytes::BufMut;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::read_state::{clamp, SMALL};
-use crate::{Codec, Error, FrameEncoder, Header};
+use crate::{Codec, EncodeWithError, Error, FrameEncoder, Header};
 
 /// How many bytes a writer buffers before writing, by default.
 pub(crate) const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
@@ -75,6 +75,9 @@ pub(crate) struct WriteState {
     /// `buf`, and how long it is.
     room_at: usize,
     room_len: usize,
+    /// The length of the last frame written in place ([`encode_with`](Self::encode_with)): the
+    /// room made before the next one, whose length is not known until it is written.
+    with_len: usize,
 }
 
 /// The frame `copy_frame_from` is sending: its header is accepted, `left` payload bytes to go.
@@ -135,6 +138,7 @@ impl WriteState {
             streaming: None,
             room_at: 0,
             room_len: 0,
+            with_len: 0,
         }
     }
 
@@ -259,6 +263,48 @@ impl WriteState {
         } else {
             self.seal();
             self.push(payload);
+        }
+    }
+
+    /// The room to make before a frame is written in place: as much as the last such frame
+    /// took (at most the buffer), so that a run of similar messages goes out as a run of small
+    /// frames does: what is buffered is written before the next frame would not fit.
+    #[inline]
+    pub(crate) fn with_room(&self) -> usize {
+        self.with_len.min(self.capacity)
+    }
+
+    /// Appends a frame whose body `body` writes in place at the end of the buffer
+    /// ([`FrameEncoder::encode_with`]): the writers' `write_frame_with`.
+    ///
+    /// On error nothing was added: the body's error as it is, lenframe's converted into `E`
+    /// ([`Error::Encode`] for a body over the maximum, with its length and the maximum; an
+    /// [`Error::Io`] of kind `InvalidInput` holding [`EncodeWithError::Shrunk`] for a closure that
+    /// removed buffered bytes, which are lost: the stream is broken then).
+    pub(crate) fn encode_with<E: From<Error>>(
+        &mut self,
+        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let before = self.buf.len();
+        let encoder = self.encoder;
+        let result = encoder.encode_with(&mut self.buf, body);
+        if result.is_err() {
+            // A body that failed may have grown the buffer far past its size (a message over
+            // the maximum is found too long once written): give that back once it empties.
+            self.peak = self.peak.max(self.buf.capacity());
+        }
+        match result {
+            Ok(()) => {
+                self.with_len = self.buf.len() - before;
+                Ok(())
+            }
+            Err(EncodeWithError::Body(err)) => Err(err),
+            Err(EncodeWithError::Encode(err)) => Err(Error::Encode(err).into()),
+            Err(EncodeWithError::Shrunk { start, len }) => {
+                let shrunk = EncodeWithError::<core::convert::Infallible>::Shrunk { start, len };
+                let err = std::io::Error::new(std::io::ErrorKind::InvalidInput, shrunk);
+                Err(Error::Io(err).into())
+            }
         }
     }
 
