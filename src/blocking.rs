@@ -900,8 +900,8 @@ impl<W: Write> FrameWriter<W> {
     /// `anyhow::Error`, ...), so a caller tells its own errors from the writer's by type.
     ///
     /// The frame is buffered like a small one from [`write_frame`](Self::write_frame): what is
-    /// buffered is written first when a frame as long as the last one written this way would
-    /// not fit, and a frame that takes the buffer past [`buffer_size`](Self::buffer_size)
+    /// buffered is written first when a frame as long as the longest written this way since
+    /// the last flush would not fit, and a frame that takes the buffer past [`buffer_size`](Self::buffer_size)
     /// (or the queue past [`max_write_size`](Self::max_write_size)) is written before this
     /// returns, from the buffer, which is given back afterwards. The rest waits for a later
     /// write or [`flush`](Self::flush).

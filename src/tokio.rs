@@ -845,7 +845,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// [`FrameWriter::write_frame_with`](crate::blocking::FrameWriter::write_frame_with): `body`
     /// must only append; its error type is the call's, lenframe's errors converted into it; the
     /// frame is buffered like a small one, what was buffered goes out first when a frame as long
-    /// as the last one would not fit, and a frame that takes the buffer past its size is written
+    /// as the longest since the last flush would not fit, and a frame that takes the buffer past its size is written
     /// before this returns.
     ///
     /// # Examples

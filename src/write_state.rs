@@ -75,8 +75,8 @@ pub(crate) struct WriteState {
     /// `buf`, and how long it is.
     room_at: usize,
     room_len: usize,
-    /// The length of the last frame written in place ([`encode_with`](Self::encode_with)): the
-    /// room made before the next one, whose length is not known until it is written.
+    /// The longest frame written in place ([`encode_with`](Self::encode_with)) since the last
+    /// flush: the room made before the next one, whose length is not known until it is written.
     with_len: usize,
 }
 
@@ -266,9 +266,10 @@ impl WriteState {
         }
     }
 
-    /// The room to make before a frame is written in place: as much as the last such frame
-    /// took (at most the buffer), so that a run of similar messages goes out as a run of small
-    /// frames does: what is buffered is written before the next frame would not fit.
+    /// The room to make before a frame is written in place: as much as the longest such frame
+    /// since the last flush took (at most the buffer), so that a run of similar messages goes
+    /// out as a run of small frames does: what is buffered is written before the next frame
+    /// would not fit, and the buffer does not grow past its size for it.
     #[inline]
     pub(crate) fn with_room(&self) -> usize {
         self.with_len.min(self.capacity)
@@ -295,7 +296,7 @@ impl WriteState {
         }
         match result {
             Ok(()) => {
-                self.with_len = self.buf.len() - before;
+                self.with_len = self.with_len.max(self.buf.len() - before);
                 Ok(())
             }
             Err(EncodeWithError::Body(err)) => Err(err),
@@ -388,6 +389,7 @@ impl WriteState {
     /// Notes that a flush wrote everything: a buffer grown past the small size is given back, so
     /// an idle writer holds little whatever it wrote.
     pub(crate) fn flushed(&mut self) {
+        self.with_len = 0;
         self.peak = self.peak.max(self.buf.len());
         if self.buf.is_empty() && self.peak > SMALL {
             self.give_back();
