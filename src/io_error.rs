@@ -113,7 +113,7 @@ pub enum Error {
     #[cfg_attr(docsrs, doc(cfg(any(feature = "json", feature = "msgpack"))))]
     #[error(
         "frame {frame} ({len} bytes) is not a valid {format} message of the expected type: \
-         {source}; the frame is skipped, the next one can be read"
+         {source} (an error for this frame only: the next one can be read)"
     )]
     Deserialize {
         /// The frame's index on this stream, counting from 0.
