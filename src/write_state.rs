@@ -287,6 +287,10 @@ impl WriteState {
         body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
     ) -> Result<(), E> {
         let before = self.buf.len();
+        // Room for a frame as long as the longest since the last flush, in one allocation
+        // rather than doubling as the body grows (a large frame's buffer is given back once it
+        // is written, so each one starts from nothing).
+        self.buf.reserve(self.with_len);
         let encoder = self.encoder;
         let result = encoder.encode_with(&mut self.buf, body);
         if result.is_err() {

@@ -43,6 +43,7 @@ impl<R: Read> blocking::FrameReader<R> {
     /// frame. Otherwise as [`read_frame`](Self::read_frame).
     #[cfg(feature = "json")]
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    #[inline]
     pub fn read_json<T: DeserializeOwned>(&mut self) -> Result<Option<T>, Error> {
         decode_next::<Json, T>(self.read_frame_indexed()?)
     }
@@ -69,6 +70,7 @@ impl<R: Read> blocking::FrameReader<R> {
     /// reads the next frame. Otherwise as [`read_frame`](Self::read_frame).
     #[cfg(feature = "msgpack")]
     #[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
+    #[inline]
     pub fn read_msgpack<T: DeserializeOwned>(&mut self) -> Result<Option<T>, Error> {
         decode_next::<MsgPack, T>(self.read_frame_indexed()?)
     }

@@ -144,10 +144,10 @@ impl MessageFormat for Json {
     const NAME: &'static str = "JSON";
 
     fn serialize<T: Serialize + ?Sized>(msg: &T, buf: &mut BytesMut) -> Result<(), BoxError> {
-        use bytes::BufMut;
-        Ok(serde_json::to_writer(buf.writer(), msg)?)
+        Ok(serde_json::to_writer(Append(buf), msg)?)
     }
 
+    #[inline]
     fn deserialize<T: DeserializeOwned>(payload: &[u8]) -> Result<T, BoxError> {
         Ok(serde_json::from_slice(payload)?)
     }
@@ -176,8 +176,7 @@ impl MessageFormat for MsgPack {
     const NAME: &'static str = "MessagePack";
 
     fn serialize<T: Serialize + ?Sized>(msg: &T, buf: &mut BytesMut) -> Result<(), BoxError> {
-        use bytes::BufMut;
-        Ok(rmp_serde::encode::write_named(&mut buf.writer(), msg)?)
+        Ok(rmp_serde::encode::write_named(&mut Append(buf), msg)?)
     }
 
     fn deserialize<T: DeserializeOwned>(payload: &[u8]) -> Result<T, BoxError> {
@@ -197,6 +196,29 @@ impl MessageFormat for MsgPack {
     }
 }
 
+/// An `io::Write` that appends to a `BytesMut`, for the serializers, which write a token at a
+/// time: `bytes`' own `BufMut::writer` checks the room left on every write, which made
+/// serializing into it a quarter slower than into a `Vec`.
+struct Append<'a>(&'a mut BytesMut);
+
+impl std::io::Write for Append<'_> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Appends `msg` as format `F` to a writer's buffer: the body of `write_json` and friends.
 pub(crate) fn encode<F: MessageFormat, T: Serialize + ?Sized>(
     msg: &T,
@@ -209,23 +231,37 @@ pub(crate) fn encode<F: MessageFormat, T: Serialize + ?Sized>(
 }
 
 /// The message in frame number `frame`, whose payload is `payload`.
+#[inline]
 pub(crate) fn decode<F: MessageFormat, T: DeserializeOwned>(
     frame: u64,
     payload: &[u8],
 ) -> Result<T, Error> {
-    F::deserialize(payload).map_err(|source| Error::Deserialize {
-        frame,
-        len: payload.len(),
-        format: F::NAME,
-        source,
-    })
+    match F::deserialize(payload) {
+        Ok(msg) => Ok(msg),
+        Err(source) => Err(deserialize_error::<F>(frame, payload.len(), source)),
+    }
 }
 
 /// [`decode`] for a reader's result: `None` (a clean end) stays `None`.
+#[inline]
 pub(crate) fn decode_next<F: MessageFormat, T: DeserializeOwned>(
     frame: Option<(u64, &[u8])>,
 ) -> Result<Option<T>, Error> {
-    frame
-        .map(|(index, payload)| decode::<F, T>(index, payload))
-        .transpose()
+    match frame {
+        None => Ok(None),
+        Some((index, payload)) => match F::deserialize(payload) {
+            Ok(msg) => Ok(Some(msg)),
+            Err(source) => Err(deserialize_error::<F>(index, payload.len(), source)),
+        },
+    }
+}
+
+#[cold]
+fn deserialize_error<F: MessageFormat>(frame: u64, len: usize, source: BoxError) -> Error {
+    Error::Deserialize {
+        frame,
+        len,
+        format: F::NAME,
+        source,
+    }
 }
