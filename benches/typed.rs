@@ -26,6 +26,12 @@
 //! them back (`read_json`, or `read_frame_ref` and `serde_json::from_slice`) from a wire built
 //! beforehand, which `none ... read` builds alone.
 //!
+//! `ARGS="interleave 30"` times the criterion rows interleaved instead: 30 rounds, each running
+//! every row once (one iteration, about 1 MiB of messages) in a rotating order, and prints each
+//! row's median time and the median of its per-round ratio to the first row of its group. On a
+//! machine whose load changes from second to second, rows measured seconds apart are not
+//! comparable; rows measured within the same round are.
+//!
 //! ```text
 //! cargo bench --all-features --bench typed --no-run
 //! ARGS="small 30000 typed write" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
@@ -266,9 +272,15 @@ fn main() {
     Criterion::default().configure_from_args().final_summary();
 }
 
-/// The callgrind counts (see the module docs).
+/// The callgrind counts, or the interleaved timings (see the module docs).
 fn callgrind(args: &str) {
     let args: Vec<&str> = args.split_whitespace().collect();
+    if let ["interleave", rounds] = args[..] {
+        let rounds = rounds.parse().unwrap();
+        interleave("small", small(), rounds);
+        interleave("large", large(), rounds);
+        return;
+    }
     let [size, count, path, direction] = args[..] else {
         panic!("ARGS must be `SIZE COUNT PATH DIRECTION`, such as `small 30000 typed write`")
     };
@@ -277,6 +289,72 @@ fn callgrind(args: &str) {
         "small" => callgrind_message(small(), count, path, direction),
         "large" => callgrind_message(large(), count, path, direction),
         _ => panic!("SIZE is small or large"),
+    }
+}
+
+/// Times the rows of both groups for `msg` interleaved (see the module docs).
+fn interleave<T: Message + Unpin>(name: &str, msg: T, rounds: usize) {
+    let n = count(serde_json::to_vec(&msg).unwrap().len());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (mut wire_a, mut wire_b) = (Vec::new(), Vec::new());
+    type Row<'a> = (&'a str, Box<dyn FnMut() + 'a>);
+    let blocking: Vec<Row> = vec![
+        (
+            "typed_blocking/to_vec",
+            Box::new(|| blocking_to_vec(&msg, n, &mut wire_a)),
+        ),
+        (
+            "typed_blocking/lenframe",
+            Box::new(|| blocking_lenframe(&msg, n, &mut wire_b)),
+        ),
+    ];
+    let rt = &runtime;
+    let tokio: Vec<Row> = vec![
+        (
+            "typed_tokio/tokio_serde",
+            Box::new(|| rt.block_on(tokio_serde(&msg, n))),
+        ),
+        (
+            "typed_tokio/lenframe",
+            Box::new(|| rt.block_on(tokio_lenframe(&msg, n))),
+        ),
+        (
+            "typed_tokio/lenframe_sink",
+            Box::new(|| rt.block_on(tokio_lenframe_sink(&msg, n))),
+        ),
+    ];
+    for mut rows in [blocking, tokio] {
+        let mut times = vec![Vec::new(); rows.len()];
+        for round in 0..rounds + 1 {
+            for k in 0..rows.len() {
+                let i = (round + k) % rows.len();
+                let start = std::time::Instant::now();
+                (rows[i].1)();
+                if round > 0 {
+                    // Round 0 warms up.
+                    times[i].push(start.elapsed().as_secs_f64());
+                }
+            }
+        }
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        for (i, (row, _)) in rows.iter().enumerate() {
+            let ratios = times[i]
+                .iter()
+                .zip(&times[0])
+                .map(|(t, base)| t / base)
+                .collect();
+            println!(
+                "{row}/{name}: median {:.2} ms, median ratio to {} {:.2}",
+                median(times[i].clone()) * 1e3,
+                rows[0].0,
+                median(ratios)
+            );
+        }
     }
 }
 
