@@ -13,11 +13,11 @@
 //!
 //! - `lenframe`: `tokio::FrameWriter::write_json` and `flush`, `tokio::FrameReader::read_json`;
 //! - `lenframe_sink`: `MessageWriter` (`SinkExt::feed`, then `flush`) and `MessageReader`
-//!   (`StreamExt::next`), the typed `Sink`/`Stream`;
-//! - `tokio_serde`: tokio-serde 0.9's `SymmetricallyFramed` with `SymmetricalJson` over
-//!   `FramedWrite`/`FramedRead` with tokio-util's `LengthDelimitedCodec` (the same wire format),
-//!   `feed` then `flush`, and `next`. Its writer serializes with `serde_json::to_vec` and copies
-//!   the `Vec` into the codec's buffer; its reader deserializes through `serde_json::from_reader`.
+//!   (`StreamExt::next`), the typed `Sink`/`Stream` (a `Sink<&T>`: messages are not cloned);
+//! - `tokio_serde`: tokio-serde 0.9 with its `Json` format over `FramedWrite`/`FramedRead` with
+//!   tokio-util's `LengthDelimitedCodec` (the same wire format), `feed` of references then
+//!   `flush`, and `next`. Its writer serializes with `serde_json::to_vec` and copies the `Vec`
+//!   into the codec's buffer; its reader deserializes through `serde_json::from_reader`.
 //!
 //! With `ARGS` set it runs no criterion group but counts for `valgrind --tool=callgrind`
 //! (instruction counts do not depend on the machine's load): `ARGS="small 30000 typed write"`
@@ -50,7 +50,7 @@ use lenframe::blocking;
 use lenframe::{Json, MessageReader, MessageWriter};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
-use tokio_serde::formats::SymmetricalJson;
+use tokio_serde::formats::{self, SymmetricalJson};
 use tokio_serde::SymmetricallyFramed;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
@@ -172,11 +172,12 @@ async fn tokio_lenframe<T: Message>(msg: &T, n: usize) {
 async fn tokio_lenframe_sink<T: Message>(msg: &T, n: usize) {
     let (a, b) = tokio::io::duplex(DUPLEX);
     let write = async {
-        let mut sink = MessageWriter::new(lenframe::tokio::FrameWriter::new(a), Json);
+        // A sink of references: no message is cloned to be sent.
+        let mut sink = MessageWriter::<_, _, &T>::new(lenframe::tokio::FrameWriter::new(a), Json);
         for _ in 0..n {
-            sink.feed(msg.clone()).await.unwrap();
+            sink.feed(msg).await.unwrap();
         }
-        SinkExt::<T>::flush(&mut sink).await.unwrap();
+        sink.flush().await.unwrap();
     };
     let read = async {
         let mut stream = MessageReader::<_, _, T>::new(lenframe::tokio::FrameReader::new(b), Json);
@@ -191,9 +192,11 @@ async fn tokio_serde<T: Message + Unpin>(msg: &T, n: usize) {
     let (a, b) = tokio::io::duplex(DUPLEX);
     let write = async {
         let framed = FramedWrite::new(a, tokio_util_codec());
-        let mut sink = SymmetricallyFramed::new(framed, SymmetricalJson::<T>::default());
+        // A sink of references, as above.
+        let mut sink =
+            tokio_serde::Framed::<_, T, &T, _>::new(framed, formats::Json::<T, &T>::default());
         for _ in 0..n {
-            sink.feed(msg.clone()).await.unwrap();
+            sink.feed(msg).await.unwrap();
         }
         sink.flush().await.unwrap();
     };

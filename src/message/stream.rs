@@ -35,6 +35,9 @@ use crate::Error;
 /// # Examples
 ///
 /// ```
+/// # #[cfg(feature = "json")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lenframe::Error> {
 /// use futures_util::{SinkExt, StreamExt};
 /// use lenframe::tokio::{FrameReader, FrameWriter};
 /// use lenframe::{Json, MessageReader, MessageWriter};
@@ -46,8 +49,6 @@ use crate::Error;
 ///     text: String,
 /// }
 ///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), lenframe::Error> {
 /// let (client, server) = tokio::io::duplex(1024);
 /// let mut requests = MessageWriter::new(FrameWriter::new(client), Json);
 /// requests.send(Request { id: 1, text: "héllo".into() }).await?; // sends and flushes
@@ -63,6 +64,8 @@ use crate::Error;
 /// assert!(incoming.next().await.is_none());
 /// # Ok(())
 /// # }
+/// # #[cfg(not(feature = "json"))]
+/// # fn main() {}
 /// ```
 #[derive(Debug)]
 pub struct MessageReader<A, F, T> {
