@@ -249,10 +249,7 @@ pub(crate) fn decode_next<F: MessageFormat, T: DeserializeOwned>(
 ) -> Result<Option<T>, Error> {
     match frame {
         None => Ok(None),
-        Some((index, payload)) => match F::deserialize(payload) {
-            Ok(msg) => Ok(Some(msg)),
-            Err(source) => Err(deserialize_error::<F>(index, payload.len(), source)),
-        },
+        Some((index, payload)) => decode::<F, T>(index, payload).map(Some),
     }
 }
 
