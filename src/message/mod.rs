@@ -197,8 +197,8 @@ impl MessageFormat for MsgPack {
 }
 
 /// An `io::Write` that appends to a `BytesMut`, for the serializers, which write a token at a
-/// time: `bytes`' own `BufMut::writer` checks the room left on every write, which made
-/// serializing into it a quarter slower than into a `Vec`.
+/// time: `bytes`' own `BufMut::writer` also checks the room left on every write, which made
+/// serializing through it slower than through this in a side-by-side timing.
 struct Append<'a>(&'a mut BytesMut);
 
 impl std::io::Write for Append<'_> {
