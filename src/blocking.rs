@@ -186,7 +186,7 @@
 use std::fmt;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::read_state::{continues_after, CopyStep, ReadState, DEFAULT_MAX_READ};
 use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
@@ -441,6 +441,16 @@ impl<R: Read> FrameReader<R> {
             }
         }
         Ok(Some(self.state.lent()))
+    }
+
+    /// [`read_frame_ref`](Self::read_frame_ref), with the frame's index on the stream: for the
+    /// typed readers' errors.
+    #[cfg(any(feature = "json", feature = "msgpack"))]
+    pub(crate) fn read_frame_indexed(&mut self) -> Result<Option<(u64, &[u8])>, Error> {
+        if self.read_frame_ref()?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some((self.state.frame_index() - 1, self.state.lent())))
     }
 
     /// Copies the next frame's payload into `out` in bounded memory and returns its length:
@@ -876,6 +886,66 @@ impl<W: Write> FrameWriter<W> {
     pub fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
         self.write_frame(payload)?;
         self.flush()
+    }
+
+    /// Writes one frame whose payload `body` writes straight into the writer's buffer: for a
+    /// payload whose length is not known before it is written (a serialized message), with no
+    /// intermediate buffer. The header is filled in once the body is written
+    /// ([`FrameEncoder::encode_with`](crate::FrameEncoder::encode_with)).
+    ///
+    /// `body` must only append to the buffer it is given (with `BufMut`, `extend_from_slice`,
+    /// or an `io::Write` from `BufMut::writer`); what is before its start is other frames.
+    /// Its error type `E` is the call's: lenframe's own errors are converted into it (`E` is
+    /// [`Error`] itself, [`io::Error`], `Box<dyn std::error::Error + Send + Sync>`,
+    /// `anyhow::Error`, ...), so a caller tells its own errors from the writer's by type.
+    ///
+    /// The frame is buffered like a small one from [`write_frame`](Self::write_frame): what is
+    /// buffered is written first when a frame as long as the longest written this way since
+    /// the last flush would not fit, and a frame that takes the buffer past [`buffer_size`](Self::buffer_size)
+    /// (or the queue past [`max_write_size`](Self::max_write_size)) is written before this
+    /// returns, from the buffer, which is given back afterwards. The rest waits for a later
+    /// write or [`flush`](Self::flush).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write as _;
+    /// use bytes::BufMut;
+    /// use lenframe::blocking::FrameWriter;
+    ///
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// writer.write_frame_with(|buf| write!(buf.writer(), "{}+{}", 2, 3))?; // E = io::Error
+    /// assert_eq!(writer.into_inner()?, b"\x03\0\0\02+3");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// On error the frame was not accepted: nothing of it was buffered or written, and the
+    /// writer holds what it held before.
+    ///
+    /// - the closure's own error, as it returned it;
+    /// - [`Error::Encode`] if the body is longer than the maximum (with both numbers) or the
+    ///   length field can hold;
+    /// - [`Error::Io`] if writing out what was buffered before fails. Once the frame is
+    ///   buffered it is accepted: a write that fails after that is not reported here but by
+    ///   the next write or flush;
+    /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped inside
+    ///   a frame and has not finished it;
+    /// - [`Error::Io`] of kind `InvalidInput` holding
+    ///   [`EncodeWithError::Shrunk`](crate::EncodeWithError::Shrunk) if the closure removed
+    ///   bytes from before its start: frames accepted before are damaged, close the connection.
+    pub fn write_frame_with<E: From<Error>>(
+        &mut self,
+        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.state.check_not_streaming()?;
+        self.make_room(self.state.with_room())
+            .map_err(Error::from)?;
+        self.state.encode_with(body)?;
+        // Accepted: a failed write here shows again at the next write or flush.
+        let _ = self.make_room(1);
+        Ok(())
     }
 
     /// Writes one frame whose `len`-byte payload comes from `src`, in bounded memory.

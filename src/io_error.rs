@@ -89,13 +89,51 @@ pub enum Error {
         /// How long the reader waited after the header.
         waited: Duration,
     },
+    /// A message could not be serialized (`write_json`, `write_msgpack`, a `MessageWriter`):
+    /// the serializer failed, for instance on a map whose keys JSON cannot hold. Nothing was
+    /// written or buffered; the writer is as it was.
+    ///
+    /// A message longer than the writer's maximum is [`Error::Encode`] with
+    /// [`EncodeError::TooLarge`] (its length and the maximum), not this.
+    #[cfg(any(feature = "json", feature = "msgpack"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "json", feature = "msgpack"))))]
+    #[error("a message could not be serialized as {format}: {source}; nothing was written")]
+    Serialize {
+        /// The format: `"JSON"` or `"MessagePack"`.
+        format: &'static str,
+        /// The serializer's error (`serde_json::Error`, `rmp_serde::encode::Error`).
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A frame arrived whole but is not a valid message of the expected type
+    /// (`read_json`, `read_msgpack`, a `MessageReader`).
+    ///
+    /// An error for that frame only: it has been consumed, and the next read returns the next
+    /// frame. The peer may be sending another type or format, or a newer version of the message.
+    #[cfg(any(feature = "json", feature = "msgpack"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "json", feature = "msgpack"))))]
+    #[error(
+        "frame {frame} ({len} bytes) is not a valid {format} message of the expected type: \
+         {source} (an error for this frame only: the next one can be read)"
+    )]
+    Deserialize {
+        /// The frame's index on this stream, counting from 0.
+        frame: u64,
+        /// The frame's payload length.
+        len: usize,
+        /// The format: `"JSON"` or `"MessagePack"`.
+        format: &'static str,
+        /// The deserializer's error (`serde_json::Error`, `rmp_serde::decode::Error`): what it
+        /// expected and where.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl Error {
     /// The [`io::ErrorKind`] this error converts to: the inner error's kind for
     /// [`Error::Io`], `UnexpectedEof` for a truncated frame or a source that ended early,
     /// `InvalidData` for other framing errors, `InvalidInput` for encoding errors and
-    /// unfinished streamed frames, `TimedOut` for a missed frame deadline.
+    /// unfinished streamed frames, `TimedOut` for a missed frame deadline, `InvalidData` for a
+    /// message that does not deserialize and `InvalidInput` for one that does not serialize.
     pub fn kind(&self) -> io::ErrorKind {
         match self {
             Error::Io(err) => err.kind(),
@@ -104,6 +142,10 @@ impl Error {
             Error::SourceEnded { .. } => io::ErrorKind::UnexpectedEof,
             #[cfg(feature = "tokio")]
             Error::FrameDeadline { .. } => io::ErrorKind::TimedOut,
+            #[cfg(any(feature = "json", feature = "msgpack"))]
+            Error::Serialize { .. } => io::ErrorKind::InvalidInput,
+            #[cfg(any(feature = "json", feature = "msgpack"))]
+            Error::Deserialize { .. } => io::ErrorKind::InvalidData,
         }
     }
 }

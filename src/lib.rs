@@ -142,6 +142,8 @@ mod format;
 mod guess;
 #[cfg(feature = "std")]
 mod io_error;
+#[cfg(any(feature = "json", feature = "msgpack"))]
+mod message;
 #[cfg(feature = "std")]
 mod read_state;
 mod struct_format;
@@ -181,6 +183,21 @@ pub use format::{ByteOrder, LengthField, MAX_FIELD_LEN};
 pub use guess::LayoutGuess;
 #[cfg(feature = "std")]
 pub use io_error::Error;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub use message::Json;
+#[cfg(any(feature = "json", feature = "msgpack"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "json", feature = "msgpack"))))]
+pub use message::MessageFormat;
+#[cfg(feature = "msgpack")]
+#[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
+pub use message::MsgPack;
+#[cfg(all(any(feature = "json", feature = "msgpack"), feature = "tokio"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(all(any(feature = "json", feature = "msgpack"), feature = "tokio")))
+)]
+pub use message::{MessageReader, MessageWriter};
 
 // The README's Rust snippets are compiled and run as doc tests, so it cannot drift from the code.
 #[cfg(all(doctest, feature = "tokio-util"))]

@@ -674,7 +674,7 @@ impl ReadState {
     }
 
     /// The index of the current frame on the stream, counting from 0.
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "json", feature = "msgpack"))]
     pub(crate) fn frame_index(&self) -> u64 {
         self.frames
     }

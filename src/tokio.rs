@@ -80,6 +80,7 @@
 //! | [`FrameWriter::write_frame`], frame shorter than the [buffer](FrameWriter::buffer_size) (64 KiB) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
 //! | [`FrameWriter::feed_frame`] | **yes** | The frame was not queued. (Earlier queued frames may have gone out to make room.) |
 //! | [`FrameWriter::write_frame`], larger payload | **no**, but the stream stays framed | If no byte of the frame had gone out, the frame is withdrawn, as if never called. Otherwise the rest of the payload is copied into the writer's buffer and goes out with the next write or flush: the peer still sees a whole frame, but the caller cannot tell which case happened. |
+//! | [`FrameWriter::write_frame_with`] | **yes** until the body is written, then **no**, but the stream stays framed | Dropped while earlier frames go out to make room, the frame was not accepted and `body` not called. Once the body is written the frame is accepted, and goes out with the next write or flush. |
 //! | [`FrameWriter::copy_frame_from`] | **yes**, if called again | The frame's header and the payload bytes read so far are kept; the writer remembers how many are left ([`copy_remaining`](FrameWriter::copy_remaining)). Calling `copy_frame_from` again with the same length and source continues the frame; other writes are refused until then. |
 //! | [`SinkExt::send`] | **no**, but the stream stays framed | The frame is either queued whole (its `Bytes` kept, not copied) and goes out with the next flush, or not queued at all. |
 //! | [`FrameWriter::flush`], [`SinkExt::flush`] | **yes** | What was not written stays buffered; calling again continues. |
@@ -143,7 +144,7 @@ use std::time::Duration;
 
 use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use ::tokio::time::{Instant, Sleep};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_sink::Sink;
 
@@ -297,6 +298,13 @@ impl<R> FrameReader<R> {
     /// `None` otherwise.
     pub fn copy_remaining(&self) -> Option<u64> {
         self.state.copy_remaining()
+    }
+
+    /// How many frames were read (or skipped) so far: the index of the next one. For the typed
+    /// readers' errors.
+    #[cfg(any(feature = "json", feature = "msgpack"))]
+    pub(crate) fn frames_read(&self) -> u64 {
+        self.state.frame_index()
     }
 
     /// The inner reader.
@@ -826,6 +834,77 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     pub async fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
         self.write_frame(payload).await?;
         self.flush().await
+    }
+
+    /// Writes one frame whose payload `body` writes straight into the writer's buffer: for a
+    /// payload whose length is not known before it is written (a serialized message), with no
+    /// intermediate buffer. The header is filled in once the body is written
+    /// ([`FrameEncoder::encode_with`](crate::FrameEncoder::encode_with)).
+    ///
+    /// As the blocking
+    /// [`FrameWriter::write_frame_with`](crate::blocking::FrameWriter::write_frame_with): `body`
+    /// must only append; its error type is the call's, lenframe's errors converted into it; the
+    /// frame is buffered like a small one, what was buffered goes out first when a frame as long
+    /// as the longest since the last flush would not fit, and a frame that takes the buffer past its size is written
+    /// before this returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    /// use lenframe::tokio::FrameWriter;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), lenframe::Error> {
+    /// let mut writer = FrameWriter::new(Vec::new());
+    /// writer
+    ///     .write_frame_with(|buf| {
+    ///         buf.put_slice(b"in place");
+    ///         Ok::<_, lenframe::Error>(())
+    ///     })
+    ///     .await?;
+    /// writer.flush().await?;
+    /// assert_eq!(writer.get_ref(), b"\x08\0\0\0in place");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As the blocking
+    /// [`FrameWriter::write_frame_with`](crate::blocking::FrameWriter::write_frame_with): the
+    /// closure's error, [`Error::Encode`] for a body over the maximum, [`Error::Io`] if writing
+    /// out what was buffered before fails; the writer is then as it was.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe until the body is written: dropped while what was buffered goes out first,
+    /// the frame is not accepted (`body` is not called). Once it is written the frame is
+    /// accepted: dropped while it is written out, the rest of it goes out with the next write
+    /// or flush, as for a large [`write_frame`](Self::write_frame).
+    pub async fn write_frame_with<E: From<Error>>(
+        &mut self,
+        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.state.check_not_streaming()?;
+        let room = self.state.with_room();
+        poll_fn(|cx| self.poll_make_room(cx, room))
+            .await
+            .map_err(Error::from)?;
+        self.queue_frame_with(body)?;
+        // Accepted: a failed write here shows again at the next write or flush.
+        let _ = poll_fn(|cx| self.poll_make_room(cx, 1)).await;
+        Ok(())
+    }
+
+    /// Buffers a frame whose body `body` writes in place, writing nothing: `write_frame_with`'s
+    /// middle, and a typed `Sink`'s `start_send`.
+    pub(crate) fn queue_frame_with<E: From<Error>>(
+        &mut self,
+        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.state.check_not_streaming()?;
+        self.state.encode_with(body)
     }
 
     /// Writes one frame whose `len`-byte payload comes from `src`, in bounded memory.

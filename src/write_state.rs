@@ -33,7 +33,7 @@ use bytes::BufMut;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::read_state::{clamp, SMALL};
-use crate::{Codec, Error, FrameEncoder, Header};
+use crate::{Codec, EncodeWithError, Error, FrameEncoder, Header};
 
 /// How many bytes a writer buffers before writing, by default.
 pub(crate) const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
@@ -75,6 +75,9 @@ pub(crate) struct WriteState {
     /// `buf`, and how long it is.
     room_at: usize,
     room_len: usize,
+    /// The longest frame written in place ([`encode_with`](Self::encode_with)) since the last
+    /// flush: the room made before the next one, whose length is not known until it is written.
+    with_len: usize,
 }
 
 /// The frame `copy_frame_from` is sending: its header is accepted, `left` payload bytes to go.
@@ -135,6 +138,7 @@ impl WriteState {
             streaming: None,
             room_at: 0,
             room_len: 0,
+            with_len: 0,
         }
     }
 
@@ -262,6 +266,53 @@ impl WriteState {
         }
     }
 
+    /// The room to make before a frame is written in place: as much as the longest such frame
+    /// since the last flush took (at most the buffer), so that a run of similar messages goes
+    /// out as a run of small frames does: what is buffered is written before the next frame
+    /// would not fit, and the buffer does not grow past its size for it.
+    #[inline]
+    pub(crate) fn with_room(&self) -> usize {
+        self.with_len.min(self.capacity)
+    }
+
+    /// Appends a frame whose body `body` writes in place at the end of the buffer
+    /// ([`FrameEncoder::encode_with`]): the writers' `write_frame_with`.
+    ///
+    /// On error nothing was added: the body's error as it is, lenframe's converted into `E`
+    /// ([`Error::Encode`] for a body over the maximum, with its length and the maximum; an
+    /// [`Error::Io`] of kind `InvalidInput` holding [`EncodeWithError::Shrunk`] for a closure that
+    /// removed buffered bytes, which are lost: the stream is broken then).
+    pub(crate) fn encode_with<E: From<Error>>(
+        &mut self,
+        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let before = self.buf.len();
+        // Room for a frame as long as the longest since the last flush, in one allocation
+        // rather than doubling as the body grows (a large frame's buffer is given back once it
+        // is written, so each one starts from nothing).
+        self.buf.reserve(self.with_len);
+        let encoder = self.encoder;
+        let result = encoder.encode_with(&mut self.buf, body);
+        if result.is_err() {
+            // A body that failed may have grown the buffer far past its size (a message over
+            // the maximum is found too long once written): give that back once it empties.
+            self.peak = self.peak.max(self.buf.capacity());
+        }
+        match result {
+            Ok(()) => {
+                self.with_len = self.with_len.max(self.buf.len() - before);
+                Ok(())
+            }
+            Err(EncodeWithError::Body(err)) => Err(err),
+            Err(EncodeWithError::Encode(err)) => Err(Error::Encode(err).into()),
+            Err(EncodeWithError::Shrunk { start, len }) => {
+                let shrunk = EncodeWithError::<core::convert::Infallible>::Shrunk { start, len };
+                let err = std::io::Error::new(std::io::ErrorKind::InvalidInput, shrunk);
+                Err(Error::Io(err).into())
+            }
+        }
+    }
+
     /// Moves what is buffered to the end of the queue, so that what is queued next goes after it.
     fn seal(&mut self) {
         if !self.buf.is_empty() {
@@ -342,6 +393,7 @@ impl WriteState {
     /// Notes that a flush wrote everything: a buffer grown past the small size is given back, so
     /// an idle writer holds little whatever it wrote.
     pub(crate) fn flushed(&mut self) {
+        self.with_len = 0;
         self.peak = self.peak.max(self.buf.len());
         if self.buf.is_empty() && self.peak > SMALL {
             self.give_back();

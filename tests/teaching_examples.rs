@@ -450,6 +450,8 @@ fn build_examples(profile: Option<&str>) {
     let features: Vec<&str> = [
         (cfg!(feature = "tokio"), "tokio"),
         (cfg!(feature = "tokio-util"), "tokio-util"),
+        (cfg!(feature = "json"), "json"),
+        (cfg!(feature = "msgpack"), "msgpack"),
     ]
     .into_iter()
     .filter_map(|(on, name)| on.then_some(name))

@@ -75,6 +75,12 @@ fn build_examples(profile_dir: &Path) {
     if cfg!(feature = "tokio-util") {
         features.push("tokio-util");
     }
+    if cfg!(feature = "json") {
+        features.push("json");
+    }
+    if cfg!(feature = "msgpack") {
+        features.push("msgpack");
+    }
     if !features.is_empty() {
         cmd.arg("--features").arg(features.join(","));
     }
