@@ -2,7 +2,8 @@
 //! not depend on the load of the machine, so two versions can be compared exactly).
 //!
 //! `ARGS="64 200000 read"` reads 200,000 frames of 64 B with `FrameReader::read_frame` from an
-//! in-memory `Cursor`; `write` writes them with `FrameWriter::write_frame` to `io::sink()`;
+//! in-memory `Cursor`; `read_ref` the same with `FrameReader::read_frame_ref`; `write` writes
+//! them with `FrameWriter::write_frame` to `io::sink()`;
 //! `none` only builds the input (the baseline to subtract). Without `ARGS` it runs nothing
 //! (so a plain `cargo bench` passes through).
 //!
@@ -36,6 +37,15 @@ fn main() {
             while let Some(frame) = reader.read_frame().unwrap() {
                 total += frame.len();
                 std::hint::black_box(&frame);
+            }
+            assert_eq!(total, size * frames);
+        }
+        "read_ref" => {
+            let mut reader = FrameReader::new(Cursor::new(wire));
+            let mut total = 0;
+            while let Some(frame) = reader.read_frame_ref().unwrap() {
+                total += frame.len();
+                std::hint::black_box(frame);
             }
             assert_eq!(total, size * frames);
         }

@@ -12,33 +12,41 @@
 //! - **Small size: 8 KiB** ([`SMALL`], or the maximum read size if that is smaller). A fresh
 //!   reader's first read asks for it, and a reader at rest goes back to it.
 //! - **Growing for bulk.** Each read that fills a room of the full read size doubles the next
-//!   read, up to the maximum read size (`with_max_read_size`, [`DEFAULT_MAX_READ`] = 256 KiB by
-//!   default); a read that comes back short sets it to twice what came (at least 8 KiB).
-//!   The buffer holds what arrived plus one read's room; a frame longer than that grows it by
-//!   what has arrived (doubling, so a long frame is copied about once), never past the frame's
-//!   end and never by what a header claims: a header announcing 1 GiB followed by 10 bytes costs
-//!   8 KiB.
+//!   read up to 64 KiB ([`STREAK_FROM`]); past that, the size doubles after 16 such reads in a
+//!   row ([`STREAK`]: 1 MiB at 64 KiB, then 2 MiB at 128 KiB), up to the maximum read size
+//!   (`with_max_read_size`, [`DEFAULT_MAX_READ`] = 256 KiB by default): a larger buffer is fresh
+//!   memory, which only a long transfer repays. A read that comes back short lowers it to twice
+//!   what came (at least 8 KiB); only full reads raise it. The buffer holds what arrived plus
+//!   one read's room, and a fresh buffer for a room over the small size an eighth more (so that
+//!   a few more bytes of a frame's start, when it is next reused, do not cost a new one); a
+//!   frame longer than that grows it by what has arrived (doubling), never past the frame's
+//!   end and never by what a header claims: a header announcing 1 GiB followed by 10 bytes
+//!   costs 8 KiB.
 //! - **Letting go.** When what is buffered is under the small size with no long frame started
 //!   (the reader is *at rest*, typically between frames), the next read asks for the small size
 //!   unless the last read filled its whole room (the peer is streaming), and an allocation
 //!   larger than twice the buffer then needed is given back (what is buffered is copied into a
 //!   small one). A read that finds nothing ready (`WouldBlock`, `TimedOut`, `Pending`) does the
 //!   same at once. So a reader waiting for the next frame holds at most 16 KiB whatever it
-//!   received before; when the small read comes back full, the next asks for the full size
-//!   again. Frames already handed out as `Bytes` keep their own memory.
+//!   received before; when the small read comes back full, the next asks for the size reads had
+//!   before they slowed down. Frames already handed out as `Bytes` keep their own memory.
 //! - **Long frames read straight into their own buffer.** The rest of a frame that needs more
 //!   than a read (and more than 64 KiB) is read into a `Vec` of its own that starts as the bytes
 //!   already buffered plus one read's room and grows as bytes arrive (doubling, never past the
-//!   frame's end; growing a large `Vec` remaps its pages rather than copying them); nothing after
-//!   the frame is read into it, and the frame is handed out from it with no further copy. With
-//!   `std::io::Read` it is read by `read_to_end` on the reader limited to the rest of the frame,
-//!   so nothing of it is zeroed either.
+//!   frame's end); nothing after the frame is read into it, and the frame is handed out from it
+//!   with no further copy. A long frame that directly follows a long frame (a bulk stream)
+//!   grows in place; any other grows into fresh allocations, copying what arrived (about once
+//!   in all), so that when it is freed glibc's `malloc` can give its memory back to the system
+//!   (see [`grow_long_frame`]); while a step is copied, its buffer and the next one's are both
+//!   held: at most three times what has arrived, under twice the frame. With
+//!   `std::io::Read` it is read by `read_to_end` on the reader limited to the rest of the
+//!   frame, so nothing of it is zeroed either.
 //! - **No zero-filling per read.** tokio reads into uninitialised memory: nothing is zeroed.
 //!   `std::io::Read` (and futures-io) needs initialised memory, and safe Rust cannot reuse
-//!   memory handed out in a frame without initialising it again: their room is zeroed once when
-//!   allocated and stays initialised until bytes fill it, so a read that brings 20 bytes into
-//!   64 KiB of room costs no memset, and zeroing is proportional to the bytes received, not to
-//!   the reads made.
+//!   memory handed out in a frame without initialising it again: their room (one read's, not
+//!   the slack) is zeroed when the buffer is allocated or reused and stays initialised until
+//!   bytes fill it, so a read that brings 20 bytes into 64 KiB of room costs no memset, and
+//!   zeroing is proportional to the bytes received, not to the reads made.
 
 use std::io;
 use std::mem;
@@ -80,6 +88,11 @@ pub(crate) struct ReadState {
     read_max: usize,
     /// What the next read asks for.
     read_len: usize,
+    /// Full reads in a row at the current read size (see [`next_read_len`]).
+    full_reads: u32,
+    /// The read size before the last short read: a small read at rest that comes back full
+    /// resumes it (the peer is streaming after all).
+    resume_len: usize,
     /// The length of the room handed to the last read.
     room_len: usize,
     /// That room was as large as the policy asked (not cut short by the allocation, which a
@@ -102,6 +115,9 @@ pub(crate) struct ReadState {
     held: Option<Bytes>,
     /// A long frame being read into a buffer of its own (`std::io::Read` only).
     long: Option<LongFrame>,
+    /// The index a frame has when it directly follows a long frame (`u64::MAX` before the
+    /// first long frame ends): such a frame, if long too, is part of a bulk stream.
+    after_long: u64,
 }
 
 /// A frame longer than a read, read straight into its own buffer by `read_to_end`, which fills
@@ -113,6 +129,9 @@ struct LongFrame {
     header_len: usize,
     /// The whole frame's length, header included.
     len: usize,
+    /// `vec` grows in place (the frame directly follows a long frame: a bulk stream), rather
+    /// than into fresh allocations (see [`grow_long_frame`]).
+    in_place: bool,
 }
 
 /// Frame state kept beside the decoder's own (which says whether a frame is being skipped).
@@ -152,6 +171,8 @@ impl ReadState {
             alloc: 0,
             read_max,
             read_len: small(read_max),
+            full_reads: 0,
+            resume_len: small(read_max),
             room_len: 0,
             room_whole: false,
             last_read: 0,
@@ -162,6 +183,7 @@ impl ReadState {
             lent_at: (0, 0),
             held: None,
             long: None,
+            after_long: u64::MAX,
         }
     }
 
@@ -202,6 +224,7 @@ impl ReadState {
     pub(crate) fn set_read_size(&mut self, read_size: usize) {
         self.read_max = read_size.max(1);
         self.read_len = self.read_len.clamp(small(self.read_max), self.read_max);
+        self.resume_len = self.resume_len.min(self.read_len);
     }
 
     /// The bytes read and not yet returned.
@@ -239,7 +262,8 @@ impl ReadState {
         let rest = long.len - long.vec.len();
         let vec = &mut long.vec;
         if vec.capacity() - vec.len() < rest.min(read_len).div_ceil(2) {
-            vec.reserve_exact(rest.min(read_len.max(vec.len())));
+            let additional = rest.min(read_len.max(vec.len()));
+            grow_long_frame(vec, additional, long.in_place);
         }
         Some(rest.min(vec.capacity() - vec.len()))
     }
@@ -284,6 +308,7 @@ impl ReadState {
             vec,
             header_len,
             len: header_len + payload_len,
+            in_place: self.frames == self.after_long,
         });
         // The shared buffer is empty until the frame is whole: its allocation goes back.
         self.give_back();
@@ -307,6 +332,7 @@ impl ReadState {
         let long = self.long.take()?;
         let frame = Bytes::from(long.vec);
         self.frames += 1;
+        self.after_long = self.frames;
         Some(if self.codec().keeps_header() {
             frame
         } else {
@@ -389,12 +415,21 @@ impl ReadState {
         // what follows the frame.
         self.streaming = full && self.room_whole;
         if full && self.room_len >= self.read_len {
-            // The peer had more to send: ask for more next time.
-            self.read_len = self.read_len.saturating_mul(2).min(self.read_max);
+            // The peer had more to send: ask for more.
+            self.read_len = next_read_len(self.read_len, &mut self.full_reads, self.read_max);
+        }
+        if self.streaming {
+            // After a short read, a full one (the small read at rest, typically): the peer is
+            // streaming after all, so the next read asks for the size reads had before.
+            self.read_len = self.read_len.max(self.resume_len);
         } else if !full {
-            // It had less: ask for twice what came, so a trickle does not cost big reads.
+            self.full_reads = 0;
+            self.resume_len = self.read_len;
+            // It had less: ask for twice what came (never more than before: only full reads
+            // grow the size), so a trickle does not cost big reads.
             self.read_len = n
                 .saturating_mul(2)
+                .min(self.read_len)
                 .clamp(self.small(), self.read_max.max(self.small()));
         }
     }
@@ -473,9 +508,14 @@ impl ReadState {
         }
     }
 
-    /// Moves what is buffered into an allocation of `want` bytes (at least what is buffered),
-    /// reusing the current one in place when no frame handed out still uses it and it is not
-    /// too big, and (for reads into initialised memory) zeroes the room after it.
+    /// Moves what is buffered into an allocation of at least `want` bytes (at least what is
+    /// buffered), reusing the current one in place when no frame handed out still uses it and it
+    /// is not too big, and (for reads into initialised memory) zeroes the room after it.
+    ///
+    /// A fresh allocation for a room larger than the small size has an eighth more room than
+    /// asked for ([`with_slack`]): sized exactly, the next reuse would fail whenever a few more
+    /// bytes of a frame's start are buffered then, and the reader would reallocate every few
+    /// reads.
     fn reallocate(&mut self, want: usize) {
         let len = self.buf.len();
         let want = want.max(len);
@@ -486,13 +526,14 @@ impl ReadState {
             && self.buf.try_reclaim(want - len)
             && self.buf.capacity() >= want;
         if !reuse {
-            let mut fresh = BytesMut::with_capacity(want);
+            let mut fresh = BytesMut::with_capacity(with_slack(len, want, self.small()));
             fresh.extend_from_slice(&self.buf);
             self.buf = fresh;
         }
         self.alloc = self.buf.capacity();
         if self.zeroed {
-            self.buf.resize(self.alloc, 0);
+            // The room asked for, not the slack: zeroing follows the reads' sizes.
+            self.buf.resize(want, 0);
             self.spare = self.buf.split_off(len);
         }
     }
@@ -737,6 +778,58 @@ impl ReadState {
     }
 }
 
+/// Makes room for `additional` more bytes of a long frame in `vec`: in place (`realloc`) for a
+/// frame of a bulk stream, otherwise in a fresh allocation that what arrived is copied into.
+///
+/// Why both: glibc's `malloc` (Linux's usual allocator) serves large blocks from its per-thread
+/// arenas once a large block has been freed (its mmap threshold rises to that block's size),
+/// and gives arena memory back to the system only when the free space at an arena's top reaches
+/// twice that threshold. A frame grown in place frees one frame's worth at once, under that:
+/// every arena that ever held a frame keeps one, and a server with a thread (or a few runtime
+/// threads) per connection grows with the arenas it touches. Grown in fresh allocations, the
+/// earlier steps are freed below the frame as it grows (copying what arrived about once), and
+/// when the frame is freed about twice its size comes free at once: given back. A bulk stream
+/// of long frames grows in place instead, so that the memory one frame frees is the next one's
+/// buffer, with no page faults (a fresh buffer given back and taken again faults in every page).
+fn grow_long_frame(vec: &mut Vec<u8>, additional: usize, in_place: bool) {
+    if in_place {
+        vec.reserve_exact(additional);
+    } else {
+        let mut fresh = Vec::with_capacity(vec.len() + additional);
+        fresh.extend_from_slice(vec);
+        *vec = fresh;
+    }
+}
+
+/// Reads grow past this size only after a streak of full reads.
+const STREAK_FROM: usize = 64 * 1024;
+/// How many full reads in a row of a size of at least [`STREAK_FROM`] double it.
+const STREAK: u32 = 16;
+
+/// The read size after a read that filled a room of `read_len` bytes, of which `full_reads`
+/// in a row so far (updated): doubled, up to `read_max`; from [`STREAK_FROM`] (64 KiB) on,
+/// only once [`STREAK`] (16) reads of that size came back full in a row, so 64 KiB reads
+/// become 128 KiB after 1 MiB and 256 KiB after 2 MiB more.
+///
+/// Why the streak: a larger buffer is fresh memory, and fresh memory costs a page fault every
+/// 4 KiB when first touched (and its zeroing, for `std::io::Read`); reads of 256 KiB rather
+/// than 64 KiB save three system calls per 256 KiB, which repays that only over a few MiB. A
+/// connection that moves a MiB or two (a request, a response) keeps 64 KiB reads, as lenframe
+/// did before its reads could grow further; a bulk transfer reaches the maximum within 3 MiB.
+fn next_read_len(read_len: usize, full_reads: &mut u32, read_max: usize) -> usize {
+    let doubled = read_len.saturating_mul(2).min(read_max);
+    if read_len < STREAK_FROM {
+        *full_reads = 0;
+        return doubled.min(STREAK_FROM.max(read_len));
+    }
+    *full_reads += 1;
+    if *full_reads < STREAK {
+        return read_len.min(read_max);
+    }
+    *full_reads = 0;
+    doubled
+}
+
 /// The small size for a reader whose reads ask for at most `read_max` bytes.
 fn small(read_max: usize) -> usize {
     SMALL.min(read_max)
@@ -775,6 +868,19 @@ pub(crate) fn needs_room(spare: usize, len: usize, needed: usize, room: usize) -
     spare < enough.max(1)
 }
 
+/// The capacity of a fresh buffer for `len` buffered bytes and a room that makes `want`: an
+/// eighth more room if that room is larger than the small size, so that it is reused while
+/// what is buffered then grows by that much (a small buffer is cheap to replace, and stays as
+/// small as the policy says).
+fn with_slack(len: usize, want: usize, small: usize) -> usize {
+    let room = want - len;
+    if room > small {
+        want.saturating_add(room / 8)
+    } else {
+        want
+    }
+}
+
 /// Whether an allocation of `alloc` bytes is too big for a buffer that needs `want`: more than
 /// twice that (and than twice the small size). Then it is given back.
 pub(crate) fn too_big(alloc: usize, want: usize, small: usize) -> bool {
@@ -787,6 +893,7 @@ pub(crate) fn too_big(alloc: usize, want: usize, small: usize) -> bool {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FramedSizing {
     read_len: usize,
+    full_reads: u32,
     alloc: usize,
 }
 
@@ -795,6 +902,7 @@ impl Default for FramedSizing {
     fn default() -> Self {
         FramedSizing {
             read_len: SMALL,
+            full_reads: 0,
             alloc: 0,
         }
     }
@@ -827,10 +935,14 @@ pub(crate) fn fit_framed_buffer(
         // The last read filled the buffer (frames split off its front keep it full).
         let full = len == src.capacity();
         if full {
-            sizing.read_len = sizing.read_len.saturating_mul(2).min(DEFAULT_MAX_READ);
-        } else if len.saturating_add(needed) <= small {
-            sizing.read_len = small;
-            at_rest = true;
+            sizing.read_len =
+                next_read_len(sizing.read_len, &mut sizing.full_reads, DEFAULT_MAX_READ);
+        } else {
+            sizing.full_reads = 0;
+            if len.saturating_add(needed) <= small {
+                sizing.read_len = small;
+                at_rest = true;
+            }
         }
     }
     let want = wanted_capacity(len, needed, sizing.read_len);
@@ -891,6 +1003,121 @@ mod tests {
         assert_eq!(wanted_capacity(4 * MIB, 1 << 30, MIB), 8 * MIB);
         // 7 MiB in of an 8 MiB frame: only to its end.
         assert_eq!(wanted_capacity(7 * MIB, MIB + 4, MIB), 8 * MIB + 4);
+    }
+
+    #[test]
+    fn reads_double_to_64_kib_then_only_after_a_streak_of_full_reads() {
+        let mut full_reads = 0;
+        let mut sizes = vec![8 * KIB];
+        for _ in 0..40 {
+            let next = next_read_len(*sizes.last().unwrap(), &mut full_reads, 256 * KIB);
+            sizes.push(next);
+        }
+        assert_eq!(
+            &sizes[..5],
+            [8 * KIB, 16 * KIB, 32 * KIB, 64 * KIB, 64 * KIB]
+        );
+        // 16 full reads at 64 KiB (1 MiB), then 16 at 128 KiB (2 MiB), then the maximum.
+        assert_eq!(sizes.iter().filter(|&&n| n == 64 * KIB).count(), 16);
+        assert_eq!(sizes.iter().filter(|&&n| n == 128 * KIB).count(), 16);
+        assert_eq!(*sizes.last().unwrap(), 256 * KIB);
+        // Below 64 KiB nothing waits, and a small maximum is never passed.
+        assert_eq!(next_read_len(40 * KIB, &mut 0, 256 * KIB), 64 * KIB);
+        assert_eq!(next_read_len(4 * KIB, &mut 0, 6 * KIB), 6 * KIB);
+    }
+
+    /// Fills the next read's room of `state` with `n` bytes (at most the room) of empty frames
+    /// (zero-length headers), and decodes them all: the reader is left at rest.
+    fn read_empty_frames(state: &mut ReadState, n: usize) -> usize {
+        let room = state.read_slice();
+        let len = room.len();
+        room.fill(0);
+        state.filled(n.min(len));
+        while let Ok(Some(_)) = state.decode() {}
+        len
+    }
+
+    #[test]
+    fn a_short_read_lowers_the_read_size_and_a_full_small_read_at_rest_resumes_it() {
+        let mut state = ReadState::new(Codec::default(), 256 * KIB);
+        let mut rooms = Vec::new();
+        for _ in 0..20 {
+            rooms.push(read_empty_frames(&mut state, usize::MAX));
+        }
+        assert_eq!(&rooms[..4], [8 * KIB, 16 * KIB, 32 * KIB, 64 * KIB]);
+        assert_eq!(rooms[19], 128 * KIB, "{rooms:?}");
+        // The peer slows down: a short read, then a small read at rest.
+        assert_eq!(read_empty_frames(&mut state, 1000), 128 * KIB);
+        assert_eq!(read_empty_frames(&mut state, usize::MAX), SMALL);
+        // It came back full: the size from before, not a climb from 8 KiB again.
+        assert_eq!(read_empty_frames(&mut state, 4000), 128 * KIB);
+        // Short twice (the small read too): reads stay small.
+        assert_eq!(read_empty_frames(&mut state, 100), SMALL);
+        assert!(read_empty_frames(&mut state, 100) <= SMALL);
+        assert!(read_empty_frames(&mut state, usize::MAX) <= SMALL);
+    }
+
+    #[test]
+    fn fresh_buffers_get_an_eighth_of_slack_above_the_small_size() {
+        assert_eq!(with_slack(100, 100 + 64 * KIB, SMALL), 100 + 72 * KIB);
+        assert_eq!(with_slack(10, 10 + SMALL, SMALL), 10 + SMALL);
+    }
+
+    /// Reads one frame with a `payload`-byte payload through `state`, the way the blocking
+    /// reader does (long frames into their own buffer), and returns whether its buffer grew in
+    /// place.
+    fn read_frame_of(state: &mut ReadState, payload: usize) -> Option<bool> {
+        let mut wire = (payload as u32).to_le_bytes().to_vec();
+        wire.resize(4 + payload, 7);
+        let mut at = 0;
+        let mut in_place = None;
+        loop {
+            if let Some(frame) = state.decode().unwrap() {
+                assert_eq!(frame.len(), payload);
+                return in_place;
+            }
+            if let Some(room) = state.long_frame_reserve() {
+                in_place = state.long.as_ref().map(|long| long.in_place);
+                let n = room.min(wire.len() - at);
+                state.long_frame_buf().extend_from_slice(&wire[at..at + n]);
+                state.long_frame_filled();
+                at += n;
+            } else {
+                let room = state.read_slice();
+                let n = room.len().min(wire.len() - at);
+                room[..n].copy_from_slice(&wire[at..at + n]);
+                state.filled(n);
+                at += n;
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_long_frame_right_after_a_long_frame_grows_in_place() {
+        let mut state = ReadState::new(Codec::default(), 256 * KIB);
+        assert_eq!(read_frame_of(&mut state, 300 * KIB), Some(false));
+        assert_eq!(
+            read_frame_of(&mut state, 300 * KIB),
+            Some(true),
+            "a bulk stream"
+        );
+        assert_eq!(read_frame_of(&mut state, 500 * KIB), Some(true));
+        assert_eq!(read_frame_of(&mut state, 16), None);
+        assert_eq!(
+            read_frame_of(&mut state, 300 * KIB),
+            Some(false),
+            "after a short one"
+        );
+    }
+
+    #[test]
+    fn a_long_frame_grows_into_fresh_or_the_same_allocation() {
+        for in_place in [false, true] {
+            let mut vec = vec![1, 2, 3];
+            grow_long_frame(&mut vec, 1000, in_place);
+            assert_eq!(vec, [1, 2, 3]);
+            assert!(vec.capacity() >= 1003);
+        }
     }
 
     #[test]
