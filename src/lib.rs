@@ -116,6 +116,8 @@
 //!   `BytesMut` methods need the `alloc` feature (part of `std`, on by default).
 //! - `blocking` wraps any `std::io::Read`/`Write` (feature `std`, on by default).
 //! - `tokio` wraps tokio's `AsyncRead`/`AsyncWrite` (feature `tokio`).
+//! - `futures` wraps futures-io's `AsyncRead`/`AsyncWrite` (feature `futures-io`): smol,
+//!   async-std, libp2p; the same methods as `tokio`, with no runtime dependency.
 //! - The `tokio-util` feature implements `tokio_util::codec::{Decoder, Encoder}` so the core drops
 //!   into `Framed`.
 //!
@@ -130,6 +132,8 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+mod async_loops;
 mod builder;
 mod codec;
 mod decode;
@@ -148,6 +152,9 @@ mod write_state;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod blocking;
+#[cfg(feature = "futures-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "futures-io")))]
+pub mod futures;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
