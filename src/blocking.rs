@@ -317,6 +317,47 @@ impl<R> FrameReader<R> {
         self.state.copy_remaining()
     }
 
+    /// Whether a call that did not return a frame (`WouldBlock` or `TimedOut` from a
+    /// non-blocking socket or a read timeout, or another error) stopped inside a frame: the
+    /// frame's header had arrived, its payload had not all arrived. `false` between frames, even
+    /// with part of the next header buffered.
+    ///
+    /// With a read timeout on the socket, it tells an idle peer (between frames) from one that
+    /// stalled after a header, for a server that closes only the latter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    ///
+    /// use lenframe::blocking::FrameReader;
+    /// use lenframe::Error;
+    ///
+    /// /// Hands out its bytes, then "would block" forever, as an idle socket does.
+    /// struct Stalled<'a>(&'a [u8]);
+    /// impl io::Read for Stalled<'_> {
+    ///     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    ///         match self.0.read(buf)? {
+    ///             0 => Err(io::ErrorKind::WouldBlock.into()),
+    ///             n => Ok(n),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let mut reader = FrameReader::new(Stalled(b"\x01\0\0\0a\x05\0"));
+    /// assert_eq!(reader.read_frame()?.unwrap(), &b"a"[..]);
+    /// assert!(matches!(reader.read_frame(), Err(Error::Io(_))));
+    /// assert!(!reader.is_mid_frame(), "half a header: still between frames");
+    ///
+    /// let mut reader = FrameReader::new(Stalled(b"\x05\0\0\0he"));
+    /// assert!(matches!(reader.read_frame(), Err(Error::Io(_))));
+    /// assert!(reader.is_mid_frame(), "a header and 2 of 5 payload bytes");
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn is_mid_frame(&self) -> bool {
+        self.state.mid_frame()
+    }
+
     /// The inner reader.
     pub fn get_ref(&self) -> &R {
         &self.inner

@@ -116,6 +116,8 @@
 //!   `BytesMut` methods need the `alloc` feature (part of `std`, on by default).
 //! - `blocking` wraps any `std::io::Read`/`Write` (feature `std`, on by default).
 //! - `tokio` wraps tokio's `AsyncRead`/`AsyncWrite` (feature `tokio`).
+//! - `futures` wraps futures-io's `AsyncRead`/`AsyncWrite` (feature `futures-io`): smol,
+//!   async-std, libp2p; the same methods as `tokio`, with no runtime dependency.
 //! - The `tokio-util` feature implements `tokio_util::codec::{Decoder, Encoder}` so the core drops
 //!   into `Framed`.
 //! - `embedded` wraps `embedded-io`'s blocking `Read`/`Write` (feature `embedded-io`) and
@@ -133,6 +135,8 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+mod async_loops;
 mod builder;
 mod codec;
 mod decode;
@@ -160,6 +164,9 @@ pub mod embedded;
 #[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
 #[path = "embedded/asynch.rs"]
 pub mod embedded_async;
+#[cfg(feature = "futures-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "futures-io")))]
+pub mod futures;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;

@@ -136,7 +136,7 @@
 //! [`SinkExt::send`]: https://docs.rs/futures-util/0.3/futures_util/sink/trait.SinkExt.html#method.send
 //! [`SinkExt::flush`]: https://docs.rs/futures-util/0.3/futures_util/sink/trait.SinkExt.html#method.flush
 
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::{pin, Pin};
 use std::task::{ready, Context, Poll};
@@ -148,8 +148,9 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::read_state::{continues_after, CopyStep, ReadState, DEFAULT_MAX_READ};
-use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
+use crate::async_loops::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
+use crate::read_state::{ReadState, DEFAULT_MAX_READ};
+use crate::write_state::WriteState;
 use crate::{Codec, Error};
 
 /// Reads frames from an [`AsyncRead`].
@@ -162,17 +163,7 @@ use crate::{Codec, Error};
 /// See the [module docs](self) for cancel safety and the frame deadline.
 #[derive(Debug)]
 pub struct FrameReader<R> {
-    inner: R,
-    state: ReadState,
-    /// The inner reader has ended.
-    eof: bool,
-    deadline: Option<Duration>,
-    /// The index of the frame whose header was seen complete, and when (only tracked with a
-    /// deadline). Stale once that frame is done.
-    head_at: Option<(u64, Instant)>,
-    timer: Option<Pin<Box<Sleep>>>,
-    /// The `Stream` ended after an error it cannot continue from.
-    stream_failed: bool,
+    core: ReadLoop<TokioRead<R>>,
 }
 
 impl<R> FrameReader<R> {
@@ -197,14 +188,12 @@ impl<R> FrameReader<R> {
     }
 
     fn from_state(inner: R, state: ReadState) -> Self {
-        FrameReader {
+        let io = TokioRead {
             inner,
-            state,
-            eof: false,
-            deadline: None,
-            head_at: None,
-            timer: None,
-            stream_failed: false,
+            clock: FrameClock::default(),
+        };
+        FrameReader {
+            core: ReadLoop::new(io, state),
         }
     }
 
@@ -216,24 +205,24 @@ impl<R> FrameReader<R> {
     /// memory of busy connections; a frame longer than it still comes in whole, over several
     /// reads.
     pub fn with_max_read_size(mut self, max_read_size: usize) -> Self {
-        self.state.set_read_size(max_read_size);
+        self.core.state.set_read_size(max_read_size);
         self
     }
 
     /// The most one read asks for.
     pub fn max_read_size(&self) -> usize {
-        self.state.read_size()
+        self.core.state.read_size()
     }
 
     /// The longest payload the reader accepts.
     pub fn max_frame_len(&self) -> usize {
-        self.state.codec().max_decode_len()
+        self.core.state.codec().max_decode_len()
     }
 
     /// Changes the longest payload the reader accepts, from the next frame's header on: for
     /// a limit agreed in a handshake. See [`FrameDecoder::set_max_frame_len`](crate::FrameDecoder::set_max_frame_len).
     pub fn set_max_frame_len(&mut self, max: usize) {
-        self.state.decoder_mut().set_max_frame_len(max);
+        self.core.state.decoder_mut().set_max_frame_len(max);
     }
 
     /// Sets a deadline for each frame to complete once its header has arrived. Default: none.
@@ -273,89 +262,94 @@ impl<R> FrameReader<R> {
     /// (counting from its header), so raising or clearing it lets a caller go on after
     /// [`Error::FrameDeadline`].
     pub fn set_frame_deadline(&mut self, deadline: Option<Duration>) {
-        self.deadline = deadline;
+        self.core.io.clock.deadline = deadline;
     }
 
     /// The frame deadline, if one is set.
     pub fn frame_deadline(&self) -> Option<Duration> {
-        self.deadline
+        self.core.io.clock.deadline
     }
 
     /// The settings.
     pub fn codec(&self) -> &Codec {
-        self.state.codec()
+        self.core.state.codec()
     }
 
     /// The bytes read from the inner reader but not yet returned: the start of the next frame,
     /// perhaps several frames. After [`copy_frame_to`](Self::copy_frame_to) stopped inside a
     /// frame, they begin with the rest of its payload that has arrived.
     pub fn buffer(&self) -> &[u8] {
-        self.state.buffer()
+        self.core.state.buffer()
     }
 
     /// How many payload bytes [`copy_frame_to`](Self::copy_frame_to) still has to write, if it
     /// stopped inside a frame (cancelled, or an error from the reader or the destination);
     /// `None` otherwise.
     pub fn copy_remaining(&self) -> Option<u64> {
-        self.state.copy_remaining()
+        self.core.state.copy_remaining()
+    }
+
+    /// Whether a call that did not return (cancelled, timed out, or failed) stopped inside a
+    /// frame: the frame's header had arrived, its payload had not all arrived. `false` between
+    /// frames, even with part of the next header buffered.
+    ///
+    /// The [frame deadline](self#frame-deadline) runs exactly while this is `true`. Under a
+    /// `tokio::time::timeout` of [`read_frame`](Self::read_frame), it tells an idle peer
+    /// (between frames) from one that stalled after a header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lenframe::tokio::FrameReader;
+    /// use tokio::io::AsyncWriteExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (mut peer, stream) = tokio::io::duplex(64);
+    /// let mut reader = FrameReader::new(stream);
+    /// let wait = Duration::from_millis(10);
+    /// peer.write_all(b"\x05\0").await?; // half a header
+    /// assert!(tokio::time::timeout(wait, reader.read_frame()).await.is_err());
+    /// assert!(!reader.is_mid_frame(), "idle, between frames");
+    /// peer.write_all(b"\0\0he").await?; // the header, and 2 of 5 payload bytes
+    /// assert!(tokio::time::timeout(wait, reader.read_frame()).await.is_err());
+    /// assert!(reader.is_mid_frame(), "stalled inside a frame");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn is_mid_frame(&self) -> bool {
+        self.core.state.mid_frame()
     }
 
     /// How many frames were read (or skipped) so far: the index of the next one. For the typed
     /// readers' errors.
     #[cfg(any(feature = "json", feature = "msgpack"))]
     pub(crate) fn frames_read(&self) -> u64 {
-        self.state.frame_index()
+        self.core.state.frame_index()
     }
 
     /// The inner reader.
     pub fn get_ref(&self) -> &R {
-        &self.inner
+        &self.core.io.inner
     }
 
     /// The inner reader. Reading from it directly takes bytes out from under the framing.
     pub fn get_mut(&mut self) -> &mut R {
-        &mut self.inner
+        &mut self.core.io.inner
     }
 
     /// The inner reader. Bytes already buffered (see [`buffer`](Self::buffer)) are dropped; use
     /// [`into_parts`](Self::into_parts) to keep them.
     pub fn into_inner(self) -> R {
-        self.inner
+        self.core.io.inner
     }
 
     /// The inner reader and the bytes read from it but not yet returned, for handing the
     /// connection to other code. Call it between frames: a header already parsed is in the
     /// bytes, but the state of a stopped [`copy_frame_to`](Self::copy_frame_to) is lost.
     pub fn into_parts(self) -> (R, Bytes) {
-        (self.inner, self.state.into_buffer())
-    }
-
-    /// When the current frame's header was seen complete, if its clock is running.
-    fn head_at(&self) -> Option<Instant> {
-        let (frame, at) = self.head_at?;
-        (frame == self.state.frame_index()).then_some(at)
-    }
-
-    /// Starts the current frame's clock once its header is in (only with a deadline).
-    fn start_clock(&mut self) {
-        if self.deadline.is_some() && self.head_at().is_none() && self.state.mid_frame() {
-            self.head_at = Some((self.state.frame_index(), Instant::now()));
-        }
-    }
-
-    /// When the current frame's deadline passes, if there is one.
-    fn deadline_at(&self) -> Option<Instant> {
-        Some(self.head_at()? + self.deadline?)
-    }
-
-    fn deadline_error(&self) -> Error {
-        let (got, expected) = self.state.progress();
-        Error::FrameDeadline {
-            frame: self.state.frame_index(),
-            got,
-            expected,
-            waited: self.head_at().map_or(Duration::ZERO, |at| at.elapsed()),
-        }
+        (self.core.io.inner, self.core.state.into_buffer())
     }
 }
 
@@ -397,24 +391,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Cancel-safe: if the future is dropped before it completes, no frame was taken, and the
     /// next call continues the same frame with every byte read so far.
     pub async fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
-        poll_fn(|cx| self.poll_read_frame(cx)).await
-    }
-
-    fn poll_read_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, Error>> {
-        self.state.check_not_copying()?;
-        loop {
-            let frame = if self.eof {
-                self.state.decode_eof()
-            } else {
-                self.state.decode()
-            };
-            self.start_clock();
-            match frame? {
-                Some(frame) => return Poll::Ready(Ok(Some(frame))),
-                None if self.eof => return Poll::Ready(Ok(None)),
-                None => ready!(self.poll_fill(cx))?,
-            }
-        }
+        self.core.read_frame().await
     }
 
     /// Copies the next frame's payload into `dst` in bounded memory, and returns its length, or
@@ -460,88 +437,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        poll_fn(|cx| self.poll_copy_frame_to(cx, dst)).await
-    }
-
-    fn poll_copy_frame_to<W>(
-        &mut self,
-        cx: &mut Context<'_>,
-        dst: &mut W,
-    ) -> Poll<Result<Option<u64>, Error>>
-    where
-        W: AsyncWrite + Unpin + ?Sized,
-    {
-        loop {
-            let step = self.state.copy_step(self.eof);
-            self.start_clock();
-            match step? {
-                CopyStep::Done(len) => return Poll::Ready(Ok(len)),
-                CopyStep::Read => ready!(self.poll_fill(cx))?,
-                CopyStep::Write => {
-                    let chunk = self.state.copy_chunk();
-                    let written = ready!(Pin::new(&mut *dst).poll_write(cx, chunk))?;
-                    if written == 0 {
-                        return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
-                    }
-                    self.state.copied(written);
-                }
-            }
-        }
-    }
-
-    /// Reads more bytes into the buffer, enforcing the frame deadline while it waits.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if let Some(at) = self.deadline_at() {
-            if Instant::now() >= at {
-                return Poll::Ready(Err(self.deadline_error()));
-            }
-        }
-        loop {
-            if let Some(mut room) = self.state.long_frame_room() {
-                match pin!(self.inner.read_buf(&mut room)).poll(cx) {
-                    Poll::Ready(Ok(n)) => {
-                        self.state.long_frame_filled();
-                        self.eof = n == 0;
-                        return Poll::Ready(Ok(()));
-                    }
-                    Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
-                    Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
-                    Poll::Pending => {
-                        self.state.idle();
-                        break;
-                    }
-                }
-            }
-            let mut room = self.state.read_room();
-            match pin!(self.inner.read_buf(&mut room)).poll(cx) {
-                Poll::Ready(Ok(n)) => {
-                    self.state.filled_in_place(n);
-                    self.eof = n == 0;
-                    return Poll::Ready(Ok(()));
-                }
-                Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Poll::Ready(Err(err)) => {
-                    self.state.read_failed(&err);
-                    return Poll::Ready(Err(err.into()));
-                }
-                Poll::Pending => {
-                    self.state.idle();
-                    break;
-                }
-            }
-        }
-        if let Some(at) = self.deadline_at() {
-            let timer = self
-                .timer
-                .get_or_insert_with(|| Box::pin(::tokio::time::sleep_until(at)));
-            if timer.deadline() != at {
-                timer.as_mut().reset(at);
-            }
-            if timer.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Err(self.deadline_error()));
-            }
-        }
-        Poll::Pending
+        self.core.copy_frame_to(&mut TokioIo(dst)).await
     }
 }
 
@@ -557,17 +453,7 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
     type Item = Result<Bytes, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.stream_failed {
-            return Poll::Ready(None);
-        }
-        Poll::Ready(match ready!(this.poll_read_frame(cx)) {
-            Ok(frame) => frame.map(Ok),
-            Err(err) => {
-                this.stream_failed = !continues_after(&err, this.state.skipping());
-                Some(Err(err))
-            }
-        })
+        self.get_mut().core.poll_next(cx)
     }
 }
 
@@ -588,9 +474,7 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
 /// See the [module docs](self) for cancel safety.
 #[derive(Debug)]
 pub struct FrameWriter<W> {
-    inner: W,
-    /// The bytes accepted and not yet written.
-    state: WriteState,
+    core: WriteLoop<TokioIo<W>>,
 }
 
 impl<W> FrameWriter<W> {
@@ -602,8 +486,10 @@ impl<W> FrameWriter<W> {
     /// A writer with these settings.
     pub fn with_codec(inner: W, codec: Codec) -> Self {
         FrameWriter {
-            inner,
-            state: WriteState::new(codec),
+            core: WriteLoop {
+                io: TokioIo(inner),
+                state: WriteState::new(codec),
+            },
         }
     }
 
@@ -611,7 +497,7 @@ impl<W> FrameWriter<W> {
     /// (they go out first): the other half of [`into_parts`](Self::into_parts).
     pub fn from_parts(inner: W, codec: Codec, unsent: Bytes) -> Self {
         let mut writer = FrameWriter::with_codec(inner, codec);
-        writer.state.push_unsent(unsent);
+        writer.core.state.push_unsent(unsent);
         writer
     }
 
@@ -620,13 +506,13 @@ impl<W> FrameWriter<W> {
     /// Frames shorter than the buffer are copied into it; longer ones are written at once from
     /// the caller's memory. A size of 0 writes every frame at once.
     pub fn with_buffer_size(mut self, buffer_size: usize) -> Self {
-        self.state.set_capacity(buffer_size);
+        self.core.state.set_capacity(buffer_size);
         self
     }
 
     /// How many bytes the writer buffers before writing.
     pub fn buffer_size(&self) -> usize {
-        self.state.capacity()
+        self.core.state.capacity()
     }
 
     /// Gathers queued frames into one write call until it holds `max_write_size` bytes, instead
@@ -635,64 +521,64 @@ impl<W> FrameWriter<W> {
     /// [`feed_frame`](Self::feed_frame) and the `Sink` queue owned payloads until this much is
     /// queued.
     pub fn with_max_write_size(mut self, max_write_size: usize) -> Self {
-        self.state.set_max_write(max_write_size);
+        self.core.state.set_max_write(max_write_size);
         self
     }
 
     /// The most bytes one write call takes.
     pub fn max_write_size(&self) -> usize {
-        self.state.max_write()
+        self.core.state.max_write()
     }
 
     /// The settings.
     pub fn codec(&self) -> &Codec {
-        self.state.codec()
+        self.core.state.codec()
     }
 
     /// The longest payload the writer accepts.
     pub fn max_frame_len(&self) -> usize {
-        self.state.codec().max_encode_len()
+        self.core.state.codec().max_encode_len()
     }
 
     /// Changes the longest payload the writer accepts, from the next frame on.
     pub fn set_max_frame_len(&mut self, max: usize) {
-        self.state.encoder_mut().set_max_frame_len(max);
+        self.core.state.encoder_mut().set_max_frame_len(max);
     }
 
     /// How many bytes are accepted but not yet written: whole frames, and perhaps the start or
     /// the rest of one.
     pub fn buffered_len(&self) -> usize {
-        self.state.buffered_len()
+        self.core.state.buffered_len()
     }
 
     /// How many payload bytes [`copy_frame_from`](Self::copy_frame_from) still has to read
     /// from its source, if it stopped inside a frame; `None` otherwise.
     pub fn copy_remaining(&self) -> Option<u64> {
-        self.state.copy_remaining()
+        self.core.state.copy_remaining()
     }
 
     /// The inner writer.
     pub fn get_ref(&self) -> &W {
-        &self.inner
+        &self.core.io.0
     }
 
     /// The inner writer. Writing to it directly while frames are buffered puts bytes in the
     /// middle of the framing: [`flush`](Self::flush) first.
     pub fn get_mut(&mut self) -> &mut W {
-        &mut self.inner
+        &mut self.core.io.0
     }
 
     /// The inner writer. Unlike the blocking writer's, this does not flush (it cannot await):
     /// frames still buffered are dropped, so [`flush`](Self::flush) first, or use
     /// [`into_parts`](Self::into_parts) to keep them.
     pub fn into_inner(self) -> W {
-        self.inner
+        self.core.io.0
     }
 
     /// The inner writer and the bytes accepted but not written, without writing anything.
     pub fn into_parts(mut self) -> (W, Bytes) {
-        let unsent = self.state.take_buffered();
-        (self.inner, unsent)
+        let unsent = self.core.state.take_buffered();
+        (self.core.io.0, unsent)
     }
 }
 
@@ -736,23 +622,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// payload is copied into the buffer and goes out with the next write or flush. See the
     /// [table](self#cancel-safety).
     pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        let payload = payload.as_ref();
-        self.state.check_not_streaming()?;
-        let header = self.state.encoder().header(payload.len())?;
-        let frame_len = header.len() + payload.len();
-        if self.state.copies(frame_len) {
-            poll_fn(|cx| self.poll_make_room(cx, frame_len)).await?;
-            self.state.queue(&header);
-            self.state.queue(payload);
-            return Ok(());
-        }
-        poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
-        self.state.queue(&header);
-        let mut large = LargeWrite {
-            writer: self,
-            frame: Through::new(header.len(), payload),
-        };
-        poll_fn(|cx| large.poll_write(cx)).await
+        self.core.write_frame(payload.as_ref()).await
     }
 
     /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then
@@ -795,13 +665,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     ///
     /// Cancel-safe: if the future is dropped before it completes, the frame was not queued.
     pub async fn feed_frame(&mut self, payload: impl Into<Bytes>) -> Result<(), Error> {
-        let payload = payload.into();
-        self.state.check_not_streaming()?;
-        let header = self.state.encoder().header(payload.len())?;
-        let adds = self.state.feed_adds(header.len(), payload.len());
-        poll_fn(|cx| self.poll_make_room(cx, adds)).await?;
-        self.state.feed(&header, payload);
-        Ok(())
+        self.core.feed_frame(payload.into()).await
     }
 
     /// Writes one frame and flushes: [`write_frame`](Self::write_frame) then
@@ -832,8 +696,8 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// Not cancel-safe: if the future is dropped during the flush, the frame is accepted and
     /// still buffered.
     pub async fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        self.write_frame(payload).await?;
-        self.flush().await
+        self.core.write_frame(payload.as_ref()).await?;
+        self.core.flush().await
     }
 
     /// Writes one frame whose payload `body` writes straight into the writer's buffer: for a
@@ -886,25 +750,17 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         &mut self,
         body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.state.check_not_streaming()?;
-        let room = self.state.with_room();
-        poll_fn(|cx| self.poll_make_room(cx, room))
-            .await
-            .map_err(Error::from)?;
-        self.queue_frame_with(body)?;
-        // Accepted: a failed write here shows again at the next write or flush.
-        let _ = poll_fn(|cx| self.poll_make_room(cx, 1)).await;
-        Ok(())
+        self.core.write_frame_with(body).await
     }
 
     /// Buffers a frame whose body `body` writes in place, writing nothing: `write_frame_with`'s
     /// middle, and a typed `Sink`'s `start_send`.
+    #[cfg(any(feature = "json", feature = "msgpack"))]
     pub(crate) fn queue_frame_with<E: From<Error>>(
         &mut self,
         body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.state.check_not_streaming()?;
-        self.state.encode_with(body)
+        self.core.queue_frame_with(body)
     }
 
     /// Writes one frame whose `len`-byte payload comes from `src`, in bounded memory.
@@ -953,11 +809,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     where
         S: AsyncRead + Unpin + ?Sized,
     {
-        if let Some(header) = self.state.stream_header(len)? {
-            poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
-            self.state.start_stream(&header, len);
-        }
-        poll_fn(|cx| self.poll_stream_from(cx, src)).await
+        self.core.copy_frame_from(len, &mut TokioIo(src)).await
     }
 
     /// Writes out every buffered frame, then flushes the inner writer.
@@ -971,8 +823,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     ///
     /// Cancel-safe: what was not written stays buffered, and calling again continues.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_flush_all(cx)).await?;
-        Ok(())
+        self.core.flush().await
     }
 
     /// Writes out every buffered frame, flushes, then shuts the inner writer down (for a TCP
@@ -983,68 +834,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     ///
     /// [`Error::Io`] if writing, flushing or shutting down fails.
     pub async fn shutdown(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_flush_all(cx)).await?;
-        poll_fn(|cx| Pin::new(&mut self.inner).poll_shutdown(cx)).await?;
-        Ok(())
-    }
-
-    /// Moves the rest of a `copy_frame_from` payload from `src` through the buffer.
-    fn poll_stream_from<S>(&mut self, cx: &mut Context<'_>, src: &mut S) -> Poll<Result<(), Error>>
-    where
-        S: AsyncRead + Unpin + ?Sized,
-    {
-        loop {
-            match self.state.stream_step() {
-                StreamStep::Done => return Poll::Ready(Ok(())),
-                StreamStep::Write => ready!(self.poll_write_buffered(cx))?,
-                StreamStep::Read(want) => {
-                    let mut room = self.state.stream_room(want);
-                    let n = match ready!(pin!(src.read_buf(&mut room)).poll(cx)) {
-                        Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                        result => result?,
-                    };
-                    if self.state.streamed(n) == 0 {
-                        return Poll::Ready(Err(self.state.source_ended()));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Writes until `n` more bytes can be buffered (see `WriteState::must_write`).
-    #[inline]
-    fn poll_make_room(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<io::Result<()>> {
-        if self.state.must_write(n) {
-            return self.poll_write_until_room(cx, n);
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// The rare part of [`poll_make_room`](Self::poll_make_room), kept out of the per-frame
-    /// path.
-    #[cold]
-    #[inline(never)]
-    fn poll_write_until_room(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<io::Result<()>> {
-        while self.state.must_write(n) {
-            ready!(self.poll_write_buffered(cx))?;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.state.is_empty() {
-            ready!(self.poll_write_buffered(cx))?;
-        }
-        ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
-        self.state.flushed();
-        Poll::Ready(Ok(()))
-    }
-
-    /// One gathered write of what is queued.
-    fn poll_write_buffered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let n = ready!(poll_write_gathered(&mut self.inner, &self.state, &[], cx))?;
-        self.state.wrote(n);
-        Poll::Ready(Ok(()))
+        self.core.shutdown().await
     }
 }
 
@@ -1058,87 +848,185 @@ impl<W: AsyncWrite + Unpin> Sink<Bytes> for FrameWriter<W> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        this.state.check_not_streaming()?;
-        Poll::Ready(Ok(ready!(this.poll_make_room(cx, 1))?))
+        self.get_mut().core.poll_ready(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, payload: Bytes) -> Result<(), Error> {
-        let this = self.get_mut();
-        this.state.check_not_streaming()?;
-        let header = this.state.encoder().header(payload.len())?;
-        this.state.feed(&header, payload);
-        Ok(())
+        self.get_mut().core.start_send(payload)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        Poll::Ready(Ok(ready!(self.get_mut().poll_flush_all(cx))?))
+        self.get_mut().core.poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        ready!(this.poll_flush_all(cx))?;
-        Poll::Ready(Ok(ready!(Pin::new(&mut this.inner).poll_shutdown(cx))?))
+        self.get_mut().core.poll_close(cx)
     }
 }
 
-/// A large `write_frame` in progress: its header is at the end of the writer's buffer and its
-/// payload is written from the caller's slice. Dropped unfinished (cancelled or failed), it
-/// keeps the stream framed.
-struct LargeWrite<'a, W> {
-    writer: &'a mut FrameWriter<W>,
-    frame: Through<'a>,
+/// A tokio reader as the shared read loop uses it, with the frame deadline's clock.
+#[derive(Debug)]
+struct TokioRead<R> {
+    inner: R,
+    clock: FrameClock,
 }
 
-impl<W: AsyncWrite + Unpin> LargeWrite<'_, W> {
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let writer = &mut *self.writer;
-        while !self.frame.rest().is_empty() || !writer.state.is_empty() {
-            let n = ready!(poll_write_gathered(
-                &mut writer.inner,
-                &writer.state,
-                self.frame.rest(),
-                cx
-            ))?;
-            writer.state.wrote_through(&mut self.frame, n);
+/// The frame deadline: when the current frame's header was seen complete, and the timer that
+/// wakes a reader waiting past the deadline.
+#[derive(Debug, Default)]
+struct FrameClock {
+    deadline: Option<Duration>,
+    /// The index of the frame whose header was seen complete, and when (only tracked with a
+    /// deadline). Stale once that frame is done.
+    head_at: Option<(u64, Instant)>,
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl FrameClock {
+    /// When the current frame's header was seen complete, if its clock is running.
+    fn head_at(&self, state: &ReadState) -> Option<Instant> {
+        let (frame, at) = self.head_at?;
+        (frame == state.frame_index()).then_some(at)
+    }
+
+    /// Starts the current frame's clock once its header is in (only with a deadline).
+    fn start(&mut self, state: &ReadState) {
+        if self.deadline.is_some() && self.head_at(state).is_none() && state.mid_frame() {
+            self.head_at = Some((state.frame_index(), Instant::now()));
         }
-        Poll::Ready(Ok(()))
     }
-}
 
-impl<W> Drop for LargeWrite<'_, W> {
-    fn drop(&mut self) {
-        // Withdraws the frame if none of it went out; otherwise buffers the rest of it.
-        self.writer.state.end_through(&self.frame);
+    /// When the current frame's deadline passes, if there is one.
+    fn deadline_at(&self, state: &ReadState) -> Option<Instant> {
+        Some(self.head_at(state)? + self.deadline?)
     }
-}
 
-/// One write of what `state` has queued and then `through`, gathered as `WriteState::io_slices`
-/// cuts it (vectored when there are several slices and the writer supports it): how many bytes
-/// went, at least 1.
-fn poll_write_gathered<W: AsyncWrite + Unpin + ?Sized>(
-    inner: &mut W,
-    state: &WriteState,
-    through: &[u8],
-    cx: &mut Context<'_>,
-) -> Poll<io::Result<usize>> {
-    loop {
-        let inner = Pin::new(&mut *inner);
-        let result = if let Some(part) = state.single_part(through) {
-            ready!(inner.poll_write(cx, part))
-        } else {
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let count = state.io_slices(through, &mut slices);
-            if count == 1 || !inner.is_write_vectored() {
-                ready!(inner.poll_write(cx, &slices[0]))
-            } else {
-                ready!(inner.poll_write_vectored(cx, &slices[..count]))
+    fn error(&self, state: &ReadState) -> Error {
+        let (got, expected) = state.progress();
+        Error::FrameDeadline {
+            frame: state.frame_index(),
+            got,
+            expected,
+            waited: self
+                .head_at(state)
+                .map_or(Duration::ZERO, |at| at.elapsed()),
+        }
+    }
+
+    /// Once nothing is ready: the deadline error if it has passed, or `Pending` with the timer
+    /// set to wake the task when it passes.
+    fn poll_expired(&mut self, cx: &mut Context<'_>, state: &ReadState) -> Poll<Error> {
+        if let Some(at) = self.deadline_at(state) {
+            let timer = self
+                .timer
+                .get_or_insert_with(|| Box::pin(::tokio::time::sleep_until(at)));
+            if timer.deadline() != at {
+                timer.as_mut().reset(at);
             }
-        };
-        return Poll::Ready(match result {
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Ok(0) => Err(io::ErrorKind::WriteZero.into()),
-            result => result,
-        });
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(self.error(state));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl<R: AsyncRead + Unpin> FillRead for TokioRead<R> {
+    /// Reads into uninitialised memory (`read_buf`): a long frame into a buffer of its own,
+    /// anything else into the shared buffer; enforces the frame deadline while it waits.
+    fn poll_fill(
+        &mut self,
+        cx: &mut Context<'_>,
+        state: &mut ReadState,
+    ) -> Poll<Result<usize, Error>> {
+        if let Some(at) = self.clock.deadline_at(state) {
+            if Instant::now() >= at {
+                return Poll::Ready(Err(self.clock.error(state)));
+            }
+        }
+        loop {
+            if let Some(mut room) = state.long_frame_room() {
+                match pin!(self.inner.read_buf(&mut room)).poll(cx) {
+                    Poll::Ready(Ok(n)) => {
+                        state.long_frame_filled();
+                        return Poll::Ready(Ok(n));
+                    }
+                    Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
+                    Poll::Pending => {
+                        state.idle();
+                        break;
+                    }
+                }
+            }
+            let mut room = state.read_room();
+            match pin!(self.inner.read_buf(&mut room)).poll(cx) {
+                Poll::Ready(Ok(n)) => {
+                    state.filled_in_place(n);
+                    return Poll::Ready(Ok(n));
+                }
+                Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Poll::Ready(Err(err)) => {
+                    state.read_failed(&err);
+                    return Poll::Ready(Err(err.into()));
+                }
+                Poll::Pending => {
+                    state.idle();
+                    break;
+                }
+            }
+        }
+        self.clock.poll_expired(cx, state).map(Err)
+    }
+
+    fn stepped(&mut self, state: &ReadState) {
+        self.clock.start(state);
+    }
+}
+
+/// A tokio writer, `copy_frame_to` destination or `copy_frame_from` source, as the shared async
+/// loops use it.
+#[derive(Debug)]
+struct TokioIo<T>(T);
+
+impl<W: AsyncWrite + Unpin> WriteIo for TokioIo<W> {
+    #[inline]
+    fn poll_write_part(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_parts(
+        &mut self,
+        cx: &mut Context<'_>,
+        parts: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if self.0.is_write_vectored() {
+            Pin::new(&mut self.0).poll_write_vectored(cx, parts)
+        } else {
+            Pin::new(&mut self.0).poll_write(cx, &parts[0])
+        }
+    }
+
+    fn poll_flush_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_close_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl<S: AsyncRead + Unpin> PayloadSource for TokioIo<S> {
+    /// Reads into uninitialised memory (`read_buf`): nothing is zeroed.
+    fn poll_read_payload(
+        &mut self,
+        cx: &mut Context<'_>,
+        state: &mut WriteState,
+        want: usize,
+    ) -> Poll<io::Result<usize>> {
+        let mut room = state.stream_room(want);
+        let result = ready!(pin!(self.0.read_buf(&mut room)).poll(cx));
+        let n = state.streamed(*result.as_ref().unwrap_or(&0));
+        Poll::Ready(result.map(|_| n))
     }
 }

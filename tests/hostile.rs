@@ -3,7 +3,8 @@
 //!
 //! Every row runs through the core ([`FrameDecoder`] fed all at once and one byte at a time, and
 //! [`Codec::decode_slice`]), through [`FrameReader`] over a real loopback TCP connection, and
-//! (with the `tokio` feature) through the async `lenframe::tokio::FrameReader` the same way.
+//! (with the `tokio` and `futures-io` features) through the async `lenframe::tokio::FrameReader`
+//! and `lenframe::futures::FrameReader` (on smol) the same way.
 //! Over TCP, a bad header must be reported while the peer keeps the connection open (the reader
 //! must not wait for more bytes or for the end), and a truncated frame when the peer closes.
 //! With the `embedded-io` (`embedded-io-async`) feature, every row also runs through
@@ -958,6 +959,70 @@ fn hostile_table_through_embedded_async_reader() {
             check_embedded(case, &mut reader, how);
         }
     }
+}
+
+/// The same rows through the futures-io reader over loopback TCP, with smol.
+#[cfg(feature = "futures-io")]
+#[test]
+fn hostile_table_through_futures_reader_over_tcp() {
+    use smol::io::AsyncWriteExt;
+    use smol::{future, Timer};
+
+    /// What `read` gives, or a panic if the reader waits for bytes that will not come.
+    async fn unstuck<T>(name: &str, read: impl std::future::Future<Output = T>) -> T {
+        future::or(read, async {
+            Timer::after(STUCK).await;
+            panic!("{name}: the futures reader is stuck")
+        })
+        .await
+    }
+
+    smol::block_on(async {
+        let listener = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        for case in &table() {
+            let name = &case.name;
+            let wire = case.wire();
+            let mut client = smol::net::TcpStream::connect(addr).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            let close_after_send = matches!(case.expect, Expect::AtEof(_));
+            let (done_tx, done_rx) = smol::channel::bounded::<()>(1);
+            let peer = smol::spawn(async move {
+                client.write_all(&wire).await.unwrap();
+                if !close_after_send {
+                    // Stay connected until the reader has reported the error (or gave up).
+                    future::or(async { done_rx.recv().await.ok() }, async {
+                        Timer::after(STUCK * 2).await;
+                        None
+                    })
+                    .await;
+                }
+            });
+            let mut reader = lenframe::futures::FrameReader::with_codec(server, case.codec);
+            for (i, expected) in case.good_decoded().iter().enumerate() {
+                match unstuck(name, reader.read_frame()).await {
+                    Ok(Some(frame)) => assert_eq!(&frame[..], &expected[..], "{name}: frame {i}"),
+                    other => panic!("{name}: futures frame {i}: {other:?}"),
+                }
+            }
+            let err = match &case.expect {
+                Expect::Now(err) | Expect::AtEof(err) => err,
+            };
+            match unstuck(name, reader.read_frame()).await {
+                Err(Error::Frame(got)) => assert_eq!(&got, err, "{name}: futures"),
+                other => panic!("{name}: futures reader expected {err:?}, got {other:?}"),
+            }
+            if let Expect::Now(err) = &case.expect {
+                // The reader stays at the bad header: the same error again.
+                match unstuck(name, reader.read_frame()).await {
+                    Err(Error::Frame(got)) => assert_eq!(&got, err, "{name}: futures, again"),
+                    other => panic!("{name}: futures, again: {other:?}"),
+                }
+            }
+            let _ = done_tx.send(()).await;
+            peer.await;
+        }
+    });
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! One table of behaviours, run against every adapter, so that they cannot drift apart.
 //!
 //! Each behaviour is a generic function over [`Reader`] or [`Writer`], traits that the blocking
-//! adapters, the tokio adapters and tokio-util's `Framed` with `FramedCodec` implement over the
-//! same scripted I/O. The macros at the bottom instantiate every behaviour for every row; a
-//! futures-io adapter becomes one more row: implement the two traits and add its module to the
-//! macro calls.
+//! adapters, the tokio adapters, the futures-io adapters and tokio-util's `Framed` with
+//! `FramedCodec` implement over the same scripted I/O. The macros at the bottom instantiate every
+//! behaviour for every row; another adapter becomes one more row: implement the two traits and
+//! add its module to the macro calls.
 //!
 //! Scripted I/O: a script is a list of steps, each a chunk of bytes or "nothing ready"
 //! (`WouldBlock` for `std::io`, `Pending` for async), then the end of the stream. An async
@@ -105,6 +105,22 @@ impl AsyncRead for ScriptRead {
     }
 }
 
+impl futures_io::AsyncRead for ScriptRead {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut().next(buf) {
+            Some(n) => Poll::Ready(Ok(n)),
+            None => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    }
+}
+
 /// A writer that takes at most `chunk` bytes a call and, if `stall`, is not ready every other
 /// call; everything it took is in `out`.
 #[derive(Debug, Default)]
@@ -171,6 +187,24 @@ impl AsyncWrite for ScriptWrite {
     }
 }
 
+impl futures_io::AsyncWrite for ScriptWrite {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        AsyncWrite::poll_write(self, cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
 /// A destination that takes `first` bytes, then fails once with an error, then takes all.
 #[derive(Debug, Default)]
 struct FlakyDst {
@@ -220,6 +254,24 @@ impl AsyncWrite for FlakyDst {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl futures_io::AsyncWrite for FlakyDst {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.get_mut().take(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 }
@@ -376,89 +428,100 @@ mod blocking_row {
     pub type W = FrameWriter<ScriptWrite>;
 }
 
-mod tokio_row {
-    use super::*;
-    use futures_util::StreamExt;
-    use lenframe::tokio::{FrameReader, FrameWriter};
+/// The async rows: `lenframe::tokio` and `lenframe::futures` have the same methods, over each
+/// runtime's I/O traits, so one row serves both.
+macro_rules! async_row {
+    ($row:ident, $adapters:ident) => {
+        mod $row {
+            use super::*;
+            use futures_util::StreamExt;
+            use lenframe::$adapters::{FrameReader, FrameWriter};
 
-    impl Reader for FrameReader<ScriptRead> {
-        fn new(script: ScriptRead, codec: Codec) -> Self {
-            FrameReader::with_codec(script, codec)
-        }
-        fn from_parts(script: ScriptRead, codec: Codec, buffered: Bytes) -> Self {
-            FrameReader::from_parts(script, codec, buffered)
-        }
-        fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
-            once(FrameReader::read_frame(self))
-        }
-        fn next(&mut self) -> Option<Result<Bytes, Error>> {
-            match pin!(StreamExt::next(self)).poll(&mut Context::from_waker(noop_waker_ref())) {
-                Poll::Ready(item) => item,
-                Poll::Pending => Some(Err(would_block())),
+            impl Reader for FrameReader<ScriptRead> {
+                fn new(script: ScriptRead, codec: Codec) -> Self {
+                    FrameReader::with_codec(script, codec)
+                }
+                fn from_parts(script: ScriptRead, codec: Codec, buffered: Bytes) -> Self {
+                    FrameReader::from_parts(script, codec, buffered)
+                }
+                fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
+                    once(FrameReader::read_frame(self))
+                }
+                fn next(&mut self) -> Option<Result<Bytes, Error>> {
+                    match pin!(StreamExt::next(self))
+                        .poll(&mut Context::from_waker(noop_waker_ref()))
+                    {
+                        Poll::Ready(item) => item,
+                        Poll::Pending => Some(Err(would_block())),
+                    }
+                }
+                fn set_max_frame_len(&mut self, max: usize) {
+                    FrameReader::set_max_frame_len(self, max)
+                }
+                fn buffer_len(&self) -> usize {
+                    self.buffer().len()
+                }
+                fn into_parts(self) -> (ScriptRead, Bytes) {
+                    FrameReader::into_parts(self)
+                }
             }
-        }
-        fn set_max_frame_len(&mut self, max: usize) {
-            FrameReader::set_max_frame_len(self, max)
-        }
-        fn buffer_len(&self) -> usize {
-            self.buffer().len()
-        }
-        fn into_parts(self) -> (ScriptRead, Bytes) {
-            FrameReader::into_parts(self)
-        }
-    }
 
-    impl LenframeReader for FrameReader<ScriptRead> {
-        fn copy_frame_to(&mut self, dst: &mut FlakyDst) -> Result<Option<u64>, Error> {
-            once(FrameReader::copy_frame_to(self, dst))
-        }
-        fn copy_remaining(&self) -> Option<u64> {
-            FrameReader::copy_remaining(self)
-        }
-        fn with_max_read_size(self, n: usize) -> Self {
-            FrameReader::with_max_read_size(self, n)
-        }
-    }
+            impl LenframeReader for FrameReader<ScriptRead> {
+                fn copy_frame_to(&mut self, dst: &mut FlakyDst) -> Result<Option<u64>, Error> {
+                    once(FrameReader::copy_frame_to(self, dst))
+                }
+                fn copy_remaining(&self) -> Option<u64> {
+                    FrameReader::copy_remaining(self)
+                }
+                fn with_max_read_size(self, n: usize) -> Self {
+                    FrameReader::with_max_read_size(self, n)
+                }
+            }
 
-    impl Writer for FrameWriter<ScriptWrite> {
-        fn new(inner: ScriptWrite, codec: Codec) -> Self {
-            FrameWriter::with_codec(inner, codec)
-        }
-        fn from_parts(inner: ScriptWrite, codec: Codec, unsent: Bytes) -> Self {
-            FrameWriter::from_parts(inner, codec, unsent)
-        }
-        fn write_frame(&mut self, payload: &[u8]) -> Result<(), Error> {
-            until_ready(FrameWriter::write_frame(self, payload))
-        }
-        fn feed_frame(&mut self, payload: Bytes) -> Result<(), Error> {
-            until_ready(FrameWriter::feed_frame(self, payload))
-        }
-        fn flush(&mut self) -> Result<(), Error> {
-            until_ready(FrameWriter::flush(self))
-        }
-        fn buffered_len(&self) -> usize {
-            FrameWriter::buffered_len(self)
-        }
-        fn get_ref(&self) -> &ScriptWrite {
-            FrameWriter::get_ref(self)
-        }
-        fn into_parts(self) -> (ScriptWrite, Bytes) {
-            FrameWriter::into_parts(self)
-        }
-    }
+            impl Writer for FrameWriter<ScriptWrite> {
+                fn new(inner: ScriptWrite, codec: Codec) -> Self {
+                    FrameWriter::with_codec(inner, codec)
+                }
+                fn from_parts(inner: ScriptWrite, codec: Codec, unsent: Bytes) -> Self {
+                    FrameWriter::from_parts(inner, codec, unsent)
+                }
+                fn write_frame(&mut self, payload: &[u8]) -> Result<(), Error> {
+                    until_ready(FrameWriter::write_frame(self, payload))
+                }
+                fn feed_frame(&mut self, payload: Bytes) -> Result<(), Error> {
+                    until_ready(FrameWriter::feed_frame(self, payload))
+                }
+                fn flush(&mut self) -> Result<(), Error> {
+                    until_ready(FrameWriter::flush(self))
+                }
+                fn buffered_len(&self) -> usize {
+                    FrameWriter::buffered_len(self)
+                }
+                fn get_ref(&self) -> &ScriptWrite {
+                    FrameWriter::get_ref(self)
+                }
+                fn into_parts(self) -> (ScriptWrite, Bytes) {
+                    FrameWriter::into_parts(self)
+                }
+            }
 
-    impl LenframeWriter for FrameWriter<ScriptWrite> {
-        fn copy_frame_from(&mut self, len: u64, src: &mut &[u8]) -> Result<(), Error> {
-            until_ready(FrameWriter::copy_frame_from(self, len, src))
-        }
-        fn copy_remaining(&self) -> Option<u64> {
-            FrameWriter::copy_remaining(self)
-        }
-    }
+            impl LenframeWriter for FrameWriter<ScriptWrite> {
+                fn copy_frame_from(&mut self, len: u64, src: &mut &[u8]) -> Result<(), Error> {
+                    until_ready(FrameWriter::copy_frame_from(self, len, src))
+                }
+                fn copy_remaining(&self) -> Option<u64> {
+                    FrameWriter::copy_remaining(self)
+                }
+            }
 
-    pub type R = FrameReader<ScriptRead>;
-    pub type W = FrameWriter<ScriptWrite>;
+            pub type R = FrameReader<ScriptRead>;
+            pub type W = FrameWriter<ScriptWrite>;
+        }
+    };
 }
+
+async_row!(tokio_row, tokio);
+async_row!(futures_row, futures);
 
 mod framed_row {
     use super::*;
@@ -988,7 +1051,7 @@ macro_rules! rows {
     };
 }
 
-rows!(R for [blocking_row, tokio_row, framed_row]:
+rows!(R for [blocking_row, tokio_row, futures_row, framed_row]:
     frames_glued_into_one_read,
     a_long_frame_in_pieces_survives_would_block_and_hand_over,
     frames_split_into_one_byte_reads_with_nothing_ready_between,
@@ -1003,7 +1066,7 @@ rows!(R for [blocking_row, tokio_row, framed_row]:
     idle_memory_after_a_big_frame_is_small,
 );
 
-rows!(R for [blocking_row, tokio_row]:
+rows!(R for [blocking_row, tokio_row, futures_row]:
     iterator_stays_ended_after_a_fatal_error,
     skip_oversized_goes_on_with_the_next_frame,
     copy_frame_to_resumes_after_its_destination_fails,
@@ -1014,12 +1077,12 @@ rows!(R for [framed_row]:
     framed_ends_after_a_skipped_frame,
 );
 
-rows!(W for [blocking_row, tokio_row, framed_row]:
+rows!(W for [blocking_row, tokio_row, futures_row, framed_row]:
     writes_survive_short_writes_and_would_block,
     small_frames_wait_for_flush_and_are_counted,
     writer_into_parts_and_from_parts_keep_unsent_bytes,
 );
 
-rows!(W for [blocking_row, tokio_row]:
+rows!(W for [blocking_row, tokio_row, futures_row]:
     copy_frame_from_resumes_after_its_source_ends,
 );

@@ -1,4 +1,4 @@
-//! Typed messages (features `json`, `msgpack`) and `write_frame_with`, on the blocking and tokio
+//! Typed messages (features `json`, `msgpack`) and `write_frame_with`, on the blocking, tokio and futures-io
 //! adapters: round trips, a malformed message in the middle of a stream (an error for that frame
 //! only), messages over the maximum (the numbers, and the writer as it was), serializer and
 //! closure errors, and what a write that fails after a frame was accepted does.
@@ -616,4 +616,64 @@ mod tokio_adapters {
         writer.flush().await.unwrap();
         assert_eq!(writer.get_ref(), b"\x03\0\0\0\"a\"");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// futures-io, over loopback TCP with smol.
+
+/// JSON and MessagePack through `lenframe::futures` over a real socket: messages round trip, a
+/// malformed one in the middle is an error for that frame only, and a message over the maximum
+/// is refused with the numbers while the writer stays as it was.
+#[cfg(feature = "futures-io")]
+#[test]
+fn futures_typed_messages_over_smol_tcp() {
+    use lenframe::futures::{FrameReader as AsyncReader, FrameWriter as AsyncWriter};
+
+    smol::block_on(async {
+        let listener = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sender = smol::spawn(async move {
+            let stream = smol::net::TcpStream::connect(addr).await.unwrap();
+            let mut writer = AsyncWriter::new(stream);
+            writer.write_json(&note(0, false)).await.unwrap();
+            writer.write_frame(b"{\"id\": 1, ").await.unwrap();
+            writer.write_json(&note(1, false)).await.unwrap();
+            writer.write_msgpack(&note(2, true)).await.unwrap();
+            writer.write_frame([0xc1]).await.unwrap();
+            writer.write_msgpack(&note(3, true)).await.unwrap();
+
+            // Over the maximum: the numbers, and nothing of it is sent.
+            let before = writer.buffered_len();
+            writer.set_max_frame_len(16);
+            let err = writer.write_json(&note(4, false)).await.unwrap_err();
+            assert!(matches!(err, Error::Encode(_)), "{err}");
+            assert_eq!(writer.buffered_len(), before);
+            writer.shutdown().await.unwrap();
+        });
+
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut reader = AsyncReader::new(stream);
+        assert_eq!(
+            reader.read_json::<Note>().await.unwrap(),
+            Some(note(0, false))
+        );
+        let err = reader.read_json::<Note>().await.unwrap_err();
+        assert!(is_deserialize(&err, 1, "JSON"), "{err}");
+        assert_eq!(
+            reader.read_json::<Note>().await.unwrap(),
+            Some(note(1, false))
+        );
+        assert_eq!(
+            reader.read_msgpack::<Note>().await.unwrap(),
+            Some(note(2, true))
+        );
+        let err = reader.read_msgpack::<Note>().await.unwrap_err();
+        assert!(is_deserialize(&err, 4, "MessagePack"), "{err}");
+        assert_eq!(
+            reader.read_msgpack::<Note>().await.unwrap(),
+            Some(note(3, true))
+        );
+        assert_eq!(reader.read_json::<Note>().await.unwrap(), None);
+        sender.await;
+    });
 }

@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use super::Json;
 #[cfg(feature = "msgpack")]
 use super::MsgPack;
-#[cfg(feature = "tokio")]
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
 use super::{decode, MessageFormat};
 use super::{decode_next, encode};
 use crate::{blocking, Error};
@@ -281,6 +281,97 @@ impl<W: AsyncWrite + Unpin> crate::tokio::FrameWriter<W> {
     /// # Cancel safety
     ///
     /// As [`write_json`](Self::write_json).
+    #[cfg(feature = "msgpack")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
+    pub async fn write_msgpack<T: Serialize + ?Sized>(&mut self, msg: &T) -> Result<(), Error> {
+        self.write_frame_with(|buf| encode::<MsgPack, T>(msg, buf))
+            .await
+    }
+}
+
+/// The next frame of a futures-io reader as a message of format `F`.
+#[cfg(feature = "futures-io")]
+async fn read_futures<F, T, R>(
+    reader: &mut crate::futures::FrameReader<R>,
+) -> Result<Option<T>, Error>
+where
+    F: MessageFormat,
+    T: DeserializeOwned,
+    R: futures_io::AsyncRead + Unpin,
+{
+    let Some(frame) = reader.read_frame().await? else {
+        return Ok(None);
+    };
+    decode::<F, T>(reader.frames_read() - 1, &frame).map(Some)
+}
+
+#[cfg(feature = "futures-io")]
+impl<R: futures_io::AsyncRead + Unpin> crate::futures::FrameReader<R> {
+    /// Reads the next frame as a JSON message: `Ok(None)` when the stream ends cleanly between
+    /// two frames. As tokio's [`read_json`](crate::tokio::FrameReader::read_json), errors and
+    /// cancel safety included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::futures::FrameReader;
+    ///
+    /// # fn main() -> Result<(), lenframe::Error> {
+    /// smol::block_on(async {
+    ///     let wire: &[u8] = b"\x07\0\0\0[1,2,3]";
+    ///     let mut reader = FrameReader::new(wire);
+    ///     assert_eq!(reader.read_json::<Vec<u8>>().await?, Some(vec![1, 2, 3]));
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub async fn read_json<T: DeserializeOwned>(&mut self) -> Result<Option<T>, Error> {
+        read_futures::<Json, T, R>(self).await
+    }
+
+    /// Reads the next frame as a MessagePack message: `Ok(None)` when the stream ends cleanly
+    /// between two frames. As tokio's [`read_msgpack`](crate::tokio::FrameReader::read_msgpack).
+    #[cfg(feature = "msgpack")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
+    pub async fn read_msgpack<T: DeserializeOwned>(&mut self) -> Result<Option<T>, Error> {
+        read_futures::<MsgPack, T, R>(self).await
+    }
+}
+
+#[cfg(feature = "futures-io")]
+impl<W: futures_io::AsyncWrite + Unpin> crate::futures::FrameWriter<W> {
+    /// Writes `msg` as one JSON frame, serialized straight into the writer's buffer, with
+    /// [`write_frame_with`](Self::write_frame_with). As tokio's
+    /// [`write_json`](crate::tokio::FrameWriter::write_json): [`flush`](Self::flush) before
+    /// waiting for a reply.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::futures::FrameWriter;
+    ///
+    /// # fn main() -> Result<(), lenframe::Error> {
+    /// smol::block_on(async {
+    ///     let mut writer = FrameWriter::new(Vec::new());
+    ///     writer.write_json(&("ok", 1)).await?;
+    ///     writer.flush().await?;
+    ///     assert_eq!(writer.get_ref(), b"\x08\0\0\0[\"ok\",1]");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub async fn write_json<T: Serialize + ?Sized>(&mut self, msg: &T) -> Result<(), Error> {
+        self.write_frame_with(|buf| encode::<Json, T>(msg, buf))
+            .await
+    }
+
+    /// Writes `msg` as one MessagePack frame (structs as maps with their field names),
+    /// serialized straight into the writer's buffer. As tokio's
+    /// [`write_msgpack`](crate::tokio::FrameWriter::write_msgpack).
     #[cfg(feature = "msgpack")]
     #[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
     pub async fn write_msgpack<T: Serialize + ?Sized>(&mut self, msg: &T) -> Result<(), Error> {

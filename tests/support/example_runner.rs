@@ -3,7 +3,7 @@
 //! their output as it comes, talk to them, and kill them when a test ends, passes or fails.
 //!
 //! Included with `#[path]` by the tests that run examples: `examples`, `async_examples`,
-//! `python_interop`, `servers_survive` and `load`.
+//! `python_interop`, `servers_survive`, `load` and `futures_example`.
 
 // Each test file uses a different subset.
 #![allow(dead_code)]
@@ -28,7 +28,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 ///
 /// `cargo test` builds the examples, but `cargo test --test examples` does not, and could leave
 /// stale binaries from an earlier build; so the first call runs `cargo build --examples` (a no-op
-/// when they are fresh) with this test's profile and features: the async examples need `tokio`.
+/// when they are fresh) with this test's profile and features: the async examples need `tokio`
+/// or `futures-io`.
 pub fn example_path(name: &str) -> PathBuf {
     let profile_dir = profile_dir();
     static BUILT: OnceLock<()> = OnceLock::new();
@@ -80,6 +81,9 @@ fn build_examples(profile_dir: &Path) {
     }
     if cfg!(feature = "msgpack") {
         features.push("msgpack");
+    }
+    if cfg!(feature = "futures-io") {
+        features.push("futures-io");
     }
     if !features.is_empty() {
         cmd.arg("--features").arg(features.join(","));

@@ -1,0 +1,392 @@
+//! The poll loops of the async adapters, written once for tokio and futures-io.
+//!
+//! An async reader or writer is a [`ReadLoop`] or a [`WriteLoop`] around its runtime's I/O
+//! object, seen through three small traits: [`FillRead`] (read once into the reader's buffer),
+//! [`WriteIo`] (write, flush, shut down) and [`PayloadSource`] (read a `copy_frame_from`
+//! payload). `tokio.rs` and `futures.rs` implement them for their runtime's `AsyncRead` and
+//! `AsyncWrite`, which differ only in how a read gets its memory (tokio reads into uninitialised
+//! memory, futures-io into initialised memory), in whether a writer says it takes vectored
+//! writes, and in tokio's frame deadline. The loops decide nothing either: every buffering,
+//! skipping and error rule is in the read and write state. They only sequence the polls, so the
+//! two async adapters cannot drift apart.
+
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::task::{ready, Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::read_state::{continues_after, CopyStep, ReadState};
+use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
+use crate::Error;
+
+/// A runtime's `AsyncRead` as a frame reader uses it: one read into the reader's buffer.
+pub(crate) trait FillRead {
+    /// Reads once into `state`'s buffer, retrying `Interrupted`, and tells `state` how it went
+    /// (`filled`, `idle` when nothing is ready, `read_failed`): the bytes read, 0 at the end of
+    /// the stream.
+    fn poll_fill(
+        &mut self,
+        cx: &mut Context<'_>,
+        state: &mut ReadState,
+    ) -> Poll<Result<usize, Error>>;
+
+    /// Called after each decoding step, whatever its outcome: tokio's reader starts its frame
+    /// clock here once a header is in.
+    #[inline]
+    fn stepped(&mut self, _state: &ReadState) {}
+}
+
+/// A runtime's `AsyncWrite` as a frame writer, or `copy_frame_to`'s destination, uses it.
+pub(crate) trait WriteIo {
+    /// One write of `buf`: how many bytes went.
+    fn poll_write_part(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+
+    /// One write of `parts` (more than one), vectored where the writer takes vectored writes
+    /// (otherwise the first part alone).
+    fn poll_write_parts(
+        &mut self,
+        cx: &mut Context<'_>,
+        parts: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>;
+
+    fn poll_flush_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Shuts the writer down: tokio's `poll_shutdown`, futures-io's `poll_close`.
+    fn poll_close_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+/// A runtime's `AsyncRead` as a `copy_frame_from` source.
+pub(crate) trait PayloadSource {
+    /// Reads at most `want` payload bytes into `state`'s buffer
+    /// (`WriteState::stream_slice`/`stream_room`) and reports them with `WriteState::streamed`
+    /// whatever the outcome (0 unless it read bytes): how many came, 0 at the end of the source.
+    fn poll_read_payload(
+        &mut self,
+        cx: &mut Context<'_>,
+        state: &mut WriteState,
+        want: usize,
+    ) -> Poll<io::Result<usize>>;
+}
+
+/// An async frame reader: its I/O object and its state.
+#[derive(Debug)]
+pub(crate) struct ReadLoop<I> {
+    pub(crate) io: I,
+    pub(crate) state: ReadState,
+    /// The inner reader has ended.
+    eof: bool,
+    /// The `Stream` ended after an error it cannot continue from.
+    stream_failed: bool,
+}
+
+impl<I> ReadLoop<I> {
+    pub(crate) fn new(io: I, state: ReadState) -> Self {
+        ReadLoop {
+            io,
+            state,
+            eof: false,
+            stream_failed: false,
+        }
+    }
+}
+
+impl<I: FillRead> ReadLoop<I> {
+    /// The next frame, or `None` at a clean end of stream.
+    pub(crate) async fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
+        poll_fn(|cx| self.poll_read_frame(cx)).await
+    }
+
+    fn poll_read_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, Error>> {
+        self.state.check_not_copying()?;
+        loop {
+            let frame = if self.eof {
+                self.state.decode_eof()
+            } else {
+                self.state.decode()
+            };
+            self.io.stepped(&self.state);
+            match frame? {
+                Some(frame) => return Poll::Ready(Ok(Some(frame))),
+                None if self.eof => return Poll::Ready(Ok(None)),
+                None => ready!(self.poll_fill(cx))?,
+            }
+        }
+    }
+
+    /// Copies the next frame's payload to `dst`: its length, or `None` at a clean end.
+    pub(crate) async fn copy_frame_to<D: WriteIo + ?Sized>(
+        &mut self,
+        dst: &mut D,
+    ) -> Result<Option<u64>, Error> {
+        poll_fn(|cx| self.poll_copy_frame_to(cx, dst)).await
+    }
+
+    fn poll_copy_frame_to<D: WriteIo + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        dst: &mut D,
+    ) -> Poll<Result<Option<u64>, Error>> {
+        loop {
+            let step = self.state.copy_step(self.eof);
+            self.io.stepped(&self.state);
+            match step? {
+                CopyStep::Done(len) => return Poll::Ready(Ok(len)),
+                CopyStep::Read => ready!(self.poll_fill(cx))?,
+                CopyStep::Write => {
+                    let written = ready!(dst.poll_write_part(cx, self.state.copy_chunk()))?;
+                    if written == 0 {
+                        return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
+                    }
+                    self.state.copied(written);
+                }
+            }
+        }
+    }
+
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let n = ready!(self.io.poll_fill(cx, &mut self.state))?;
+        self.eof = n == 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// `Stream::poll_next`: after an error, the stream goes on only if reading can continue
+    /// from it (`continues_after`, the blocking iterator's rule).
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Error>>> {
+        if self.stream_failed {
+            return Poll::Ready(None);
+        }
+        Poll::Ready(match ready!(self.poll_read_frame(cx)) {
+            Ok(frame) => frame.map(Ok),
+            Err(err) => {
+                self.stream_failed = !continues_after(&err, self.state.skipping());
+                Some(Err(err))
+            }
+        })
+    }
+}
+
+/// An async frame writer: its I/O object and the bytes accepted and not yet written.
+#[derive(Debug)]
+pub(crate) struct WriteLoop<W> {
+    pub(crate) io: W,
+    pub(crate) state: WriteState,
+}
+
+impl<W: WriteIo> WriteLoop<W> {
+    /// A borrowed payload: copied if its frame is shorter than the buffer, otherwise written
+    /// through from `payload` before this returns (see `LargeWrite` for a cancelled one).
+    pub(crate) async fn write_frame(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.state.check_not_streaming()?;
+        let header = self.state.encoder().header(payload.len())?;
+        let frame_len = header.len() + payload.len();
+        if self.state.copies(frame_len) {
+            poll_fn(|cx| self.poll_make_room(cx, frame_len)).await?;
+            self.state.queue(&header);
+            self.state.queue(payload);
+            return Ok(());
+        }
+        poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
+        self.state.queue(&header);
+        let mut large = LargeWrite {
+            writer: self,
+            frame: Through::new(header.len(), payload),
+        };
+        poll_fn(|cx| large.poll_write(cx)).await
+    }
+
+    /// An owned payload, queued (copied if small) once there is room.
+    pub(crate) async fn feed_frame(&mut self, payload: Bytes) -> Result<(), Error> {
+        self.state.check_not_streaming()?;
+        let header = self.state.encoder().header(payload.len())?;
+        let adds = self.state.feed_adds(header.len(), payload.len());
+        poll_fn(|cx| self.poll_make_room(cx, adds)).await?;
+        self.state.feed(&header, payload);
+        Ok(())
+    }
+
+    /// A frame whose body `body` writes in place: room is made first, so a cancelled call
+    /// accepts nothing; once the body is written the frame is accepted.
+    pub(crate) async fn write_frame_with<E: From<Error>>(
+        &mut self,
+        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.state.check_not_streaming()?;
+        let room = self.state.with_room();
+        poll_fn(|cx| self.poll_make_room(cx, room))
+            .await
+            .map_err(Error::from)?;
+        self.queue_frame_with(body)?;
+        // Accepted: a failed write here shows again at the next write or flush.
+        let _ = poll_fn(|cx| self.poll_make_room(cx, 1)).await;
+        Ok(())
+    }
+
+    /// Buffers a frame whose body `body` writes in place, writing nothing.
+    pub(crate) fn queue_frame_with<E: From<Error>>(
+        &mut self,
+        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.state.check_not_streaming()?;
+        self.state.encode_with(body)
+    }
+
+    /// A frame whose `len`-byte payload comes from `src`, through the buffer.
+    pub(crate) async fn copy_frame_from<S: PayloadSource + ?Sized>(
+        &mut self,
+        len: u64,
+        src: &mut S,
+    ) -> Result<(), Error> {
+        if let Some(header) = self.state.stream_header(len)? {
+            poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
+            self.state.start_stream(&header, len);
+        }
+        poll_fn(|cx| self.poll_stream_from(cx, src)).await
+    }
+
+    pub(crate) async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_flush(cx)).await
+    }
+
+    pub(crate) async fn shutdown(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_close(cx)).await
+    }
+
+    /// `Sink::poll_ready`: room for a frame.
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.state.check_not_streaming()?;
+        Poll::Ready(Ok(ready!(self.poll_make_room(cx, 1))?))
+    }
+
+    /// `Sink::start_send`: queues an owned payload, as `feed_frame` does.
+    pub(crate) fn start_send(&mut self, payload: Bytes) -> Result<(), Error> {
+        self.state.check_not_streaming()?;
+        let header = self.state.encoder().header(payload.len())?;
+        self.state.feed(&header, payload);
+        Ok(())
+    }
+
+    /// Writes out everything accepted, then flushes the inner writer.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        while !self.state.is_empty() {
+            ready!(self.poll_write_buffered(cx))?;
+        }
+        ready!(self.io.poll_flush_io(cx))?;
+        self.state.flushed();
+        Poll::Ready(Ok(()))
+    }
+
+    /// Writes out everything accepted, flushes, then shuts the inner writer down.
+    pub(crate) fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        ready!(self.poll_flush(cx))?;
+        Poll::Ready(Ok(ready!(self.io.poll_close_io(cx))?))
+    }
+
+    /// Moves the rest of a `copy_frame_from` payload from `src` through the buffer.
+    fn poll_stream_from<S: PayloadSource + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        src: &mut S,
+    ) -> Poll<Result<(), Error>> {
+        loop {
+            match self.state.stream_step() {
+                StreamStep::Done => return Poll::Ready(Ok(())),
+                StreamStep::Write => ready!(self.poll_write_buffered(cx))?,
+                StreamStep::Read(want) => {
+                    match ready!(src.poll_read_payload(cx, &mut self.state, want)) {
+                        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                        Err(err) => return Poll::Ready(Err(err.into())),
+                        Ok(0) => return Poll::Ready(Err(self.state.source_ended())),
+                        Ok(_) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes until `n` more bytes can be buffered (see `WriteState::must_write`).
+    #[inline]
+    fn poll_make_room(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<io::Result<()>> {
+        if self.state.must_write(n) {
+            return self.poll_write_until_room(cx, n);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The rare part of [`poll_make_room`](Self::poll_make_room), kept out of the per-frame
+    /// path.
+    #[cold]
+    #[inline(never)]
+    fn poll_write_until_room(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<io::Result<()>> {
+        while self.state.must_write(n) {
+            ready!(self.poll_write_buffered(cx))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// One gathered write of what is queued.
+    fn poll_write_buffered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let n = ready!(poll_write_gathered(&mut self.io, &self.state, &[], cx))?;
+        self.state.wrote(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A large `write_frame` in progress: its header is at the end of the writer's buffer and its
+/// payload is written from the caller's slice. Dropped unfinished (cancelled or failed), it
+/// keeps the stream framed.
+struct LargeWrite<'a, W> {
+    writer: &'a mut WriteLoop<W>,
+    frame: Through<'a>,
+}
+
+impl<W: WriteIo> LargeWrite<'_, W> {
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let writer = &mut *self.writer;
+        while !self.frame.rest().is_empty() || !writer.state.is_empty() {
+            let n = ready!(poll_write_gathered(
+                &mut writer.io,
+                &writer.state,
+                self.frame.rest(),
+                cx
+            ))?;
+            writer.state.wrote_through(&mut self.frame, n);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<W> Drop for LargeWrite<'_, W> {
+    fn drop(&mut self) {
+        // Withdraws the frame if none of it went out; otherwise buffers the rest of it.
+        self.writer.state.end_through(&self.frame);
+    }
+}
+
+/// One write of what `state` has queued and then `through`, gathered as `WriteState::io_slices`
+/// cuts it, retrying `Interrupted`: how many bytes went, at least 1.
+fn poll_write_gathered<W: WriteIo + ?Sized>(
+    io: &mut W,
+    state: &WriteState,
+    through: &[u8],
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    loop {
+        let result = if let Some(part) = state.single_part(through) {
+            ready!(io.poll_write_part(cx, part))
+        } else {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let count = state.io_slices(through, &mut slices);
+            if count == 1 {
+                ready!(io.poll_write_part(cx, &slices[0]))
+            } else {
+                ready!(io.poll_write_parts(cx, &slices[..count]))
+            }
+        };
+        return Poll::Ready(match result {
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Ok(0) => Err(io::ErrorKind::WriteZero.into()),
+            result => result,
+        });
+    }
+}
