@@ -421,3 +421,57 @@ impl Plain {
 fn read_big_endian(field: [u8; 4]) -> u32 {
     u32::from_be_bytes(field)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::ByteOrder;
+
+    fn with(builder: CodecBuilder) -> Codec {
+        builder.build().unwrap()
+    }
+
+    /// The decoders' short path is worth having only if the common layouts take it: losing it
+    /// changes no result, only the speed of every frame.
+    #[test]
+    fn the_short_path_takes_exactly_the_plain_4_byte_layouts() {
+        let default_limit = DEFAULT_MAX_FRAME_LEN as u32;
+        assert_eq!(
+            Codec::default().plain(),
+            Some(Plain::Little {
+                limit: default_limit
+            })
+        );
+        assert_eq!(
+            with(Codec::builder().struct_format("!I")).plain(),
+            Some(Plain::Big {
+                limit: default_limit
+            })
+        );
+        // The limit is the maximum, or what the field can hold if that is less.
+        let huge = u32::MAX as usize + 10;
+        assert_eq!(
+            with(Codec::builder().max_frame_len(huge)).plain(),
+            Some(Plain::Little {
+                limit: i32::MAX as u32
+            })
+        );
+        assert_eq!(
+            with(Codec::builder().struct_format("<I").max_frame_len(huge)).plain(),
+            Some(Plain::Little { limit: u32::MAX })
+        );
+        let others = [
+            Codec::builder().length_field_offset(1),
+            Codec::builder().length_adjustment(-4),
+            Codec::builder().keep_header(true),
+            Codec::builder().struct_format("<H"),
+            Codec::builder().struct_format("<q"),
+            Codec::builder().length_field(LengthField::VARINT),
+            Codec::builder().length_field(LengthField::fixed(3, false, ByteOrder::Little).unwrap()),
+        ];
+        for builder in others {
+            let codec = with(builder);
+            assert_eq!(codec.plain(), None, "{codec:?}");
+        }
+    }
+}

@@ -724,3 +724,38 @@ impl FrameDecoder {
         }
     }
 }
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use bytes::BytesMut;
+
+    use crate::{Codec, FrameError};
+
+    /// What the adapters report as a skipped frame's progress (and the numbers of a stream
+    /// that ends inside it): the bytes discarded so far, header included, of the whole frame.
+    #[test]
+    fn skip_progress_counts_the_skipped_frames_bytes_discarded_so_far() {
+        let codec = Codec::builder()
+            .max_frame_len(2)
+            .skip_oversized(true)
+            .build()
+            .unwrap();
+        let mut decoder = codec.decoder();
+        assert_eq!(decoder.skip_progress(), None);
+        let mut buf = BytesMut::from(&b"\x05\0\0\0he"[..]);
+        assert!(matches!(
+            decoder.decode(&mut buf),
+            Err(FrameError::TooLarge { len: 5, max: 2, .. })
+        ));
+        // The header is dropped from the buffer at once.
+        assert_eq!(decoder.skip_progress(), Some((4, 9)));
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        assert_eq!(decoder.skip_progress(), Some((6, 9)));
+        buf.extend_from_slice(b"ll");
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        assert_eq!(decoder.skip_progress(), Some((8, 9)));
+        buf.extend_from_slice(b"o");
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        assert_eq!(decoder.skip_progress(), None);
+    }
+}
