@@ -128,7 +128,7 @@
 //! use std::io;
 //! use std::time::Duration;
 //!
-//! use bytes::{Bytes, BytesMut};
+//! use bytes::Bytes;
 //! use futures_io::AsyncRead;
 //! use lenframe::{futures::FrameReader, Error};
 //! use smol::{future, Timer};

@@ -112,6 +112,9 @@ fn big_frames_through_sink_and_stream_cost_about_one_frame() {
     let codec = Codec::builder().max_frame_len(16 * MIB).build().unwrap();
     let peak = smol::block_on(async {
         let (client, server) = tcp_pair().await;
+        // smol's global executor and timer table allocate once, on first use: not the reader's.
+        smol::spawn(async {}).await;
+        Timer::after(std::time::Duration::from_millis(1)).await;
         let meter = counting_alloc::Meter::start();
         let sending = {
             let frame = frame.clone();
@@ -184,6 +187,9 @@ fn an_idle_reader_holds_little_whatever_it_received() {
     let small = Bytes::from_static(&[2u8; 16]);
     let held = smol::block_on(async {
         let (client, server) = tcp_pair().await;
+        // smol's global executor and timer table allocate once, on first use: not the reader's.
+        smol::spawn(async {}).await;
+        Timer::after(std::time::Duration::from_millis(1)).await;
         let meter = counting_alloc::Meter::start();
         let sending = {
             let (big, small) = (big.clone(), small.clone());
