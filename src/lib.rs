@@ -134,6 +134,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
+// Without `alloc`, links to the `BytesMut` methods (`decode`, `encode_with_prefix`) have nothing
+// to point at; the documentation that matters (docs.rs) is built with every feature.
+#![cfg_attr(not(feature = "alloc"), allow(rustdoc::broken_intra_doc_links))]
 
 #[cfg(any(feature = "tokio", feature = "futures-io"))]
 mod async_loops;
@@ -207,6 +210,16 @@ pub use message::MsgPack;
 pub use message::{MessageReader, MessageWriter};
 
 // The README's Rust snippets are compiled and run as doc tests, so it cannot drift from the code.
-#[cfg(all(doctest, feature = "tokio-util"))]
+#[cfg(all(doctest, feature = "tokio-util", feature = "json"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+// The same for docs/adapters.md, which has a snippet for every adapter.
+#[cfg(all(
+    doctest,
+    feature = "tokio-util",
+    feature = "futures-io",
+    feature = "embedded-io-async"
+))]
+#[doc = include_str!("../docs/adapters.md")]
+struct AdaptersDoctests;
