@@ -656,6 +656,16 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         self.core.write_frame_with(body).await
     }
 
+    /// Buffers a frame whose body `body` writes in place, writing nothing: a typed `Sink`'s
+    /// `start_send`.
+    #[cfg(any(feature = "json", feature = "msgpack"))]
+    pub(crate) fn queue_frame_with<E: From<Error>>(
+        &mut self,
+        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.core.queue_frame_with(body)
+    }
+
     /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then
     /// `payload`, which is not copied (unless it is 8 KiB or less: small frames are copied into
     /// the buffer with their neighbours). The same as `SinkExt::feed`.

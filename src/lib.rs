@@ -202,10 +202,16 @@ pub use message::MessageFormat;
 #[cfg(feature = "msgpack")]
 #[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
 pub use message::MsgPack;
-#[cfg(all(any(feature = "json", feature = "msgpack"), feature = "tokio"))]
+#[cfg(all(
+    any(feature = "json", feature = "msgpack"),
+    any(feature = "tokio", feature = "futures-io")
+))]
 #[cfg_attr(
     docsrs,
-    doc(cfg(all(any(feature = "json", feature = "msgpack"), feature = "tokio")))
+    doc(cfg(all(
+        any(feature = "json", feature = "msgpack"),
+        any(feature = "tokio", feature = "futures-io")
+    )))
 )]
 pub use message::{MessageReader, MessageWriter};
 

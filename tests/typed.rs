@@ -677,3 +677,43 @@ fn futures_typed_messages_over_smol_tcp() {
         sender.await;
     });
 }
+
+/// The typed `Stream` and `Sink` over the futures-io adapters, on smol over loopback TCP: a
+/// malformed frame is one error item and the stream goes on.
+#[cfg(feature = "futures-io")]
+#[test]
+fn futures_typed_stream_and_sink_over_smol_tcp() {
+    use futures_util::{SinkExt, StreamExt};
+    use lenframe::futures::{FrameReader as AsyncReader, FrameWriter as AsyncWriter};
+    use lenframe::{Json, MessageReader, MessageWriter, MsgPack};
+
+    smol::block_on(async {
+        let listener = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sender = smol::spawn(async move {
+            let stream = smol::net::TcpStream::connect(addr).await.unwrap();
+            let mut notes = MessageWriter::new(AsyncWriter::new(stream), MsgPack);
+            notes.send(note(0, true)).await.unwrap();
+            notes.get_mut().send_frame([0xc1]).await.unwrap();
+            notes.feed(note(1, false)).await.unwrap();
+            notes.feed(note(2, true)).await.unwrap();
+            notes.close().await.unwrap();
+        });
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut notes = MessageReader::<_, _, Note>::new(AsyncReader::new(stream), MsgPack);
+        assert_eq!(notes.next().await.unwrap().unwrap(), note(0, true));
+        let err = notes.next().await.unwrap().unwrap_err();
+        assert!(is_deserialize(&err, 1, "MessagePack"), "{err}");
+        assert_eq!(notes.next().await.unwrap().unwrap(), note(1, false));
+        assert_eq!(notes.next().await.unwrap().unwrap(), note(2, true));
+        assert!(notes.next().await.is_none());
+        sender.await;
+        // JSON too, in memory.
+        let mut wire = MessageWriter::new(AsyncWriter::new(Vec::new()), Json);
+        wire.send(note(3, false)).await.unwrap();
+        let bytes = wire.into_inner().into_inner();
+        let mut back = MessageReader::<_, _, Note>::new(AsyncReader::new(&bytes[..]), Json);
+        assert_eq!(back.next().await.unwrap().unwrap(), note(3, false));
+        assert!(back.next().await.is_none());
+    });
+}

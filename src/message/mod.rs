@@ -17,10 +17,10 @@ use serde::Serialize;
 use crate::Error;
 
 mod adapters;
-#[cfg(feature = "tokio")]
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
 mod stream;
 
-#[cfg(feature = "tokio")]
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
 pub use stream::{MessageReader, MessageWriter};
 
 /// A serializer's or deserializer's error, kept as the source of [`Error::Serialize`] and

@@ -5,7 +5,6 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use ::tokio::io::{AsyncRead, AsyncWrite};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_sink::Sink;
@@ -13,12 +12,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{decode, encode, MessageFormat};
-use crate::tokio::{FrameReader, FrameWriter};
 use crate::Error;
 
 /// A [`Stream`] of messages of type `T` in format `F` ([`Json`](crate::Json),
-/// [`MsgPack`](crate::MsgPack)), read from a frame reader: `futures_util::StreamExt` works on
-/// it.
+/// [`MsgPack`](crate::MsgPack)), read from a frame reader (`lenframe::tokio::FrameReader` or
+/// `lenframe::futures::FrameReader`): `futures_util::StreamExt` works on it.
 ///
 /// Each item is the next frame deserialized, as
 /// [`read_json`](crate::tokio::FrameReader::read_json) returns it. A frame that is not a valid
@@ -35,7 +33,7 @@ use crate::Error;
 /// # Examples
 ///
 /// ```
-/// # #[cfg(feature = "json")]
+/// # #[cfg(all(feature = "json", feature = "tokio"))]
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), lenframe::Error> {
 /// use futures_util::{SinkExt, StreamExt};
@@ -64,7 +62,7 @@ use crate::Error;
 /// assert!(incoming.next().await.is_none());
 /// # Ok(())
 /// # }
-/// # #[cfg(not(feature = "json"))]
+/// # #[cfg(not(all(feature = "json", feature = "tokio")))]
 /// # fn main() {}
 /// ```
 #[derive(Debug)]
@@ -105,26 +103,9 @@ impl<A, F: MessageFormat, T> MessageReader<A, F, T> {
     }
 }
 
-impl<R, F, T> Stream for MessageReader<FrameReader<R>, F, T>
-where
-    R: AsyncRead + Unpin,
-    F: MessageFormat + Unpin,
-    T: DeserializeOwned,
-{
-    type Item = Result<T, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let frames = &mut self.get_mut().frames;
-        Poll::Ready(match ready!(Pin::new(&mut *frames).poll_next(cx)) {
-            Some(Ok(frame)) => Some(decode::<F, T>(frames.frames_read() - 1, &frame)),
-            Some(Err(err)) => Some(Err(err)),
-            None => None,
-        })
-    }
-}
-
 /// A [`Sink`] of messages in format `F` ([`Json`](crate::Json), [`MsgPack`](crate::MsgPack)),
-/// written to a frame writer: `futures_util::SinkExt` works on it. It is a `Sink<T>` for one
+/// written to a frame writer (`lenframe::tokio::FrameWriter` or `lenframe::futures::FrameWriter`):
+/// `futures_util::SinkExt` works on it. It is a `Sink<T>` for one
 /// message type `T` (a `Sink` of several types would leave `SinkExt::flush` and `close` unable to
 /// infer which); `write_json`/`write_msgpack` on the frame writer take any type.
 ///
@@ -178,28 +159,57 @@ impl<A, F: MessageFormat, T> MessageWriter<A, F, T> {
     }
 }
 
-impl<W, F, T> Sink<T> for MessageWriter<FrameWriter<W>, F, T>
-where
-    W: AsyncWrite + Unpin,
-    F: MessageFormat + Unpin,
-    T: Serialize,
-{
-    type Error = Error;
+/// The typed `Stream` and `Sink` impls for one async adapter module: tokio's and futures-io's
+/// readers and writers have the same methods, so the impls are written once.
+macro_rules! typed_stream_and_sink {
+    ($adapter:ident, $read:path, $write:path) => {
+        impl<R, F, T> Stream for MessageReader<crate::$adapter::FrameReader<R>, F, T>
+        where
+            R: $read + Unpin,
+            F: MessageFormat + Unpin,
+            T: DeserializeOwned,
+        {
+            type Item = Result<T, Error>;
 
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        Sink::<Bytes>::poll_ready(Pin::new(&mut self.get_mut().frames), cx)
-    }
+            fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+                let frames = &mut self.get_mut().frames;
+                Poll::Ready(match ready!(Pin::new(&mut *frames).poll_next(cx)) {
+                    Some(Ok(frame)) => Some(decode::<F, T>(frames.frames_read() - 1, &frame)),
+                    Some(Err(err)) => Some(Err(err)),
+                    None => None,
+                })
+            }
+        }
 
-    fn start_send(self: Pin<&mut Self>, msg: T) -> Result<(), Error> {
-        let frames = &mut self.get_mut().frames;
-        frames.queue_frame_with(|buf| encode::<F, T>(&msg, buf))
-    }
+        impl<W, F, T> Sink<T> for MessageWriter<crate::$adapter::FrameWriter<W>, F, T>
+        where
+            W: $write + Unpin,
+            F: MessageFormat + Unpin,
+            T: Serialize,
+        {
+            type Error = Error;
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        Sink::<Bytes>::poll_flush(Pin::new(&mut self.get_mut().frames), cx)
-    }
+            fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+                Sink::<Bytes>::poll_ready(Pin::new(&mut self.get_mut().frames), cx)
+            }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        Sink::<Bytes>::poll_close(Pin::new(&mut self.get_mut().frames), cx)
-    }
+            fn start_send(self: Pin<&mut Self>, msg: T) -> Result<(), Error> {
+                let frames = &mut self.get_mut().frames;
+                frames.queue_frame_with(|buf| encode::<F, T>(&msg, buf))
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+                Sink::<Bytes>::poll_flush(Pin::new(&mut self.get_mut().frames), cx)
+            }
+
+            fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+                Sink::<Bytes>::poll_close(Pin::new(&mut self.get_mut().frames), cx)
+            }
+        }
+    };
 }
+
+#[cfg(feature = "tokio")]
+typed_stream_and_sink!(tokio, ::tokio::io::AsyncRead, ::tokio::io::AsyncWrite);
+#[cfg(feature = "futures-io")]
+typed_stream_and_sink!(futures, futures_io::AsyncRead, futures_io::AsyncWrite);
