@@ -63,9 +63,7 @@ fn async_chat_demo_drops_the_slow_and_the_dead_client_only() {
     for expected in [
         "bob sees:  all 1500 news items, in order",
         "server:  carol dropped: fell",
-        "server:  dave dropped: a write made no progress",
         "bob sees:  * carol left (too slow)",
-        "bob sees:  * dave left (not reading)",
         "alice sees:  [bob] quiet in here now",
         "bob sees:  * alice left",
         "bob sees:  * the server is shutting down",
@@ -73,6 +71,16 @@ fn async_chat_demo_drops_the_slow_and_the_dead_client_only() {
     ] {
         assert!(out.contains(expected), "no {expected:?} in:\n{out}");
     }
+    // Dave never reads. Usually his socket fills and a write to him makes no progress for the
+    // write timeout; on a loaded machine his task may instead fall further behind the room than
+    // it keeps before that. Either way he is dropped, with the reason, and the others told.
+    assert!(
+        out.contains("server:  dave dropped: a write made no progress")
+            && out.contains("bob sees:  * dave left (not reading)")
+            || out.contains("server:  dave dropped: fell")
+                && out.contains("bob sees:  * dave left (too slow)"),
+        "dave was not dropped with a reason:\n{out}"
+    );
     assert!(!out.contains("bob dropped"), "{out}");
     assert!(!out.contains("alice dropped"), "{out}");
 }
