@@ -305,6 +305,7 @@ fn async_echo_survives_hostile_clients() {
 /// limited, so nothing else fails first. RLIMIT_NPROC counts every task of the real user and
 /// does not bind root: as root, the server runs as `nobody` (util-linux's `setpriv`), which
 /// runs nothing else here; otherwise as this user, with the limit over what it runs already.
+#[cfg(target_os = "linux")]
 fn with_thread_limit(program: &std::path::Path, tasks: usize) -> std::process::Command {
     let uid = std::fs::metadata("/proc/self")
         .map(|meta| std::os::unix::fs::MetadataExt::uid(&meta))
@@ -329,6 +330,7 @@ fn with_thread_limit(program: &std::path::Path, tasks: usize) -> std::process::C
 }
 
 /// How many tasks (processes and threads) user `uid` runs now.
+#[cfg(target_os = "linux")]
 fn tasks_of_user(uid: u32) -> usize {
     let mut count = 0;
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
