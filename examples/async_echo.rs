@@ -220,6 +220,9 @@ where
     loop {
         let Some(end) = server.stop_deadline() else {
             tokio::select! {
+                // The read first: bytes that arrived before the shutdown are taken in before
+                // the connection is judged to be between frames.
+                biased;
                 frame = reader.read_frame() => return frame,
                 () = server.stopped() => continue,
             }

@@ -252,17 +252,20 @@ impl<W: WriteIo> WriteLoop<W> {
         poll_fn(|cx| self.poll_close(cx)).await
     }
 
-    /// `Sink::poll_ready`: room for a frame.
+    /// `Sink::poll_ready`: room for a frame. Its length is not known yet, so room for one as
+    /// long as the longest since the last flush: the buffer then does not pass its size (and
+    /// grow, and be given back) each time it fills with a run of small frames.
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.state.check_not_streaming()?;
-        Poll::Ready(Ok(ready!(self.poll_make_room(cx, 1))?))
+        let room = self.state.with_room().max(1);
+        Poll::Ready(Ok(ready!(self.poll_make_room(cx, room))?))
     }
 
     /// `Sink::start_send`: queues an owned payload, as `feed_frame` does.
     pub(crate) fn start_send(&mut self, payload: Bytes) -> Result<(), Error> {
         self.state.check_not_streaming()?;
         let header = self.state.encoder().header(payload.len())?;
-        self.state.feed(&header, payload);
+        self.state.feed_unsized(&header, payload);
         Ok(())
     }
 

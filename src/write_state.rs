@@ -75,8 +75,9 @@ pub(crate) struct WriteState {
     /// `buf`, and how long it is.
     room_at: usize,
     room_len: usize,
-    /// The longest frame written in place ([`encode_with`](Self::encode_with)) since the last
-    /// flush: the room made before the next one, whose length is not known until it is written.
+    /// The most one frame whose length was not known when room was made for it (written in
+    /// place with [`encode_with`](Self::encode_with), or sent through a `Sink`) added to the
+    /// buffer since the last flush: the room made before the next such frame.
     with_len: usize,
 }
 
@@ -266,9 +267,17 @@ impl WriteState {
         }
     }
 
-    /// The room to make before a frame is written in place: as much as the longest such frame
-    /// since the last flush took (at most the buffer), so that a run of similar messages goes
-    /// out as a run of small frames does: what is buffered is written before the next frame
+    /// [`feed`](Self::feed) for a frame whose room was made before its length was known (a
+    /// `Sink`'s `start_send`): remembered for [`with_room`](Self::with_room).
+    pub(crate) fn feed_unsized(&mut self, header: &[u8], payload: Bytes) {
+        let adds = self.feed_adds(header.len(), payload.len());
+        self.feed(header, payload);
+        self.with_len = self.with_len.max(adds);
+    }
+
+    /// The room to make before a frame is written in place or sent through a `Sink`: as much as
+    /// the longest such frame since the last flush took (at most the buffer), so that a run of
+    /// similar messages goes out as a run of small frames does: what is buffered is written before the next frame
     /// would not fit, and the buffer does not grow past its size for it.
     #[inline]
     pub(crate) fn with_room(&self) -> usize {
