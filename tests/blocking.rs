@@ -1073,3 +1073,27 @@ fn send_then_close(frames: Vec<Vec<u8>>) -> (thread::JoinHandle<()>, TcpStream) 
     });
     (writer, server)
 }
+
+/// `max_read_size()` reports what was set (at least 1), 256 KiB by default, on every reader
+/// that has it.
+#[test]
+fn max_read_size_is_what_was_set() {
+    let empty: &[u8] = b"";
+    let reader = lenframe::blocking::FrameReader::new(empty);
+    assert_eq!(reader.max_read_size(), 256 * 1024);
+    assert_eq!(reader.with_max_read_size(100_000).max_read_size(), 100_000);
+    let reader = lenframe::blocking::FrameReader::new(empty).with_max_read_size(0);
+    assert_eq!(reader.max_read_size(), 1);
+    #[cfg(feature = "tokio")]
+    {
+        let reader = lenframe::tokio::FrameReader::new(empty);
+        assert_eq!(reader.max_read_size(), 256 * 1024);
+        assert_eq!(reader.with_max_read_size(3_000).max_read_size(), 3_000);
+    }
+    #[cfg(feature = "futures-io")]
+    {
+        let reader = lenframe::futures::FrameReader::new(empty);
+        assert_eq!(reader.max_read_size(), 256 * 1024);
+        assert_eq!(reader.with_max_read_size(3_000).max_read_size(), 3_000);
+    }
+}
