@@ -257,21 +257,24 @@ impl WriteState {
     }
 
     /// Accepts an owned payload after its `header`: copied if small, otherwise queued as it is.
-    pub(crate) fn feed(&mut self, header: &[u8], payload: Bytes) {
+    /// Returns what it added to the buffer, as [`feed_adds`](Self::feed_adds) says beforehand.
+    pub(crate) fn feed(&mut self, header: &[u8], payload: Bytes) -> usize {
         self.queue(header);
         if self.copies_owned(header.len(), payload.len()) {
             self.queue(&payload);
+            header.len() + payload.len()
         } else {
             self.seal();
             self.push(payload);
+            header.len()
         }
     }
 
     /// [`feed`](Self::feed) for a frame whose room was made before its length was known (a
     /// `Sink`'s `start_send`): remembered for [`with_room`](Self::with_room).
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) fn feed_unsized(&mut self, header: &[u8], payload: Bytes) {
-        let adds = self.feed_adds(header.len(), payload.len());
-        self.feed(header, payload);
+        let adds = self.feed(header, payload);
         self.with_len = self.with_len.max(adds);
     }
 

@@ -8,12 +8,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::io::{Read, Write};
 
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+use super::decode_read;
 #[cfg(feature = "json")]
 use super::Json;
 #[cfg(feature = "msgpack")]
 use super::MsgPack;
-#[cfg(any(feature = "tokio", feature = "futures-io"))]
-use super::{decode, MessageFormat};
 use super::{decode_next, encode};
 use crate::{blocking, Error};
 
@@ -138,20 +138,6 @@ impl<W: Write> blocking::FrameWriter<W> {
     }
 }
 
-/// The next frame of a tokio reader as a message of format `F`.
-#[cfg(feature = "tokio")]
-async fn read_tokio<F, T, R>(reader: &mut crate::tokio::FrameReader<R>) -> Result<Option<T>, Error>
-where
-    F: MessageFormat,
-    T: DeserializeOwned,
-    R: AsyncRead + Unpin,
-{
-    let Some(frame) = reader.read_frame().await? else {
-        return Ok(None);
-    };
-    decode::<F, T>(reader.frames_read() - 1, &frame).map(Some)
-}
-
 #[cfg(feature = "tokio")]
 impl<R: AsyncRead + Unpin> crate::tokio::FrameReader<R> {
     /// Reads the next frame as a JSON message: `Ok(None)` when the stream ends cleanly between
@@ -181,7 +167,7 @@ impl<R: AsyncRead + Unpin> crate::tokio::FrameReader<R> {
     #[cfg(feature = "json")]
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub async fn read_json<T: DeserializeOwned>(&mut self) -> Result<Option<T>, Error> {
-        read_tokio::<Json, T, R>(self).await
+        decode_read::<Json, T>(self.read_frame().await?, self.frames_read())
     }
 
     /// Reads the next frame as a MessagePack message: `Ok(None)` when the stream ends cleanly
@@ -212,7 +198,7 @@ impl<R: AsyncRead + Unpin> crate::tokio::FrameReader<R> {
     #[cfg(feature = "msgpack")]
     #[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
     pub async fn read_msgpack<T: DeserializeOwned>(&mut self) -> Result<Option<T>, Error> {
-        read_tokio::<MsgPack, T, R>(self).await
+        decode_read::<MsgPack, T>(self.read_frame().await?, self.frames_read())
     }
 }
 
@@ -289,22 +275,6 @@ impl<W: AsyncWrite + Unpin> crate::tokio::FrameWriter<W> {
     }
 }
 
-/// The next frame of a futures-io reader as a message of format `F`.
-#[cfg(feature = "futures-io")]
-async fn read_futures<F, T, R>(
-    reader: &mut crate::futures::FrameReader<R>,
-) -> Result<Option<T>, Error>
-where
-    F: MessageFormat,
-    T: DeserializeOwned,
-    R: futures_io::AsyncRead + Unpin,
-{
-    let Some(frame) = reader.read_frame().await? else {
-        return Ok(None);
-    };
-    decode::<F, T>(reader.frames_read() - 1, &frame).map(Some)
-}
-
 #[cfg(feature = "futures-io")]
 impl<R: futures_io::AsyncRead + Unpin> crate::futures::FrameReader<R> {
     /// Reads the next frame as a JSON message: `Ok(None)` when the stream ends cleanly between
@@ -328,7 +298,7 @@ impl<R: futures_io::AsyncRead + Unpin> crate::futures::FrameReader<R> {
     #[cfg(feature = "json")]
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub async fn read_json<T: DeserializeOwned>(&mut self) -> Result<Option<T>, Error> {
-        read_futures::<Json, T, R>(self).await
+        decode_read::<Json, T>(self.read_frame().await?, self.frames_read())
     }
 
     /// Reads the next frame as a MessagePack message: `Ok(None)` when the stream ends cleanly
@@ -336,7 +306,7 @@ impl<R: futures_io::AsyncRead + Unpin> crate::futures::FrameReader<R> {
     #[cfg(feature = "msgpack")]
     #[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
     pub async fn read_msgpack<T: DeserializeOwned>(&mut self) -> Result<Option<T>, Error> {
-        read_futures::<MsgPack, T, R>(self).await
+        decode_read::<MsgPack, T>(self.read_frame().await?, self.frames_read())
     }
 }
 

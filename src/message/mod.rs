@@ -253,6 +253,17 @@ pub(crate) fn decode_next<F: MessageFormat, T: DeserializeOwned>(
     }
 }
 
+/// [`decode_next`] for an async reader's owned frame, given how many frames the reader has
+/// read (this one's index plus one).
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+#[inline]
+pub(crate) fn decode_read<F: MessageFormat, T: DeserializeOwned>(
+    frame: Option<bytes::Bytes>,
+    frames_read: u64,
+) -> Result<Option<T>, Error> {
+    decode_next::<F, T>(frame.as_deref().map(|payload| (frames_read - 1, payload)))
+}
+
 #[cold]
 fn deserialize_error<F: MessageFormat>(frame: u64, len: usize, source: BoxError) -> Error {
     Error::Deserialize {
