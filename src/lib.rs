@@ -174,11 +174,11 @@ pub mod futures;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 #[cfg(feature = "tokio-util")]
-mod tokio_util;
+mod framed_codec;
 
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
-pub use crate::tokio_util::FramedCodec;
+pub use crate::framed_codec::FramedCodec;
 pub use builder::CodecBuilder;
 pub use codec::{
     Codec, DEFAULT_MAX_FRAME_LEN, MAX_FRAME_LEN_LIMIT, MAX_HEADER_LEN, MAX_LENGTH_OFFSET,
