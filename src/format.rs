@@ -3,7 +3,7 @@
 //! A [`LengthField`] is either a fixed-width integer (1 to 8 bytes, signed or unsigned, in big,
 //! little or native byte order; the widths 1, 2, 4 and 8 named by the same struct format string a
 //! Python peer passes to `struct.pack`), or an unsigned LEB128 varint as protobuf's
-//! `writeDelimitedTo` writes it.
+//! `writeDelimitedTo` writes it, optionally capped at fewer bytes (MQTT's remaining length).
 
 use core::fmt;
 use core::str::FromStr;
@@ -84,7 +84,8 @@ enum Kind {
         signed: bool,
         order: ByteOrder,
     },
-    Varint,
+    /// LEB128, at most `max_bytes` (1 to 10) bytes long.
+    Varint { max_bytes: u8 },
 }
 
 impl Default for LengthField {
@@ -101,7 +102,11 @@ impl LengthField {
     pub const U32_BE: LengthField = LengthField::fixed_const(4, false, ByteOrder::Big);
     /// Unsigned LEB128 varint, as protobuf's `writeDelimitedTo` and prost's
     /// `encode_length_delimited` write it: 1 to 10 bytes.
-    pub const VARINT: LengthField = LengthField { kind: Kind::Varint };
+    pub const VARINT: LengthField = LengthField {
+        kind: Kind::Varint {
+            max_bytes: MAX_FIELD_LEN as u8,
+        },
+    };
 
     pub(crate) const fn fixed_const(width: u8, signed: bool, order: ByteOrder) -> LengthField {
         LengthField {
@@ -168,7 +173,81 @@ impl LengthField {
                 signed,
                 order,
             } => Some((width, signed, order)),
-            Kind::Varint => None,
+            Kind::Varint { .. } => None,
+        }
+    }
+
+    /// An unsigned LEB128 varint of at most `max_bytes` bytes (1 to 10): a continuation bit
+    /// on byte number `max_bytes` is a framing error, not a longer length.
+    ///
+    /// MQTT's "remaining length" is this with a cap of 4 (MQTT 3.1.1 section 2.2.3, MQTT 5
+    /// section 1.5.5): 7 bits a byte, least significant group first, so the largest length is
+    /// 2^28 - 1 = 268 435 455, and a fifth byte makes the packet malformed. `varint_max(10)` is
+    /// [`VARINT`](Self::VARINT). The cap also bounds what the field can hold
+    /// ([`max_value`](Self::max_value)), so an encoder refuses a payload the peer would reject.
+    ///
+    /// An MQTT packet: the fixed header byte, then the remaining length (offset 1, see
+    /// [`CodecBuilder::length_field_offset`](crate::CodecBuilder::length_field_offset)), kept
+    /// in the frame so the packet type stays with its body:
+    ///
+    /// ```text
+    ///          INPUT                                      DECODED
+    /// +------+--------+------------+           +------+--------+------------+
+    /// | 0x30 |  0x05  | 5 bytes    |   ---->   | 0x30 |  0x05  | 5 bytes    |
+    /// | type | varint | body       |           | type | varint | body       |
+    /// +------+--------+------------+           +------+--------+------------+
+    ///
+    /// +------+------------------------+        FrameError::VarintPastCap { max_bytes: 4 }
+    /// | 0x30 | 0x80 0x80 0x80 0x80 .. |  ---->  (a fifth length byte: malformed)
+    /// +------+------------------------+
+    /// ```
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::{Codec, Decoded, FrameError, LengthField};
+    ///
+    /// let mqtt = Codec::builder()
+    ///     .length_field(LengthField::varint_max(4)?)
+    ///     .length_field_offset(1)
+    ///     .keep_header(true)
+    ///     .build()?;
+    /// // PUBLISH (0x30), remaining length 5: topic length 0x0003, topic "a/b", no payload.
+    /// let packet = b"\x30\x05\x00\x03a/b";
+    /// assert_eq!(
+    ///     mqtt.decode_slice(packet)?,
+    ///     Decoded::Frame { frame: &packet[..], consumed: 7 }
+    /// );
+    ///
+    /// // A remaining length with a continuation bit on its fourth byte.
+    /// let err = mqtt.decode_slice(b"\x30\x80\x80\x80\x80\x01").unwrap_err();
+    /// assert_eq!(err, FrameError::VarintPastCap { max_bytes: 4 });
+    ///
+    /// assert_eq!(LengthField::varint_max(4)?.max_value(), 268_435_455);
+    /// assert_eq!(LengthField::varint_max(10)?, LengthField::VARINT);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::UnsupportedVarintCap`] for a cap of 0 or more than 10 bytes.
+    pub fn varint_max(max_bytes: usize) -> Result<LengthField, ConfigError> {
+        if max_bytes == 0 || max_bytes > MAX_FIELD_LEN {
+            return Err(ConfigError::UnsupportedVarintCap { max_bytes });
+        }
+        Ok(LengthField {
+            kind: Kind::Varint {
+                max_bytes: max_bytes as u8,
+            },
+        })
+    }
+
+    /// The most bytes a varint field may take: 10 for [`VARINT`](Self::VARINT), the cap given
+    /// to [`varint_max`](Self::varint_max); `None` for a fixed-width field.
+    pub fn varint_max_bytes(&self) -> Option<usize> {
+        match self.kind {
+            Kind::Varint { max_bytes } => Some(usize::from(max_bytes)),
+            _ => None,
         }
     }
 
@@ -274,7 +353,7 @@ impl LengthField {
 
     /// Whether the field is a LEB128 varint.
     pub fn is_varint(&self) -> bool {
-        self.kind == Kind::Varint
+        matches!(self.kind, Kind::Varint { .. })
     }
 
     /// The byte order of a fixed-width field, `None` for a varint.
@@ -283,15 +362,21 @@ impl LengthField {
     }
 
     /// The largest value the field can hold: 127 for `b`, `i32::MAX` for `i`, `u64::MAX` for
-    /// `Q` and varints.
+    /// `Q` and uncapped varints, 2^(7 n) - 1 for a varint capped at n < 10 bytes.
     #[inline]
     pub fn max_value(&self) -> u64 {
-        match self.parts() {
-            Some((width, signed, _)) => {
-                let bits = u32::from(width) * 8 - u32::from(signed);
-                u64::MAX >> (64 - bits)
+        match self.kind {
+            Kind::Varint { max_bytes } => {
+                let bits = 7 * u32::from(max_bytes);
+                u64::MAX >> 64u32.saturating_sub(bits)
             }
-            None => u64::MAX,
+            _ => match self.parts() {
+                Some((width, signed, _)) => {
+                    let bits = u32::from(width) * 8 - u32::from(signed);
+                    u64::MAX >> (64 - bits)
+                }
+                None => u64::MAX,
+            },
         }
     }
 
@@ -413,7 +498,7 @@ impl LengthField {
                 signed,
                 order,
             } => read_odd_width(buf, usize::from(width), order, signed),
-            Kind::Varint => read_varint(buf),
+            Kind::Varint { max_bytes } => read_varint(buf, usize::from(max_bytes)),
         }
     }
 
@@ -474,6 +559,8 @@ pub(crate) enum BadField {
     VarintTooLong,
     /// A varint does not fit in 64 bits.
     VarintOverflow,
+    /// A capped varint has a continuation bit on its last allowed byte.
+    VarintPastCap(u8),
 }
 
 impl BadField {
@@ -484,6 +571,9 @@ impl BadField {
             BadField::Negative(len) => FrameError::NegativeLength { len, guess: None },
             BadField::VarintTooLong => FrameError::VarintTooLong,
             BadField::VarintOverflow => FrameError::VarintOverflow,
+            BadField::VarintPastCap(max_bytes) => FrameError::VarintPastCap {
+                max_bytes: usize::from(max_bytes),
+            },
         }
     }
 }
@@ -512,9 +602,10 @@ fn read_odd_width(
     Ok(Some((value, width)))
 }
 
-fn read_varint(buf: &[u8]) -> Result<Option<(u64, usize)>, BadField> {
+/// Reads a LEB128 varint of at most `max_bytes` (1 to 10) bytes.
+fn read_varint(buf: &[u8], max_bytes: usize) -> Result<Option<(u64, usize)>, BadField> {
     let mut value = 0u64;
-    for (i, &byte) in buf.iter().take(MAX_FIELD_LEN).enumerate() {
+    for (i, &byte) in buf.iter().take(max_bytes).enumerate() {
         let low = u64::from(byte & 0x7f);
         // The tenth byte carries bit 63 only: anything more would not fit in a u64.
         if i == MAX_FIELD_LEN - 1 && (low > 1) {
@@ -525,10 +616,12 @@ fn read_varint(buf: &[u8]) -> Result<Option<(u64, usize)>, BadField> {
             return Ok(Some((value, i + 1)));
         }
     }
-    if buf.len() >= MAX_FIELD_LEN {
+    if buf.len() < max_bytes {
+        Ok(None)
+    } else if max_bytes == MAX_FIELD_LEN {
         Err(BadField::VarintTooLong)
     } else {
-        Ok(None)
+        Err(BadField::VarintPastCap(max_bytes as u8))
     }
 }
 
@@ -550,7 +643,12 @@ impl fmt::Display for LengthField {
                 };
                 write!(f, "{width}-byte {sign} {order}")
             }
-            None => f.write_str("varint"),
+            None => match self.varint_max_bytes() {
+                Some(max_bytes) if max_bytes < MAX_FIELD_LEN => {
+                    write!(f, "varint of at most {max_bytes} bytes")
+                }
+                _ => f.write_str("varint"),
+            },
         }
     }
 }
@@ -610,6 +708,64 @@ mod tests {
                 Some((value, bytes.len()))
             );
             assert_eq!(LengthField::VARINT.read_len(&bytes[..n - 1]).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn capped_varint_reads_up_to_its_cap_and_rejects_one_more_byte() {
+        let mqtt = LengthField::varint_max(4).unwrap();
+        // MQTT 3.1.1 table 2.4: the first and last value of each length of the remaining length.
+        let cases: [(u64, &[u8]); 8] = [
+            (0, &[0x00]),
+            (127, &[0x7f]),
+            (128, &[0x80, 0x01]),
+            (16_383, &[0xff, 0x7f]),
+            (16_384, &[0x80, 0x80, 0x01]),
+            (2_097_151, &[0xff, 0xff, 0x7f]),
+            (2_097_152, &[0x80, 0x80, 0x80, 0x01]),
+            (268_435_455, &[0xff, 0xff, 0xff, 0x7f]),
+        ];
+        for (value, bytes) in cases {
+            assert_eq!(mqtt.read_len(bytes).unwrap(), Some((value, bytes.len())));
+            let mut out = [0; MAX_FIELD_LEN];
+            let n = mqtt.write_len(value, &mut out).unwrap();
+            assert_eq!(&out[..n], bytes, "writing {value}");
+        }
+        assert_eq!(mqtt.max_value(), 268_435_455);
+        assert!(mqtt
+            .write_len(268_435_456, &mut [0; MAX_FIELD_LEN])
+            .is_err());
+        // Three continuation bytes: a fourth may still come.
+        assert_eq!(mqtt.read_len(&[0x80, 0x80, 0x80]).unwrap(), None);
+        assert_eq!(
+            mqtt.read_len(&[0x80, 0x80, 0x80, 0x80]),
+            Err(FrameError::VarintPastCap { max_bytes: 4 })
+        );
+        assert_eq!(
+            mqtt.read_len(&[0xff, 0xff, 0xff, 0xff, 0x01]),
+            Err(FrameError::VarintPastCap { max_bytes: 4 })
+        );
+        let one = LengthField::varint_max(1).unwrap();
+        assert_eq!(one.max_value(), 127);
+        assert_eq!(
+            one.read_len(&[0x80]),
+            Err(FrameError::VarintPastCap { max_bytes: 1 })
+        );
+        assert_eq!(
+            LengthField::varint_max(9).unwrap().max_value(),
+            (1 << 63) - 1
+        );
+        assert_eq!(LengthField::varint_max(10).unwrap(), LengthField::VARINT);
+        assert_eq!(mqtt.varint_max_bytes(), Some(4));
+        assert_eq!(LengthField::U32_BE.varint_max_bytes(), None);
+        assert!(mqtt.is_varint());
+        assert_eq!(mqtt.to_string(), "varint of at most 4 bytes");
+        assert_eq!(LengthField::VARINT.to_string(), "varint");
+        for bad in [0, 11] {
+            assert_eq!(
+                LengthField::varint_max(bad),
+                Err(ConfigError::UnsupportedVarintCap { max_bytes: bad })
+            );
         }
     }
 
