@@ -127,15 +127,36 @@ pub struct Peer {
 
 impl Peer {
     /// Starts `cmd` with stdin closed and stdout and stderr in `log`.
-    pub fn spawn(name: &str, mut cmd: Command, log: PathBuf) -> Peer {
+    pub fn spawn(name: &str, cmd: Command, log: PathBuf) -> Peer {
+        Peer::start(name, cmd, log, None)
+    }
+
+    /// Starts `cmd` with `input` on its stdin (closed after it), stdout and stderr in `log`.
+    pub fn spawn_with_input(name: &str, cmd: Command, log: PathBuf, input: Vec<u8>) -> Peer {
+        Peer::start(name, cmd, log, Some(input))
+    }
+
+    fn start(name: &str, mut cmd: Command, log: PathBuf, input: Option<Vec<u8>>) -> Peer {
         let out = fs::File::create(&log).expect("create the peer's log");
         let err = out.try_clone().expect("clone the log handle");
-        let child = cmd
-            .stdin(Stdio::null())
+        let stdin = if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        };
+        let mut child = cmd
+            .stdin(stdin)
             .stdout(out)
             .stderr(err)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            // A thread, since the peer may not read its input before it is answered; an error
+            // here means the peer exited, which the test sees by itself.
+            thread::spawn(move || {
+                let _ = stdin.write_all(&input);
+            });
+        }
         Peer {
             name: name.to_owned(),
             child,
@@ -308,6 +329,11 @@ impl Reads {
     /// How many reads returned data so far.
     pub fn count(&self) -> usize {
         self.0.lock().unwrap().len()
+    }
+
+    /// The size of every read so far, in order.
+    pub fn sizes(&self) -> Vec<usize> {
+        self.0.lock().unwrap().clone()
     }
 
     /// The largest single read so far.
