@@ -197,7 +197,7 @@ fn server_rejects_a_malformed_client_hello(openssl: &Path, dir: &TempDir) {
     let fragment = [1, 0, 1, 0, 3, 3, 0, 0];
     record_codec()
         .encoder()
-        .encode_with_prefix(&[HANDSHAKE, 3, 1], &fragment, &mut out)
+        .encode_with_prefix(&[HANDSHAKE, 3, 1], fragment, &mut out)
         .unwrap();
     (&socket).write_all(&out).unwrap();
     socket.shutdown(Shutdown::Write).unwrap();
