@@ -6,6 +6,8 @@
 //! many in one write, the answers read back in order.
 #![cfg(feature = "std")]
 
+#[path = "support/example_runner.rs"]
+mod example_runner;
 #[path = "support/peers.rs"]
 mod peers;
 
@@ -190,5 +192,13 @@ fn dns_over_tcp_against_dnsmasq() {
         assert_eq!((id_of(&answer), rcode_of(&answer)), (answered, 0));
     }
     assert_eq!(answered, 100, "answers before dnsmasq closed");
+
+    let out = example_runner::run_example(
+        "protocols",
+        &["dns", &addr.to_string(), "host7.test"],
+        peers::TIMEOUT,
+    );
+    out.assert_success();
+    assert!(out.stdout.contains("host7.test A 10.0.0.7"), "{out}");
     drop(peer);
 }

@@ -6,6 +6,8 @@
 //! `LengthField::varint_max(4)`, with the header kept so the packet type stays with its body.
 #![cfg(feature = "std")]
 
+#[path = "support/example_runner.rs"]
+mod example_runner;
 #[path = "support/peers.rs"]
 mod peers;
 
@@ -159,6 +161,17 @@ fn mqtt_real_broker() {
     };
     publish_to_own_topic_small_large_and_glued(&broker);
     broker_closes_on_a_five_byte_remaining_length(&broker);
+    let out = example_runner::run_example(
+        "protocols",
+        &["mqtt", &broker.addr.to_string()],
+        peers::TIMEOUT,
+    );
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("PUBLISH on lenframe/example: hello from lenframe"),
+        "{out}"
+    );
 }
 
 fn publish_to_own_topic_small_large_and_glued(broker: &Broker) {

@@ -11,6 +11,8 @@
 //! `.ci/peers` creates (`lenframe-pg`) through `setpriv`.
 #![cfg(feature = "std")]
 
+#[path = "support/example_runner.rs"]
+mod example_runner;
 #[path = "support/peers.rs"]
 mod peers;
 
@@ -253,6 +255,13 @@ fn postgres_real_server() {
     };
     startup_query_rows_large_error_terminate(&server);
     ssl_request_then_bad_protocol_version(&server);
+    let out = example_runner::run_example(
+        "protocols",
+        &["postgres", &server.addr.to_string(), ROLE, "postgres"],
+        peers::TIMEOUT,
+    );
+    out.assert_success();
+    assert!(out.stdout.contains("row: PostgreSQL "), "{out}");
     assert!(
         !server.peer.log().contains("PANIC"),
         "{}",
