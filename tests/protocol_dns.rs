@@ -200,5 +200,11 @@ fn dns_over_tcp_against_dnsmasq() {
     );
     out.assert_success();
     assert!(out.stdout.contains("host7.test A 10.0.0.7"), "{out}");
+    let usage = example_runner::run_example("protocols", &[], peers::TIMEOUT);
+    usage.assert_success();
+    assert!(
+        usage.stdout.starts_with("usage: protocols postgres"),
+        "{usage}"
+    );
     drop(peer);
 }
