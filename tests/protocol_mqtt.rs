@@ -161,6 +161,12 @@ fn mqtt_real_broker() {
     };
     publish_to_own_topic_small_large_and_glued(&broker);
     broker_closes_on_a_five_byte_remaining_length(&broker);
+    #[cfg(feature = "tokio")]
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(tokio_reader_and_writer(&broker));
     let out = example_runner::run_example(
         "protocols",
         &["mqtt", &broker.addr.to_string()],
@@ -243,6 +249,62 @@ fn broker_closes_on_a_five_byte_remaining_length(broker: &Broker) {
         "{}",
         broker.peer.log()
     );
+}
+
+/// The same conversation through the tokio adapter: its reader frames the broker's packets.
+#[cfg(feature = "tokio")]
+async fn tokio_reader_and_writer(broker: &Broker) {
+    use tokio::io::AsyncWriteExt;
+
+    let stream = tokio::net::TcpStream::connect(broker.addr).await.unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut reader = lenframe::tokio::FrameReader::with_codec(read, mqtt_codec());
+    // TODO(write_frame_with_prefix): the tokio FrameWriter's write_frame_with_prefix for each.
+    let mut body = string("MQTT");
+    body.extend_from_slice(&[4, 0x02, 0, 60]);
+    body.extend_from_slice(&string("lenframe-tokio"));
+    let mut out = packet(CONNECT, &body);
+    let mut subscribe = 7u16.to_be_bytes().to_vec();
+    subscribe.extend_from_slice(&string("lenframe/tokio"));
+    subscribe.push(0);
+    out.extend_from_slice(&packet(SUBSCRIBE, &subscribe));
+    write.write_all(&out).await.unwrap();
+    assert_eq!(&next(&mut reader).await.unwrap()[..], &[CONNACK, 2, 0, 0]);
+    assert_eq!(&next(&mut reader).await.unwrap()[..], &[SUBACK, 3, 0, 7, 0]);
+
+    let large = peers::pattern(200_000, 9);
+    let mut burst = BytesMut::new();
+    for i in 0..200 {
+        burst.extend_from_slice(&publish("lenframe/tokio", format!("tokio {i}").as_bytes()));
+    }
+    burst.extend_from_slice(&publish("lenframe/tokio", &large));
+    write.write_all(&burst).await.unwrap();
+    let prefix = string("lenframe/tokio");
+    for i in 0..200 {
+        let received = next(&mut reader).await.unwrap();
+        assert_eq!(received[0], PUBLISH);
+        let body = &received[2..]; // a 1-byte remaining length: these are small
+        assert_eq!(&body[..prefix.len()], &prefix[..]);
+        assert_eq!(&body[prefix.len()..], format!("tokio {i}").as_bytes());
+    }
+    let last = next(&mut reader).await.unwrap();
+    assert!(
+        last.len() > large.len() && last.ends_with(&large),
+        "the 200 KB payload came back changed"
+    );
+    write.write_all(&packet(DISCONNECT, b"")).await.unwrap();
+    assert!(next(&mut reader).await.is_none());
+}
+
+/// The next packet, within [`peers::TIMEOUT`].
+#[cfg(feature = "tokio")]
+async fn next<R: tokio::io::AsyncRead + Unpin>(
+    reader: &mut lenframe::tokio::FrameReader<R>,
+) -> Option<Bytes> {
+    tokio::time::timeout(peers::TIMEOUT, reader.read_frame())
+        .await
+        .expect("the broker did not answer in time")
+        .unwrap()
 }
 
 #[test]
