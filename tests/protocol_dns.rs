@@ -1,9 +1,11 @@
 //! DNS over TCP (RFC 1035 section 4.2.2, RFC 7766): every message is preceded by its length as a
 //! 2-byte big-endian unsigned integer, `"!H"`, so no message is over 65 535 bytes.
 //!
-//! The peer is dnsmasq, started by the test on 127.0.0.1 at a free port with its records on
-//! the command line and no upstream server. Queries are pipelined (RFC 7766 section 6.2.1.1):
-//! many in one write, the answers read back in order.
+//! Two real peers. dnsmasq, started by the test on 127.0.0.1 at a free port with its records on
+//! the command line and no upstream server, answers lenframe's queries, pipelined (RFC 7766
+//! section 6.2.1.1): many in one write, the answers read back in order. And Python's dnspython
+//! (installed by `.ci/peers`) is the client of a small lenframe server: its own TCP framing and
+//! its own message parser read what lenframe writes.
 #![cfg(feature = "std")]
 
 #[path = "support/example_runner.rs"]
@@ -17,7 +19,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use lenframe::blocking::FrameReader;
+use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::Codec;
 use peers::{CountingReader, Peer, TempDir};
 
@@ -207,4 +209,120 @@ fn dns_over_tcp_against_dnsmasq() {
         "{usage}"
     );
     drop(peer);
+}
+
+const DNSPYTHON: &str = r#"
+import socket, sys, time
+import dns.message, dns.query, dns.rcode
+
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+expire = lambda: time.time() + 30
+# 50 queries framed by dnspython (prepend_length), pipelined in one sendall.
+queries = [dns.message.make_query("small%d.test" % i, "TXT") for i in range(50)]
+sock.sendall(b"".join(q.to_wire(prepend_length=True) for q in queries))
+for i, q in enumerate(queries):
+    response, _ = dns.query.receive_tcp(sock, expire())
+    assert q.is_response(response), i
+    assert response.answer[0][0].strings == (b"answer %d" % i,), response
+# One large answer: dnspython reads it in pieces and parses it whole.
+q = dns.message.make_query("big.test", "TXT")
+dns.query.send_tcp(sock, q, expire())
+response, _ = dns.query.receive_tcp(sock, expire())
+strings = [s for rdata in response.answer[0] for s in rdata.strings]
+assert len(strings) == 240 and all(s == bytes([65 + i % 26]) * 255 for i, s in enumerate(strings))
+q = dns.message.make_query("missing.test", "A")
+dns.query.send_tcp(sock, q, expire())
+response, _ = dns.query.receive_tcp(sock, expire())
+assert response.rcode() == dns.rcode.NXDOMAIN
+print("ok", flush=True)
+# A frame whose message is cut short: dnspython's own parser rejects it.
+q = dns.message.make_query("broken.test", "A")
+dns.query.send_tcp(sock, q, expire())
+try:
+    dns.query.receive_tcp(sock, expire())
+except Exception as e:
+    print("rejected:", type(e).__name__, flush=True)
+    sock.close()
+    sys.exit(3)
+"#;
+
+/// The answer to `query`: the question echoed, with a TXT record of `strings`, or `rcode`.
+fn respond(query: &[u8], strings: &[Vec<u8>], rcode: u8) -> Vec<u8> {
+    // The question ends after the name's zero byte, type and class.
+    let name_end = 12 + query[12..].iter().position(|&b| b == 0).unwrap() + 1;
+    let mut out = query[..name_end + 4].to_vec();
+    out[2] = 0x84 | (query[2] & 0x01); // QR, AA, and RD as asked
+    out[3] = rcode;
+    out[6..12].copy_from_slice(&[0, u8::from(rcode == 0), 0, 0, 0, 0]);
+    if rcode == 0 {
+        let rdata: Vec<u8> = strings
+            .iter()
+            .flat_map(|s| [&[s.len() as u8][..], s].concat())
+            .collect();
+        out.extend_from_slice(&[0xc0, 12, 0, TXT as u8, 0, 1, 0, 0, 0, 60]);
+        out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        out.extend_from_slice(&rdata);
+    }
+    out
+}
+
+/// The first label of the question's name.
+fn first_label(query: &[u8]) -> &[u8] {
+    let len = usize::from(query[12]);
+    &query[13..13 + len]
+}
+
+#[test]
+fn dnspython_client_against_a_lenframe_server() {
+    let Some(python) = peers::require("python3", &[]) else {
+        return;
+    };
+    let has_dnspython = Command::new(&python)
+        .args(["-c", "import dns.message"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_dnspython {
+        let _: Option<()> = peers::skip("the Python dnspython package is missing; run .ci/peers");
+        return;
+    }
+    let dir = TempDir::new("dnspython");
+    let (listener, addr) = peers::listen();
+    let mut cmd = Command::new(python);
+    cmd.args(["-c", DNSPYTHON, &addr.port().to_string()]);
+    let mut peer = Peer::spawn("dnspython", cmd, dir.path().join("dnspython.log"));
+    let socket = peers::accept(&listener, &mut peer);
+    let (counting, reads) = CountingReader::new(socket.try_clone().unwrap());
+    let mut reader = FrameReader::with_codec(counting, dns_codec());
+    let mut writer = FrameWriter::with_codec(&socket, dns_codec());
+
+    let mut queries = 0;
+    while let Some(query) = reader.read_frame().unwrap() {
+        queries += 1;
+        let label = first_label(&query).to_vec();
+        let answer = match &label[..] {
+            b"big" => {
+                // 240 strings of 255 bytes: a 61 KB message, near the 65 535-byte limit.
+                let strings: Vec<Vec<u8>> = (0..240).map(|i| vec![b'A' + i % 26; 255]).collect();
+                respond(&query, &strings, 0)
+            }
+            b"missing" => respond(&query, &[], 3),
+            b"broken" => respond(&query, &[], 0)[..7].to_vec(),
+            small => {
+                let i = std::str::from_utf8(&small[5..]).unwrap();
+                respond(&query, &[format!("answer {i}").into_bytes()], 0)
+            }
+        };
+        writer.send_frame(&answer).unwrap();
+        if queries == 50 {
+            assert!(
+                reads.count() < 10,
+                "50 pipelined queries in {} reads",
+                reads.count()
+            );
+        }
+    }
+    // dnspython's own close, after its parser rejected the cut message.
+    assert_eq!(queries, 53);
+    assert_eq!(peer.wait_exit(), Some(3), "{}", peer.log());
+    assert!(peer.log().contains("ok\nrejected: "), "{}", peer.log());
 }
