@@ -92,7 +92,11 @@ fn start_server() -> Option<Server> {
             "running as root and the user {PG_USER} is missing; run .ci/peers"
         ));
     }
-    let dir = TempDir::new("postgres");
+    let dir = if as_root {
+        TempDir::new_in(Path::new("/tmp"), "postgres")
+    } else {
+        TempDir::new("postgres")
+    };
     if as_root {
         let status = Command::new("chown")
             .args([

@@ -78,8 +78,14 @@ pub struct TempDir(PathBuf);
 
 impl TempDir {
     pub fn new(label: &str) -> TempDir {
+        TempDir::new_in(&std::env::temp_dir(), label)
+    }
+
+    /// A directory under `base`: `/tmp` for a server run as another user, who may not be able
+    /// to enter a `TMPDIR` private to this one.
+    pub fn new_in(base: &Path, label: &str) -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
+        let path = base.join(format!(
             "lenframe-{label}-{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
