@@ -1,11 +1,13 @@
 //! The settings shared by the decoder and the encoder, and how they read a header.
 
 use crate::builder::CodecBuilder;
+use crate::checksum::Checksum;
 use crate::decode::FrameDecoder;
 use crate::encode::FrameEncoder;
 use crate::error::{ConfigError, FrameError};
-use crate::format::{BadField, LengthField, MAX_FIELD_LEN};
+use crate::format::{BadField, LengthBits, LengthField, MAX_FIELD_LEN};
 use crate::guess::guess;
+use crate::sync::SyncBytes;
 
 /// The default maximum payload length: 8 MiB.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 8 * 1024 * 1024;
@@ -78,6 +80,12 @@ pub struct Codec {
     pub(crate) max_encode_len: usize,
     pub(crate) keep_header: bool,
     pub(crate) skip_oversized: bool,
+    /// Fixed bytes in front of every frame (none by default).
+    pub(crate) sync: SyncBytes,
+    /// The length as a bit range of the field's value (the whole value by default).
+    pub(crate) len_bits: Option<LengthBits>,
+    /// A check after the payload (none by default).
+    pub(crate) checksum: Option<Checksum>,
 }
 
 impl Default for Codec {
@@ -91,6 +99,9 @@ impl Default for Codec {
             max_encode_len: DEFAULT_MAX_FRAME_LEN,
             keep_header: false,
             skip_oversized: false,
+            sync: SyncBytes::default(),
+            len_bits: None,
+            checksum: None,
         }
     }
 }
@@ -224,6 +235,40 @@ impl Codec {
         self.skip_oversized
     }
 
+    /// The sync bytes in front of every frame; empty by default.
+    pub fn sync_bytes(&self) -> &[u8] {
+        self.sync.as_bytes()
+    }
+
+    /// The bit range of the length field that holds the length, if not all of it.
+    pub fn length_field_bits(&self) -> Option<LengthBits> {
+        self.len_bits
+    }
+
+    /// The checksum trailer, if any.
+    pub fn checksum(&self) -> Option<Checksum> {
+        self.checksum
+    }
+
+    /// The bytes after the payload: the checksum's width, 0 without one.
+    pub fn trailer_len(&self) -> usize {
+        self.checksum.map_or(0, |check| check.width())
+    }
+
+    /// Whether frames are checked and resynchronised by the noisy-link decoder (sync bytes or a
+    /// checksum set) rather than the plain length-prefix one.
+    #[inline(always)]
+    pub(crate) fn is_noisy(&self) -> bool {
+        self.sync.len() != 0 || self.checksum.is_some()
+    }
+
+    /// The largest length the field can carry: the field's largest value, or its bit range's.
+    pub(crate) fn max_field_value(&self) -> u64 {
+        let field = self.field.max_value();
+        self.len_bits
+            .map_or(field, |bits| bits.max_value().min(field))
+    }
+
     /// Sets the decoding maximum, clamped to [`MAX_FRAME_LEN_LIMIT`].
     pub(crate) fn set_max_decode_len(&mut self, max: usize) {
         self.max_decode_len = max.min(MAX_FRAME_LEN_LIMIT);
@@ -236,7 +281,7 @@ impl Codec {
 
     /// The shortest a header can be: the offset plus the length field's width (1 for a varint).
     pub fn min_header_len(&self) -> usize {
-        self.length_offset + self.field.width().unwrap_or(1)
+        self.sync.len() + self.length_offset + self.field.width().unwrap_or(1)
     }
 
     /// For a plain 4-byte header (a 4-byte length field, in either byte order, with nothing
@@ -249,7 +294,10 @@ impl Codec {
         let plain = self.length_offset == 0
             && self.adjustment == 0
             && !self.keep_header
-            && self.field.width() == Some(4);
+            && self.field.width() == Some(4)
+            && self.sync.len() == 0
+            && self.len_bits.is_none()
+            && self.checksum.is_none();
         // At most `i32::MAX` for a signed field: a negative value is over it as a `u32`.
         let limit = self.max_decode_len.min(self.field.max_value() as usize) as u32;
         plain.then(|| match self.field.is_big_endian() {
@@ -307,14 +355,18 @@ impl Codec {
     /// against the maximum.
     #[inline(always)]
     pub(crate) fn read_head(&self, buf: &[u8]) -> Result<Option<Head>, FrameError> {
-        let Some(field_bytes) = buf.get(self.length_offset..) else {
+        let field_at = self.sync.len() + self.length_offset;
+        let Some(field_bytes) = buf.get(field_at..) else {
             return Ok(None);
         };
-        let (value, field_len) = match self.field.read(field_bytes) {
+        let (mut value, field_len) = match self.field.read(field_bytes) {
             Ok(Some(field)) => field,
             Ok(None) => return Ok(None),
             Err(bad) => return Err(self.bad_field(bad, buf)),
         };
+        if let Some(bits) = self.len_bits {
+            value = bits.extract(value);
+        }
         // Most layouts have no adjustment: one test, rather than an add checked both ways. The
         // rare cases are a call, so the compiler cannot turn them into a conditional move.
         let payload_len = if self.adjustment == 0 {
@@ -326,7 +378,7 @@ impl Codec {
             }
         };
         Ok(Some(Head {
-            header_len: self.length_offset + field_len,
+            header_len: field_at + field_len,
             payload_len,
         }))
     }
@@ -380,11 +432,12 @@ impl Codec {
     /// How long the header at the front of `buf` is at least, given the bytes there so far.
     pub(crate) fn header_len_at_least(&self, buf: &[u8]) -> usize {
         match self.field.width() {
-            Some(width) => self.length_offset + width,
+            Some(width) => self.sync.len() + self.length_offset + width,
             None => {
-                let field = buf.get(self.length_offset..).unwrap_or(&[]);
+                let field_at = self.sync.len() + self.length_offset;
+                let field = buf.get(field_at..).unwrap_or(&[]);
                 let continued = field.iter().take_while(|b| *b & 0x80 != 0).count();
-                self.length_offset + continued.min(MAX_FIELD_LEN - 1) + 1
+                field_at + continued.min(MAX_FIELD_LEN - 1) + 1
             }
         }
     }

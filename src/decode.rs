@@ -27,9 +27,11 @@ pub enum Decoded<'a> {
         /// while skipping, the bytes of the skipped frame still to come).
         needed: usize,
     },
-    /// Only from [`FrameDecoder::decode_slice`] with
-    /// [`skip_oversized`](crate::CodecBuilder::skip_oversized): the front of the buffer belongs
-    /// to an oversized frame being discarded.
+    /// The front of the buffer is to be discarded: it belongs to an oversized frame being
+    /// skipped (only from [`FrameDecoder::decode_slice`] with
+    /// [`skip_oversized`](crate::CodecBuilder::skip_oversized)), or, with
+    /// [`sync_bytes`](crate::CodecBuilder::sync_bytes) set, it is noise or a bad frame dropped
+    /// while resynchronising (up to the next place the sync bytes appear).
     Skipped {
         /// How many bytes to drop from the front of the buffer (at least 1).
         consumed: usize,
@@ -42,8 +44,9 @@ impl Codec {
     /// This is the path for callers that own their buffer: on [`Decoded::Frame`], use the frame,
     /// then drop `consumed` bytes from the front; on [`Decoded::Incomplete`], read at least
     /// `needed` more bytes and call again with the whole buffer. It keeps no state: the header is
-    /// parsed again on each call, which costs a few nanoseconds. It never returns
-    /// [`Decoded::Skipped`].
+    /// parsed again on each call, which costs a few nanoseconds. It returns
+    /// [`Decoded::Skipped`] only with [`sync_bytes`](crate::CodecBuilder::sync_bytes) set, for
+    /// bytes dropped while resynchronising (a [`FrameDecoder`] also counts them).
     ///
     /// [`skip_oversized`](crate::CodecBuilder::skip_oversized) does not apply here: an oversized
     /// frame is always an error, since skipping needs state across calls (use
@@ -77,8 +80,73 @@ impl Codec {
         // would cost a tight loop over the default layout a few more instructions a frame.
         match self.plain() {
             Some(plain @ Plain::Little { .. }) => self.decode_slice_plain(buf, plain),
+            _ if self.is_noisy() => Ok(self.decode_noisy(buf)?.decoded),
             _ => self.decode_slice_general(buf),
         }
+    }
+
+    /// Decoding with sync bytes or a checksum: the frame at the front of `buf` if its sync bytes
+    /// are there, its length is acceptable and its check passes; otherwise, with sync bytes, the
+    /// bytes to drop up to the next sync candidate, and without them the error.
+    pub(crate) fn decode_noisy<'a>(&self, buf: &'a [u8]) -> Result<Noisy<'a>, FrameError> {
+        if !self.sync.could_start(buf) {
+            return Ok(Noisy::dropped(self.sync.next_candidate(buf), Drop::NoSync));
+        }
+        let head = match self.read_head(buf) {
+            Ok(Some(head)) => head,
+            Ok(None) => {
+                let needed = self.header_len_at_least(buf).saturating_sub(buf.len());
+                return Ok(Noisy::incomplete(needed.max(1)));
+            }
+            Err(err) => return self.bad_frame(buf, err),
+        };
+        let payload_len = match self.check_len(head, buf) {
+            Ok(len) => len,
+            Err(err) => return self.bad_frame(buf, err),
+        };
+        // No overflow: the header, the payload and the trailer are each bounded well below
+        // `usize::MAX` (MAX_HEADER_LEN, MAX_FRAME_LEN_LIMIT, 8).
+        let body_end = head.header_len + payload_len;
+        let frame_len = body_end + self.trailer_len();
+        let Some(frame) = buf.get(..frame_len) else {
+            return Ok(Noisy::incomplete(frame_len - buf.len()));
+        };
+        if let Some(check) = self.checksum {
+            let start = check.cover_start(self.sync.len()).min(body_end);
+            let expected = check.compute(&frame[start..body_end]);
+            let actual = check.read(&frame[body_end..]);
+            if expected != actual {
+                return self.bad_frame(buf, FrameError::ChecksumMismatch { expected, actual });
+            }
+        }
+        let start = if self.keep_header { 0 } else { head.header_len };
+        let end = if self.keep_header {
+            frame_len
+        } else {
+            body_end
+        };
+        Ok(Noisy {
+            decoded: Decoded::Frame {
+                frame: &frame[start..end],
+                consumed: frame_len,
+            },
+            start,
+            drop: Drop::None,
+        })
+    }
+
+    /// A frame at the front of `buf` that is bad (`err`): with sync bytes, the bytes up to the
+    /// next sync candidate to drop; without, the error.
+    #[cold]
+    #[inline(never)]
+    fn bad_frame<'a>(&self, buf: &[u8], err: FrameError) -> Result<Noisy<'a>, FrameError> {
+        if self.sync.len() == 0 {
+            return Err(err);
+        }
+        Ok(Noisy::dropped(
+            self.sync.next_candidate(buf),
+            Drop::BadFrame,
+        ))
     }
 
     /// [`decode_slice`](Self::decode_slice) for a plain 4-byte header ([`Codec::plain`]). Its
@@ -150,6 +218,45 @@ fn shortfall(needed: usize, have: usize) -> usize {
     needed - have
 }
 
+/// What [`Codec::decode_noisy`] found, with what the counters of a [`FrameDecoder`] need.
+pub(crate) struct Noisy<'a> {
+    pub(crate) decoded: Decoded<'a>,
+    /// For a frame, where what is returned starts in the buffer.
+    pub(crate) start: usize,
+    pub(crate) drop: Drop,
+}
+
+/// Why bytes were dropped while resynchronising.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Drop {
+    None,
+    /// The front of the buffer does not start with the sync bytes.
+    NoSync,
+    /// A frame with its sync bytes whose length or check is bad.
+    BadFrame,
+}
+
+impl<'a> Noisy<'a> {
+    fn dropped(consumed: usize, drop: Drop) -> Noisy<'a> {
+        if consumed == 0 {
+            return Noisy::incomplete(1);
+        }
+        Noisy {
+            decoded: Decoded::Skipped { consumed },
+            start: 0,
+            drop,
+        }
+    }
+
+    fn incomplete(needed: usize) -> Noisy<'a> {
+        Noisy {
+            decoded: Decoded::Incomplete { needed },
+            start: 0,
+            drop: Drop::None,
+        }
+    }
+}
+
 /// Splits frames off the front of a buffer, remembering a header it already parsed and an
 /// oversized frame it is skipping.
 ///
@@ -202,6 +309,18 @@ pub struct FrameDecoder {
     state: State,
     /// [`Codec::plain`], kept up to date with the maximum.
     plain: Option<Plain>,
+    /// What resynchronising dropped, for [`dropped_bytes`](Self::dropped_bytes) and friends.
+    counters: Counters,
+}
+
+/// The noisy-link decoder's counts.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    dropped_bytes: u64,
+    resyncs: u64,
+    rejected_frames: u64,
+    /// Whether bytes have been dropped since the last frame: the current resync goes on.
+    resyncing: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,6 +335,9 @@ enum State {
     /// Discarding an oversized frame: `left` of its `frame_len` bytes (header included) are still
     /// to be dropped from the front of the caller's buffer. Both saturate at `u64::MAX`.
     Skip { left: u64, frame_len: u64 },
+    /// With sync bytes or a checksum, always: each frame is found, checked and returned (or
+    /// dropped) whole, so there is no header to remember between calls.
+    Noisy,
 }
 
 impl FrameDecoder {
@@ -223,9 +345,82 @@ impl FrameDecoder {
     pub fn new(codec: Codec) -> FrameDecoder {
         FrameDecoder {
             codec,
-            state: State::Head,
+            state: FrameDecoder::boundary(&codec),
             plain: codec.plain(),
+            counters: Counters::default(),
         }
+    }
+
+    /// The state on a frame boundary.
+    fn boundary(codec: &Codec) -> State {
+        if codec.is_noisy() {
+            State::Noisy
+        } else {
+            State::Head
+        }
+    }
+
+    /// Bytes dropped while resynchronising ([`sync_bytes`](crate::CodecBuilder::sync_bytes)):
+    /// noise before a sync, and whole or partial frames whose length or checksum was bad. Bytes
+    /// of frames skipped by [`skip_oversized`](crate::CodecBuilder::skip_oversized) are not
+    /// counted here.
+    ///
+    /// Every byte fed to the decoder is a byte of a returned frame, one of these, or still in
+    /// the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::{Codec, Decoded};
+    ///
+    /// let mut decoder = Codec::builder().sync_bytes(b"\x7E").struct_format("B").build()?.decoder();
+    /// assert_eq!(decoder.decode_slice(b"xyz\x7E\x01a")?, Decoded::Skipped { consumed: 3 });
+    /// assert_eq!(decoder.dropped_bytes(), 3);
+    /// assert_eq!(decoder.resyncs(), 1);
+    /// # Ok::<(), lenframe::FrameError>(())
+    /// ```
+    pub fn dropped_bytes(&self) -> u64 {
+        self.counters.dropped_bytes
+    }
+
+    /// How many times the decoder lost sync and scanned for it: each run of dropped bytes
+    /// between two good frames counts once.
+    pub fn resyncs(&self) -> u64 {
+        self.counters.resyncs
+    }
+
+    /// How many candidate frames (with their sync bytes) were dropped for a bad length or a
+    /// failed checksum.
+    pub fn rejected_frames(&self) -> u64 {
+        self.counters.rejected_frames
+    }
+
+    /// Counts what [`Codec::decode_noisy`] found, and returns what the caller sees.
+    fn count<'a>(&mut self, noisy: Noisy<'a>) -> Decoded<'a> {
+        let counters = &mut self.counters;
+        match noisy.decoded {
+            Decoded::Skipped { consumed } => {
+                counters.dropped_bytes += consumed as u64;
+                if !counters.resyncing {
+                    counters.resyncing = true;
+                    counters.resyncs += 1;
+                }
+                if noisy.drop == Drop::BadFrame {
+                    counters.rejected_frames += 1;
+                }
+            }
+            Decoded::Frame { .. } => counters.resyncing = false,
+            Decoded::Incomplete { .. } => {}
+        }
+        noisy.decoded
+    }
+
+    /// [`decode_slice`](Self::decode_slice) with sync bytes or a checksum.
+    #[cold]
+    #[inline(never)]
+    fn decode_slice_noisy<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
+        let noisy = self.codec.decode_noisy(buf)?;
+        Ok(self.count(noisy))
     }
 
     /// The settings.
@@ -264,9 +459,10 @@ impl FrameDecoder {
         self.plain = self.codec.plain();
     }
 
-    /// Forgets any parsed header or frame being skipped, as for a new stream.
+    /// Forgets any parsed header or frame being skipped, as for a new stream. The counters
+    /// ([`dropped_bytes`](Self::dropped_bytes)) are kept.
     pub fn reset(&mut self) {
-        self.state = State::Head;
+        self.state = FrameDecoder::boundary(&self.codec);
     }
 
     /// Decodes from the front of a buffer the caller owns, lending the frame without copying
@@ -366,6 +562,7 @@ impl FrameDecoder {
                 payload_len,
             } => (header_len, payload_len),
             State::Skip { left, frame_len } => return Ok(self.skip_slice(buf, left, frame_len)),
+            State::Noisy => return self.decode_slice_noisy(buf),
         };
         let decoded = self.codec.slice_frame(buf, header_len, payload_len);
         self.state = match decoded {
@@ -430,6 +627,13 @@ impl FrameDecoder {
             State::Skip { left, .. } => usize::try_from(left)
                 .unwrap_or(usize::MAX)
                 .saturating_sub(buf.len()),
+            State::Noisy => match self.codec.decode_noisy(buf) {
+                Ok(Noisy {
+                    decoded: Decoded::Incomplete { needed },
+                    ..
+                }) => needed,
+                _ => 0,
+            },
         }
     }
 
@@ -437,7 +641,7 @@ impl FrameDecoder {
     ///
     /// Bytes buffered but not yet parsed are not counted; check the buffer for those.
     pub fn is_mid_frame(&self) -> bool {
-        self.state != State::Head
+        !matches!(self.state, State::Head | State::Noisy)
     }
 
     /// While an oversized frame is being skipped
@@ -488,7 +692,7 @@ impl FrameDecoder {
     #[cfg(any(feature = "alloc", feature = "embedded-io"))]
     pub(crate) fn end(&self, buf: &[u8]) -> Option<FrameError> {
         match self.state {
-            State::Head if buf.is_empty() => None,
+            State::Head | State::Noisy if buf.is_empty() => None,
             State::Skip { left, frame_len } => Some(FrameError::Truncated {
                 expected: frame_len,
                 got: frame_len - left.saturating_sub(buf.len() as u64),
@@ -544,6 +748,7 @@ impl FrameDecoder {
                     }
                     continue;
                 }
+                State::Noisy => return self.decode_mut_noisy(buf),
             };
             if buf.len() < header_len + payload_len {
                 self.state = State::Body {
@@ -554,6 +759,28 @@ impl FrameDecoder {
             }
             self.state = State::Head;
             return Ok(Some(self.split_frame(buf, header_len, payload_len)));
+        }
+    }
+
+    /// [`decode_mut`](Self::decode_mut) with sync bytes or a checksum: dropped bytes are
+    /// advanced past here, and counted.
+    #[cold]
+    #[inline(never)]
+    fn decode_mut_noisy(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
+        loop {
+            let noisy = self.codec.decode_noisy(buf)?;
+            let start = noisy.start;
+            match self.count(noisy) {
+                Decoded::Frame { frame, consumed } => {
+                    let end = start + frame.len();
+                    let mut frame = buf.split_to(consumed);
+                    frame.truncate(end);
+                    frame.advance(start);
+                    return Ok(Some(frame));
+                }
+                Decoded::Skipped { consumed } => buf.advance(consumed),
+                Decoded::Incomplete { .. } => return Ok(None),
+            }
         }
     }
 
@@ -638,6 +865,9 @@ impl FrameDecoder {
     ///
     /// As [`decode`](Self::decode).
     pub fn decode_head(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, FrameError> {
+        if self.state == State::Noisy {
+            return self.decode_head_noisy(buf);
+        }
         loop {
             match self.state {
                 State::Head => match self.front_mut(buf)? {
@@ -666,6 +896,36 @@ impl FrameDecoder {
                         return Ok(None);
                     }
                 }
+                State::Noisy => unreachable!("handled above"),
+            }
+        }
+    }
+
+    /// [`decode_head`](Self::decode_head) with sync bytes or a checksum: a payload is handed out
+    /// only once its whole frame is in `buf` and checked (at most the maximum, so memory stays
+    /// bounded), and the trailer is taken out from behind it, so that the next bytes of the
+    /// stream are the payload and then the next frame.
+    #[cold]
+    fn decode_head_noisy(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, FrameError> {
+        loop {
+            let noisy = self.codec.decode_noisy(buf)?;
+            match self.count(noisy) {
+                Decoded::Frame { consumed, .. } => {
+                    // `keep_header` does not apply here: the header is always consumed.
+                    let header_len = match self.codec.read_head(buf) {
+                        Ok(Some(head)) => head.header_len,
+                        _ => unreachable!("a checked frame has a header"),
+                    };
+                    let body_end = consumed - self.codec.trailer_len();
+                    let payload_len = body_end - header_len;
+                    let rest = buf.split_off(consumed);
+                    buf.truncate(body_end);
+                    buf.advance(body_end - payload_len);
+                    buf.unsplit(rest);
+                    return Ok(Some(payload_len));
+                }
+                Decoded::Skipped { consumed } => buf.advance(consumed),
+                Decoded::Incomplete { .. } => return Ok(None),
             }
         }
     }

@@ -6,6 +6,7 @@ use core::ops::Deref;
 #[cfg(feature = "alloc")]
 use bytes::{BufMut, BytesMut};
 
+use crate::checksum::Trailer;
 use crate::codec::{Codec, MAX_HEADER_LEN};
 use crate::error::EncodeError;
 #[cfg(feature = "alloc")]
@@ -48,9 +49,10 @@ pub struct Header {
 #[cfg(feature = "alloc")]
 const FIELD_STORE: usize = 16;
 
+const SYNC_AT: usize = 29;
 const LEN_AT: usize = 30;
 const PREFIX_AT: usize = 31;
-const _: () = assert!(MAX_HEADER_LEN <= LEN_AT);
+const _: () = assert!(MAX_HEADER_LEN <= SYNC_AT);
 
 impl Header {
     /// The header's bytes.
@@ -63,8 +65,9 @@ impl Header {
     /// of them, zero unless set here), to fill in a type tag or magic number.
     #[inline]
     pub fn prefix_mut(&mut self) -> &mut [u8] {
-        let prefix_len = usize::from(self.raw[PREFIX_AT]);
-        &mut self.raw[..prefix_len]
+        let sync_len = usize::from(self.raw[SYNC_AT]);
+        let prefix_end = usize::from(self.raw[PREFIX_AT]);
+        &mut self.raw[sync_len..prefix_end]
     }
 }
 
@@ -135,19 +138,26 @@ impl FrameEncoder {
     /// Lengths are never wrapped.
     #[inline(always)]
     pub fn header(&self, payload_len: usize) -> Result<Header, EncodeError> {
-        let value = self.field_value(payload_len)?;
-        let offset = self.codec.length_field_offset();
-        // The field's bytes from the one writer, shifted past the offset (at most
-        // MAX_LENGTH_OFFSET = 16 bytes), as two 16-byte halves built in registers.
+        let mut value = self.field_value(payload_len)?;
+        if let Some(bits) = self.codec.length_field_bits() {
+            value = bits.place(value);
+        }
+        // Sync bytes and offset together are at most MAX_LENGTH_OFFSET = 16 bytes.
+        let sync = self.codec.sync_bytes();
+        let offset = sync.len() + self.codec.length_field_offset();
+        // The field's bytes from the one writer, shifted past the offset, as two 16-byte halves
+        // built in registers.
         let (field_bytes, field_len) = self.codec.length_field().field_bytes(value);
         let shift = 8 * offset as u32;
         let lo = field_bytes.checked_shl(shift).unwrap_or(0);
         let hi = field_bytes.checked_shr(128 - shift).unwrap_or(0)
+            | (sync.len() as u128) << (8 * (SYNC_AT - 16))
             | ((offset + field_len) as u128) << (8 * (LEN_AT - 16))
             | (offset as u128) << (8 * (PREFIX_AT - 16));
         let mut raw = [0u8; 32];
         raw[..16].copy_from_slice(&lo.to_le_bytes());
         raw[16..].copy_from_slice(&hi.to_le_bytes());
+        raw[..sync.len()].copy_from_slice(sync);
         Ok(Header { raw })
     }
 
@@ -165,9 +175,38 @@ impl FrameEncoder {
         let field = codec.length_field();
         let value = payload_len as i128 - i128::from(codec.length_adjustment());
         match u64::try_from(value) {
-            Ok(value) if value <= field.max_value() => Ok(value),
+            Ok(value) if value <= codec.max_field_value() => Ok(value),
             _ => Err(EncodeError::Unrepresentable { value, field }),
         }
+    }
+
+    /// The checksum trailer for a frame whose sync bytes, header and payload are `frame`
+    /// (exactly those, from the first sync byte to the end of the payload); `None` without a
+    /// [`checksum`](crate::CodecBuilder::checksum). Writers that send [`header`](Self::header)
+    /// and the payload themselves send this after them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::{ByteOrder, Checksum, ChecksumAlgorithm, Codec};
+    ///
+    /// let codec = Codec::builder()
+    ///     .struct_format("B")
+    ///     .checksum(Checksum::new(ChecksumAlgorithm::Fletcher8, ByteOrder::Little))
+    ///     .build()?;
+    /// let encoder = codec.encoder();
+    /// let mut frame = encoder.header(1)?.to_vec();
+    /// frame.extend_from_slice(b"a");
+    /// let trailer = encoder.trailer(&frame).unwrap();
+    /// assert_eq!(trailer.as_bytes(), &[0x62, 0x63]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn trailer(&self, frame: &[u8]) -> Option<Trailer> {
+        let check = self.codec.checksum()?;
+        let start = check
+            .cover_start(self.codec.sync_bytes().len())
+            .min(frame.len());
+        Some(check.trailer(&frame[start..]))
     }
 }
 
@@ -197,6 +236,9 @@ impl FrameEncoder {
     #[inline]
     pub fn encode(&self, payload: impl AsRef<[u8]>, dst: &mut BytesMut) -> Result<(), EncodeError> {
         let payload = payload.as_ref();
+        if self.codec.is_noisy() || self.codec.length_field_bits().is_some() {
+            return self.encode_noisy(&[], payload, dst);
+        }
         // Checked before anything is written; then the header goes straight into `dst` rather
         // than through an inline `Header` built and copied.
         let value = self.field_value(payload.len())?;
@@ -254,11 +296,38 @@ impl FrameEncoder {
             });
         }
         let payload = payload.as_ref();
+        if self.codec.is_noisy() {
+            return self.encode_noisy(prefix, payload, dst);
+        }
         let header = self.header(payload.len())?;
         dst.reserve(header.len() + payload.len());
         dst.put_slice(prefix);
         dst.put_slice(&header[offset..]);
         dst.put_slice(payload);
+        Ok(())
+    }
+
+    /// [`encode_with_prefix`](Self::encode_with_prefix) with sync bytes, a length bit range or a
+    /// checksum (`prefix` empty for [`encode`](Self::encode), which leaves the offset's bytes
+    /// zero): sync, prefix, length field, payload, trailer.
+    #[cold]
+    fn encode_noisy(
+        &self,
+        prefix: &[u8],
+        payload: &[u8],
+        dst: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        let mut header = self.header(payload.len())?;
+        if !prefix.is_empty() {
+            header.prefix_mut().copy_from_slice(prefix);
+        }
+        let start = dst.len();
+        dst.reserve(header.len() + payload.len() + self.codec.trailer_len());
+        dst.put_slice(&header);
+        dst.put_slice(payload);
+        if let Some(trailer) = self.trailer(&dst[start..]) {
+            dst.put_slice(&trailer);
+        }
         Ok(())
     }
 
@@ -349,6 +418,9 @@ impl FrameEncoder {
             dst.truncate(end - (header_start - start));
         }
         dst[start..start + header.len()].copy_from_slice(&header);
+        if let Some(trailer) = self.trailer(&dst[start..]) {
+            dst.put_slice(&trailer);
+        }
         Ok(())
     }
 
@@ -358,7 +430,7 @@ impl FrameEncoder {
         let codec = &self.codec;
         let field = codec.length_field();
         let widest = (codec.max_encode_len() as i128 - i128::from(codec.length_adjustment()))
-            .clamp(0, i128::from(field.max_value()));
-        codec.length_field_offset() + field.encoded_len(widest as u64)
+            .clamp(0, i128::from(codec.max_field_value()));
+        codec.sync_bytes().len() + codec.length_field_offset() + field.encoded_len(widest as u64)
     }
 }

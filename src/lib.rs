@@ -141,6 +141,7 @@
 #[cfg(any(feature = "tokio", feature = "futures-io"))]
 mod async_loops;
 mod builder;
+mod checksum;
 mod codec;
 mod decode;
 mod encode;
@@ -154,6 +155,7 @@ mod message;
 #[cfg(feature = "std")]
 mod read_state;
 mod struct_format;
+mod sync;
 #[cfg(feature = "std")]
 mod write_state;
 
@@ -167,19 +169,20 @@ pub mod embedded;
 #[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
 #[path = "embedded/asynch.rs"]
 pub mod embedded_async;
+#[cfg(feature = "tokio-util")]
+mod framed_codec;
 #[cfg(feature = "futures-io")]
 #[cfg_attr(docsrs, doc(cfg(feature = "futures-io")))]
 pub mod futures;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
-#[cfg(feature = "tokio-util")]
-mod framed_codec;
 
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub use crate::framed_codec::FramedCodec;
 pub use builder::CodecBuilder;
+pub use checksum::{CheckFn, Checksum, ChecksumAlgorithm, Trailer};
 pub use codec::{
     Codec, DEFAULT_MAX_FRAME_LEN, MAX_FRAME_LEN_LIMIT, MAX_HEADER_LEN, MAX_LENGTH_OFFSET,
 };
@@ -189,7 +192,7 @@ pub use encode::{FrameEncoder, Header};
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use error::EncodeWithError;
 pub use error::{ConfigError, EncodeError, FrameError};
-pub use format::{ByteOrder, LengthField, MAX_FIELD_LEN};
+pub use format::{ByteOrder, LengthBits, LengthField, MAX_FIELD_LEN};
 pub use guess::LayoutGuess;
 #[cfg(feature = "std")]
 pub use io_error::Error;
@@ -214,6 +217,7 @@ pub use message::MsgPack;
     )))
 )]
 pub use message::{MessageReader, MessageWriter};
+pub use sync::MAX_SYNC_LEN;
 
 // The README's Rust snippets are compiled and run as doc tests, so it cannot drift from the code.
 #[cfg(all(doctest, feature = "tokio-util", feature = "json"))]
