@@ -620,7 +620,7 @@ impl CodecBuilder {
     /// ```text
     /// sync_bytes(b"\xB5\x62"), length_field_offset(2), struct_format("<H"),
     /// checksum(Fletcher8, little-endian), keep_header(false):
-    /// INPUT   | B5 62 | 0A 04 | 02 00 | a b | 76 10 | B5 62 | 0A 04 | 02 00 | a b | 00 00 |
+    /// INPUT   | B5 62 | 0A 04 | 02 00 | a b | D3 7C | B5 62 | 0A 04 | 02 00 | a b | 00 00 |
     /// DECODED                         | a b |        (the second frame fails its check: dropped)
     /// ```
     ///
@@ -635,7 +635,7 @@ impl CodecBuilder {
     ///     .build()?;
     /// let mut wire = bytes::BytesMut::new();
     /// ubx.encoder().encode_with_prefix(b"\x0A\x04", b"ab", &mut wire)?;
-    /// assert_eq!(&wire[..], b"\xB5\x62\x0A\x04\x02\x00ab\x76\x10");
+    /// assert_eq!(&wire[..], b"\xB5\x62\x0A\x04\x02\x00ab\xD3\x7C");
     /// wire.extend_from_slice(b"\xB5\x62\x0A\x04\x02\x00ab\x00\x00");
     ///
     /// let mut decoder = ubx.decoder();

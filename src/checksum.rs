@@ -88,7 +88,7 @@ impl ChecksumAlgorithm {
     /// use lenframe::ChecksumAlgorithm;
     ///
     /// // UBX's checksum of an empty-payload poll of NAV-PVT (class 01, id 07, length 0).
-    /// assert_eq!(ChecksumAlgorithm::Fletcher8.compute(&[0x01, 0x07, 0, 0]), 0x2108);
+    /// assert_eq!(ChecksumAlgorithm::Fletcher8.compute(&[0x01, 0x07, 0, 0]), 0x1908);
     /// ```
     pub fn compute(self, bytes: &[u8]) -> u64 {
         #[cfg(feature = "checksum")]
@@ -293,7 +293,7 @@ impl Checksum {
     ///
     /// let ubx = Checksum::new(ChecksumAlgorithm::Fletcher8, ByteOrder::Little);
     /// let trailer = ubx.trailer(&[0x01, 0x07, 0, 0]);
-    /// assert_eq!(trailer.as_bytes(), &[0x08, 0x21]);
+    /// assert_eq!(trailer.as_bytes(), &[0x08, 0x19]);
     /// ```
     pub fn trailer(&self, covered: &[u8]) -> Trailer {
         let mut raw = [0u8; 8];

@@ -338,6 +338,10 @@ enum State {
     /// With sync bytes or a checksum, always: each frame is found, checked and returned (or
     /// dropped) whole, so there is no header to remember between calls.
     Noisy,
+    /// [`FrameDecoder::decode_slice`] returned a payload whose checksum trailer follows it: the
+    /// next call drops these `left` bytes (part of the frame, not counted as dropped), so that
+    /// a returned frame always ends where its `consumed` bytes do.
+    Trailer { left: usize },
 }
 
 impl FrameDecoder {
@@ -377,7 +381,7 @@ impl FrameDecoder {
     /// assert_eq!(decoder.decode_slice(b"xyz\x7E\x01a")?, Decoded::Skipped { consumed: 3 });
     /// assert_eq!(decoder.dropped_bytes(), 3);
     /// assert_eq!(decoder.resyncs(), 1);
-    /// # Ok::<(), lenframe::FrameError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn dropped_bytes(&self) -> u64 {
         self.counters.dropped_bytes
@@ -420,7 +424,32 @@ impl FrameDecoder {
     #[inline(never)]
     fn decode_slice_noisy<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
         let noisy = self.codec.decode_noisy(buf)?;
-        Ok(self.count(noisy))
+        match self.count(noisy) {
+            Decoded::Frame { frame, consumed } if !self.codec.keeps_header() => {
+                let trailer = self.codec.trailer_len();
+                if trailer > 0 {
+                    self.state = State::Trailer { left: trailer };
+                }
+                Ok(Decoded::Frame {
+                    frame,
+                    consumed: consumed - trailer,
+                })
+            }
+            decoded => Ok(decoded),
+        }
+    }
+
+    /// Drops the trailer of the frame [`decode_slice`](Self::decode_slice) returned last.
+    fn trailer_slice<'a>(&mut self, buf: &[u8], left: usize) -> Decoded<'a> {
+        if buf.is_empty() {
+            return Decoded::Incomplete { needed: left };
+        }
+        let consumed = left.min(buf.len());
+        self.state = match left - consumed {
+            0 => State::Noisy,
+            left => State::Trailer { left },
+        };
+        Decoded::Skipped { consumed }
     }
 
     /// The settings.
@@ -563,6 +592,7 @@ impl FrameDecoder {
             } => (header_len, payload_len),
             State::Skip { left, frame_len } => return Ok(self.skip_slice(buf, left, frame_len)),
             State::Noisy => return self.decode_slice_noisy(buf),
+            State::Trailer { left } => return Ok(self.trailer_slice(buf, left)),
         };
         let decoded = self.codec.slice_frame(buf, header_len, payload_len);
         self.state = match decoded {
@@ -627,6 +657,7 @@ impl FrameDecoder {
             State::Skip { left, .. } => usize::try_from(left)
                 .unwrap_or(usize::MAX)
                 .saturating_sub(buf.len()),
+            State::Trailer { left } => left.saturating_sub(buf.len()),
             State::Noisy => match self.codec.decode_noisy(buf) {
                 Ok(Noisy {
                     decoded: Decoded::Incomplete { needed },
@@ -641,7 +672,10 @@ impl FrameDecoder {
     ///
     /// Bytes buffered but not yet parsed are not counted; check the buffer for those.
     pub fn is_mid_frame(&self) -> bool {
-        !matches!(self.state, State::Head | State::Noisy)
+        !matches!(
+            self.state,
+            State::Head | State::Noisy | State::Trailer { .. }
+        )
     }
 
     /// While an oversized frame is being skipped
@@ -693,6 +727,7 @@ impl FrameDecoder {
     pub(crate) fn end(&self, buf: &[u8]) -> Option<FrameError> {
         match self.state {
             State::Head | State::Noisy if buf.is_empty() => None,
+            State::Trailer { left } if buf.len() <= left => None,
             State::Skip { left, frame_len } => Some(FrameError::Truncated {
                 expected: frame_len,
                 got: frame_len - left.saturating_sub(buf.len() as u64),
@@ -748,7 +783,7 @@ impl FrameDecoder {
                     }
                     continue;
                 }
-                State::Noisy => return self.decode_mut_noisy(buf),
+                State::Noisy | State::Trailer { .. } => return self.decode_mut_noisy(buf),
             };
             if buf.len() < header_len + payload_len {
                 self.state = State::Body {
@@ -767,6 +802,7 @@ impl FrameDecoder {
     #[cold]
     #[inline(never)]
     fn decode_mut_noisy(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
+        self.drop_trailer(buf);
         loop {
             let noisy = self.codec.decode_noisy(buf)?;
             let start = noisy.start;
@@ -780,6 +816,16 @@ impl FrameDecoder {
                 }
                 Decoded::Skipped { consumed } => buf.advance(consumed),
                 Decoded::Incomplete { .. } => return Ok(None),
+            }
+        }
+    }
+
+    /// Drops what `buf` holds of a trailer left by [`decode_slice`](Self::decode_slice), for a
+    /// caller that switched to a `BytesMut`.
+    fn drop_trailer(&mut self, buf: &mut BytesMut) {
+        if let State::Trailer { left } = self.state {
+            if let Decoded::Skipped { consumed } = self.trailer_slice(buf, left) {
+                buf.advance(consumed);
             }
         }
     }
@@ -865,7 +911,8 @@ impl FrameDecoder {
     ///
     /// As [`decode`](Self::decode).
     pub fn decode_head(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, FrameError> {
-        if self.state == State::Noisy {
+        if matches!(self.state, State::Noisy | State::Trailer { .. }) {
+            self.drop_trailer(buf);
             return self.decode_head_noisy(buf);
         }
         loop {
@@ -896,7 +943,7 @@ impl FrameDecoder {
                         return Ok(None);
                     }
                 }
-                State::Noisy => unreachable!("handled above"),
+                State::Noisy | State::Trailer { .. } => unreachable!("handled above"),
             }
         }
     }
@@ -955,7 +1002,9 @@ impl FrameDecoder {
     /// # Termination
     ///
     /// Returns the remaining whole frames one call at a time, then `Ok(None)` if the stream ended
-    /// exactly on a frame boundary.
+    /// exactly on a frame boundary. With [`sync_bytes`](crate::CodecBuilder::sync_bytes) set, a
+    /// partial frame at the end is noise, not an error: it is dropped (and counted in
+    /// [`dropped_bytes`](Self::dropped_bytes)), and the frames it hid are still returned.
     pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         Ok(self.decode_eof_mut(buf)?.map(BytesMut::freeze))
     }
@@ -968,10 +1017,30 @@ impl FrameDecoder {
         if let Some(frame) = self.decode_mut(buf)? {
             return Ok(Some(frame));
         }
+        if self.state == State::Noisy && !self.codec.sync_bytes().is_empty() {
+            return self.drain_noisy(buf);
+        }
         match self.end(buf) {
             None => Ok(None),
             Some(err) => Err(err),
         }
+    }
+
+    /// [`decode_eof`](Self::decode_eof) with sync bytes, once `buf` holds no whole frame at its
+    /// front: the candidate there will never complete, so it is given up as noise and the rest is
+    /// scanned for frames that do; what is left in the end is dropped, not an error.
+    #[cold]
+    fn drain_noisy(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
+        while !buf.is_empty() {
+            let consumed = self.codec.sync.next_candidate(buf);
+            let dropped = Noisy::dropped(consumed, Drop::NoSync);
+            let _ = self.count(dropped);
+            buf.advance(consumed);
+            if let Some(frame) = self.decode_mut(buf)? {
+                return Ok(Some(frame));
+            }
+        }
+        Ok(None)
     }
 
     /// While an oversized frame is being skipped: the bytes of it discarded so far (header
