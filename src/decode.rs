@@ -221,7 +221,8 @@ fn shortfall(needed: usize, have: usize) -> usize {
 /// What [`Codec::decode_noisy`] found, with what the counters of a [`FrameDecoder`] need.
 pub(crate) struct Noisy<'a> {
     pub(crate) decoded: Decoded<'a>,
-    /// For a frame, where what is returned starts in the buffer.
+    /// For a frame, where what is returned starts in the buffer (read by the `BytesMut` path).
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     pub(crate) start: usize,
     pub(crate) drop: Drop,
 }

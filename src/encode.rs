@@ -135,9 +135,34 @@ impl FrameEncoder {
     /// [`EncodeError::TooLarge`] over [`max_encode_len`](Codec::max_encode_len);
     /// [`EncodeError::Unrepresentable`] if the length field cannot hold the length (300 with
     /// `"B"`, more than `i32::MAX` with `"i"`, or a negative value after the length adjustment).
-    /// Lengths are never wrapped.
+    /// Lengths are never wrapped. [`EncodeError::TrailerNeeded`] for a codec with a
+    /// [`checksum`](crate::CodecBuilder::checksum): its frames need a trailer after the
+    /// payload (see [`header_without_trailer`](Self::header_without_trailer)).
     #[inline(always)]
     pub fn header(&self, payload_len: usize) -> Result<Header, EncodeError> {
+        if self.codec.checksum().is_some() {
+            return Err(self.trailer_needed());
+        }
+        self.header_without_trailer(payload_len)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn trailer_needed(&self) -> EncodeError {
+        EncodeError::TrailerNeeded {
+            trailer_len: self.codec.trailer_len(),
+        }
+    }
+
+    /// [`header`](Self::header), also for a codec with a
+    /// [`checksum`](crate::CodecBuilder::checksum): the caller sends the header, the payload,
+    /// then [`trailer`](Self::trailer) of the two.
+    ///
+    /// # Errors
+    ///
+    /// As [`header`](Self::header), except [`EncodeError::TrailerNeeded`].
+    #[inline(always)]
+    pub fn header_without_trailer(&self, payload_len: usize) -> Result<Header, EncodeError> {
         let mut value = self.field_value(payload_len)?;
         if let Some(bits) = self.codec.length_field_bits() {
             value = bits.place(value);
@@ -195,7 +220,7 @@ impl FrameEncoder {
     ///     .checksum(Checksum::new(ChecksumAlgorithm::Fletcher8, ByteOrder::Little))
     ///     .build()?;
     /// let encoder = codec.encoder();
-    /// let mut frame = encoder.header(1)?.to_vec();
+    /// let mut frame = encoder.header_without_trailer(1)?.to_vec();
     /// frame.extend_from_slice(b"a");
     /// let trailer = encoder.trailer(&frame).unwrap();
     /// assert_eq!(trailer.as_bytes(), &[0x62, 0x63]);
@@ -317,7 +342,7 @@ impl FrameEncoder {
         payload: &[u8],
         dst: &mut BytesMut,
     ) -> Result<(), EncodeError> {
-        let mut header = self.header(payload.len())?;
+        let mut header = self.header_without_trailer(payload.len())?;
         if !prefix.is_empty() {
             header.prefix_mut().copy_from_slice(prefix);
         }
@@ -401,7 +426,9 @@ impl FrameEncoder {
                 start: body_start,
                 len: dst.len(),
             }),
-            (Ok(()), Some(body_len)) => self.header(body_len).map_err(EncodeWithError::Encode),
+            (Ok(()), Some(body_len)) => self
+                .header_without_trailer(body_len)
+                .map_err(EncodeWithError::Encode),
         };
         let header = match header {
             Ok(header) => header,

@@ -299,6 +299,19 @@ pub enum EncodeError {
         /// The configured length field offset.
         offset: usize,
     },
+    /// [`FrameEncoder::header`](crate::FrameEncoder::header) was asked for on a codec whose
+    /// frames end with a checksum trailer, which a header sent before the payload cannot carry:
+    /// a frame sent that way would be rejected by the peer.
+    #[error(
+        "this codec ends every frame with a {trailer_len}-byte checksum trailer, which a header \
+         alone does not carry; encode whole frames (FrameEncoder::encode, a writer's \
+         write_frame_with), or send FrameEncoder::header_without_trailer, the payload, then \
+         FrameEncoder::trailer"
+    )]
+    TrailerNeeded {
+        /// The checksum trailer's width.
+        trailer_len: usize,
+    },
 }
 
 /// Why [`FrameEncoder::encode_with`](crate::FrameEncoder::encode_with) wrote no frame. The

@@ -413,6 +413,66 @@ fn blocking_and_embedded_readers_resynchronise_like_the_core() {
     assert!(core.dropped_bytes() > 0);
 }
 
+/// A payload lent from the reader's buffer is the payload, with the checksum trailer after it
+/// left out, and the frame after it is found.
+#[test]
+fn blocking_read_frame_ref_lends_the_payload_without_its_trailer() {
+    for keep_header in [false, true] {
+        let codec = crc_codec()
+            .to_builder()
+            .keep_header(keep_header)
+            .build()
+            .unwrap();
+        let mut wire = BytesMut::new();
+        codec
+            .encoder()
+            .encode_with_prefix(b"t", b"hello", &mut wire)
+            .unwrap();
+        codec
+            .encoder()
+            .encode_with_prefix(b"t", b"world", &mut wire)
+            .unwrap();
+        let frames: Vec<&[u8]> = if keep_header {
+            vec![&wire[..wire.len() / 2], &wire[wire.len() / 2..]]
+        } else {
+            vec![b"hello", b"world"]
+        };
+        let mut reader = lenframe::blocking::FrameReader::with_codec(&wire[..], codec);
+        for expected in frames {
+            assert_eq!(reader.read_frame_ref().unwrap(), Some(expected));
+        }
+        assert_eq!(reader.read_frame_ref().unwrap(), None);
+    }
+}
+
+/// A writer that sends a header and then the payload cannot send a checksum trailer: it says so
+/// rather than send frames the peer would reject; `write_frame_with` encodes whole frames.
+#[test]
+fn blocking_writer_refuses_a_bare_header_and_writes_whole_frames_with_write_frame_with() {
+    let codec = crc_codec();
+    let mut writer = lenframe::blocking::FrameWriter::with_codec(Vec::new(), codec);
+    let err = writer.write_frame(b"hello").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            lenframe::Error::Encode(lenframe::EncodeError::TrailerNeeded { trailer_len: 4 })
+        ),
+        "{err:?}"
+    );
+    writer
+        .write_frame_with(|buf| {
+            buf.extend_from_slice(b"hello");
+            Ok::<_, lenframe::Error>(())
+        })
+        .unwrap();
+    let wire = writer.into_inner().unwrap();
+    let mut decoder = codec.decoder();
+    let mut buf = BytesMut::from(&wire[..]);
+    assert_eq!(decoder.decode(&mut buf).unwrap().unwrap(), &b"hello"[..]);
+    assert!(buf.is_empty());
+    assert_eq!(decoder.dropped_bytes(), 0);
+}
+
 /// Recovery figures over a long stream: frames lost per noise event, bytes scanned. Printed
 /// (run with `--nocapture`), and bounded so that a regression fails.
 #[test]
