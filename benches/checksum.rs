@@ -37,8 +37,12 @@ fn decode_slice(codec: Codec, mut rest: &[u8]) -> usize {
                 rest = &rest[consumed..];
                 frames += 1;
             }
-            Decoded::Skipped { .. } => unreachable!("a clean stream"),
-            Decoded::Incomplete { .. } => return frames,
+            // The trailer after a payload.
+            Decoded::Skipped { consumed } => rest = &rest[consumed..],
+            Decoded::Incomplete { .. } => {
+                assert_eq!(decoder.dropped_bytes(), 0, "a clean stream");
+                return frames;
+            }
         }
     }
 }

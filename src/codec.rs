@@ -35,6 +35,21 @@ pub const MAX_FRAME_LEN_LIMIT: usize = isize::MAX as usize - MAX_HEADER_LEN;
 /// payload_len = value in the length field + length_adjustment
 /// ```
 ///
+/// For links that corrupt or drop bytes (serial lines, radio), a frame can also start with
+/// [sync bytes](CodecBuilder::sync_bytes), carry its length in a
+/// [bit range](CodecBuilder::length_field_bits) of the length field, and end with a
+/// [checksum](CodecBuilder::checksum) trailer; with sync bytes set the decoder resynchronises
+/// after noise:
+///
+/// ```text
+/// +------------+---------------------------+--------------+----------+-----------------+
+/// | sync bytes | length_field_offset bytes | length field | payload  | checksum        |
+/// | (B5 62)    |                           |              |          | (width bytes)   |
+/// +------------+---------------------------+--------------+----------+-----------------+
+///  <---------------------- header ----------------------->
+///              <--------- covered by the checksum (by default) ----->
+/// ```
+///
 /// The maximum frame length always counts the **payload alone**, never the header, on both
 /// sides: a codec with a maximum of 1024 accepts a 1024-byte payload whatever the header width.
 ///

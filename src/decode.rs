@@ -19,6 +19,11 @@ pub enum Decoded<'a> {
         /// The payload (or the whole frame, with [`keep_header`](crate::CodecBuilder::keep_header)).
         frame: &'a [u8],
         /// How many bytes of the buffer the frame used: drop them before decoding the next.
+        ///
+        /// From [`FrameDecoder::decode_slice`] the frame always ends where these bytes do (a
+        /// [checksum](crate::CodecBuilder::checksum) trailer after a payload comes out as
+        /// [`Decoded::Skipped`] on the next call); from the stateless [`Codec::decode_slice`]
+        /// they include the trailer, after the frame.
         consumed: usize,
     },
     /// The buffer holds only part of a frame; nothing was consumed.

@@ -106,7 +106,9 @@
 //! ([`LengthField::fixed`]: MySQL's 3-byte length), or an unsigned LEB128 varint as protobuf
 //! writes it ([`LengthField::VARINT`]). [`CodecBuilder`] adds a maximum frame
 //! length, a length adjustment, bytes before the length field and whether decoded frames keep
-//! their header.
+//! their header; and, for links that corrupt bytes (UART, RS-485, radio: u-blox UBX, RTCM 3,
+//! MAVLink), sync bytes, a length bit range and a [`Checksum`] trailer, with which the decoder
+//! drops bad frames and resynchronises at the next sync ([`FrameDecoder::dropped_bytes`]).
 //!
 //! # Layers
 //!
