@@ -429,7 +429,10 @@ impl FrameDecoder {
     #[cold]
     #[inline(never)]
     fn decode_slice_noisy<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
-        let noisy = self.codec.decode_noisy(buf)?;
+        let noisy = match self.codec.decode_noisy(buf) {
+            Ok(noisy) => noisy,
+            Err(err) => return Err(self.start_skip(err, buf, 0)),
+        };
         match self.count(noisy) {
             Decoded::Frame { frame, consumed } if !self.codec.keeps_header() => {
                 let trailer = self.codec.trailer_len();
@@ -620,7 +623,7 @@ impl FrameDecoder {
         }
         let consumed = usize::try_from(left).map_or(buf.len(), |left| left.min(buf.len()));
         self.state = match left - consumed as u64 {
-            0 => State::Head,
+            0 => FrameDecoder::boundary(&self.codec),
             left => State::Skip { left, frame_len },
         };
         Decoded::Skipped { consumed }
@@ -633,7 +636,11 @@ impl FrameDecoder {
     fn start_skip(&mut self, err: FrameError, buf: &[u8], dropped: usize) -> FrameError {
         if self.codec.skips_oversized() && matches!(err, FrameError::TooLarge { .. }) {
             if let Ok(Some(head)) = self.codec.read_head(buf) {
-                let frame_len = (head.header_len as u64).saturating_add(head.payload_len);
+                // A checksum trailer is part of the frame (with sync bytes, the decoder
+                // resynchronises rather than skip: it never gets here).
+                let frame_len = (head.header_len as u64)
+                    .saturating_add(head.payload_len)
+                    .saturating_add(self.codec.trailer_len() as u64);
                 self.state = State::Skip {
                     left: frame_len - dropped as u64,
                     frame_len,
@@ -810,7 +817,10 @@ impl FrameDecoder {
     fn decode_mut_noisy(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
         self.drop_trailer(buf);
         loop {
-            let noisy = self.codec.decode_noisy(buf)?;
+            let noisy = match self.codec.decode_noisy(buf) {
+                Ok(noisy) => noisy,
+                Err(err) => return Err(self.start_skip_mut(err, buf)),
+            };
             let start = noisy.start;
             match self.count(noisy) {
                 Decoded::Frame { frame, consumed } => {
@@ -917,7 +927,7 @@ impl FrameDecoder {
     ///
     /// As [`decode`](Self::decode).
     pub fn decode_head(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, FrameError> {
-        if matches!(self.state, State::Noisy | State::Trailer { .. }) {
+        if self.codec.is_noisy() {
             self.drop_trailer(buf);
             return self.decode_head_noisy(buf);
         }
@@ -961,7 +971,16 @@ impl FrameDecoder {
     #[cold]
     fn decode_head_noisy(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, FrameError> {
         loop {
-            let noisy = self.codec.decode_noisy(buf)?;
+            if self.skip_remaining().is_some() {
+                if !self.skip(buf) {
+                    return Ok(None);
+                }
+                continue;
+            }
+            let noisy = match self.codec.decode_noisy(buf) {
+                Ok(noisy) => noisy,
+                Err(err) => return Err(self.start_skip_mut(err, buf)),
+            };
             match self.count(noisy) {
                 Decoded::Frame { consumed, .. } => {
                     // `keep_header` does not apply here: the header is always consumed.
