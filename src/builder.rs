@@ -682,6 +682,11 @@ impl CodecBuilder {
             });
         }
         check_noisy(&codec)?;
+        let mut codec = codec;
+        codec.field_at = codec.sync.len() + codec.length_offset;
+        codec.extras =
+            codec.sync.len() != 0 || codec.len_bits.is_some() || codec.checksum.is_some();
+        codec.plain = codec.compute_plain();
         let max_value = codec.field.max_value();
         if codec.adjustment.unsigned_abs() > max_value {
             return Err(ConfigError::AdjustmentOutOfRange {

@@ -101,12 +101,21 @@ pub struct Codec {
     pub(crate) len_bits: Option<LengthBits>,
     /// A check after the payload (none by default).
     pub(crate) checksum: Option<Checksum>,
+    /// Where the length field starts: the sync bytes and the offset, added up once by
+    /// [`CodecBuilder::build`] rather than on every header.
+    pub(crate) field_at: usize,
+    /// Whether any of the sync bytes, bit range or checksum is set: one test keeps the paths
+    /// of the other layouts as they were.
+    pub(crate) extras: bool,
+    /// [`plain`](Self::plain), worked out whenever a setting changes (`build`, the maximum), so
+    /// that the stateless decoder's short path tests one value rather than every setting.
+    pub(crate) plain: Option<Plain>,
 }
 
 impl Default for Codec {
     /// `"<i"` length field, 8 MiB maximum payload both ways, header stripped, fail fast.
     fn default() -> Self {
-        Codec {
+        let mut codec = Codec {
             field: LengthField::default(),
             length_offset: 0,
             adjustment: 0,
@@ -117,7 +126,12 @@ impl Default for Codec {
             sync: SyncBytes::default(),
             len_bits: None,
             checksum: None,
-        }
+            field_at: 0,
+            extras: false,
+            plain: None,
+        };
+        codec.plain = codec.compute_plain();
+        codec
     }
 }
 
@@ -272,14 +286,21 @@ impl Codec {
 
     /// Whether frames are checked and resynchronised by the noisy-link decoder (sync bytes or a
     /// checksum set) rather than the plain length-prefix one.
+    ///
+    /// A length bit range alone takes the same path, so that the paths of the other layouts
+    /// never test for one.
     #[inline(always)]
     pub(crate) fn is_noisy(&self) -> bool {
-        self.sync.len() != 0 || self.checksum.is_some()
+        self.extras
     }
 
     /// The largest length the field can carry: the field's largest value, or its bit range's.
+    #[inline(always)]
     pub(crate) fn max_field_value(&self) -> u64 {
         let field = self.field.max_value();
+        if !self.extras {
+            return field;
+        }
         self.len_bits
             .map_or(field, |bits| bits.max_value().min(field))
     }
@@ -287,6 +308,7 @@ impl Codec {
     /// Sets the decoding maximum, clamped to [`MAX_FRAME_LEN_LIMIT`].
     pub(crate) fn set_max_decode_len(&mut self, max: usize) {
         self.max_decode_len = max.min(MAX_FRAME_LEN_LIMIT);
+        self.plain = self.compute_plain();
     }
 
     /// Sets the encoding maximum, clamped to [`MAX_FRAME_LEN_LIMIT`].
@@ -306,13 +328,16 @@ impl Codec {
     /// value rather than every setting.
     #[inline(always)]
     pub(crate) fn plain(&self) -> Option<Plain> {
+        self.plain
+    }
+
+    /// [`plain`](Self::plain) from the settings.
+    pub(crate) fn compute_plain(&self) -> Option<Plain> {
         let plain = self.length_offset == 0
             && self.adjustment == 0
             && !self.keep_header
             && self.field.width() == Some(4)
-            && self.sync.len() == 0
-            && self.len_bits.is_none()
-            && self.checksum.is_none();
+            && !self.extras;
         // At most `i32::MAX` for a signed field: a negative value is over it as a `u32`.
         let limit = self.max_decode_len.min(self.field.max_value() as usize) as u32;
         plain.then(|| match self.field.is_big_endian() {
@@ -370,7 +395,18 @@ impl Codec {
     /// against the maximum.
     #[inline(always)]
     pub(crate) fn read_head(&self, buf: &[u8]) -> Result<Option<Head>, FrameError> {
-        let field_at = self.sync.len() + self.length_offset;
+        self.read_head_bits(buf, false)
+    }
+
+    /// [`read_head`](Self::read_head), taking the length from its bit range if `bits` (the
+    /// noisy-link path; a constant everywhere, so the other paths have no test for it).
+    #[inline(always)]
+    pub(crate) fn read_head_bits(
+        &self,
+        buf: &[u8],
+        bits: bool,
+    ) -> Result<Option<Head>, FrameError> {
+        let field_at = self.field_at;
         let Some(field_bytes) = buf.get(field_at..) else {
             return Ok(None);
         };
@@ -379,8 +415,10 @@ impl Codec {
             Ok(None) => return Ok(None),
             Err(bad) => return Err(self.bad_field(bad, buf)),
         };
-        if let Some(bits) = self.len_bits {
-            value = bits.extract(value);
+        if bits {
+            if let Some(bits) = self.len_bits {
+                value = bits.extract(value);
+            }
         }
         // Most layouts have no adjustment: one test, rather than an add checked both ways. The
         // rare cases are a call, so the compiler cannot turn them into a conditional move.
@@ -447,9 +485,9 @@ impl Codec {
     /// How long the header at the front of `buf` is at least, given the bytes there so far.
     pub(crate) fn header_len_at_least(&self, buf: &[u8]) -> usize {
         match self.field.width() {
-            Some(width) => self.sync.len() + self.length_offset + width,
+            Some(width) => self.field_at + width,
             None => {
-                let field_at = self.sync.len() + self.length_offset;
+                let field_at = self.field_at;
                 let field = buf.get(field_at..).unwrap_or(&[]);
                 let continued = field.iter().take_while(|b| *b & 0x80 != 0).count();
                 field_at + continued.min(MAX_FIELD_LEN - 1) + 1
@@ -460,7 +498,7 @@ impl Codec {
 
 /// What the short path for a plain 4-byte header needs: see [`Codec::plain`]. The byte order is
 /// the variant, so that testing for the default layout is one comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Plain {
     /// Little-endian, at most `limit` (the maximum, or less if the field holds less).
     Little { limit: u32 },

@@ -85,9 +85,16 @@ impl Codec {
         // would cost a tight loop over the default layout a few more instructions a frame.
         match self.plain() {
             Some(plain @ Plain::Little { .. }) => self.decode_slice_plain(buf, plain),
-            _ if self.is_noisy() => Ok(self.decode_noisy(buf)?.decoded),
             _ => self.decode_slice_general(buf),
         }
+    }
+
+    /// [`decode_slice`](Self::decode_slice) with sync bytes or a checksum, off the path of the
+    /// other layouts.
+    #[cold]
+    #[inline(never)]
+    fn decode_slice_noisy<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
+        Ok(self.decode_noisy(buf)?.decoded)
     }
 
     /// Decoding with sync bytes or a checksum: the frame at the front of `buf` if its sync bytes
@@ -97,7 +104,7 @@ impl Codec {
         if !self.sync.could_start(buf) {
             return Ok(Noisy::dropped(self.sync.next_candidate(buf), Drop::NoSync));
         }
-        let head = match self.read_head(buf) {
+        let head = match self.read_head_bits(buf, true) {
             Ok(Some(head)) => head,
             Ok(None) => {
                 let needed = self.header_len_at_least(buf).saturating_sub(buf.len());
@@ -186,6 +193,9 @@ impl Codec {
     /// [`decode_slice`](Self::decode_slice) for every other layout.
     #[inline(always)]
     fn decode_slice_general<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
+        if self.is_noisy() {
+            return self.decode_slice_noisy(buf);
+        }
         Ok(match self.front(buf, None)? {
             Front::Frame {
                 header_len,
@@ -635,7 +645,7 @@ impl FrameDecoder {
     #[cold]
     fn start_skip(&mut self, err: FrameError, buf: &[u8], dropped: usize) -> FrameError {
         if self.codec.skips_oversized() && matches!(err, FrameError::TooLarge { .. }) {
-            if let Ok(Some(head)) = self.codec.read_head(buf) {
+            if let Ok(Some(head)) = self.codec.read_head_bits(buf, true) {
                 // A checksum trailer is part of the frame (with sync bytes, the decoder
                 // resynchronises rather than skip: it never gets here).
                 let frame_len = (head.header_len as u64)

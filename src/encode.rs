@@ -140,7 +140,18 @@ impl FrameEncoder {
     /// payload (see [`header_without_trailer`](Self::header_without_trailer)).
     #[inline(always)]
     pub fn header(&self, payload_len: usize) -> Result<Header, EncodeError> {
-        if self.codec.checksum().is_some() {
+        if self.codec.extras {
+            return self.header_extras(payload_len);
+        }
+        self.build_header(self.field_value(payload_len)?, 0)
+    }
+
+    /// [`header`](Self::header) with sync bytes, a bit range or a checksum, off the path of the
+    /// other layouts.
+    #[cold]
+    #[inline(never)]
+    fn header_extras(&self, payload_len: usize) -> Result<Header, EncodeError> {
+        if self.codec.checksum.is_some() {
             return Err(self.trailer_needed());
         }
         self.header_without_trailer(payload_len)
@@ -164,31 +175,40 @@ impl FrameEncoder {
     #[inline(always)]
     pub fn header_without_trailer(&self, payload_len: usize) -> Result<Header, EncodeError> {
         let mut value = self.field_value(payload_len)?;
-        if let Some(bits) = self.codec.length_field_bits() {
+        if let Some(bits) = self.codec.len_bits {
             value = bits.place(value);
         }
+        self.build_header(value, self.codec.sync.len())
+    }
+
+    /// The header with the field's `value`, after `sync_len` sync bytes.
+    #[inline(always)]
+    fn build_header(&self, value: u64, sync_len: usize) -> Result<Header, EncodeError> {
         // Sync bytes and offset together are at most MAX_LENGTH_OFFSET = 16 bytes.
-        let sync = self.codec.sync_bytes();
-        let offset = sync.len() + self.codec.length_field_offset();
+        let offset = self.codec.field_at;
         // The field's bytes from the one writer, shifted past the offset, as two 16-byte halves
         // built in registers.
         let (field_bytes, field_len) = self.codec.length_field().field_bytes(value);
         let shift = 8 * offset as u32;
-        let lo = field_bytes.checked_shl(shift).unwrap_or(0);
-        let hi = field_bytes.checked_shr(128 - shift).unwrap_or(0)
-            | (sync.len() as u128) << (8 * (SYNC_AT - 16))
+        let mut lo = field_bytes.checked_shl(shift).unwrap_or(0);
+        let mut hi = field_bytes.checked_shr(128 - shift).unwrap_or(0)
             | ((offset + field_len) as u128) << (8 * (LEN_AT - 16))
             | (offset as u128) << (8 * (PREFIX_AT - 16));
+        if sync_len > 0 {
+            // The sync bytes (zero past their length) go in front of the offset, in the same
+            // store.
+            lo |= u128::from(self.codec.sync.packed());
+            hi |= (sync_len as u128) << (8 * (SYNC_AT - 16));
+        }
         let mut raw = [0u8; 32];
         raw[..16].copy_from_slice(&lo.to_le_bytes());
         raw[16..].copy_from_slice(&hi.to_le_bytes());
-        raw[..sync.len()].copy_from_slice(sync);
         Ok(Header { raw })
     }
 
     /// The length field's value for a payload of `payload_len` bytes, checked against the
     /// maximum and against what the field can hold.
-    #[inline]
+    #[inline(always)]
     fn field_value(&self, payload_len: usize) -> Result<u64, EncodeError> {
         let codec = &self.codec;
         if payload_len > codec.max_encode_len() {
@@ -261,7 +281,7 @@ impl FrameEncoder {
     #[inline]
     pub fn encode(&self, payload: impl AsRef<[u8]>, dst: &mut BytesMut) -> Result<(), EncodeError> {
         let payload = payload.as_ref();
-        if self.codec.is_noisy() || self.codec.length_field_bits().is_some() {
+        if self.codec.extras {
             return self.encode_noisy(&[], payload, dst);
         }
         // Checked before anything is written; then the header goes straight into `dst` rather

@@ -33,6 +33,13 @@ impl SyncBytes {
         usize::from(self.len)
     }
 
+    /// The bytes as a little-endian integer, zero past their length: the low bytes of a header
+    /// built in a register.
+    #[inline(always)]
+    pub(crate) fn packed(&self) -> u64 {
+        u64::from_le_bytes(self.bytes)
+    }
+
     /// Whether `buf` starts with the sync bytes, or with the start of them if it is shorter.
     pub(crate) fn could_start(&self, buf: &[u8]) -> bool {
         let sync = self.as_bytes();
