@@ -473,6 +473,27 @@ fn blocking_writer_refuses_a_bare_header_and_writes_whole_frames_with_write_fram
     assert_eq!(decoder.dropped_bytes(), 0);
 }
 
+/// The embedded reader sizes its maximum payload so that a whole frame, sync bytes and
+/// checksum trailer included, fits in the lent buffer.
+#[test]
+fn embedded_reader_fits_a_full_size_frame_with_sync_and_trailer_in_its_buffer() {
+    let codec = crc_codec()
+        .to_builder()
+        .max_frame_len(1000)
+        .build()
+        .unwrap();
+    let mut storage = [0u8; 64];
+    let fits = 64 - (2 + 1 + 2 + 4);
+    let mut wire = BytesMut::new();
+    codec.encoder().encode(vec![7u8; fits], &mut wire).unwrap();
+    codec.encoder().encode(b"ok", &mut wire).unwrap();
+    let mut reader = lenframe::embedded::FrameReader::with_codec(&wire[..], codec, &mut storage);
+    assert_eq!(reader.codec().max_decode_len(), fits);
+    assert_eq!(reader.read_frame().unwrap(), Some(&[7u8; 55][..]));
+    assert_eq!(reader.read_frame().unwrap(), Some(&b"ok"[..]));
+    assert_eq!(reader.read_frame().unwrap(), None);
+}
+
 /// Recovery figures over a long stream: frames lost per noise event, bytes scanned. Printed
 /// (run with `--nocapture`), and bounded so that a regression fails.
 #[test]
