@@ -1,8 +1,10 @@
 //! The builder that checks a [`Codec`]'s settings, with a worked example for every option.
 
+use crate::checksum::Checksum;
 use crate::codec::{Codec, MAX_FRAME_LEN_LIMIT, MAX_LENGTH_OFFSET};
 use crate::error::ConfigError;
-use crate::format::LengthField;
+use crate::format::{LengthBits, LengthField};
+use crate::sync::{SyncBytes, MAX_SYNC_LEN};
 
 /// Builds a [`Codec`], checking that the settings work together.
 ///
@@ -517,6 +519,136 @@ impl CodecBuilder {
         self
     }
 
+    /// Fixed bytes sent in front of every frame, before the bytes of
+    /// [`length_field_offset`](Self::length_field_offset) and the length field: u-blox UBX's
+    /// `B5 62`, RTCM 3's `D3`, MAVLink's `FE`. At most [`MAX_SYNC_LEN`](crate::MAX_SYNC_LEN)
+    /// bytes, and with the offset at most [`MAX_LENGTH_OFFSET`]. Default: none.
+    ///
+    /// With sync bytes set, [`FrameDecoder`](crate::FrameDecoder) resynchronises: bytes that do
+    /// not start with the sync bytes, a frame with an impossible length (over the maximum,
+    /// negative) or one whose [`checksum`](Self::checksum) fails are dropped up to the next place
+    /// the sync bytes appear (at least one byte), reported as
+    /// [`Decoded::Skipped`](crate::Decoded::Skipped) by `decode_slice` and dropped from the
+    /// buffer by `decode`, and counted by
+    /// [`FrameDecoder::dropped_bytes`](crate::FrameDecoder::dropped_bytes). No error is returned
+    /// for them. The sync bytes are part of the header: [`keep_header`](Self::keep_header) keeps
+    /// them.
+    ///
+    /// # Examples
+    ///
+    /// ```text
+    /// sync_bytes(b"\xAA\x55"), struct_format("B"):
+    /// INPUT   | 00 17 | AA 55 | 02 | h i | AA 55 | 01 | ! |
+    /// DECODED  (2 bytes dropped)   | h i |              | ! |
+    /// ```
+    ///
+    /// ```
+    /// use lenframe::{Codec, Decoded};
+    ///
+    /// let codec = Codec::builder().sync_bytes(b"\xAA\x55").struct_format("B").build()?;
+    /// let mut decoder = codec.decoder();
+    /// let input = b"\x00\x17\xAA\x55\x02hi\xAA\x55\x01!";
+    /// assert_eq!(decoder.decode_slice(input)?, Decoded::Skipped { consumed: 2 });
+    /// assert_eq!(decoder.decode_slice(&input[2..])?, Decoded::Frame { frame: b"hi", consumed: 5 });
+    /// assert_eq!(decoder.decode_slice(&input[7..])?, Decoded::Frame { frame: b"!", consumed: 4 });
+    /// assert_eq!(decoder.dropped_bytes(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sync_bytes(mut self, sync: &[u8]) -> Self {
+        match SyncBytes::new(sync) {
+            Ok(sync) => self.codec.sync = sync,
+            Err(len) => {
+                self.error.get_or_insert(ConfigError::SyncTooLong {
+                    len,
+                    max: MAX_SYNC_LEN,
+                });
+            }
+        }
+        self
+    }
+
+    /// The length is `bits` bits of the length field's value, starting `shift` bits from its
+    /// least significant end; the field's other bits are ignored when decoding and written as
+    /// zeros. The field must be unsigned and fixed-width, and the bits must lie inside it.
+    /// Default: the whole field.
+    ///
+    /// # Examples
+    ///
+    /// RTCM 3: after the `D3` preamble, 6 reserved bits and a 10-bit length, big-endian.
+    ///
+    /// ```text
+    /// sync_bytes(b"\xD3"), struct_format(">H"), length_field_bits(0, 10), keep_header(true):
+    /// INPUT   | D3 | FC 03 | a b c |
+    /// DECODED | D3 | FC 03 | a b c |   (length 3: the top 6 bits of FC 03 are not length)
+    /// ```
+    ///
+    /// ```
+    /// use lenframe::{Codec, Decoded};
+    ///
+    /// let codec = Codec::builder()
+    ///     .sync_bytes(b"\xD3")
+    ///     .struct_format(">H")
+    ///     .length_field_bits(0, 10)
+    ///     .keep_header(true)
+    ///     .build()?;
+    /// let input = b"\xD3\xFC\x03abc";
+    /// assert_eq!(codec.decode_slice(input)?, Decoded::Frame { frame: &input[..], consumed: 6 });
+    /// // The encoder writes the length there, zeros around it.
+    /// assert_eq!(&codec.encoder().header(3)?[..], b"\xD3\x00\x03");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn length_field_bits(mut self, shift: u8, bits: u8) -> Self {
+        self.codec.len_bits = Some(LengthBits { shift, bits });
+        self
+    }
+
+    /// A checksum trailer after the payload (see [`Checksum`]): the decoder checks it and never
+    /// returns a frame whose check fails; the encoder appends it. It is not counted in the
+    /// length field (use [`length_adjustment`](Self::length_adjustment) for a length that counts
+    /// it). Default: none.
+    ///
+    /// Without [`sync_bytes`](Self::sync_bytes) a failed check is an error,
+    /// [`FrameError::ChecksumMismatch`](crate::FrameError::ChecksumMismatch), and nothing is
+    /// consumed (fail fast, as for any other bad frame); with sync bytes, the decoder drops bytes
+    /// up to the next sync and goes on.
+    ///
+    /// # Examples
+    ///
+    /// u-blox UBX: `B5 62`, class, id, a 2-byte little-endian payload length, the payload, then
+    /// Fletcher-8 over class to the end of the payload.
+    ///
+    /// ```text
+    /// sync_bytes(b"\xB5\x62"), length_field_offset(2), struct_format("<H"),
+    /// checksum(Fletcher8, little-endian), keep_header(false):
+    /// INPUT   | B5 62 | 0A 04 | 02 00 | a b | D3 7C | B5 62 | 0A 04 | 02 00 | a b | 00 00 |
+    /// DECODED                         | a b |        (the second frame fails its check: dropped)
+    /// ```
+    ///
+    /// ```
+    /// use lenframe::{ByteOrder, Checksum, ChecksumAlgorithm, Codec};
+    ///
+    /// let ubx = Codec::builder()
+    ///     .sync_bytes(b"\xB5\x62")
+    ///     .length_field_offset(2)
+    ///     .struct_format("<H")
+    ///     .checksum(Checksum::new(ChecksumAlgorithm::Fletcher8, ByteOrder::Little))
+    ///     .build()?;
+    /// let mut wire = bytes::BytesMut::new();
+    /// ubx.encoder().encode_with_prefix(b"\x0A\x04", b"ab", &mut wire)?;
+    /// assert_eq!(&wire[..], b"\xB5\x62\x0A\x04\x02\x00ab\xD3\x7C");
+    /// wire.extend_from_slice(b"\xB5\x62\x0A\x04\x02\x00ab\x00\x00");
+    ///
+    /// let mut decoder = ubx.decoder();
+    /// assert_eq!(decoder.decode(&mut wire)?.unwrap(), &b"ab"[..]);
+    /// assert_eq!(decoder.decode(&mut wire)?, None);
+    /// assert_eq!((decoder.rejected_frames(), decoder.dropped_bytes()), (1, 10));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn checksum(mut self, checksum: Checksum) -> Self {
+        self.codec.checksum = Some(checksum);
+        self
+    }
+
     /// Checks the settings and returns the codec.
     ///
     /// # Examples
@@ -549,6 +681,12 @@ impl CodecBuilder {
                 max: MAX_LENGTH_OFFSET,
             });
         }
+        check_noisy(&codec)?;
+        let mut codec = codec;
+        codec.field_at = codec.sync.len() + codec.length_offset;
+        codec.extras =
+            codec.sync.len() != 0 || codec.len_bits.is_some() || codec.checksum.is_some();
+        codec.plain = codec.compute_plain();
         let max_value = codec.field.max_value();
         if codec.adjustment.unsigned_abs() > max_value {
             return Err(ConfigError::AdjustmentOutOfRange {
@@ -572,4 +710,41 @@ impl CodecBuilder {
         }
         Ok(codec)
     }
+}
+
+/// The sync bytes, bit range and checksum against the rest of the settings.
+fn check_noisy(codec: &Codec) -> Result<(), ConfigError> {
+    let sync_len = codec.sync.len();
+    if sync_len + codec.length_offset > MAX_LENGTH_OFFSET {
+        return Err(ConfigError::OffsetTooLarge {
+            offset: sync_len + codec.length_offset,
+            max: MAX_LENGTH_OFFSET,
+        });
+    }
+    if let Some(bits) = codec.len_bits {
+        let width = codec.field.width().filter(|_| !codec.field.is_signed());
+        let fits = width.is_some_and(|width| {
+            bits.bits > 0 && usize::from(bits.shift) + usize::from(bits.bits) <= 8 * width
+        });
+        if !fits {
+            return Err(ConfigError::LengthBitsOutsideField {
+                shift: bits.shift,
+                bits: bits.bits,
+                field: codec.field,
+            });
+        }
+    }
+    if let Some(check) = codec.checksum {
+        if !(1..=8).contains(&check.width()) {
+            return Err(ConfigError::ChecksumWidth {
+                width: check.width(),
+            });
+        }
+        let max = codec.min_header_len();
+        let start = check.cover_start(sync_len);
+        if start > max {
+            return Err(ConfigError::ChecksumStart { start, max });
+        }
+    }
+    Ok(())
 }

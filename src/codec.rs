@@ -1,11 +1,13 @@
 //! The settings shared by the decoder and the encoder, and how they read a header.
 
 use crate::builder::CodecBuilder;
+use crate::checksum::Checksum;
 use crate::decode::FrameDecoder;
 use crate::encode::FrameEncoder;
 use crate::error::{ConfigError, FrameError};
-use crate::format::{BadField, LengthField, MAX_FIELD_LEN};
+use crate::format::{BadField, LengthBits, LengthField, MAX_FIELD_LEN};
 use crate::guess::guess;
+use crate::sync::SyncBytes;
 
 /// The default maximum payload length: 8 MiB.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 8 * 1024 * 1024;
@@ -31,6 +33,21 @@ pub const MAX_FRAME_LEN_LIMIT: usize = isize::MAX as usize - MAX_HEADER_LEN;
 ///  <------------------ header ------------->
 ///
 /// payload_len = value in the length field + length_adjustment
+/// ```
+///
+/// For links that corrupt or drop bytes (serial lines, radio), a frame can also start with
+/// [sync bytes](CodecBuilder::sync_bytes), carry its length in a
+/// [bit range](CodecBuilder::length_field_bits) of the length field, and end with a
+/// [checksum](CodecBuilder::checksum) trailer; with sync bytes set the decoder resynchronises
+/// after noise:
+///
+/// ```text
+/// +------------+---------------------------+--------------+----------+-----------------+
+/// | sync bytes | length_field_offset bytes | length field | payload  | checksum        |
+/// | (B5 62)    |                           |              |          | (width bytes)   |
+/// +------------+---------------------------+--------------+----------+-----------------+
+///  <---------------------- header ----------------------->
+///              <--------- covered by the checksum (by default) ----->
 /// ```
 ///
 /// The maximum frame length always counts the **payload alone**, never the header, on both
@@ -78,12 +95,27 @@ pub struct Codec {
     pub(crate) max_encode_len: usize,
     pub(crate) keep_header: bool,
     pub(crate) skip_oversized: bool,
+    /// Fixed bytes in front of every frame (none by default).
+    pub(crate) sync: SyncBytes,
+    /// The length as a bit range of the field's value (the whole value by default).
+    pub(crate) len_bits: Option<LengthBits>,
+    /// A check after the payload (none by default).
+    pub(crate) checksum: Option<Checksum>,
+    /// Where the length field starts: the sync bytes and the offset, added up once by
+    /// [`CodecBuilder::build`] rather than on every header.
+    pub(crate) field_at: usize,
+    /// Whether any of the sync bytes, bit range or checksum is set: one test keeps the paths
+    /// of the other layouts as they were.
+    pub(crate) extras: bool,
+    /// [`plain`](Self::plain), worked out whenever a setting changes (`build`, the maximum), so
+    /// that the stateless decoder's short path tests one value rather than every setting.
+    pub(crate) plain: Option<Plain>,
 }
 
 impl Default for Codec {
     /// `"<i"` length field, 8 MiB maximum payload both ways, header stripped, fail fast.
     fn default() -> Self {
-        Codec {
+        let mut codec = Codec {
             field: LengthField::default(),
             length_offset: 0,
             adjustment: 0,
@@ -91,7 +123,15 @@ impl Default for Codec {
             max_encode_len: DEFAULT_MAX_FRAME_LEN,
             keep_header: false,
             skip_oversized: false,
-        }
+            sync: SyncBytes::default(),
+            len_bits: None,
+            checksum: None,
+            field_at: 0,
+            extras: false,
+            plain: None,
+        };
+        codec.plain = codec.compute_plain();
+        codec
     }
 }
 
@@ -224,9 +264,51 @@ impl Codec {
         self.skip_oversized
     }
 
+    /// The sync bytes in front of every frame; empty by default.
+    pub fn sync_bytes(&self) -> &[u8] {
+        self.sync.as_bytes()
+    }
+
+    /// The bit range of the length field that holds the length, if not all of it.
+    pub fn length_field_bits(&self) -> Option<LengthBits> {
+        self.len_bits
+    }
+
+    /// The checksum trailer, if any.
+    pub fn checksum(&self) -> Option<Checksum> {
+        self.checksum
+    }
+
+    /// The bytes after the payload: the checksum's width, 0 without one.
+    pub fn trailer_len(&self) -> usize {
+        self.checksum.map_or(0, |check| check.width())
+    }
+
+    /// Whether frames are checked and resynchronised by the noisy-link decoder (sync bytes or a
+    /// checksum set) rather than the plain length-prefix one.
+    ///
+    /// A length bit range alone takes the same path, so that the paths of the other layouts
+    /// never test for one.
+    #[inline(always)]
+    pub(crate) fn is_noisy(&self) -> bool {
+        self.extras
+    }
+
+    /// The largest length the field can carry: the field's largest value, or its bit range's.
+    #[inline(always)]
+    pub(crate) fn max_field_value(&self) -> u64 {
+        let field = self.field.max_value();
+        if !self.extras {
+            return field;
+        }
+        self.len_bits
+            .map_or(field, |bits| bits.max_value().min(field))
+    }
+
     /// Sets the decoding maximum, clamped to [`MAX_FRAME_LEN_LIMIT`].
     pub(crate) fn set_max_decode_len(&mut self, max: usize) {
         self.max_decode_len = max.min(MAX_FRAME_LEN_LIMIT);
+        self.plain = self.compute_plain();
     }
 
     /// Sets the encoding maximum, clamped to [`MAX_FRAME_LEN_LIMIT`].
@@ -236,7 +318,7 @@ impl Codec {
 
     /// The shortest a header can be: the offset plus the length field's width (1 for a varint).
     pub fn min_header_len(&self) -> usize {
-        self.length_offset + self.field.width().unwrap_or(1)
+        self.sync.len() + self.length_offset + self.field.width().unwrap_or(1)
     }
 
     /// For a plain 4-byte header (a 4-byte length field, in either byte order, with nothing
@@ -246,10 +328,16 @@ impl Codec {
     /// value rather than every setting.
     #[inline(always)]
     pub(crate) fn plain(&self) -> Option<Plain> {
+        self.plain
+    }
+
+    /// [`plain`](Self::plain) from the settings.
+    pub(crate) fn compute_plain(&self) -> Option<Plain> {
         let plain = self.length_offset == 0
             && self.adjustment == 0
             && !self.keep_header
-            && self.field.width() == Some(4);
+            && self.field.width() == Some(4)
+            && !self.extras;
         // At most `i32::MAX` for a signed field: a negative value is over it as a `u32`.
         let limit = self.max_decode_len.min(self.field.max_value() as usize) as u32;
         plain.then(|| match self.field.is_big_endian() {
@@ -307,14 +395,31 @@ impl Codec {
     /// against the maximum.
     #[inline(always)]
     pub(crate) fn read_head(&self, buf: &[u8]) -> Result<Option<Head>, FrameError> {
-        let Some(field_bytes) = buf.get(self.length_offset..) else {
+        self.read_head_bits(buf, false)
+    }
+
+    /// [`read_head`](Self::read_head), taking the length from its bit range if `bits` (the
+    /// noisy-link path; a constant everywhere, so the other paths have no test for it).
+    #[inline(always)]
+    pub(crate) fn read_head_bits(
+        &self,
+        buf: &[u8],
+        bits: bool,
+    ) -> Result<Option<Head>, FrameError> {
+        let field_at = self.field_at;
+        let Some(field_bytes) = buf.get(field_at..) else {
             return Ok(None);
         };
-        let (value, field_len) = match self.field.read(field_bytes) {
+        let (mut value, field_len) = match self.field.read(field_bytes) {
             Ok(Some(field)) => field,
             Ok(None) => return Ok(None),
             Err(bad) => return Err(self.bad_field(bad, buf)),
         };
+        if bits {
+            if let Some(bits) = self.len_bits {
+                value = bits.extract(value);
+            }
+        }
         // Most layouts have no adjustment: one test, rather than an add checked both ways. The
         // rare cases are a call, so the compiler cannot turn them into a conditional move.
         let payload_len = if self.adjustment == 0 {
@@ -326,7 +431,7 @@ impl Codec {
             }
         };
         Ok(Some(Head {
-            header_len: self.length_offset + field_len,
+            header_len: field_at + field_len,
             payload_len,
         }))
     }
@@ -380,11 +485,12 @@ impl Codec {
     /// How long the header at the front of `buf` is at least, given the bytes there so far.
     pub(crate) fn header_len_at_least(&self, buf: &[u8]) -> usize {
         match self.field.width() {
-            Some(width) => self.length_offset + width,
+            Some(width) => self.field_at + width,
             None => {
-                let field = buf.get(self.length_offset..).unwrap_or(&[]);
+                let field_at = self.field_at;
+                let field = buf.get(field_at..).unwrap_or(&[]);
                 let continued = field.iter().take_while(|b| *b & 0x80 != 0).count();
-                self.length_offset + continued.min(MAX_FIELD_LEN - 1) + 1
+                field_at + continued.min(MAX_FIELD_LEN - 1) + 1
             }
         }
     }
@@ -392,7 +498,7 @@ impl Codec {
 
 /// What the short path for a plain 4-byte header needs: see [`Codec::plain`]. The byte order is
 /// the variant, so that testing for the default layout is one comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Plain {
     /// Little-endian, at most `limit` (the maximum, or less if the field holds less).
     Little { limit: u32 },

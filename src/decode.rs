@@ -19,6 +19,11 @@ pub enum Decoded<'a> {
         /// The payload (or the whole frame, with [`keep_header`](crate::CodecBuilder::keep_header)).
         frame: &'a [u8],
         /// How many bytes of the buffer the frame used: drop them before decoding the next.
+        ///
+        /// From [`FrameDecoder::decode_slice`] the frame always ends where these bytes do (a
+        /// [checksum](crate::CodecBuilder::checksum) trailer after a payload comes out as
+        /// [`Decoded::Skipped`] on the next call); from the stateless [`Codec::decode_slice`]
+        /// they include the trailer, after the frame.
         consumed: usize,
     },
     /// The buffer holds only part of a frame; nothing was consumed.
@@ -27,9 +32,11 @@ pub enum Decoded<'a> {
         /// while skipping, the bytes of the skipped frame still to come).
         needed: usize,
     },
-    /// Only from [`FrameDecoder::decode_slice`] with
-    /// [`skip_oversized`](crate::CodecBuilder::skip_oversized): the front of the buffer belongs
-    /// to an oversized frame being discarded.
+    /// The front of the buffer is to be discarded: it belongs to an oversized frame being
+    /// skipped (only from [`FrameDecoder::decode_slice`] with
+    /// [`skip_oversized`](crate::CodecBuilder::skip_oversized)), or, with
+    /// [`sync_bytes`](crate::CodecBuilder::sync_bytes) set, it is noise or a bad frame dropped
+    /// while resynchronising (up to the next place the sync bytes appear).
     Skipped {
         /// How many bytes to drop from the front of the buffer (at least 1).
         consumed: usize,
@@ -42,8 +49,9 @@ impl Codec {
     /// This is the path for callers that own their buffer: on [`Decoded::Frame`], use the frame,
     /// then drop `consumed` bytes from the front; on [`Decoded::Incomplete`], read at least
     /// `needed` more bytes and call again with the whole buffer. It keeps no state: the header is
-    /// parsed again on each call, which costs a few nanoseconds. It never returns
-    /// [`Decoded::Skipped`].
+    /// parsed again on each call, which costs a few nanoseconds. It returns
+    /// [`Decoded::Skipped`] only with [`sync_bytes`](crate::CodecBuilder::sync_bytes) set, for
+    /// bytes dropped while resynchronising (a [`FrameDecoder`] also counts them).
     ///
     /// [`skip_oversized`](crate::CodecBuilder::skip_oversized) does not apply here: an oversized
     /// frame is always an error, since skipping needs state across calls (use
@@ -81,6 +89,78 @@ impl Codec {
         }
     }
 
+    /// [`decode_slice`](Self::decode_slice) with sync bytes or a checksum, off the path of the
+    /// other layouts.
+    #[cold]
+    #[inline(never)]
+    fn decode_slice_noisy<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
+        Ok(self.decode_noisy(buf)?.decoded)
+    }
+
+    /// Decoding with sync bytes or a checksum: the frame at the front of `buf` if its sync bytes
+    /// are there, its length is acceptable and its check passes; otherwise, with sync bytes, the
+    /// bytes to drop up to the next sync candidate, and without them the error.
+    pub(crate) fn decode_noisy<'a>(&self, buf: &'a [u8]) -> Result<Noisy<'a>, FrameError> {
+        if !self.sync.could_start(buf) {
+            return Ok(Noisy::dropped(self.sync.next_candidate(buf), Drop::NoSync));
+        }
+        let head = match self.read_head_bits(buf, true) {
+            Ok(Some(head)) => head,
+            Ok(None) => {
+                let needed = self.header_len_at_least(buf).saturating_sub(buf.len());
+                return Ok(Noisy::incomplete(needed.max(1)));
+            }
+            Err(err) => return self.bad_frame(buf, err),
+        };
+        let payload_len = match self.check_len(head, buf) {
+            Ok(len) => len,
+            Err(err) => return self.bad_frame(buf, err),
+        };
+        // No overflow: the header, the payload and the trailer are each bounded well below
+        // `usize::MAX` (MAX_HEADER_LEN, MAX_FRAME_LEN_LIMIT, 8).
+        let body_end = head.header_len + payload_len;
+        let frame_len = body_end + self.trailer_len();
+        let Some(frame) = buf.get(..frame_len) else {
+            return Ok(Noisy::incomplete(frame_len - buf.len()));
+        };
+        if let Some(check) = self.checksum {
+            let start = check.cover_start(self.sync.len()).min(body_end);
+            let expected = check.compute(&frame[start..body_end]);
+            let actual = check.read(&frame[body_end..]);
+            if expected != actual {
+                return self.bad_frame(buf, FrameError::ChecksumMismatch { expected, actual });
+            }
+        }
+        let start = if self.keep_header { 0 } else { head.header_len };
+        let end = if self.keep_header {
+            frame_len
+        } else {
+            body_end
+        };
+        Ok(Noisy {
+            decoded: Decoded::Frame {
+                frame: &frame[start..end],
+                consumed: frame_len,
+            },
+            start,
+            drop: Drop::None,
+        })
+    }
+
+    /// A frame at the front of `buf` that is bad (`err`): with sync bytes, the bytes up to the
+    /// next sync candidate to drop; without, the error.
+    #[cold]
+    #[inline(never)]
+    fn bad_frame<'a>(&self, buf: &[u8], err: FrameError) -> Result<Noisy<'a>, FrameError> {
+        if self.sync.len() == 0 {
+            return Err(err);
+        }
+        Ok(Noisy::dropped(
+            self.sync.next_candidate(buf),
+            Drop::BadFrame,
+        ))
+    }
+
     /// [`decode_slice`](Self::decode_slice) for a plain 4-byte header ([`Codec::plain`]). Its
     /// own copy of `slice_frame`, with the header's length a constant the compiler can check
     /// bounds with.
@@ -113,6 +193,9 @@ impl Codec {
     /// [`decode_slice`](Self::decode_slice) for every other layout.
     #[inline(always)]
     fn decode_slice_general<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
+        if self.is_noisy() {
+            return self.decode_slice_noisy(buf);
+        }
         Ok(match self.front(buf, None)? {
             Front::Frame {
                 header_len,
@@ -148,6 +231,46 @@ impl Codec {
 #[inline(never)]
 fn shortfall(needed: usize, have: usize) -> usize {
     needed - have
+}
+
+/// What [`Codec::decode_noisy`] found, with what the counters of a [`FrameDecoder`] need.
+pub(crate) struct Noisy<'a> {
+    pub(crate) decoded: Decoded<'a>,
+    /// For a frame, where what is returned starts in the buffer (read by the `BytesMut` path).
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    pub(crate) start: usize,
+    pub(crate) drop: Drop,
+}
+
+/// Why bytes were dropped while resynchronising.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Drop {
+    None,
+    /// The front of the buffer does not start with the sync bytes.
+    NoSync,
+    /// A frame with its sync bytes whose length or check is bad.
+    BadFrame,
+}
+
+impl<'a> Noisy<'a> {
+    fn dropped(consumed: usize, drop: Drop) -> Noisy<'a> {
+        if consumed == 0 {
+            return Noisy::incomplete(1);
+        }
+        Noisy {
+            decoded: Decoded::Skipped { consumed },
+            start: 0,
+            drop,
+        }
+    }
+
+    fn incomplete(needed: usize) -> Noisy<'a> {
+        Noisy {
+            decoded: Decoded::Incomplete { needed },
+            start: 0,
+            drop: Drop::None,
+        }
+    }
 }
 
 /// Splits frames off the front of a buffer, remembering a header it already parsed and an
@@ -202,6 +325,18 @@ pub struct FrameDecoder {
     state: State,
     /// [`Codec::plain`], kept up to date with the maximum.
     plain: Option<Plain>,
+    /// What resynchronising dropped, for [`dropped_bytes`](Self::dropped_bytes) and friends.
+    counters: Counters,
+}
+
+/// The noisy-link decoder's counts.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    dropped_bytes: u64,
+    resyncs: u64,
+    rejected_frames: u64,
+    /// Whether bytes have been dropped since the last frame: the current resync goes on.
+    resyncing: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,6 +351,13 @@ enum State {
     /// Discarding an oversized frame: `left` of its `frame_len` bytes (header included) are still
     /// to be dropped from the front of the caller's buffer. Both saturate at `u64::MAX`.
     Skip { left: u64, frame_len: u64 },
+    /// With sync bytes or a checksum, always: each frame is found, checked and returned (or
+    /// dropped) whole, so there is no header to remember between calls.
+    Noisy,
+    /// [`FrameDecoder::decode_slice`] returned a payload whose checksum trailer follows it: the
+    /// next call drops these `left` bytes (part of the frame, not counted as dropped), so that
+    /// a returned frame always ends where its `consumed` bytes do.
+    Trailer { left: usize },
 }
 
 impl FrameDecoder {
@@ -223,9 +365,110 @@ impl FrameDecoder {
     pub fn new(codec: Codec) -> FrameDecoder {
         FrameDecoder {
             codec,
-            state: State::Head,
+            state: FrameDecoder::boundary(&codec),
             plain: codec.plain(),
+            counters: Counters::default(),
         }
+    }
+
+    /// The state on a frame boundary.
+    fn boundary(codec: &Codec) -> State {
+        if codec.is_noisy() {
+            State::Noisy
+        } else {
+            State::Head
+        }
+    }
+
+    /// Bytes dropped while resynchronising ([`sync_bytes`](crate::CodecBuilder::sync_bytes)):
+    /// noise before a sync, and whole or partial frames whose length or checksum was bad. Bytes
+    /// of frames skipped by [`skip_oversized`](crate::CodecBuilder::skip_oversized) are not
+    /// counted here.
+    ///
+    /// Every byte fed to the decoder is a byte of a returned frame, one of these, or still in
+    /// the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::{Codec, Decoded};
+    ///
+    /// let mut decoder = Codec::builder().sync_bytes(b"\x7E").struct_format("B").build()?.decoder();
+    /// assert_eq!(decoder.decode_slice(b"xyz\x7E\x01a")?, Decoded::Skipped { consumed: 3 });
+    /// assert_eq!(decoder.dropped_bytes(), 3);
+    /// assert_eq!(decoder.resyncs(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dropped_bytes(&self) -> u64 {
+        self.counters.dropped_bytes
+    }
+
+    /// How many times the decoder lost sync and scanned for it: each run of dropped bytes
+    /// between two good frames counts once.
+    pub fn resyncs(&self) -> u64 {
+        self.counters.resyncs
+    }
+
+    /// How many candidate frames (with their sync bytes) were dropped for a bad length or a
+    /// failed checksum.
+    pub fn rejected_frames(&self) -> u64 {
+        self.counters.rejected_frames
+    }
+
+    /// Counts what [`Codec::decode_noisy`] found, and returns what the caller sees.
+    fn count<'a>(&mut self, noisy: Noisy<'a>) -> Decoded<'a> {
+        let counters = &mut self.counters;
+        match noisy.decoded {
+            Decoded::Skipped { consumed } => {
+                counters.dropped_bytes += consumed as u64;
+                if !counters.resyncing {
+                    counters.resyncing = true;
+                    counters.resyncs += 1;
+                }
+                if noisy.drop == Drop::BadFrame {
+                    counters.rejected_frames += 1;
+                }
+            }
+            Decoded::Frame { .. } => counters.resyncing = false,
+            Decoded::Incomplete { .. } => {}
+        }
+        noisy.decoded
+    }
+
+    /// [`decode_slice`](Self::decode_slice) with sync bytes or a checksum.
+    #[cold]
+    #[inline(never)]
+    fn decode_slice_noisy<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
+        let noisy = match self.codec.decode_noisy(buf) {
+            Ok(noisy) => noisy,
+            Err(err) => return Err(self.start_skip(err, buf, 0)),
+        };
+        match self.count(noisy) {
+            Decoded::Frame { frame, consumed } if !self.codec.keeps_header() => {
+                let trailer = self.codec.trailer_len();
+                if trailer > 0 {
+                    self.state = State::Trailer { left: trailer };
+                }
+                Ok(Decoded::Frame {
+                    frame,
+                    consumed: consumed - trailer,
+                })
+            }
+            decoded => Ok(decoded),
+        }
+    }
+
+    /// Drops the trailer of the frame [`decode_slice`](Self::decode_slice) returned last.
+    fn trailer_slice<'a>(&mut self, buf: &[u8], left: usize) -> Decoded<'a> {
+        if buf.is_empty() {
+            return Decoded::Incomplete { needed: left };
+        }
+        let consumed = left.min(buf.len());
+        self.state = match left - consumed {
+            0 => State::Noisy,
+            left => State::Trailer { left },
+        };
+        Decoded::Skipped { consumed }
     }
 
     /// The settings.
@@ -264,9 +507,10 @@ impl FrameDecoder {
         self.plain = self.codec.plain();
     }
 
-    /// Forgets any parsed header or frame being skipped, as for a new stream.
+    /// Forgets any parsed header or frame being skipped, as for a new stream. The counters
+    /// ([`dropped_bytes`](Self::dropped_bytes)) are kept.
     pub fn reset(&mut self) {
-        self.state = State::Head;
+        self.state = FrameDecoder::boundary(&self.codec);
     }
 
     /// Decodes from the front of a buffer the caller owns, lending the frame without copying
@@ -366,6 +610,8 @@ impl FrameDecoder {
                 payload_len,
             } => (header_len, payload_len),
             State::Skip { left, frame_len } => return Ok(self.skip_slice(buf, left, frame_len)),
+            State::Noisy => return self.decode_slice_noisy(buf),
+            State::Trailer { left } => return Ok(self.trailer_slice(buf, left)),
         };
         let decoded = self.codec.slice_frame(buf, header_len, payload_len);
         self.state = match decoded {
@@ -387,7 +633,7 @@ impl FrameDecoder {
         }
         let consumed = usize::try_from(left).map_or(buf.len(), |left| left.min(buf.len()));
         self.state = match left - consumed as u64 {
-            0 => State::Head,
+            0 => FrameDecoder::boundary(&self.codec),
             left => State::Skip { left, frame_len },
         };
         Decoded::Skipped { consumed }
@@ -399,8 +645,12 @@ impl FrameDecoder {
     #[cold]
     fn start_skip(&mut self, err: FrameError, buf: &[u8], dropped: usize) -> FrameError {
         if self.codec.skips_oversized() && matches!(err, FrameError::TooLarge { .. }) {
-            if let Ok(Some(head)) = self.codec.read_head(buf) {
-                let frame_len = (head.header_len as u64).saturating_add(head.payload_len);
+            if let Ok(Some(head)) = self.codec.read_head_bits(buf, true) {
+                // A checksum trailer is part of the frame (with sync bytes, the decoder
+                // resynchronises rather than skip: it never gets here).
+                let frame_len = (head.header_len as u64)
+                    .saturating_add(head.payload_len)
+                    .saturating_add(self.codec.trailer_len() as u64);
                 self.state = State::Skip {
                     left: frame_len - dropped as u64,
                     frame_len,
@@ -430,6 +680,14 @@ impl FrameDecoder {
             State::Skip { left, .. } => usize::try_from(left)
                 .unwrap_or(usize::MAX)
                 .saturating_sub(buf.len()),
+            State::Trailer { left } => left.saturating_sub(buf.len()),
+            State::Noisy => match self.codec.decode_noisy(buf) {
+                Ok(Noisy {
+                    decoded: Decoded::Incomplete { needed },
+                    ..
+                }) => needed,
+                _ => 0,
+            },
         }
     }
 
@@ -437,7 +695,10 @@ impl FrameDecoder {
     ///
     /// Bytes buffered but not yet parsed are not counted; check the buffer for those.
     pub fn is_mid_frame(&self) -> bool {
-        self.state != State::Head
+        !matches!(
+            self.state,
+            State::Head | State::Noisy | State::Trailer { .. }
+        )
     }
 
     /// While an oversized frame is being skipped
@@ -488,7 +749,8 @@ impl FrameDecoder {
     #[cfg(any(feature = "alloc", feature = "embedded-io"))]
     pub(crate) fn end(&self, buf: &[u8]) -> Option<FrameError> {
         match self.state {
-            State::Head if buf.is_empty() => None,
+            State::Head | State::Noisy if buf.is_empty() => None,
+            State::Trailer { left } if buf.len() <= left => None,
             State::Skip { left, frame_len } => Some(FrameError::Truncated {
                 expected: frame_len,
                 got: frame_len - left.saturating_sub(buf.len() as u64),
@@ -544,6 +806,7 @@ impl FrameDecoder {
                     }
                     continue;
                 }
+                State::Noisy | State::Trailer { .. } => return self.decode_mut_noisy(buf),
             };
             if buf.len() < header_len + payload_len {
                 self.state = State::Body {
@@ -554,6 +817,42 @@ impl FrameDecoder {
             }
             self.state = State::Head;
             return Ok(Some(self.split_frame(buf, header_len, payload_len)));
+        }
+    }
+
+    /// [`decode_mut`](Self::decode_mut) with sync bytes or a checksum: dropped bytes are
+    /// advanced past here, and counted.
+    #[cold]
+    #[inline(never)]
+    fn decode_mut_noisy(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
+        self.drop_trailer(buf);
+        loop {
+            let noisy = match self.codec.decode_noisy(buf) {
+                Ok(noisy) => noisy,
+                Err(err) => return Err(self.start_skip_mut(err, buf)),
+            };
+            let start = noisy.start;
+            match self.count(noisy) {
+                Decoded::Frame { frame, consumed } => {
+                    let end = start + frame.len();
+                    let mut frame = buf.split_to(consumed);
+                    frame.truncate(end);
+                    frame.advance(start);
+                    return Ok(Some(frame));
+                }
+                Decoded::Skipped { consumed } => buf.advance(consumed),
+                Decoded::Incomplete { .. } => return Ok(None),
+            }
+        }
+    }
+
+    /// Drops what `buf` holds of a trailer left by [`decode_slice`](Self::decode_slice), for a
+    /// caller that switched to a `BytesMut`.
+    fn drop_trailer(&mut self, buf: &mut BytesMut) {
+        if let State::Trailer { left } = self.state {
+            if let Decoded::Skipped { consumed } = self.trailer_slice(buf, left) {
+                buf.advance(consumed);
+            }
         }
     }
 
@@ -638,6 +937,10 @@ impl FrameDecoder {
     ///
     /// As [`decode`](Self::decode).
     pub fn decode_head(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, FrameError> {
+        if self.codec.is_noisy() {
+            self.drop_trailer(buf);
+            return self.decode_head_noisy(buf);
+        }
         loop {
             match self.state {
                 State::Head => match self.front_mut(buf)? {
@@ -666,6 +969,45 @@ impl FrameDecoder {
                         return Ok(None);
                     }
                 }
+                State::Noisy | State::Trailer { .. } => unreachable!("handled above"),
+            }
+        }
+    }
+
+    /// [`decode_head`](Self::decode_head) with sync bytes or a checksum: a payload is handed out
+    /// only once its whole frame is in `buf` and checked (at most the maximum, so memory stays
+    /// bounded), and the trailer is taken out from behind it, so that the next bytes of the
+    /// stream are the payload and then the next frame.
+    #[cold]
+    fn decode_head_noisy(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, FrameError> {
+        loop {
+            if self.skip_remaining().is_some() {
+                if !self.skip(buf) {
+                    return Ok(None);
+                }
+                continue;
+            }
+            let noisy = match self.codec.decode_noisy(buf) {
+                Ok(noisy) => noisy,
+                Err(err) => return Err(self.start_skip_mut(err, buf)),
+            };
+            match self.count(noisy) {
+                Decoded::Frame { consumed, .. } => {
+                    // `keep_header` does not apply here: the header is always consumed.
+                    let header_len = match self.codec.read_head(buf) {
+                        Ok(Some(head)) => head.header_len,
+                        _ => unreachable!("a checked frame has a header"),
+                    };
+                    let body_end = consumed - self.codec.trailer_len();
+                    let payload_len = body_end - header_len;
+                    let rest = buf.split_off(consumed);
+                    buf.truncate(body_end);
+                    buf.advance(body_end - payload_len);
+                    buf.unsplit(rest);
+                    return Ok(Some(payload_len));
+                }
+                Decoded::Skipped { consumed } => buf.advance(consumed),
+                Decoded::Incomplete { .. } => return Ok(None),
             }
         }
     }
@@ -695,7 +1037,9 @@ impl FrameDecoder {
     /// # Termination
     ///
     /// Returns the remaining whole frames one call at a time, then `Ok(None)` if the stream ended
-    /// exactly on a frame boundary.
+    /// exactly on a frame boundary. With [`sync_bytes`](crate::CodecBuilder::sync_bytes) set, a
+    /// partial frame at the end is noise, not an error: it is dropped (and counted in
+    /// [`dropped_bytes`](Self::dropped_bytes)), and the frames it hid are still returned.
     pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         Ok(self.decode_eof_mut(buf)?.map(BytesMut::freeze))
     }
@@ -708,10 +1052,30 @@ impl FrameDecoder {
         if let Some(frame) = self.decode_mut(buf)? {
             return Ok(Some(frame));
         }
+        if self.state == State::Noisy && !self.codec.sync_bytes().is_empty() {
+            return self.drain_noisy(buf);
+        }
         match self.end(buf) {
             None => Ok(None),
             Some(err) => Err(err),
         }
+    }
+
+    /// [`decode_eof`](Self::decode_eof) with sync bytes, once `buf` holds no whole frame at its
+    /// front: the candidate there will never complete, so it is given up as noise and the rest is
+    /// scanned for frames that do; what is left in the end is dropped, not an error.
+    #[cold]
+    fn drain_noisy(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
+        while !buf.is_empty() {
+            let consumed = self.codec.sync.next_candidate(buf);
+            let dropped = Noisy::dropped(consumed, Drop::NoSync);
+            let _ = self.count(dropped);
+            buf.advance(consumed);
+            if let Some(frame) = self.decode_mut(buf)? {
+                return Ok(Some(frame));
+            }
+        }
+        Ok(None)
     }
 
     /// While an oversized frame is being skipped: the bytes of it discarded so far (header

@@ -6,6 +6,7 @@ use core::ops::Deref;
 #[cfg(feature = "alloc")]
 use bytes::{BufMut, BytesMut};
 
+use crate::checksum::Trailer;
 use crate::codec::{Codec, MAX_HEADER_LEN};
 use crate::error::EncodeError;
 #[cfg(feature = "alloc")]
@@ -48,9 +49,10 @@ pub struct Header {
 #[cfg(feature = "alloc")]
 const FIELD_STORE: usize = 16;
 
+const SYNC_AT: usize = 29;
 const LEN_AT: usize = 30;
 const PREFIX_AT: usize = 31;
-const _: () = assert!(MAX_HEADER_LEN <= LEN_AT);
+const _: () = assert!(MAX_HEADER_LEN <= SYNC_AT);
 
 impl Header {
     /// The header's bytes.
@@ -63,8 +65,9 @@ impl Header {
     /// of them, zero unless set here), to fill in a type tag or magic number.
     #[inline]
     pub fn prefix_mut(&mut self) -> &mut [u8] {
-        let prefix_len = usize::from(self.raw[PREFIX_AT]);
-        &mut self.raw[..prefix_len]
+        let sync_len = usize::from(self.raw[SYNC_AT]);
+        let prefix_end = usize::from(self.raw[PREFIX_AT]);
+        &mut self.raw[sync_len..prefix_end]
     }
 }
 
@@ -132,19 +135,71 @@ impl FrameEncoder {
     /// [`EncodeError::TooLarge`] over [`max_encode_len`](Codec::max_encode_len);
     /// [`EncodeError::Unrepresentable`] if the length field cannot hold the length (300 with
     /// `"B"`, more than `i32::MAX` with `"i"`, or a negative value after the length adjustment).
-    /// Lengths are never wrapped.
+    /// Lengths are never wrapped. [`EncodeError::TrailerNeeded`] for a codec with a
+    /// [`checksum`](crate::CodecBuilder::checksum): its frames need a trailer after the
+    /// payload (see [`header_without_trailer`](Self::header_without_trailer)).
     #[inline(always)]
     pub fn header(&self, payload_len: usize) -> Result<Header, EncodeError> {
-        let value = self.field_value(payload_len)?;
-        let offset = self.codec.length_field_offset();
-        // The field's bytes from the one writer, shifted past the offset (at most
-        // MAX_LENGTH_OFFSET = 16 bytes), as two 16-byte halves built in registers.
+        if self.codec.extras {
+            return self.header_extras(payload_len);
+        }
+        self.build_header(self.field_value(payload_len)?, 0)
+    }
+
+    /// [`header`](Self::header) with sync bytes, a bit range or a checksum, off the path of the
+    /// other layouts.
+    #[cold]
+    #[inline(never)]
+    fn header_extras(&self, payload_len: usize) -> Result<Header, EncodeError> {
+        if self.codec.checksum.is_some() {
+            return Err(self.trailer_needed());
+        }
+        self.header_without_trailer(payload_len)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn trailer_needed(&self) -> EncodeError {
+        EncodeError::TrailerNeeded {
+            trailer_len: self.codec.trailer_len(),
+        }
+    }
+
+    /// [`header`](Self::header), also for a codec with a
+    /// [`checksum`](crate::CodecBuilder::checksum): the caller sends the header, the payload,
+    /// then [`trailer`](Self::trailer) of the two.
+    ///
+    /// # Errors
+    ///
+    /// As [`header`](Self::header), except [`EncodeError::TrailerNeeded`].
+    #[inline(always)]
+    pub fn header_without_trailer(&self, payload_len: usize) -> Result<Header, EncodeError> {
+        let mut value = self.field_value(payload_len)?;
+        if let Some(bits) = self.codec.len_bits {
+            value = bits.place(value);
+        }
+        self.build_header(value, self.codec.sync.len())
+    }
+
+    /// The header with the field's `value`, after `sync_len` sync bytes.
+    #[inline(always)]
+    fn build_header(&self, value: u64, sync_len: usize) -> Result<Header, EncodeError> {
+        // Sync bytes and offset together are at most MAX_LENGTH_OFFSET = 16 bytes.
+        let offset = self.codec.field_at;
+        // The field's bytes from the one writer, shifted past the offset, as two 16-byte halves
+        // built in registers.
         let (field_bytes, field_len) = self.codec.length_field().field_bytes(value);
         let shift = 8 * offset as u32;
-        let lo = field_bytes.checked_shl(shift).unwrap_or(0);
-        let hi = field_bytes.checked_shr(128 - shift).unwrap_or(0)
+        let mut lo = field_bytes.checked_shl(shift).unwrap_or(0);
+        let mut hi = field_bytes.checked_shr(128 - shift).unwrap_or(0)
             | ((offset + field_len) as u128) << (8 * (LEN_AT - 16))
             | (offset as u128) << (8 * (PREFIX_AT - 16));
+        if sync_len > 0 {
+            // The sync bytes (zero past their length) go in front of the offset, in the same
+            // store.
+            lo |= u128::from(self.codec.sync.packed());
+            hi |= (sync_len as u128) << (8 * (SYNC_AT - 16));
+        }
         let mut raw = [0u8; 32];
         raw[..16].copy_from_slice(&lo.to_le_bytes());
         raw[16..].copy_from_slice(&hi.to_le_bytes());
@@ -153,7 +208,7 @@ impl FrameEncoder {
 
     /// The length field's value for a payload of `payload_len` bytes, checked against the
     /// maximum and against what the field can hold.
-    #[inline]
+    #[inline(always)]
     fn field_value(&self, payload_len: usize) -> Result<u64, EncodeError> {
         let codec = &self.codec;
         if payload_len > codec.max_encode_len() {
@@ -165,9 +220,38 @@ impl FrameEncoder {
         let field = codec.length_field();
         let value = payload_len as i128 - i128::from(codec.length_adjustment());
         match u64::try_from(value) {
-            Ok(value) if value <= field.max_value() => Ok(value),
+            Ok(value) if value <= codec.max_field_value() => Ok(value),
             _ => Err(EncodeError::Unrepresentable { value, field }),
         }
+    }
+
+    /// The checksum trailer for a frame whose sync bytes, header and payload are `frame`
+    /// (exactly those, from the first sync byte to the end of the payload); `None` without a
+    /// [`checksum`](crate::CodecBuilder::checksum). Writers that send [`header`](Self::header)
+    /// and the payload themselves send this after them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::{ByteOrder, Checksum, ChecksumAlgorithm, Codec};
+    ///
+    /// let codec = Codec::builder()
+    ///     .struct_format("B")
+    ///     .checksum(Checksum::new(ChecksumAlgorithm::Fletcher8, ByteOrder::Little))
+    ///     .build()?;
+    /// let encoder = codec.encoder();
+    /// let mut frame = encoder.header_without_trailer(1)?.to_vec();
+    /// frame.extend_from_slice(b"a");
+    /// let trailer = encoder.trailer(&frame).unwrap();
+    /// assert_eq!(trailer.as_bytes(), &[0x62, 0x63]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn trailer(&self, frame: &[u8]) -> Option<Trailer> {
+        let check = self.codec.checksum()?;
+        let start = check
+            .cover_start(self.codec.sync_bytes().len())
+            .min(frame.len());
+        Some(check.trailer(&frame[start..]))
     }
 }
 
@@ -197,6 +281,9 @@ impl FrameEncoder {
     #[inline]
     pub fn encode(&self, payload: impl AsRef<[u8]>, dst: &mut BytesMut) -> Result<(), EncodeError> {
         let payload = payload.as_ref();
+        if self.codec.extras {
+            return self.encode_noisy(&[], payload, dst);
+        }
         // Checked before anything is written; then the header goes straight into `dst` rather
         // than through an inline `Header` built and copied.
         let value = self.field_value(payload.len())?;
@@ -254,11 +341,38 @@ impl FrameEncoder {
             });
         }
         let payload = payload.as_ref();
+        if self.codec.is_noisy() {
+            return self.encode_noisy(prefix, payload, dst);
+        }
         let header = self.header(payload.len())?;
         dst.reserve(header.len() + payload.len());
         dst.put_slice(prefix);
         dst.put_slice(&header[offset..]);
         dst.put_slice(payload);
+        Ok(())
+    }
+
+    /// [`encode_with_prefix`](Self::encode_with_prefix) with sync bytes, a length bit range or a
+    /// checksum (`prefix` empty for [`encode`](Self::encode), which leaves the offset's bytes
+    /// zero): sync, prefix, length field, payload, trailer.
+    #[cold]
+    fn encode_noisy(
+        &self,
+        prefix: &[u8],
+        payload: &[u8],
+        dst: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        let mut header = self.header_without_trailer(payload.len())?;
+        if !prefix.is_empty() {
+            header.prefix_mut().copy_from_slice(prefix);
+        }
+        let start = dst.len();
+        dst.reserve(header.len() + payload.len() + self.codec.trailer_len());
+        dst.put_slice(&header);
+        dst.put_slice(payload);
+        if let Some(trailer) = self.trailer(&dst[start..]) {
+            dst.put_slice(&trailer);
+        }
         Ok(())
     }
 
@@ -332,7 +446,9 @@ impl FrameEncoder {
                 start: body_start,
                 len: dst.len(),
             }),
-            (Ok(()), Some(body_len)) => self.header(body_len).map_err(EncodeWithError::Encode),
+            (Ok(()), Some(body_len)) => self
+                .header_without_trailer(body_len)
+                .map_err(EncodeWithError::Encode),
         };
         let header = match header {
             Ok(header) => header,
@@ -349,6 +465,9 @@ impl FrameEncoder {
             dst.truncate(end - (header_start - start));
         }
         dst[start..start + header.len()].copy_from_slice(&header);
+        if let Some(trailer) = self.trailer(&dst[start..]) {
+            dst.put_slice(&trailer);
+        }
         Ok(())
     }
 
@@ -358,7 +477,7 @@ impl FrameEncoder {
         let codec = &self.codec;
         let field = codec.length_field();
         let widest = (codec.max_encode_len() as i128 - i128::from(codec.length_adjustment()))
-            .clamp(0, i128::from(field.max_value()));
-        codec.length_field_offset() + field.encoded_len(widest as u64)
+            .clamp(0, i128::from(codec.max_field_value()));
+        codec.sync_bytes().len() + codec.length_field_offset() + field.encoded_len(widest as u64)
     }
 }

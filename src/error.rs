@@ -96,6 +96,44 @@ pub enum ConfigError {
         /// The largest accepted maximum.
         limit: usize,
     },
+    /// More sync bytes than a codec holds.
+    #[error("{len} sync bytes is more than the supported {max}; use fewer sync bytes")]
+    SyncTooLong {
+        /// How many were asked for.
+        len: usize,
+        /// The most supported ([`MAX_SYNC_LEN`](crate::MAX_SYNC_LEN)).
+        max: usize,
+    },
+    /// A length bit range that does not lie inside an unsigned fixed-width length field.
+    #[error(
+        "a length of {bits} bits from bit {shift} does not fit the {field} length field; use an \
+         unsigned fixed-width field at least {shift} + {bits} bits wide, and at least 1 bit"
+    )]
+    LengthBitsOutsideField {
+        /// The bits below the length.
+        shift: u8,
+        /// The length's bits.
+        bits: u8,
+        /// The length field.
+        field: LengthField,
+    },
+    /// A checksum trailer must be 1 to 8 bytes wide.
+    #[error("a checksum of {width} bytes is not supported; use 1 to 8 bytes")]
+    ChecksumWidth {
+        /// The width asked for.
+        width: usize,
+    },
+    /// The checksum's covered bytes start past the header, so a short frame has none.
+    #[error(
+        "the checksum covers from byte {start}, past the shortest header ({max} bytes); use \
+         Checksum::covering_from with at most {max}"
+    )]
+    ChecksumStart {
+        /// Where the covered bytes were asked to start.
+        start: usize,
+        /// The shortest header (sync bytes included).
+        max: usize,
+    },
 }
 
 /// A frame that cannot be decoded. The stream is out of step from here on, except after a
@@ -209,6 +247,31 @@ pub enum FrameError {
         /// The bytes of it that arrived.
         got: u64,
     },
+    /// A frame's checksum trailer does not match its bytes, on a codec without sync bytes (with
+    /// them, the decoder drops the frame and resynchronises instead).
+    ///
+    /// ```
+    /// use lenframe::{ByteOrder, Checksum, ChecksumAlgorithm, Codec, FrameError};
+    ///
+    /// let codec = Codec::builder()
+    ///     .struct_format("B")
+    ///     .checksum(Checksum::new(ChecksumAlgorithm::Fletcher8, ByteOrder::Little))
+    ///     .build()?;
+    /// let err = codec.decode_slice(b"\x01a\x00\x00").unwrap_err();
+    /// assert_eq!(err, FrameError::ChecksumMismatch { expected: 0x6362, actual: 0 });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[error(
+        "the frame's checksum is {actual:#x} but its bytes give {expected:#x}; the frame was \
+         corrupted on the way, or the peer uses another checksum, byte order or covered range \
+         (set sync_bytes to drop bad frames and resynchronise instead)"
+    )]
+    ChecksumMismatch {
+        /// The check computed over the frame's covered bytes.
+        expected: u64,
+        /// The value in the frame's trailer.
+        actual: u64,
+    },
 }
 
 /// A payload that cannot be framed with these settings. Nothing was written.
@@ -254,6 +317,19 @@ pub enum EncodeError {
         len: usize,
         /// The configured length field offset.
         offset: usize,
+    },
+    /// [`FrameEncoder::header`](crate::FrameEncoder::header) was asked for on a codec whose
+    /// frames end with a checksum trailer, which a header sent before the payload cannot carry:
+    /// a frame sent that way would be rejected by the peer.
+    #[error(
+        "this codec ends every frame with a {trailer_len}-byte checksum trailer, which a header \
+         alone does not carry; encode whole frames (FrameEncoder::encode, a writer's \
+         write_frame_with), or send FrameEncoder::header_without_trailer, the payload, then \
+         FrameEncoder::trailer"
+    )]
+    TrailerNeeded {
+        /// The checksum trailer's width.
+        trailer_len: usize,
     },
 }
 

@@ -783,3 +783,40 @@ mod tests {
         );
     }
 }
+
+/// A length that is a range of bits inside its length field, the other bits reserved or holding
+/// something else: RTCM 3's 10-bit length in the low bits of the two bytes after its `D3`.
+///
+/// Set with [`CodecBuilder::length_field_bits`](crate::CodecBuilder::length_field_bits) on an
+/// unsigned fixed-width field. Decoding reads the field, shifts it right by `shift` and keeps
+/// `bits` bits; encoding writes the length there and zeros in the other bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LengthBits {
+    /// How many low bits of the field's value lie below the length.
+    pub shift: u8,
+    /// How many bits the length has (1 to 64).
+    pub bits: u8,
+}
+
+impl LengthBits {
+    /// The largest length these bits hold.
+    pub fn max_value(&self) -> u64 {
+        match self.bits {
+            0 => 0,
+            1..=63 => (1u64 << self.bits) - 1,
+            _ => u64::MAX,
+        }
+    }
+
+    /// The length in a field's `value`.
+    #[inline]
+    pub(crate) fn extract(&self, value: u64) -> u64 {
+        value.checked_shr(u32::from(self.shift)).unwrap_or(0) & self.max_value()
+    }
+
+    /// The field's value for a length (at most [`max_value`](Self::max_value)).
+    #[inline]
+    pub(crate) fn place(&self, len: u64) -> u64 {
+        len.checked_shl(u32::from(self.shift)).unwrap_or(0)
+    }
+}

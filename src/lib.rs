@@ -106,7 +106,9 @@
 //! ([`LengthField::fixed`]: MySQL's 3-byte length), or an unsigned LEB128 varint as protobuf
 //! writes it ([`LengthField::VARINT`]). [`CodecBuilder`] adds a maximum frame
 //! length, a length adjustment, bytes before the length field and whether decoded frames keep
-//! their header.
+//! their header; and, for links that corrupt bytes (UART, RS-485, radio: u-blox UBX, RTCM 3,
+//! MAVLink), sync bytes, a length bit range and a [`Checksum`] trailer, with which the decoder
+//! drops bad frames and resynchronises at the next sync ([`FrameDecoder::dropped_bytes`]).
 //!
 //! # Layers
 //!
@@ -141,6 +143,7 @@
 #[cfg(any(feature = "tokio", feature = "futures-io"))]
 mod async_loops;
 mod builder;
+mod checksum;
 mod codec;
 mod decode;
 mod encode;
@@ -154,6 +157,7 @@ mod message;
 #[cfg(feature = "std")]
 mod read_state;
 mod struct_format;
+mod sync;
 #[cfg(feature = "std")]
 mod write_state;
 
@@ -180,6 +184,7 @@ pub mod tokio;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub use crate::framed_codec::FramedCodec;
 pub use builder::CodecBuilder;
+pub use checksum::{CheckFn, Checksum, ChecksumAlgorithm, Trailer};
 pub use codec::{
     Codec, DEFAULT_MAX_FRAME_LEN, MAX_FRAME_LEN_LIMIT, MAX_HEADER_LEN, MAX_LENGTH_OFFSET,
 };
@@ -189,7 +194,7 @@ pub use encode::{FrameEncoder, Header};
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use error::EncodeWithError;
 pub use error::{ConfigError, EncodeError, FrameError};
-pub use format::{ByteOrder, LengthField, MAX_FIELD_LEN};
+pub use format::{ByteOrder, LengthBits, LengthField, MAX_FIELD_LEN};
 pub use guess::LayoutGuess;
 #[cfg(feature = "std")]
 pub use io_error::Error;
@@ -214,6 +219,7 @@ pub use message::MsgPack;
     )))
 )]
 pub use message::{MessageReader, MessageWriter};
+pub use sync::MAX_SYNC_LEN;
 
 // The README's Rust snippets are compiled and run as doc tests, so it cannot drift from the code.
 #[cfg(all(doctest, feature = "tokio-util", feature = "json"))]

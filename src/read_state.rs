@@ -569,8 +569,10 @@ impl ReadState {
             if let Ok(Decoded::Frame { frame, consumed }) =
                 self.decoder.codec().decode_slice(&self.buf)
             {
-                // The payload (or the whole frame, with `keep_header`) ends where the frame does.
-                self.lent_at = (consumed - frame.len(), consumed);
+                // Where the payload (or the whole frame, with `keep_header`) lies: not always
+                // at the end of the frame, since a checksum trailer may follow the payload.
+                let start = frame.as_ptr() as usize - self.buf.as_ptr() as usize;
+                self.lent_at = (start, start + frame.len());
                 self.lent = consumed;
                 if self.decoder.is_mid_frame() {
                     // The decoder had parsed this frame's header on an earlier call.

@@ -149,8 +149,12 @@ impl<'b> ReadState<'b> {
     }
 }
 
-/// The longest header `codec` can read: its offset and its field's width, or the longest
-/// varint. A buffer holds a frame whose payload is at most its length less this.
+/// The longest header `codec` can read: its sync bytes, offset and field's width (or the
+/// longest varint), plus its checksum trailer, which a frame also carries besides its payload.
+/// A buffer holds a frame whose payload is at most its length less this.
 pub(crate) fn longest_header(codec: &Codec) -> usize {
-    codec.length_field_offset() + codec.length_field().width().unwrap_or(MAX_FIELD_LEN)
+    codec.sync_bytes().len()
+        + codec.length_field_offset()
+        + codec.length_field().width().unwrap_or(MAX_FIELD_LEN)
+        + codec.trailer_len()
 }
