@@ -32,12 +32,15 @@ const PERIOD: Duration = Duration::from_secs(20);
 /// When the baseline RSS is taken: every kind of client, the big frames included, has run a
 /// few times by then.
 const WARM_UP: Duration = Duration::from_secs(5);
-/// The bound on the good clients' p99 round trip. A frame of at most 8 KiB takes well under a
-/// millisecond unloaded; on a two-core machine shared with compilers, a debug build and the
-/// test's own 30-odd client threads, scheduling delays reach tens of milliseconds. A server
-/// that let a bad client hold up the good ones would show delays of a second or more (the
-/// stalls last 2 s, `async_echo`'s frame deadline is 1 s), so 500 ms separates the two.
-const P99_BOUND: Duration = Duration::from_millis(500);
+/// The bound on the good clients' p99 round trip: wide, so that a loaded machine cannot fail
+/// it, yet below what a server that let a bad client hold up the good ones would show. A frame
+/// of at most 8 KiB takes well under a millisecond unloaded (p99 0.4 to 3.6 ms measured, see
+/// docs/guarantees.md); on a two-core machine shared with compilers, a debug build and the
+/// test's own 30-odd client threads, scheduling delays reach tens of milliseconds, and with a
+/// busy loop on the other core they stay there. Head-of-line blocking behind a bad client costs
+/// a second or more (the stalls last 2 s, `async_echo`'s frame deadline is 1 s), so 900 ms
+/// still separates the two. The measured p99 is printed.
+const P99_BOUND: Duration = Duration::from_millis(900);
 const GOOD_CLIENTS: u32 = 6;
 const BIG_FRAME: usize = 4 << 20;
 
