@@ -13,10 +13,11 @@
 //!   tests/streaming_alloc.rs).
 //!
 //! Its own binary with a counting global allocator; the tests take a lock so that each peak is
-//! its own. The process raises its own open-file limit for the 20,000-odd sockets.
+//! its own. The clients run in a Python process; this one raises its open-file limit to hold
+//! the 10,000 server sockets.
 #![cfg(all(target_os = "linux", feature = "tokio"))]
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -45,37 +46,72 @@ fn codec_1gib() -> Codec {
     Codec::builder().max_frame_len(GIB).build().unwrap()
 }
 
-/// Raises this process's open-file limit to fit `CONNECTIONS` loopback pairs (two sockets each)
-/// and what the test harness holds. Fails, rather than skips, when it cannot.
+/// Raises this process's open-file limit to fit `CONNECTIONS` sockets and what the test
+/// harness holds. Fails, rather than skips, when it cannot.
 fn raise_open_files() {
-    let wanted = (2 * CONNECTIONS + 1024) as u64;
+    let wanted = (CONNECTIONS + 1024) as u64;
     let (soft, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap();
     if soft >= wanted {
         return;
     }
-    // As root the hard limit can rise too; otherwise the hard limit must already allow it.
+    // As root with CAP_SYS_RESOURCE the hard limit can rise too; otherwise it must allow it.
     let hard = hard.max(wanted);
     rlimit::setrlimit(rlimit::Resource::NOFILE, wanted, hard).unwrap_or_else(|err| {
         panic!("cannot raise the open-file limit from {soft} to {wanted}: {err} (run `ulimit -n {wanted}` first)")
     });
 }
 
-/// `CONNECTIONS` loopback connections whose clients each sent a half frame (1 GiB claimed,
-/// 10 bytes) and went quiet: (clients, servers).
-fn idle_half_frames(listener: &TcpListener) -> (Vec<TcpStream>, Vec<TcpStream>) {
-    let mut half_frame = (GIB as u32).to_le_bytes().to_vec();
-    half_frame.extend_from_slice(b"0123456789");
+/// The clients, in their own process (a short Python program, as the interop tests use) so that
+/// this one holds only the 10,000 server sockets: each connects, sends half a frame (a header
+/// claiming 1 GiB, then 10 bytes) and goes quiet until its standard input closes.
+const CLIENTS: &str = r#"
+import socket, struct, sys
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+half = struct.pack("<i", 1 << 30) + b"0123456789"
+socks = []
+for _ in range(n):
+    s = socket.create_connection((host, port))
+    s.sendall(half)
+    socks.append(s)
+print("connected", flush=True)
+sys.stdin.read()
+"#;
+
+/// `CONNECTIONS` loopback connections whose clients each sent a half frame and went quiet:
+/// (the client process, the servers' sockets, non-blocking).
+fn idle_half_frames(listener: &TcpListener) -> (std::process::Child, Vec<TcpStream>) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let (soft, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut clients = Vec::with_capacity(CONNECTIONS);
+    let mut clients = Command::new("python3")
+        .args([
+            "-c",
+            CLIENTS,
+            &addr.ip().to_string(),
+            &addr.port().to_string(),
+        ])
+        .arg(CONNECTIONS.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("python3, the clients of this test: {err}"));
     let mut servers = Vec::with_capacity(CONNECTIONS);
     for _ in 0..CONNECTIONS {
-        let mut client = TcpStream::connect(addr).unwrap();
         let (server, _) = listener.accept().unwrap();
-        client.write_all(&half_frame).unwrap();
         server.set_nonblocking(true).unwrap();
-        clients.push(client);
         servers.push(server);
     }
+    let mut line = String::new();
+    io::BufReader::new(clients.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(
+        line.trim(),
+        "connected",
+        "the client process failed (open files: soft {soft}, hard {hard})"
+    );
     (clients, servers)
 }
 
@@ -104,7 +140,7 @@ fn ten_thousand_idle_half_frame_connections_blocking_reader() {
     let _serial = serial();
     raise_open_files();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let (clients, servers) = idle_half_frames(&listener);
+    let (mut clients, servers) = idle_half_frames(&listener);
     let meter = Meter::start();
     let mut readers = Vec::with_capacity(CONNECTIONS);
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -128,7 +164,9 @@ fn ten_thousand_idle_half_frame_connections_blocking_reader() {
         "{each} bytes per idle connection"
     );
     assert!(readers.iter().all(|reader| reader.is_mid_frame()));
-    drop((readers, clients));
+    drop(readers);
+    drop(clients.stdin.take());
+    assert!(clients.wait().unwrap().success());
 }
 
 #[test]
@@ -144,7 +182,7 @@ fn ten_thousand_idle_half_frame_connections_tokio_reader() {
         .build()
         .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let (clients, servers) = idle_half_frames(&listener);
+    let (mut clients, servers) = idle_half_frames(&listener);
     let servers: Vec<_> = runtime.block_on(async {
         servers
             .into_iter()
@@ -172,7 +210,9 @@ fn ten_thousand_idle_half_frame_connections_tokio_reader() {
         each <= PER_CONNECTION_BOUND,
         "{each} bytes per idle connection"
     );
-    drop((readers, clients));
+    drop(readers);
+    drop(clients.stdin.take());
+    assert!(clients.wait().unwrap().success());
 }
 
 /// The payload repeats with this period, so a lost, repeated or shifted block shows.
