@@ -190,7 +190,7 @@ async fn framed_server() -> turmoil::Result {
 
 /// How a client sends a frame: each of the writers' ways in turn.
 #[derive(Clone, Copy, Debug)]
-enum Send {
+enum How {
     WriteAndFlush,
     Feed,
     SendFrame,
@@ -198,30 +198,30 @@ enum Send {
     Sink,
 }
 
-const SENDS: [Send; 5] = [
-    Send::WriteAndFlush,
-    Send::Feed,
-    Send::SendFrame,
-    Send::WriteWith,
-    Send::Sink,
+const SENDS: [How; 5] = [
+    How::WriteAndFlush,
+    How::Feed,
+    How::SendFrame,
+    How::WriteWith,
+    How::Sink,
 ];
 
 async fn send(
     writer: &mut FrameWriter<turmoil::net::tcp::OwnedWriteHalf>,
-    how: Send,
+    how: How,
     frame: &Bytes,
 ) -> Result<(), Error> {
     match how {
-        Send::WriteAndFlush => {
+        How::WriteAndFlush => {
             writer.write_frame(frame).await?;
             writer.flush().await
         }
-        Send::Feed => {
+        How::Feed => {
             writer.feed_frame(frame.clone()).await?;
             writer.flush().await
         }
-        Send::SendFrame => writer.send_frame(frame).await,
-        Send::WriteWith => {
+        How::SendFrame => writer.send_frame(frame).await,
+        How::WriteWith => {
             writer
                 .write_frame_with(|buf: &mut BytesMut| {
                     buf.extend_from_slice(frame);
@@ -230,7 +230,7 @@ async fn send(
                 .await?;
             writer.flush().await
         }
-        Send::Sink => SinkExt::send(writer, frame.clone()).await,
+        How::Sink => SinkExt::send(writer, frame.clone()).await,
     }
 }
 
