@@ -126,6 +126,21 @@ static VIOLATIONS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::ne
 /// non-zero so that the faults are known to reach the adapters.
 static FAULTS: AtomicU64 = AtomicU64::new(0);
 static ENDED: AtomicU64 = AtomicU64::new(0);
+/// The same connections by what ended them (`ConnectionReset`, `TimedOut`, `Truncated`, ...).
+static ENDED_BY: std::sync::Mutex<std::collections::BTreeMap<String, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+fn ended_by(err: &Error) -> String {
+    match err {
+        Error::Io(e) => format!("{:?}", e.kind()),
+        Error::Frame(e) => format!("{e:?}")
+            .split([' ', '{'])
+            .next()
+            .unwrap_or("?")
+            .to_string(),
+        other => format!("{other:?}"),
+    }
+}
 
 fn in_order(server: &str, frame: &[u8], expected: u64) -> bool {
     let index = index_of(frame);
@@ -290,6 +305,11 @@ async fn client(port: u16, salt: u64) -> turmoil::Result {
             }
             Err(err) => {
                 ENDED.fetch_add(1, Ordering::Relaxed);
+                *ENDED_BY
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(ended_by(&err))
+                    .or_default() += 1;
                 assert!(
                     connection_ended(&err),
                     "an error that does not say the connection ended: {err:?}"
@@ -395,9 +415,10 @@ fn frames_survive_latency_holds_partitions_crashes_and_resets() {
         FAULTS.load(Ordering::Relaxed),
         ENDED.load(Ordering::Relaxed),
     );
+    let by = ENDED_BY.lock().unwrap_or_else(|e| e.into_inner()).clone();
     println!(
         "{} simulated runs (seeds {}..={}) in {:.1?}: {faults} faults, {ended} connections ended \
-         by them, every frame accounted for",
+         by them ({by:?}), every frame accounted for",
         seeds.len(),
         seeds[0],
         seeds[seeds.len() - 1],
