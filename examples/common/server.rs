@@ -23,11 +23,13 @@ use super::{human_bytes, human_duration, log};
 /// How long a shutdown waits for frames in flight before the server exits anyway.
 pub const GRACE: Duration = Duration::from_secs(5);
 
-/// Stack of a client's thread: an echo or chat connection needs a few KiB. The standard
-/// library's 2 MiB default would make each idle client cost 2 MiB of address space, and a
-/// `ulimit -v` (or a container's memory limit) would stop new threads after a few hundred.
-/// Under `ulimit -v 400000`, 400 clients holding half a frame: 184 get a thread with 128 KiB
-/// stacks, 105 with 256 KiB (tests/servers_survive.rs prints the figure).
+/// Stack of a client's thread. Measured in debug builds (the heaviest): every example server's
+/// tests pass with 32 KiB, and `kv_store`'s JSON connection loop overflows 16 KiB; 128 KiB is
+/// four times what was needed. The standard library's 2 MiB default would make each idle
+/// client cost 2 MiB of address space, and a `ulimit -v` (or a container's memory limit) would
+/// stop new threads after a few hundred. Under `ulimit -v 400000`, 400 clients holding half a
+/// frame: 184 get a thread with 128 KiB stacks, 105 with 256 KiB, all 400 with 32 KiB
+/// (tests/servers_survive.rs prints the figure).
 pub const CLIENT_STACK: usize = 128 * 1024;
 
 /// Memory that must still be free for a new client to get a thread. Under a `ulimit -v` it is
