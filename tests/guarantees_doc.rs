@@ -62,13 +62,14 @@ fn named_tests(row: &str) -> Vec<Named> {
     named
 }
 
-/// Whether `source` defines a function `name` (a test, or a generic test body that a macro
-/// instantiates per adapter).
+/// Whether `source` defines a function `name`: a test, a generic test body that a macro
+/// instantiates per adapter, or a test a macro defines from its first argument
+/// (`reader_rows!(name, ...)`).
 fn defines(source: &str, name: &str) -> bool {
-    ["(", "<"].iter().any(|after| {
-        source.contains(&format!("fn {name}{after}"))
-            || source.contains(&format!("async fn {name}{after}"))
-    })
+    ["(", "<"]
+        .iter()
+        .any(|after| source.contains(&format!("fn {name}{after}")))
+        || source.contains(&format!("!({name},"))
 }
 
 #[test]
@@ -125,6 +126,7 @@ fn the_row_parser_finds_tests_and_misses() {
         "a file link is not a test"
     );
     assert!(defines("async fn x() {}", "x"));
+    assert!(defines("rows!(x, |io| io);", "x"));
     assert!(defines("fn idle<R: Reader>() {}", "idle"));
     assert!(!defines("fn x_y() {}", "x"));
 }
