@@ -131,9 +131,10 @@ fn survives_hostile_clients(
     deadline: Duration,
     dropped_log: &str,
 ) {
-    let started = Instant::now();
     let mut server = Running::example(name, args);
     let addr = server.wait_listening();
+    // From here, not from the build of the examples that `Running::example` may run first.
+    let started = Instant::now();
     let mut good = connect(addr, STEP);
     let mut round = 0;
     good_round_trip(name, &mut good, round);
@@ -240,7 +241,11 @@ fn survives_hostile_clients(
     round += 1;
     good_round_trip(name, &mut good, round);
     server.assert_running();
-    assert!(started.elapsed() < Duration::from_secs(60));
+    // Each step above has its own bound ([`STEP`]); this one only says the whole did not crawl.
+    // Unloaded it takes about 10 s; wide, so that a machine busy with other work cannot fail it.
+    let took = started.elapsed();
+    eprintln!("{name}: every hostile client handled in {took:.1?}");
+    assert!(took < Duration::from_secs(180), "{name}: {took:?}");
 }
 
 /// Sends a hostile client's bytes and checks that the server echoed the good frames and then
