@@ -269,9 +269,10 @@ fn seeds() -> Vec<u64> {
     }
 }
 
-/// Runs `body(seed)` for each seed, naming the seed of a failure.
+/// Runs `body(seed)` for the first 8 seeds (loopback is slower than the double), naming the
+/// seed of a failure.
 async fn each_seed<F: Future<Output = ()>>(what: &str, body: impl Fn(u64) -> F) {
-    for seed in seeds() {
+    for seed in seeds().into_iter().take(8) {
         let outcome =
             futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(body(seed))).await;
         if outcome.is_err() {

@@ -242,7 +242,7 @@ fn survives_hostile_clients(
     good_round_trip(name, &mut good, round);
     server.assert_running();
     // Each step above has its own bound ([`STEP`]); this one only says the whole did not crawl.
-    // Unloaded it takes about 10 s; wide, so that a machine busy with other work cannot fail it.
+    // It took 2.0 to 2.3 s with a busy loop on the other core; wide, so that no load fails it.
     let took = started.elapsed();
     eprintln!("{name}: every hostile client handled in {took:.1?}");
     assert!(took < Duration::from_secs(180), "{name}: {took:?}");

@@ -17,7 +17,7 @@
 //! - nothing hangs: every wait has a simulated deadline, and the run must finish within its
 //!   simulated duration; once the faults stop, every client completes its rounds.
 //!
-//! `cargo test --test simulated_network` runs [`DEFAULT_SEEDS`] seeds: 40 in a debug build, 400
+//! `cargo test --test simulated_network` runs [`DEFAULT_SEEDS`] seeds: 24 in a debug build, 400
 //! with `--release` (both in CI). More seeds:
 //! `LENFRAME_SIM_SEEDS=10000`; one seed again: `LENFRAME_SIM_SEED=n` (a failing run prints its
 //! seed).
@@ -36,9 +36,9 @@ use lenframe::{Codec, Decoded, Error, FrameError, FramedCodec};
 use tokio_util::codec::Framed;
 use turmoil::net::{TcpListener, TcpStream};
 
-/// Seeds run by `cargo test`: 40 in the debug tier (about 0.3 s of CPU a run), 400 in the
+/// Seeds run by `cargo test`: 24 in the debug tier (about 0.3 s of CPU a run), 400 in the
 /// release tier that `.ci/run` runs.
-const DEFAULT_SEEDS: u64 = if cfg!(debug_assertions) { 40 } else { 400 };
+const DEFAULT_SEEDS: u64 = if cfg!(debug_assertions) { 24 } else { 400 };
 const PORT: u16 = 7000;
 const FRAMED_PORT: u16 = 7001;
 /// The servers' frame deadline, as `async_echo --frame-deadline`.
