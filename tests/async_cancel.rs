@@ -539,16 +539,17 @@ mod futures_io_over_smol_tcp {
     }
 
     /// The deadline recipe of the `futures` module docs: a frame must complete within `limit`
-    /// to `2 * limit` of its header, while idle time between frames is not limited.
-    async fn read_frame_within(
-        reader: &mut FrameReader<TcpStream>,
+    /// to `2 * limit` of its header, while idle time between frames is not limited. Generic over
+    /// the timer, so the test below runs it on tokio's paused clock.
+    async fn read_frame_within<R: futures_io::AsyncRead + Unpin>(
+        reader: &mut FrameReader<R>,
         limit: Duration,
     ) -> Result<Option<Bytes>, Error> {
         let mut stalled = false;
         loop {
             let read = async { Some(reader.read_frame().await) };
             let tick = async {
-                Timer::after(limit).await;
+                tokio::time::sleep(limit).await;
                 None
             };
             let outcome = future::or(read, tick).await;
@@ -563,32 +564,41 @@ mod futures_io_over_smol_tcp {
         }
     }
 
-    /// An idle peer is waited for; a peer that stalls after a header is cut off.
-    #[test]
-    fn a_per_frame_deadline_from_is_mid_frame_spares_idle_peers() {
-        smol::block_on(async {
-            let (mut peer, stream) = tcp_pair().await;
-            let limit = Duration::from_millis(40);
-            let mut reader = FrameReader::new(stream);
-            let writing = smol::spawn(async move {
-                // Idle for 5 limits, then a whole frame a byte at a time, well within the limit.
-                Timer::after(limit * 5).await;
-                for byte in b"\x02\0\0\0hi" {
-                    peer.write_all(&[*byte]).await.unwrap();
-                    Timer::after(Duration::from_millis(2)).await;
-                }
-                // A header and one payload byte, then nothing.
-                peer.write_all(b"\x05\0\0\0h").await.unwrap();
-                peer
-            });
-            let frame = read_frame_within(&mut reader, limit).await.unwrap();
-            assert_eq!(frame.unwrap(), &b"hi"[..]);
-            let started = Instant::now();
-            let err = read_frame_within(&mut reader, limit).await.unwrap_err();
-            assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
-            assert!(started.elapsed() >= limit, "cut off before the limit");
-            assert_eq!(reader.buffer(), b"\x05\0\0\0h", "the partial frame is kept");
-            drop(writing.await);
+    /// An idle peer is waited for; a peer that stalls after a header is cut off. On tokio's
+    /// paused clock over an in-memory pipe (futures-io through tokio-util's compat), so the
+    /// timings are exact whatever the machine's load: the idle wait is 5 limits, the trickled
+    /// frame takes 12 ms of a 40 ms limit, and the cut-off comes between 1 and 2 limits after
+    /// the stalled header.
+    #[tokio::test(start_paused = true)]
+    async fn a_per_frame_deadline_from_is_mid_frame_spares_idle_peers() {
+        use tokio::io::AsyncWriteExt as _;
+        use tokio_util::compat::TokioAsyncReadCompatExt;
+
+        let (ours, mut peer) = tokio::io::duplex(64);
+        let limit = Duration::from_millis(40);
+        let mut reader = FrameReader::new(ours.compat());
+        let writing = tokio::spawn(async move {
+            // Idle for 5 limits, then a whole frame a byte at a time, well within the limit.
+            tokio::time::sleep(limit * 5).await;
+            for byte in b"\x02\0\0\0hi" {
+                peer.write_all(&[*byte]).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            // A header and one payload byte, then nothing.
+            peer.write_all(b"\x05\0\0\0h").await.unwrap();
+            peer
         });
+        let idle = tokio::time::Instant::now();
+        let frame = read_frame_within(&mut reader, limit).await.unwrap();
+        assert_eq!(frame.unwrap(), &b"hi"[..]);
+        assert!(idle.elapsed() >= limit * 5, "the idle peer was waited for");
+        let started = tokio::time::Instant::now();
+        let err = read_frame_within(&mut reader, limit).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        let waited = started.elapsed();
+        assert!(waited >= limit, "cut off before the limit: {waited:?}");
+        assert!(waited <= limit * 2, "cut off after two limits: {waited:?}");
+        assert_eq!(reader.buffer(), b"\x05\0\0\0h", "the partial frame is kept");
+        drop(writing.await);
     }
 }

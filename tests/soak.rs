@@ -12,7 +12,8 @@
 //! Asserts: the server never exits; the good clients see no error; their p99 round trip stays
 //! under [`P99_BOUND`]; the server's resting RSS at the end is within [`rss_margin`] of its
 //! resting RSS after the warm-up (resting: the lowest of the samples taken every 500 ms over
-//! two seconds, so not the moment a 4 MiB frame is in flight). Prints the figures. Linux only (RSS from /proc); bounded: [`PERIOD`] a server.
+//! two seconds, so not the moment a 4 MiB frame is in flight; at the end, the two seconds
+//! after the clients have left count too). Prints the figures. Linux only (RSS from /proc); bounded: [`PERIOD`] a server.
 #![cfg(all(target_os = "linux", feature = "tokio"))]
 
 #[path = "support/example_runner.rs"]
@@ -32,12 +33,15 @@ const PERIOD: Duration = Duration::from_secs(20);
 /// When the baseline RSS is taken: every kind of client, the big frames included, has run a
 /// few times by then.
 const WARM_UP: Duration = Duration::from_secs(5);
-/// The bound on the good clients' p99 round trip. A frame of at most 8 KiB takes well under a
-/// millisecond unloaded; on a two-core machine shared with compilers, a debug build and the
-/// test's own 30-odd client threads, scheduling delays reach tens of milliseconds. A server
-/// that let a bad client hold up the good ones would show delays of a second or more (the
-/// stalls last 2 s, `async_echo`'s frame deadline is 1 s), so 500 ms separates the two.
-const P99_BOUND: Duration = Duration::from_millis(500);
+/// The bound on the good clients' p99 round trip: wide, so that a loaded machine cannot fail
+/// it, yet below what a server that let a bad client hold up the good ones would show. A frame
+/// of at most 8 KiB takes well under a millisecond unloaded (p99 0.4 to 3.6 ms measured, see
+/// docs/guarantees.md); on a two-core machine shared with compilers, a debug build and the
+/// test's own 30-odd client threads, scheduling delays reach tens of milliseconds, and with a
+/// busy loop on the other core they stay there. Head-of-line blocking behind a bad client costs
+/// a second or more (the stalls last 2 s, `async_echo`'s frame deadline is 1 s), so 900 ms
+/// still separates the two. The measured p99 is printed.
+const P99_BOUND: Duration = Duration::from_millis(900);
 const GOOD_CLIENTS: u32 = 6;
 const BIG_FRAME: usize = 4 << 20;
 
@@ -252,6 +256,15 @@ fn soak(name: &str, args: &[&str]) {
         thread.join().unwrap();
     }
     server.assert_running();
+    // Two quiet seconds after every client has left: on a loaded machine a 4 MiB frame can be
+    // in flight at every sample of the last two busy seconds, so the resting figure at the end
+    // is the lowest of those and these.
+    let mut quiet = Vec::new();
+    for _ in 0..4 {
+        thread::sleep(Duration::from_millis(500));
+        quiet.push(rss_kib(pid));
+    }
+    server.assert_running();
 
     // The lowest sample of the two seconds before the warm-up ends, and of the last two.
     let resting = |from: Duration, to: Duration| {
@@ -264,7 +277,7 @@ fn soak(name: &str, args: &[&str]) {
     };
     let two = Duration::from_secs(2);
     let warm = resting(WARM_UP - two, WARM_UP);
-    let end = resting(PERIOD - two, PERIOD + two);
+    let end = resting(PERIOD - two, PERIOD + two).min(*quiet.iter().min().unwrap());
     let peak = samples.iter().map(|&(_, rss)| rss).max().unwrap();
     let mut round_trips = tally.round_trips.lock().unwrap().clone();
     round_trips.sort_unstable();

@@ -20,8 +20,16 @@ mod counting_alloc;
 use counting_alloc::{serial, Meter};
 
 const GIB: u64 = 1 << 30;
-/// The bound the issue asks for ("at most a few MiB of buffer").
+/// The bound for what is not streamed (the buffer-doubling test below).
 const LIMIT: usize = 4 << 20;
+/// docs/guarantees.md's figures, each asserted by its test: `copy_frame_from` through 128 KiB
+/// of heap (its 64 KiB chunk and the harness's own; measured 64 to 74 KiB), `copy_frame_to`
+/// through 256 KiB (the reader's reads grow while they come back full; measured 216 KiB), and
+/// across a real TCP connection, both ends and the writer's thread, through 1 MiB (measured
+/// 496 to 604 KiB).
+const FROM_BOUND: usize = 128 * 1024;
+const TO_BOUND: usize = 256 * 1024;
+const TCP_BOUND: usize = 1 << 20;
 /// The payload repeats with this period, so a lost, repeated or shifted block shows.
 const PERIOD: usize = 251;
 const PIECE: usize = 64 * 1024;
@@ -130,15 +138,16 @@ fn header(len: u64) -> Vec<u8> {
     codec().encoder().header(len as usize).unwrap().to_vec()
 }
 
-fn report(what: &str, peak: usize, started: Instant) {
+fn report(what: &str, peak: usize, started: Instant, bound: usize) {
     println!(
-        "{what}: 1 GiB frame, peak heap {peak} bytes ({:.0} KiB), {:.1?}",
+        "{what}: 1 GiB frame, peak heap {peak} bytes ({:.0} KiB), {:.1?}; asserted at most {} KiB",
         peak as f64 / 1024.0,
-        started.elapsed()
+        started.elapsed(),
+        bound / 1024
     );
     assert!(
-        peak < LIMIT,
-        "{what} held {peak} bytes at once, over the {LIMIT}-byte bound"
+        peak <= bound,
+        "{what} held {peak} bytes at once, over the {bound}-byte bound"
     );
 }
 
@@ -157,7 +166,7 @@ fn copy_frame_to_moves_a_1_gib_frame_in_bounded_memory() {
     });
     assert_eq!(copied, Some(GIB));
     assert_eq!(check.at, GIB);
-    report("copy_frame_to", peak, started);
+    report("copy_frame_to", peak, started, TO_BOUND);
 }
 
 #[test]
@@ -174,7 +183,7 @@ fn copy_frame_from_moves_a_1_gib_frame_in_bounded_memory() {
     });
     assert_eq!(check.header_seen, check.header.len());
     assert_eq!(check.at, GIB);
-    report("copy_frame_from", peak, started);
+    report("copy_frame_from", peak, started, FROM_BOUND);
 }
 
 #[test]
@@ -214,7 +223,12 @@ fn a_1_gib_frame_crosses_a_tcp_connection_in_bounded_memory() {
     });
     assert_eq!(copied, Some(GIB));
     assert_eq!(check.at, GIB);
-    report("TCP copy_frame_from -> copy_frame_to", peak, started);
+    report(
+        "TCP copy_frame_from -> copy_frame_to",
+        peak,
+        started,
+        TCP_BOUND,
+    );
 }
 
 #[test]

@@ -23,10 +23,24 @@ use super::{human_bytes, human_duration, log};
 /// How long a shutdown waits for frames in flight before the server exits anyway.
 pub const GRACE: Duration = Duration::from_secs(5);
 
-/// Stack of a client's thread: an echo or chat connection needs a few KiB. The standard
-/// library's 2 MiB default would make each idle client cost 2 MiB of address space, and a
-/// `ulimit -v` (or a container's memory limit) would stop new threads after a few hundred.
-pub const CLIENT_STACK: usize = 256 * 1024;
+/// Stack of a client's thread. Measured in debug builds (the heaviest): every example server's
+/// tests pass with 32 KiB, and `kv_store`'s JSON connection loop overflows 16 KiB; 128 KiB is
+/// four times what was needed. The standard library's 2 MiB default would make each idle
+/// client cost 2 MiB of address space, and a `ulimit -v` (or a container's memory limit) would
+/// stop new threads after a few hundred. Under `ulimit -v 400000`, 400 clients holding half a
+/// frame: 184 get a thread with 128 KiB stacks, 105 with 256 KiB, all 400 with 32 KiB
+/// (tests/servers_survive.rs prints the figure).
+pub const CLIENT_STACK: usize = 128 * 1024;
+
+/// Memory that must still be free for a new client to get a thread. Under a `ulimit -v` it is
+/// glibc's per-thread heap arenas (64 MiB of address space reserved each) and the stacks that
+/// use it up; once none is left, a starting thread cannot allocate its signal stack, panics,
+/// and the panic's own allocation aborts the whole process ("memory allocation of 32 bytes
+/// failed"). So a fallible reservation comes first, just over glibc's largest mmap threshold
+/// (32 MiB on 64-bit) so that it is always mapped and unmapped, never served from a cached heap,
+/// and each thread is waited for until it has allocated (its arena chosen) before the next one
+/// is checked: a client the memory cannot take is refused, and the server goes on.
+pub const SPAWN_HEADROOM: usize = 33 << 20;
 
 /// `--max-clients` and `--backlog`, as every example server takes them.
 #[derive(clap::Args, Clone, Debug)]
@@ -249,16 +263,29 @@ impl Server {
     }
 
     /// Starts `client` on its own thread. If no thread can be started (a threads or memory
-    /// limit), the connection is closed with a logged reason and the server goes on.
+    /// limit), or less than [`SPAWN_HEADROOM`] of memory is left, the connection is closed with
+    /// a logged reason and the server goes on.
     pub fn spawn_client(
         &self,
         peer: SocketAddr,
         client: impl FnOnce() + Send + 'static,
     ) -> Result<(), io::Error> {
-        let started = thread::Builder::new()
-            .name(format!("client {peer}"))
-            .stack_size(CLIENT_STACK)
-            .spawn(client);
+        let (running, started_up) = std::sync::mpsc::sync_channel(1);
+        let started = headroom().and_then(|()| {
+            thread::Builder::new()
+                .name(format!("client {peer}"))
+                .stack_size(CLIENT_STACK)
+                .spawn(move || {
+                    // The thread's first allocation picks (or creates) its heap arena.
+                    drop(std::hint::black_box(Vec::<u8>::with_capacity(64)));
+                    let _ = running.send(());
+                    client();
+                })
+        });
+        if started.is_ok() {
+            // Err only if the thread ended before saying so; either way it has started.
+            let _ = started_up.recv();
+        }
         // On failure the closure, and so the connection and its slot, is dropped: closed.
         if let Err(err) = &started {
             self.stats.served.fetch_sub(1, Ordering::Relaxed);
@@ -345,6 +372,19 @@ impl Backoff {
 
 /// Whether a failed `accept` concerns only the connection it was taking (the client gave up
 /// already), so the next `accept` can follow at once.
+/// `Ok` if [`SPAWN_HEADROOM`] bytes can still be allocated: a reservation that is never touched
+/// and given back at once, so it costs two system calls, no memory.
+fn headroom() -> io::Result<()> {
+    Vec::<u8>::new()
+        .try_reserve_exact(SPAWN_HEADROOM)
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                "less than 33 MiB of memory left",
+            )
+        })
+}
+
 fn only_that_connection(err: &io::Error) -> bool {
     matches!(
         err.kind(),
