@@ -167,6 +167,8 @@ pub mod embedded;
 #[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
 #[path = "embedded/asynch.rs"]
 pub mod embedded_async;
+#[cfg(feature = "tokio-util")]
+mod framed_codec;
 #[cfg(feature = "futures-io")]
 #[cfg_attr(docsrs, doc(cfg(feature = "futures-io")))]
 pub mod futures;
@@ -174,7 +176,8 @@ pub mod futures;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 #[cfg(feature = "tokio-util")]
-mod framed_codec;
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
+pub mod tokio_util;
 
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
