@@ -69,6 +69,11 @@ use crate::{
 ///   [`MAX_FRAME_LEN_LIMIT`](crate::MAX_FRAME_LEN_LIMIT) (2^63 bytes on 64-bit targets), possible
 ///   with an 8-byte length and `max_frame_length(usize::MAX)`, is an `InvalidData`
 ///   [`LengthDelimitedCodecError`] here; tokio-util's `reserve` panics on it (capacity overflow).
+/// - **A stream cut right after a header.** tokio-util drops a header from its buffer as soon
+///   as it is read, so when the stream ends before any payload byte, `decode_eof` finds an empty
+///   buffer and ends cleanly: the frame is lost without an error. Here the header stays in the
+///   buffer until its frame is whole, so that end is the `Other` error, "bytes remaining on
+///   stream", of any frame cut short.
 /// - **Encoding with an adjustment below minus the field's largest value** (a setting that no
 ///   frame can use): tokio-util writes the length's low bytes, a wrong length; this codec
 ///   returns `InvalidInput` and writes nothing.
@@ -260,16 +265,16 @@ impl Decoder for LengthDelimitedCodec {
         }
         // A parsed header stays in `src` until its frame is whole, so `src` holds the offset.
         let offset = self.builder.length_field_offset;
+        let num_skip = self.builder.num_skip_or_header();
         match decoder.decode_slice(&src[offset..]) {
-            Ok(Decoded::Frame { consumed, .. }) if !self.floor => Ok(Some(split_frame(
-                src,
-                offset + consumed,
-                self.builder.num_skip_or_header(),
-            ))),
+            // A frame shorter than `num_skip` has a negative length in tokio-util's terms.
+            Ok(Decoded::Frame { consumed, .. }) if !self.floor && offset + consumed >= num_skip => {
+                Ok(Some(split_frame(src, offset + consumed, num_skip)))
+            }
             // No skipping is set, so `Skipped` never comes.
             Ok(Decoded::Incomplete { .. } | Decoded::Skipped { .. }) => Ok(None),
-            // A frame past the raised maximum, and the core's errors (a frame that ends inside
-            // its own header is one there): tokio-util's rules decide.
+            // A frame past the raised maximum or shorter than `num_skip`, and the core's errors
+            // (a frame that ends inside its own header is one there): tokio-util's rules decide.
             Ok(Decoded::Frame { .. }) | Err(_) => self.decode_by_header(src),
         }
     }
