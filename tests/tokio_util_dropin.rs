@@ -289,7 +289,7 @@ fn settings() -> impl Strategy<Value = Settings> {
 fn wire(s: &Settings, segments: &[(u8, Vec<u8>)], noise: &[(usize, u8)]) -> Vec<u8> {
     let mut out = Vec::new();
     for (len, body) in segments {
-        out.extend(std::iter::repeat_n(0xAB, s.offset));
+        out.resize(out.len() + s.offset, 0xAB);
         let value = u64::from(*len).to_be_bytes();
         let field = &value[8 - s.field_len..];
         if s.big_endian {
