@@ -145,6 +145,9 @@ fn table_max_usize_is_the_field_limit() {
         .max_frame_length(usize::MAX)
         .new_codec();
     assert_eq!(codec.max_frame_length(), usize::MAX);
+    let mut wire = BytesMut::new();
+    codec.encode(&b"abc"[..], &mut wire).unwrap();
+    assert_eq!(&wire[..], b"\0\0\0\0\0\0\0\x03abc");
     // A header announcing more than any buffer holds: an error, where tokio-util panics.
     let mut buf = BytesMut::from(&[0xff; 8][..]);
     let err = codec.decode(&mut buf).unwrap_err();

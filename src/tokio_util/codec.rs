@@ -157,7 +157,8 @@ impl LengthDelimitedCodec {
             .length_field(field)
             .length_adjustment(builder.length_adjustment as i64)
             .max_decode_len(MAX_FRAME_LEN_LIMIT)
-            .max_encode_len(codec.max)
+            // No payload in memory is longer than the limit: `usize::MAX` is "no limit".
+            .max_encode_len(codec.max.min(MAX_FRAME_LEN_LIMIT))
             .build()
             .ok()
             .map(Codec::encoder);
