@@ -5,7 +5,7 @@ use std::io;
 #[cfg(feature = "tokio")]
 use std::time::Duration;
 
-use crate::error::{EncodeError, FrameError};
+use crate::error::{ConfigError, EncodeError, FrameError};
 
 /// What went wrong reading or writing frames over an I/O object.
 ///
@@ -39,6 +39,29 @@ pub enum Error {
     /// A payload could not be framed with these settings; nothing was written.
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    /// Settings that cannot work together, so that building a [`Codec`](crate::Codec) with
+    /// `?` works in a function returning this error.
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    /// use lenframe::{Codec, Error};
+    ///
+    /// fn hello(wire: &mut Vec<u8>, format: &str) -> Result<(), Error> {
+    ///     let codec = Codec::from_struct_format(format)?; // ConfigError -> Error
+    ///     FrameWriter::with_codec(wire, codec).write_frame(b"hi")?; // io::Error -> Error
+    ///     Ok(())
+    /// }
+    ///
+    /// let mut wire = Vec::new();
+    /// hello(&mut wire, "!H")?;
+    /// assert_eq!(wire, b"\0\x02hi");
+    /// let err = hello(&mut wire, "!f").unwrap_err();
+    /// assert!(matches!(err, Error::Config(_)));
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// A frame streamed with `copy_frame_to` (reading) or `copy_frame_from` (writing) stopped
     /// part way, and something else was asked of the reader or writer before it was finished.
     ///
@@ -131,14 +154,32 @@ pub enum Error {
 impl Error {
     /// The [`io::ErrorKind`] this error converts to: the inner error's kind for
     /// [`Error::Io`], `UnexpectedEof` for a truncated frame or a source that ended early,
-    /// `InvalidData` for other framing errors, `InvalidInput` for encoding errors and
-    /// unfinished streamed frames, `TimedOut` for a missed frame deadline, `InvalidData` for a
+    /// `InvalidData` for other framing errors, `InvalidInput` for encoding errors, settings
+    /// that do not work together and unfinished streamed frames, `TimedOut` for a missed frame deadline, `InvalidData` for a
     /// message that does not deserialize and `InvalidInput` for one that does not serialize.
+    ///
+    /// # Why these kinds
+    ///
+    /// The rule is std's: `InvalidData` for bad bytes from the peer, `InvalidInput` for a bad
+    /// argument or setting from the caller, `UnexpectedEof` for a stream that ended too soon
+    /// (what `read_exact` returns). Two of them differ from tokio-util's
+    /// `LengthDelimitedCodec`, on purpose:
+    ///
+    /// | what | here | tokio-util | why |
+    /// |---|---|---|---|
+    /// | the stream ended inside a frame | `UnexpectedEof` | `Other` ("bytes remaining on stream") | it is exactly an unexpected end of file, and code that retries or logs by kind can tell it from a reset |
+    /// | the adjustment makes a received length negative | `InvalidData` | `InvalidInput` | the peer's header is wrong, not an argument of the caller |
+    ///
+    /// Code that must see tokio-util's kinds uses the drop-in
+    /// `lenframe::tokio_util::LengthDelimitedCodec` (feature `tokio-util`), which returns
+    /// them.
     pub fn kind(&self) -> io::ErrorKind {
         match self {
             Error::Io(err) => err.kind(),
             Error::Frame(err) => frame_error_kind(err),
-            Error::Encode(_) | Error::CopyUnfinished { .. } => io::ErrorKind::InvalidInput,
+            Error::Encode(_) | Error::Config(_) | Error::CopyUnfinished { .. } => {
+                io::ErrorKind::InvalidInput
+            }
             Error::SourceEnded { .. } => io::ErrorKind::UnexpectedEof,
             #[cfg(feature = "tokio")]
             Error::FrameDeadline { .. } => io::ErrorKind::TimedOut,
