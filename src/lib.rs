@@ -167,14 +167,14 @@ pub mod embedded;
 #[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
 #[path = "embedded/asynch.rs"]
 pub mod embedded_async;
+#[cfg(feature = "tokio-util")]
+mod framed_codec;
 #[cfg(feature = "futures-io")]
 #[cfg_attr(docsrs, doc(cfg(feature = "futures-io")))]
 pub mod futures;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
-#[cfg(feature = "tokio-util")]
-mod framed_codec;
 
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
