@@ -440,7 +440,7 @@ fn too_large_at_max_plus_one_and_exactly_max_is_accepted() {
             "11 bytes",
             "maximum of 10 bytes",
             "header excluded",
-            "max_decode_len",
+            "max_frame_len",
         ],
     );
 }
@@ -501,7 +501,7 @@ fn too_large_names_the_other_byte_order_when_it_reads_as_a_plausible_length() {
         ],
     );
     assert!(
-        !message.contains("max_decode_len"),
+        !message.contains("max_frame_len"),
         "raising the maximum is the wrong advice here: {message}"
     );
     // And the other way round, with the length adjustment applied to the guess.
@@ -708,7 +708,8 @@ fn truncated_inside_the_header_says_how_many_bytes_came() {
         err,
         FrameError::Truncated {
             expected: 4,
-            got: 3
+            got: 3,
+            guess: None,
         }
     );
     assert_mentions(
@@ -721,7 +722,8 @@ fn truncated_inside_the_header_says_how_many_bytes_came() {
         decode_eof(offset, b"\x01"),
         Err(FrameError::Truncated {
             expected: 7,
-            got: 1
+            got: 1,
+            guess: None,
         })
     );
     // A partial varint header: the least it could need.
@@ -729,7 +731,8 @@ fn truncated_inside_the_header_says_how_many_bytes_came() {
         decode_eof(varint(), &[0x80, 0x80]),
         Err(FrameError::Truncated {
             expected: 3,
-            got: 2
+            got: 2,
+            guess: None,
         })
     );
 }
@@ -741,7 +744,8 @@ fn truncated_inside_the_body_counts_header_and_payload() {
         err,
         FrameError::Truncated {
             expected: 9,
-            got: 6
+            got: 6,
+            guess: None,
         }
     );
     assert_mentions(
@@ -920,6 +924,7 @@ fn frame_errors_become_invalid_data_and_truncation_unexpected_eof() {
             FrameError::Truncated {
                 expected: 9,
                 got: 6,
+                guess: None,
             },
             io::ErrorKind::UnexpectedEof,
         ),
@@ -1007,6 +1012,7 @@ fn adapter_error_kinds_match_their_io_conversions() {
             FrameError::Truncated {
                 expected: 9,
                 got: 2,
+                guess: None,
             }
             .into(),
             io::ErrorKind::UnexpectedEof,
