@@ -615,6 +615,86 @@ fn negative_length_names_the_other_byte_order_when_it_reads_as_a_plausible_lengt
 }
 
 #[test]
+fn truncated_names_the_other_byte_order_when_what_arrived_is_whole_frames_in_it() {
+    // struct.pack('!I', 256) + 256 bytes, then the close, read as '<i': 65,536 announced.
+    let mut wire = vec![0, 0, 1, 0];
+    wire.extend_from_slice(&[b'x'; 256]);
+    let err = decode_eof(Codec::default(), &wire).unwrap_err();
+    assert_eq!(
+        err,
+        FrameError::Truncated {
+            expected: 65_540,
+            got: 260,
+            guess: Some(LayoutGuess {
+                field: field("!i"),
+                len: 256
+            })
+        }
+    );
+    assert_mentions(
+        &err.to_string(),
+        &[
+            "65540 bytes were expected",
+            "only 260 arrived",
+            "read as \"!i\" the same bytes give a 256-byte payload",
+        ],
+    );
+    // One byte fewer is not a whole frame in either layout: the peer closed mid-frame.
+    let err = decode_eof(Codec::default(), &wire[..259]).unwrap_err();
+    assert_eq!(
+        err,
+        FrameError::Truncated {
+            expected: 65_540,
+            got: 259,
+            guess: None
+        }
+    );
+    assert_mentions(&err.to_string(), &["the peer closed or failed mid-frame"]);
+    // Empty frames prove nothing (zeros are whole empty frames in any layout): the same frame
+    // followed by four zero bytes gets no guess.
+    let mut zeros = wire.clone();
+    zeros.extend_from_slice(&[0; 4]);
+    assert_eq!(
+        decode_eof(Codec::default(), &zeros),
+        Err(FrameError::Truncated {
+            expected: 65_540,
+            got: 264,
+            guess: None
+        })
+    );
+}
+
+#[test]
+fn too_large_says_to_raise_the_maximum_when_only_the_maximum_differs() {
+    // Both sides '!I'; 2 MiB to a reader allowing 1 MiB. Read little-endian the header gives
+    // 8192, within the maximum, but the length itself is an ordinary one over the maximum.
+    let reader = Codec::builder()
+        .struct_format("!I")
+        .max_frame_len(1 << 20)
+        .build()
+        .unwrap();
+    let err = decode(reader, &(2u32 << 20).to_be_bytes()).unwrap_err();
+    assert_eq!(
+        err,
+        FrameError::TooLarge {
+            len: 2 << 20,
+            max: 1 << 20,
+            guess: None
+        }
+    );
+    let message = err.to_string();
+    assert_mentions(
+        &message,
+        &[
+            "raise the maximum",
+            "CodecBuilder::max_frame_len",
+            "set_max_frame_len",
+        ],
+    );
+    assert!(!message.contains("struct format"), "{message}");
+}
+
+#[test]
 fn a_positive_adjustment_past_u64_max_is_reported_as_it_is() {
     let codec = Codec::builder()
         .struct_format("<Q")
