@@ -1,8 +1,8 @@
 //! The advice a bad length gets when the two sides disagree: one table of mismatched pairs (each
 //! side's struct format and maximum, what the writer sent, where the stream ended) and the
 //! advice expected: raise the maximum, or the layout the peer is likely using. Each row runs
-//! through the core decoder and through the blocking reader (the shared read state), which must
-//! agree, and the message must say what the advice says and nothing that points the other way.
+//! through the core decoder and through the blocking and tokio readers (the shared read state),
+//! which must agree, and the message must say what the advice says and nothing that points the other way.
 #![cfg(feature = "std")]
 
 use bytes::BytesMut;
@@ -191,6 +191,23 @@ fn every_mismatched_pair_gets_the_advice_that_fits_it() {
             "{}: the blocking reader disagrees",
             row.name
         );
+    }
+}
+
+/// The async pump shares the read state: the same advice through tokio's reader.
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn the_tokio_reader_gives_the_same_advice() {
+    for row in table() {
+        let wire = wire(&row);
+        let reader = codec(row.reader);
+        let mut framed = lenframe::tokio::FrameReader::with_codec(&wire[..], reader);
+        match framed.read_frame().await {
+            Err(Error::Frame(err)) => {
+                assert_eq!(err, through_the_core(reader, &wire), "{}", row.name)
+            }
+            other => panic!("{}: expected a frame error, got {other:?}", row.name),
+        }
     }
 }
 
