@@ -10,8 +10,20 @@
 
 use bytes::BytesMut;
 use lenframe::{Codec, FrameError};
+use std::process::ExitCode;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    // The error's message, not the Debug form `main` prints when it returns the error itself.
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // A `Codec` is only settings (it is `Copy`). The default header is 4 bytes, signed,
     // little-endian: the bytes Python's `struct.pack('i', len(data))` writes, so a Python peer
     // using the tutorials' framing reads and writes the same frames.

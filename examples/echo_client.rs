@@ -96,9 +96,10 @@ fn main() -> ExitCode {
     }
     let timeout = Duration::from_secs_f64(args.timeout);
 
+    let format = args.framing.format.as_str();
     let Some(hex_list) = args.messages_hex else {
         let messages = demo_messages();
-        return run_demo_messages(&args.addr, codec, timeout, &messages);
+        return run_demo_messages(&args.addr, (codec, format), timeout, &messages);
     };
     let payloads = match parse_hex_list(&hex_list) {
         Ok(payloads) => payloads,
@@ -109,7 +110,7 @@ fn main() -> ExitCode {
             return usage(format!("message {i}: {err}"));
         }
     }
-    let echoes = match exchange(&args.addr, codec, timeout, payloads.clone()) {
+    let echoes = match exchange(&args.addr, (codec, format), timeout, payloads.clone()) {
         Ok(echoes) => echoes,
         Err(err) => {
             eprintln!("error: {err}");
@@ -163,10 +164,10 @@ fn parse_hex_list(text: &str) -> Result<Vec<Vec<u8>>, String> {
 
 /// Sends every payload from a writer thread while this thread reads the echoes, and returns
 /// them. Writing and reading at once means big messages cannot deadlock with both sides'
-/// socket buffers full.
+/// socket buffers full. `format` is the struct format as the user gave it, for messages.
 fn exchange(
     addr: &str,
-    codec: Codec,
+    (codec, format): (Codec, &str),
     timeout: Duration,
     payloads: Vec<Vec<u8>>,
 ) -> Result<Vec<Bytes>, Box<dyn std::error::Error>> {
@@ -179,6 +180,7 @@ fn exchange(
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     let count = payloads.len();
+    let lens: Vec<usize> = payloads.iter().map(Vec::len).collect();
 
     let mut writer = FrameWriter::with_codec(stream.try_clone()?, codec);
     let sender = thread::spawn(move || -> Result<(), lenframe::Error> {
@@ -195,16 +197,21 @@ fn exchange(
     let mut echoes = Vec::with_capacity(count);
     let result = (|| {
         while echoes.len() < count {
-            match reader.read_frame()? {
-                Some(echo) => echoes.push(echo),
-                None => {
-                    return Err(format!(
-                        "the server closed the connection after {} of {count} echoes",
-                        echoes.len()
-                    )
-                    .into())
+            let how = match reader.read_frame() {
+                Ok(Some(echo)) => {
+                    echoes.push(echo);
+                    continue;
                 }
-            }
+                Ok(None) => "closed the connection",
+                Err(lenframe::Error::Io(err)) if closed_by_peer(&err) => "reset the connection",
+                Err(err) => return Err(err.into()),
+            };
+            let echoed = echoes.len();
+            return Err(format!(
+                "the server {how} after {echoed} of {count} echoes{}",
+                why_closed(echoed, &lens, format)
+            )
+            .into());
         }
         Ok::<(), Box<dyn std::error::Error>>(())
     })();
@@ -216,6 +223,34 @@ fn exchange(
     result?;
     sent?;
     Ok(echoes)
+}
+
+/// Whether a read failed because the server closed with our data unread (a reset).
+fn closed_by_peer(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+    matches!(err.kind(), ConnectionReset | ConnectionAborted | BrokenPipe)
+}
+
+/// The likely reason an echo server closed after echoing `echoed` frames of the `lens` sent: a
+/// server closes like this when it rejects a frame, and logs why. Before the first echo the
+/// whole conversation failed, so the layout is the first suspect; after some echoes the layout
+/// worked, so only the next frame's length can be the problem.
+fn why_closed(echoed: usize, lens: &[usize], format: &str) -> String {
+    let Some(len) = lens.get(echoed) else {
+        return String::new();
+    };
+    if echoed == 0 {
+        format!(
+            ", without answering the first frame ({len} bytes), as a server does when it \
+             rejects one: check that it uses the same --format ({format:?} here) and allows \
+             frames this large (--max); its log says which"
+        )
+    } else {
+        format!(
+            "; the next frame ({len} bytes) may be over the server's maximum (--max); its log \
+             says"
+        )
+    }
 }
 
 fn demo_messages() -> Vec<(&'static str, Vec<u8>)> {
@@ -237,7 +272,7 @@ fn demo_messages() -> Vec<(&'static str, Vec<u8>)> {
 /// Sends the demo messages (those the format can carry) and prints a line for each.
 fn run_demo_messages(
     addr: &str,
-    codec: Codec,
+    (codec, format): (Codec, &str),
     timeout: Duration,
     messages: &[(&str, Vec<u8>)],
 ) -> ExitCode {
@@ -249,13 +284,13 @@ fn run_demo_messages(
         }
     }
     println!(
-        "sending {} messages to {addr} with length format {} ({}-byte header), back to back",
+        "sending {} messages to {addr} with length format {format:?} ({}-byte header), back to \
+         back",
         named.len(),
-        codec.length_field(),
         codec.min_header_len()
     );
     let payloads = named.iter().map(|(_, msg)| msg.clone()).collect();
-    let echoes = match exchange(addr, codec, timeout, payloads) {
+    let echoes = match exchange(addr, (codec, format), timeout, payloads) {
         Ok(echoes) => echoes,
         Err(err) => {
             eprintln!("error: {err}");
@@ -305,7 +340,7 @@ fn demo() -> Result<ExitCode, Box<dyn std::error::Error>> {
     println!("(Talk to a real one with: cargo run --example echo_client -- --addr {DEFAULT_ADDR})");
     Ok(run_demo_messages(
         &addr.to_string(),
-        Codec::default(),
+        (Codec::default(), "i"),
         Duration::from_secs(10),
         &demo_messages(),
     ))

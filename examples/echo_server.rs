@@ -110,7 +110,7 @@ fn main() -> ExitCode {
     if cli::is_demo() {
         return cli::report(demo());
     }
-    let options = match Cli::parse() {
+    let options = match Cli::parse_from(cli::subcommand_first::<Cli>()) {
         Cli {
             command: Some(Command::Serve(options)),
             ..

@@ -12,6 +12,7 @@
 use embedded_io::{ErrorType, Read, Write};
 use lenframe::embedded::{Error, FrameReader, FrameWriter};
 use lenframe::{Codec, FrameError};
+use std::process::ExitCode;
 
 /// The receiving half of the UART: hands out `bytes` in chunks of the sizes in `CHUNKS`, in
 /// turn, and counts what it handed out.
@@ -61,7 +62,18 @@ impl Write for UartTx {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    // The error's message, not the Debug form `main` prints when it returns the error itself.
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // What the peer sends: three small frames glued together, one that announces 1000 bytes
     // (more than our buffer holds), then one more.
     let mut peer = FrameWriter::new(UartTx::default());

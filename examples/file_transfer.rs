@@ -4,7 +4,7 @@
 //! cargo run --example file_transfer                         # demo, then exits
 //! cargo run --example file_transfer -- serve --dir DIR [--addr 127.0.0.1:8989] [--max-upload BYTES]
 //!                                            [--max-clients 1024] [--idle-timeout 60] [--backlog 1024]
-//! cargo run --example file_transfer -- download NAME [--out PATH] [--addr 127.0.0.1:8989]
+//! cargo run --example file_transfer -- download NAME [--out PATH] [--force] [--addr 127.0.0.1:8989]
 //! cargo run --example file_transfer -- upload PATH [--name NAME] [--addr 127.0.0.1:8989]
 //! ```
 //!
@@ -54,7 +54,8 @@
 //! regular files are served (no directories, no symbolic links). An upload is written to a
 //! hidden temporary file and renamed into place once complete, so a failed upload leaves
 //! nothing behind; an upload replaces a file of the same name. The client likewise downloads
-//! into `PATH.part` and renames it when the file is complete.
+//! into `PATH.part` and renames it when the file is complete; it refuses to replace a file
+//! already at `PATH` unless given `--force`.
 //!
 //! # Staying up
 //!
@@ -133,6 +134,10 @@ enum Command {
         /// Where to write it (default: NAME in the current directory).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the file at --out if there is one (without it, an existing file is an
+        /// error and nothing is downloaded).
+        #[arg(long)]
+        force: bool,
         /// Server address.
         #[arg(long, default_value = DEFAULT_ADDR)]
         addr: String,
@@ -160,7 +165,12 @@ fn main() -> ExitCode {
             limits,
             idle,
         }) => serve_cli(&dir, &addr, max_upload, &limits, idle.idle_timeout),
-        Some(Command::Download { name, out, addr }) => download_cli(&addr, &name, out),
+        Some(Command::Download {
+            name,
+            out,
+            force,
+            addr,
+        }) => download_cli(&addr, &name, out, force),
         Some(Command::Upload { path, name, addr }) => upload_cli(&addr, &path, name),
     };
     match result {
@@ -572,7 +582,7 @@ fn upload(addr: &str, path: &Path, name: &str) -> Result<u64, BoxError> {
     Ok(stored)
 }
 
-fn download_cli(addr: &str, name: &str, out: Option<PathBuf>) -> Result<(), BoxError> {
+fn download_cli(addr: &str, name: &str, out: Option<PathBuf>, force: bool) -> Result<(), BoxError> {
     let out = match out {
         Some(out) => out,
         None => Path::new(name)
@@ -580,6 +590,14 @@ fn download_cli(addr: &str, name: &str, out: Option<PathBuf>) -> Result<(), BoxE
             .map(PathBuf::from)
             .ok_or("NAME has no file name part; give --out PATH")?,
     };
+    // Asked before anything is downloaded. (`symlink_metadata`: a link there counts too.)
+    if !force && fs::symlink_metadata(&out).is_ok() {
+        return Err(format!(
+            "{} already exists; give --force to replace it, or --out PATH to write elsewhere",
+            out.display()
+        )
+        .into());
+    }
     let start = Instant::now();
     let size = download(addr, name, &out)?;
     println!(

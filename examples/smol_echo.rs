@@ -15,6 +15,7 @@
 //! byte.
 
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use lenframe::futures::{FrameReader, FrameWriter};
@@ -26,7 +27,18 @@ use smol::{future, Timer};
 /// How long a frame may take to arrive once its header is in (between this and twice this).
 const FRAME_TIME: Duration = Duration::from_millis(300);
 
-fn main() -> Result<(), Error> {
+fn main() -> ExitCode {
+    // The error's message, not the Debug form `main` prints when it returns the error itself.
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     smol::block_on(async {
         match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {

@@ -13,6 +13,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
+use std::process::ExitCode;
 use std::thread;
 
 use lenframe::blocking::{FrameReader, FrameWriter};
@@ -21,7 +22,18 @@ use lenframe::Codec;
 /// The file's size: more than the default maximum frame (8 MiB), to show how to raise it.
 const FILE_LEN: u64 = 20 * 1024 * 1024;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    // The error's message, not the Debug form `main` prints when it returns the error itself.
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("lenframe-stream-file-{}", std::process::id()));
     fs::create_dir_all(&dir)?;
     let (sent, received) = (dir.join("video.bin"), dir.join("received.bin"));

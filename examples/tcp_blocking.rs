@@ -9,11 +9,23 @@
 //! `sock.sendall(struct.pack('i', len(data)) + data)`.
 
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::ExitCode;
 use std::thread;
 
 use lenframe::blocking::{FrameReader, FrameWriter};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    // The error's message, not the Debug form `main` prints when it returns the error itself.
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Port 0: the OS picks a free port, so this never collides with a running server.
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;

@@ -9,6 +9,7 @@
 //! become two owned values, so two tasks can use them at once: one sends while the other
 //! receives, and neither waits for the other.
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use lenframe::tokio::{FrameReader, FrameWriter};
@@ -19,7 +20,18 @@ use tokio::time::timeout;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
+async fn main() -> ExitCode {
+    // The error's message, not the Debug form `main` prints when it returns the error itself.
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), BoxError> {
     // Port 0: the OS picks a free port, so this never collides with a running server.
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

@@ -27,11 +27,16 @@
 //! cargo run --example udp_chat -- client 张三=127.0.0.1:9000  # a different address book
 //! ```
 //!
-//! Unlike the tutorial's client, this one waits at most 60 s for a reply: UDP has no
-//! connection, so nothing tells the client that nobody is listening; it can only stop waiting.
+//! UDP has no connection, so nothing tells a client that the server went away. So, unlike the
+//! tutorial's: the server, stopped with Ctrl-C, sends a goodbye to everyone who wrote to it and
+//! exits with status 0; the client connects its socket to the peer it chose, so a message to a
+//! port where nothing listens fails at once (the "port unreachable" comes back), and it waits
+//! at most 60 s for a reply in any case. Ctrl-D at a prompt ends the client.
 
 use std::io::{self, BufRead, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -39,8 +44,10 @@ use lenframe::blocking::{FrameReader, FrameWriter};
 
 /// `recvfrom(1024)`, as in the tutorial.
 const RECV_BUF: usize = 1024;
-/// How long the client waits for a reply.
+/// How long the client waits for a reply (a person types it).
 const REPLY_WAIT: Duration = Duration::from_secs(60);
+/// What a stopping server sends to everyone who wrote to it.
+const GOODBYE: &str = "(the server has stopped: 再见, goodbye)";
 /// The tutorial's address book: 张三 is on 8081, 李四 on 8082, ...
 const PEOPLE: [(&str, &str, u16); 4] = [
     ("张三", "zhangsan", 8081),
@@ -53,7 +60,7 @@ const USAGE: &str = "usage: udp_chat                       a demo on 127.0.0.1 t
        udp_chat server [ADDR]         a chat server (default 127.0.0.1:8081, 张三)
        udp_chat client [NAME=ADDR..]  a client (default: 张三 李四 王五 赵六, ports 8081-8084)";
 
-fn main() {
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None => demo(),
@@ -65,9 +72,13 @@ fn main() {
         }
         Some(other) => Err(format!("unknown command {other:?}\n{USAGE}").into()),
     };
-    if let Err(err) = result {
-        eprintln!("udp_chat: {err}");
-        std::process::exit(1);
+    // The message, not `main`'s default Debug dump of the error value.
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -79,10 +90,16 @@ type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 fn server(addr: &str) -> Result<()> {
     let socket = UdpSocket::bind(addr).map_err(|err| format!("cannot listen on {addr}: {err}"))?;
     println!("listening on {} (UDP); Ctrl-C stops", socket.local_addr()?);
+    let peers = say_goodbye_on_ctrl_c(&socket)?;
     let mut replies = io::stdin().lock().lines();
     loop {
         // Any address may send to us: there are no connections to accept, only datagrams.
         let from = receive_message(&socket, "")?;
+        let mut known = peers.lock().unwrap_or_else(PoisonError::into_inner);
+        if !known.contains(&from) {
+            known.push(from);
+        }
+        drop(known);
         prompt("回复消息 (reply): ")?;
         let Some(reply) = replies.next().transpose()? else {
             println!("\nstdin closed; the server stops");
@@ -90,6 +107,28 @@ fn server(addr: &str) -> Result<()> {
         };
         socket.send_to(reply.trim().as_bytes(), from)?;
     }
+}
+
+/// On Ctrl-C (or SIGTERM): tells everyone who wrote to the server that it is leaving (UDP has
+/// no connection whose end they would see), says goodbye on the terminal and exits with 0.
+/// Returns the list of those peers, for the server to fill.
+fn say_goodbye_on_ctrl_c(socket: &UdpSocket) -> Result<Arc<Mutex<Vec<SocketAddr>>>> {
+    let peers = Arc::new(Mutex::new(Vec::new()));
+    let socket = socket.try_clone()?;
+    let known = Arc::clone(&peers);
+    ctrlc::set_handler(move || {
+        let peers = known.lock().unwrap_or_else(PoisonError::into_inner);
+        for peer in peers.iter() {
+            // Best effort: a peer that is gone already is no reason not to stop.
+            let _ = socket.send_to(GOODBYE.as_bytes(), peer);
+        }
+        println!(
+            "\n再见 (goodbye): the server stops; told {} peer(s)",
+            peers.len()
+        );
+        std::process::exit(0);
+    })?;
+    Ok(peers)
 }
 
 fn client(book: &[(String, SocketAddr)]) -> Result<()> {
@@ -104,6 +143,7 @@ fn client(book: &[(String, SocketAddr)]) -> Result<()> {
             names.join(" ")
         ))?;
         let Some(name) = lines.next().transpose()? else {
+            println!(); // Ctrl-D: end the prompt's line
             return Ok(());
         };
         let name = name.trim();
@@ -117,19 +157,32 @@ fn client(book: &[(String, SocketAddr)]) -> Result<()> {
             println!("no one called {name:?} in the address book");
             continue;
         };
+        // A connected UDP socket hears only from this peer, and learns when nothing listens
+        // there: the "port unreachable" its datagram brings back fails the next receive at
+        // once, rather than after the whole wait.
+        socket.connect(peer)?;
         loop {
             prompt("请输入消息,回车发送 (message, Enter sends; quit to choose again): ")?;
             let Some(msg) = lines.next().transpose()? else {
+                println!(); // Ctrl-D: end the prompt's line
                 return Ok(());
             };
             match msg.trim() {
                 "quit" => break,
                 "" => continue,
-                msg => socket.send_to(msg.as_bytes(), peer)?,
+                msg => match socket.send(msg.as_bytes()) {
+                    Ok(_) => {}
+                    Err(err) => {
+                        println!("cannot send to {name} at {peer} ({err}); is it running?");
+                        continue;
+                    }
+                },
             };
             match receive_message(&socket, "") {
                 Ok(_) => {}
-                // Timed out, or (on some systems) "port unreachable" came back.
+                Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => {
+                    println!("{name} at {peer} is not running (nothing listens there)");
+                }
                 Err(err) => println!("no reply from {name} at {peer} ({err}); is it running?"),
             }
         }

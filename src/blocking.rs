@@ -413,7 +413,7 @@ impl<R: Read> FrameReader<R> {
     /// // The stream ends inside the second frame: 3 of its 5 payload bytes came.
     /// assert!(matches!(
     ///     reader.read_frame(),
-    ///     Err(Error::Frame(FrameError::Truncated { expected: 9, got: 7 }))
+    ///     Err(Error::Frame(FrameError::Truncated { expected: 9, got: 7, guess: None }))
     /// ));
     /// # Ok::<(), lenframe::Error>(())
     /// ```

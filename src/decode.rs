@@ -754,11 +754,14 @@ impl FrameDecoder {
             State::Skip { left, frame_len } => Some(FrameError::Truncated {
                 expected: frame_len,
                 got: frame_len - left.saturating_sub(buf.len() as u64),
+                guess: None,
             }),
-            _ => Some(FrameError::Truncated {
-                expected: (buf.len() + self.bytes_needed(buf)) as u64,
-                got: buf.len() as u64,
-            }),
+            _ => Some(FrameError::truncated(
+                &self.codec,
+                (buf.len() + self.bytes_needed(buf)) as u64,
+                buf.len() as u64,
+                buf,
+            )),
         }
     }
 }
@@ -1024,7 +1027,7 @@ impl FrameDecoder {
     /// let mut buf = BytesMut::from(&b"\x05\0\0\0ab"[..]);
     /// assert_eq!(
     ///     decoder.decode_eof(&mut buf),
-    ///     Err(FrameError::Truncated { expected: 9, got: 6 })
+    ///     Err(FrameError::Truncated { expected: 9, got: 6, guess: None })
     /// );
     /// ```
     ///

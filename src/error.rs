@@ -185,7 +185,8 @@ pub enum FrameError {
          payload alone, header excluded); {advice}",
         advice = Advice {
             guess: *guess,
-            otherwise: "raise it with CodecBuilder::max_decode_len if the peer is trusted",
+            otherwise: "if the peer is trusted to send frames this large, raise the maximum \
+                        (CodecBuilder::max_frame_len, or set_max_frame_len on a reader)",
         }
     )]
     TooLarge {
@@ -236,9 +237,30 @@ pub enum FrameError {
         max_bytes: usize,
     },
     /// The stream ended inside a frame.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use lenframe::{Codec, FrameError};
+    ///
+    /// // A peer wrote struct.pack('!I', 256) + 256 bytes, then closed; this side expects '<i'
+    /// // and waits for 65,536 bytes that never come. What did come is one whole '!I' frame.
+    /// let mut sent = BytesMut::from(&[0, 0, 1, 0][..]);
+    /// sent.extend_from_slice(&[7; 256]);
+    /// let err = Codec::default().decoder().decode_eof(&mut sent).unwrap_err();
+    /// let FrameError::Truncated { expected, got, guess: Some(guess) } = err.clone() else {
+    ///     panic!("{err}")
+    /// };
+    /// assert_eq!((expected, got), (65_540, 260));
+    /// assert_eq!((guess.field.struct_format(), guess.len), (Some("!i"), 256));
+    /// assert!(err.to_string().contains("read as \"!i\" the same bytes give a 256-byte payload"));
+    /// ```
     #[error(
         "the stream ended inside a frame: {expected} bytes were expected (header and payload) \
-         and only {got} arrived; the peer closed or failed mid-frame"
+         and only {got} arrived; {advice}",
+        advice = Advice {
+            guess: *guess,
+            otherwise: "the peer closed or failed mid-frame",
+        }
     )]
     Truncated {
         /// The bytes the frame needs, header included (for a partial varint header, the least
@@ -246,6 +268,11 @@ pub enum FrameError {
         expected: u64,
         /// The bytes of it that arrived.
         got: u64,
+        /// A layout under which the bytes that arrived are whole frames, ending where the
+        /// stream ended: the likely cause, a peer writing another struct format (see
+        /// [`LayoutGuess`]). `None` when there is no such layout or the header is no longer
+        /// at hand (a frame streamed with `copy_frame_to`, or being skipped).
+        guess: Option<LayoutGuess>,
     },
     /// A frame's checksum trailer does not match its bytes, on a codec without sync bytes (with
     /// them, the decoder drops the frame and resynchronises instead).
@@ -272,6 +299,31 @@ pub enum FrameError {
         /// The value in the frame's trailer.
         actual: u64,
     },
+}
+
+#[cfg(any(feature = "alloc", feature = "embedded-io"))]
+impl FrameError {
+    /// [`Truncated`](FrameError::Truncated) for a frame of which `arrived` came, with the
+    /// guess when `arrived` is all of it, header first (`got` bytes long).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn truncated(
+        codec: &crate::Codec,
+        expected: u64,
+        got: u64,
+        arrived: &[u8],
+    ) -> FrameError {
+        let guess = if arrived.len() as u64 == got {
+            crate::guess::guess_truncated(codec, arrived)
+        } else {
+            None
+        };
+        FrameError::Truncated {
+            expected,
+            got,
+            guess,
+        }
+    }
 }
 
 /// A payload that cannot be framed with these settings. Nothing was written.

@@ -24,7 +24,7 @@ use crate::error::{ConfigError, EncodeError, FrameError};
 ///
 /// let wire: &[u8] = b"\x05\0\0\0hel"; // the peer closed inside the frame
 /// let err = FrameReader::new(wire).read_frame().unwrap_err();
-/// assert!(matches!(err, Error::Frame(FrameError::Truncated { expected: 9, got: 7 })));
+/// assert!(matches!(err, Error::Frame(FrameError::Truncated { expected: 9, got: 7, guess: None })));
 /// assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
 /// ```
 #[derive(Debug, thiserror::Error)]

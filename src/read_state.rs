@@ -752,7 +752,7 @@ impl ReadState {
     /// The stream ended inside the current frame.
     fn truncated(&self) -> FrameError {
         let (got, expected) = self.progress();
-        FrameError::Truncated { expected, got }
+        FrameError::truncated(self.codec(), expected, got, self.buffer())
     }
 
     /// Counts the frames a decoder call finished: a skipped frame whose last bytes it discarded

@@ -257,6 +257,7 @@ async fn read_frame_reports_a_body_cut_short() {
         Err(Error::Frame(FrameError::Truncated {
             expected: 9,
             got: 6,
+            guess: None,
         })) => {}
         other => panic!("{other:?}"),
     }
@@ -269,7 +270,8 @@ async fn read_frame_reports_a_header_cut_short() {
         reader.read_frame().await,
         Err(Error::Frame(FrameError::Truncated {
             expected: 4,
-            got: 2
+            got: 2,
+            guess: None,
         }))
     ));
 }
@@ -364,6 +366,7 @@ async fn copy_frame_to_reports_a_cut_payload_with_the_header_counted() {
         Err(Error::Frame(FrameError::Truncated {
             expected: 14,
             got: 7,
+            guess: None,
         })) => {}
         other => panic!("{other:?}"),
     }

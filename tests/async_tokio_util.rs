@@ -292,7 +292,8 @@ fn decode_eof_reports_a_truncated_frame() {
         Decoder::decode_eof(&mut codec, &mut buf),
         Err(Error::Frame(FrameError::Truncated {
             expected: 9,
-            got: 6
+            got: 6,
+            guess: None,
         }))
     ));
 }

@@ -230,9 +230,15 @@ fn assert_truncated(result: Result<impl std::fmt::Debug, Error>, expected: u64, 
         Err(Error::Frame(FrameError::Truncated {
             expected: e,
             got: g,
+            guess: None,
         })) => {
             assert_eq!((e, g), (expected, got), "Truncated {{ expected, got }}");
-            let io: io::Error = Error::Frame(FrameError::Truncated { expected, got }).into();
+            let io: io::Error = Error::Frame(FrameError::Truncated {
+                expected,
+                got,
+                guess: None,
+            })
+            .into();
             assert_eq!(io.kind(), ErrorKind::UnexpectedEof);
         }
         other => panic!("expected Truncated, got {other:?}"),

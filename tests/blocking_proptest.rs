@@ -230,7 +230,7 @@ proptest! {
             Some((expected, got)) => prop_assert!(
                 matches!(
                     result,
-                    Err(Error::Frame(FrameError::Truncated { expected: e, got: g }))
+                    Err(Error::Frame(FrameError::Truncated { expected: e, got: g, guess: None }))
                         if (e, g) == (expected, got)
                 ),
                 "expected Truncated {{ expected: {}, got: {} }}, got {:?}", expected, got, result

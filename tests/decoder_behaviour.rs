@@ -314,7 +314,8 @@ fn skip_oversized_when_the_whole_frame_is_buffered() {
         decoder.decode_eof(&mut buf),
         Err(FrameError::Truncated {
             expected: 8,
-            got: 4
+            got: 4,
+            guess: None,
         })
     );
 }
@@ -327,6 +328,7 @@ fn skip_oversized_eof_inside_skipped_body_is_truncated() {
     let truncated = FrameError::Truncated {
         expected: 9,
         got: 7,
+        guess: None,
     };
     assert_eq!(decoder.decode_eof(&mut buf), Err(truncated.clone()));
     assert_eq!(decoder.decode_eof(&mut buf), Err(truncated));
@@ -520,7 +522,8 @@ fn decode_eof_inside_header_is_truncated() {
         decoder.decode_eof(&mut buf),
         Err(FrameError::Truncated {
             expected: 4,
-            got: 2
+            got: 2,
+            guess: None,
         })
     );
     assert_eq!(
@@ -537,6 +540,7 @@ fn decode_eof_inside_payload_is_truncated() {
     let truncated = Err(FrameError::Truncated {
         expected: 9,
         got: 6,
+        guess: None,
     });
     assert_eq!(decoder.decode_eof(&mut buf), truncated);
     assert_eq!(buf.len(), 6, "the partial frame stays in the buffer");
@@ -554,7 +558,8 @@ fn decode_eof_inside_varint_header_is_truncated() {
         codec.decoder().decode_eof(&mut buf),
         Err(FrameError::Truncated {
             expected: 2,
-            got: 1
+            got: 1,
+            guess: None,
         })
     );
 }
@@ -1059,10 +1064,21 @@ fn run_decode(codec: &Codec, pieces: &[&[u8]]) -> Result<Vec<Event>, TestCaseErr
             prop_assert!(buf.is_empty());
             prop_assert!(!decoder.is_mid_frame());
         }
-        Err(FrameError::Truncated { expected, got }) => {
+        Err(FrameError::Truncated {
+            expected,
+            got,
+            guess: None,
+        }) => {
             prop_assert!(expected > got);
             let again = decoder.decode_eof(&mut buf);
-            prop_assert_eq!(again, Err(FrameError::Truncated { expected, got }));
+            prop_assert_eq!(
+                again,
+                Err(FrameError::Truncated {
+                    expected,
+                    got,
+                    guess: None
+                })
+            );
         }
         other => {
             return Err(TestCaseError::fail(format!(

@@ -653,7 +653,8 @@ fn read_eof_inside_the_header_is_truncated() {
         reader.read_frame(),
         Err(Error::Frame(FrameError::Truncated {
             expected: 4,
-            got: 2
+            got: 2,
+            guess: None,
         }))
     ));
     assert_eq!(reader.buffer(), b"\x05\0", "nothing consumed");
@@ -667,6 +668,7 @@ fn read_eof_inside_the_body_is_truncated() {
     let truncated = FrameError::Truncated {
         expected: 9,
         got: 6,
+        guess: None,
     };
     for _ in 0..2 {
         match reader.read_frame() {
@@ -725,7 +727,8 @@ fn read_skip_oversized_cut_off_is_truncated_with_the_skipped_frame_counts() {
         reader.read_frame(),
         Err(Error::Frame(FrameError::Truncated {
             expected: 54,
-            got: 30
+            got: 30,
+            guess: None,
         }))
     ));
 }
@@ -943,6 +946,7 @@ fn error_kinds_and_messages() {
     let truncated: Error<Injected> = FrameError::Truncated {
         expected: 9,
         got: 7,
+        guess: None,
     }
     .into();
     assert_eq!(truncated.kind(), ErrorKind::ConnectionAborted);

@@ -440,7 +440,7 @@ fn too_large_at_max_plus_one_and_exactly_max_is_accepted() {
             "11 bytes",
             "maximum of 10 bytes",
             "header excluded",
-            "max_decode_len",
+            "max_frame_len",
         ],
     );
 }
@@ -501,7 +501,7 @@ fn too_large_names_the_other_byte_order_when_it_reads_as_a_plausible_length() {
         ],
     );
     assert!(
-        !message.contains("max_decode_len"),
+        !message.contains("max_frame_len"),
         "raising the maximum is the wrong advice here: {message}"
     );
     // And the other way round, with the length adjustment applied to the guess.
@@ -615,6 +615,86 @@ fn negative_length_names_the_other_byte_order_when_it_reads_as_a_plausible_lengt
 }
 
 #[test]
+fn truncated_names_the_other_byte_order_when_what_arrived_is_whole_frames_in_it() {
+    // struct.pack('!I', 256) + 256 bytes, then the close, read as '<i': 65,536 announced.
+    let mut wire = vec![0, 0, 1, 0];
+    wire.extend_from_slice(&[b'x'; 256]);
+    let err = decode_eof(Codec::default(), &wire).unwrap_err();
+    assert_eq!(
+        err,
+        FrameError::Truncated {
+            expected: 65_540,
+            got: 260,
+            guess: Some(LayoutGuess {
+                field: field("!i"),
+                len: 256
+            })
+        }
+    );
+    assert_mentions(
+        &err.to_string(),
+        &[
+            "65540 bytes were expected",
+            "only 260 arrived",
+            "read as \"!i\" the same bytes give a 256-byte payload",
+        ],
+    );
+    // One byte fewer is not a whole frame in either layout: the peer closed mid-frame.
+    let err = decode_eof(Codec::default(), &wire[..259]).unwrap_err();
+    assert_eq!(
+        err,
+        FrameError::Truncated {
+            expected: 65_540,
+            got: 259,
+            guess: None
+        }
+    );
+    assert_mentions(&err.to_string(), &["the peer closed or failed mid-frame"]);
+    // Empty frames prove nothing (zeros are whole empty frames in any layout): the same frame
+    // followed by four zero bytes gets no guess.
+    let mut zeros = wire.clone();
+    zeros.extend_from_slice(&[0; 4]);
+    assert_eq!(
+        decode_eof(Codec::default(), &zeros),
+        Err(FrameError::Truncated {
+            expected: 65_540,
+            got: 264,
+            guess: None
+        })
+    );
+}
+
+#[test]
+fn too_large_says_to_raise_the_maximum_when_only_the_maximum_differs() {
+    // Both sides '!I'; 2 MiB to a reader allowing 1 MiB. Read little-endian the header gives
+    // 8192, within the maximum, but the length itself is an ordinary one over the maximum.
+    let reader = Codec::builder()
+        .struct_format("!I")
+        .max_frame_len(1 << 20)
+        .build()
+        .unwrap();
+    let err = decode(reader, &(2u32 << 20).to_be_bytes()).unwrap_err();
+    assert_eq!(
+        err,
+        FrameError::TooLarge {
+            len: 2 << 20,
+            max: 1 << 20,
+            guess: None
+        }
+    );
+    let message = err.to_string();
+    assert_mentions(
+        &message,
+        &[
+            "raise the maximum",
+            "CodecBuilder::max_frame_len",
+            "set_max_frame_len",
+        ],
+    );
+    assert!(!message.contains("struct format"), "{message}");
+}
+
+#[test]
 fn a_positive_adjustment_past_u64_max_is_reported_as_it_is() {
     let codec = Codec::builder()
         .struct_format("<Q")
@@ -708,7 +788,8 @@ fn truncated_inside_the_header_says_how_many_bytes_came() {
         err,
         FrameError::Truncated {
             expected: 4,
-            got: 3
+            got: 3,
+            guess: None,
         }
     );
     assert_mentions(
@@ -721,7 +802,8 @@ fn truncated_inside_the_header_says_how_many_bytes_came() {
         decode_eof(offset, b"\x01"),
         Err(FrameError::Truncated {
             expected: 7,
-            got: 1
+            got: 1,
+            guess: None,
         })
     );
     // A partial varint header: the least it could need.
@@ -729,7 +811,8 @@ fn truncated_inside_the_header_says_how_many_bytes_came() {
         decode_eof(varint(), &[0x80, 0x80]),
         Err(FrameError::Truncated {
             expected: 3,
-            got: 2
+            got: 2,
+            guess: None,
         })
     );
 }
@@ -741,7 +824,8 @@ fn truncated_inside_the_body_counts_header_and_payload() {
         err,
         FrameError::Truncated {
             expected: 9,
-            got: 6
+            got: 6,
+            guess: None,
         }
     );
     assert_mentions(
@@ -920,6 +1004,7 @@ fn frame_errors_become_invalid_data_and_truncation_unexpected_eof() {
             FrameError::Truncated {
                 expected: 9,
                 got: 6,
+                guess: None,
             },
             io::ErrorKind::UnexpectedEof,
         ),
@@ -1007,6 +1092,7 @@ fn adapter_error_kinds_match_their_io_conversions() {
             FrameError::Truncated {
                 expected: 9,
                 got: 2,
+                guess: None,
             }
             .into(),
             io::ErrorKind::UnexpectedEof,

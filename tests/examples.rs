@@ -192,6 +192,77 @@ fn echo_client_and_echo_server_agree_in_every_format() {
 }
 
 #[test]
+fn echo_server_takes_its_options_before_or_after_serve() {
+    for args in [
+        &["--addr", "127.0.0.1:0", "serve"][..],
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--format",
+            "!I",
+            "serve",
+            "--max",
+            "100",
+        ],
+        &["serve", "--addr", "127.0.0.1:0"],
+    ] {
+        let mut server = Running::example("echo_server", args);
+        let addr = server.wait_listening().to_string();
+        let format = if args.contains(&"!I") { "!I" } else { "i" };
+        assert_echo_client_round_trips(&addr, format, &[b"hi".to_vec()]);
+        out_of_the_way(server);
+    }
+}
+
+/// Stops a server started for a test, checking it stops cleanly.
+fn out_of_the_way(server: Running) {
+    server.terminate_and_finish(TIMEOUT).assert_success();
+}
+
+#[test]
+fn echo_client_names_the_format_as_given() {
+    let out = run_example("echo_client", &[], DEMO_TIMEOUT);
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("with length format \"i\" (4-byte header)"),
+        "{out}"
+    );
+    let mut server = Running::example("echo_server", ["--addr", "127.0.0.1:0", "--format", "<H"]);
+    let addr = server.wait_listening().to_string();
+    let out = run_example("echo_client", &["--addr", &addr, "--format", "<H"], TIMEOUT);
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("with length format \"<H\" (2-byte header)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn echo_client_says_why_a_server_closed_before_the_first_echo() {
+    // The server reads "!I", the client writes its default "i": `hello` announces 80 MiB.
+    let mut server = Running::example("echo_server", ["--addr", "127.0.0.1:0", "--format", "!I"]);
+    let addr = server.wait_listening().to_string();
+    let out = run_example(
+        "echo_client",
+        &["--addr", &addr, "--messages-hex", "68656c6c6f"],
+        TIMEOUT,
+    );
+    out.assert_code(3);
+    assert!(out.stderr.starts_with("error: the server "), "{out}");
+    for needle in [
+        "after 0 of 1 echoes",
+        "without answering the first frame (5 bytes)",
+        "--format (\"i\" here)",
+    ] {
+        assert!(out.stderr.contains(needle), "no {needle:?} in:\n{out}");
+    }
+    // The server's log has the layout hint.
+    server.wait_for_stderr("read as \"<I\" the same bytes give a 5-byte payload");
+}
+
+#[test]
 fn echo_client_demo_mode_against_a_separate_server() {
     let mut server = Running::example("echo_server", ["--addr", "127.0.0.1:0", "--format", "<H"]);
     let addr = server.wait_listening().to_string();
@@ -380,7 +451,7 @@ fn echo_server_serve_caps_clients_and_stops_cleanly_on_sigterm() {
         "{out}"
     );
     assert!(
-        summary.contains("refused 1 connections (1 over --max-clients 2, 0 for want of a thread)"),
+        summary.contains("refused 1 connections (1 over --max-clients 2); "),
         "{out}"
     );
     assert!(
@@ -643,6 +714,19 @@ fn chat_room_turns_away_a_client_past_the_cap_and_clients_notice_the_shutdown() 
 }
 
 // ---------------------------------------------------------------------------------------------
+// async_chat
+
+#[cfg(feature = "tokio")]
+#[test]
+fn async_chat_summary_says_nothing_of_threads() {
+    let out = run_example("async_chat", &[], DEMO_TIMEOUT);
+    out.assert_success();
+    let summary = summary(&out.stdout);
+    assert!(summary.starts_with("async_chat stopped: served "), "{out}");
+    assert!(!summary.contains("thread"), "{summary}");
+}
+
+// ---------------------------------------------------------------------------------------------
 // file_transfer
 
 #[test]
@@ -729,6 +813,36 @@ fn file_transfer_moves_a_multi_mib_file_both_ways() {
         .collect();
     names.sort();
     assert_eq!(names, ["big.bin", "empty.txt"]);
+}
+
+#[test]
+fn file_transfer_download_keeps_an_existing_file_unless_forced() {
+    let tmp = TempDir::new("file-transfer-force");
+    let served = tmp.path().join("served");
+    fs::create_dir(&served).unwrap();
+    fs::write(served.join("new.txt"), b"from the server").unwrap();
+    let mut server = serve_dir(&served);
+    let addr = server.wait_listening().to_string();
+
+    let out = tmp.path().join("mine.txt");
+    fs::write(&out, b"my own work").unwrap();
+    let download = |force: &[&str]| {
+        let mut args = vec!["download", "new.txt", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(force);
+        // Options before the subcommand are accepted too.
+        transfer(&[&["--addr", &addr][..], &args].concat())
+    };
+    let refused = download(&[]);
+    refused.assert_code(3);
+    assert!(
+        refused.stderr.starts_with("error: ") && refused.stderr.contains("--force"),
+        "{refused}"
+    );
+    assert_eq!(fs::read(&out).unwrap(), b"my own work");
+    assert!(!tmp.path().join("mine.txt.part").exists());
+
+    download(&["--force"]).assert_success();
+    assert_eq!(fs::read(&out).unwrap(), b"from the server");
 }
 
 #[test]

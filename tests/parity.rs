@@ -741,7 +741,8 @@ fn eof_inside_a_body_is_truncated<R: Reader>() {
         reader.read_frame(),
         Err(Error::Frame(FrameError::Truncated {
             expected: 9,
-            got: 6
+            got: 6,
+            guess: None,
         }))
     ));
 }

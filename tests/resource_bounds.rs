@@ -86,7 +86,8 @@ fn core_decoder_half_frame_claiming_1gib_costs_under_1mib() {
             decoder.decode_eof(&mut buf),
             Err(FrameError::Truncated {
                 expected: GIB as u64 + 4,
-                got: 14
+                got: 14,
+                guess: None,
             })
         );
         assert_eq!(
@@ -126,7 +127,11 @@ fn blocking_reader_half_frame_claiming_1gib_costs_under_1mib() {
     assert!(cost.peak < MIB, "{cost:?}");
     drop(client);
     match reader.read_frame() {
-        Err(Error::Frame(FrameError::Truncated { expected, got })) => {
+        Err(Error::Frame(FrameError::Truncated {
+            expected,
+            got,
+            guess: None,
+        })) => {
             assert_eq!((expected, got), (GIB as u64 + 4, 14));
         }
         other => panic!("expected Truncated, got {other:?}"),

@@ -322,7 +322,7 @@ proptest! {
         match stream.bounds.get(whole) {
             Some(&(start, header_len, end)) if start < cut => {
                 let got = cut - start;
-                let Err(FrameError::Truncated { expected, got: came }) = result else {
+                let Err(FrameError::Truncated { expected, got: came, guess: None }) = result else {
                     return Err(TestCaseError::fail(format!("expected Truncated, got {result:?}")));
                 };
                 prop_assert_eq!(came, got as u64);
@@ -338,7 +338,7 @@ proptest! {
                 }
                 prop_assert_eq!(buf.len(), got, "the partial frame stays in the buffer");
                 let again = decoder.decode_eof(&mut buf);
-                prop_assert_eq!(again, Err(FrameError::Truncated { expected, got: came }));
+                prop_assert_eq!(again, Err(FrameError::Truncated { expected, got: came, guess: None }));
             }
             _ => {
                 prop_assert_eq!(result, Ok(None), "the stream ended on a frame boundary");

@@ -225,6 +225,63 @@ fn udp_chat_server_and_client_chat_by_name() {
     server.finish();
 }
 
+#[test]
+fn udp_chat_server_says_goodbye_on_ctrl_c_and_the_client_stops_waiting() {
+    let mut server = Spawned::new("udp_chat", &["server", "127.0.0.1:0"]);
+    let listening = server.wait_for("listening on ");
+    let addr = listening
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_else(|| panic!("no address in {listening:?}"))
+        .to_string();
+    let mut client = Spawned::new("udp_chat", &["client", &format!("张三={addr}")]);
+    client.send("张三");
+    client.send("are you there?");
+    server.wait_for("的一条消息: are you there?");
+
+    // Ctrl-C: a goodbye on the terminal and to the client, and a clean exit (finish checks 0).
+    let status = Command::new("kill")
+        .args(["-INT", &server.child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    server.wait_for("再见 (goodbye): the server stops; told 1 peer(s)");
+    server.finish();
+
+    // The client, waiting for a reply, hears the goodbye; its next message fails at once (the
+    // port is unreachable) rather than after the 60 s a reply may take.
+    client.wait_for(&format!("来自[{addr}]的一条消息: (the server has stopped"));
+    let sent = Instant::now();
+    client.send("hello?");
+    client.wait_for(&format!("张三 at {addr} is not running"));
+    assert!(
+        sent.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        sent.elapsed()
+    );
+    client.finish();
+}
+
+#[test]
+fn udp_chat_client_ends_its_prompt_line_on_ctrl_d() {
+    // At the choice of a peer, and at the message prompt.
+    for input in ["", "张三\n"] {
+        let mut child = Command::new(example_path("udp_chat"))
+            .args(["client", "张三=127.0.0.1:9"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start udp_chat");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin.write_all(input.as_bytes()).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().expect("wait for udp_chat");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{input:?}: {stdout}");
+        assert!(stdout.ends_with("): \n"), "{input:?}: {stdout:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // README
 

@@ -246,7 +246,8 @@ fn a_truncated_stream_is_a_frame_error_not_a_message_error() {
             err,
             Error::Frame(FrameError::Truncated {
                 expected: 20,
-                got: 9
+                got: 9,
+                guess: None,
             })
         ),
         "{err}"

@@ -1,11 +1,12 @@
 //! The examples' command lines: the default address, the demo that runs when there are no
 //! arguments, the `ROLE [OPTIONS]` shape, and the `--format`/`--max` options of the echo examples.
 
+use std::ffi::OsString;
 use std::fmt::Display;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use lenframe::{Codec, DEFAULT_MAX_FRAME_LEN};
 
 /// The tutorials' port. Every example's `--addr` defaults to this.
@@ -30,9 +31,51 @@ struct WithRole<R: Subcommand> {
 }
 
 /// The role (`server`, `client`, ...) the command line names, or `None` when there are no
-/// arguments: then the example runs its demo. A bad command line exits with clap's message.
+/// arguments: then the example runs its demo. Options may come before the role too
+/// (`chat --addr HOST:PORT server`). A bad command line exits with clap's message.
 pub fn role<R: Subcommand>() -> Option<R> {
-    (!is_demo()).then(|| WithRole::<R>::parse().role)
+    (!is_demo()).then(|| WithRole::<R>::parse_from(subcommand_first::<WithRole<R>>()).role)
+}
+
+/// The command line with its subcommand moved in front of the options given before it, so
+/// that `echo_server --addr 127.0.0.1:8992 serve` reads as `echo_server serve --addr ...`, as
+/// users type it (clap wants a subcommand's options after its name).
+pub fn subcommand_first<C: CommandFactory>() -> Vec<OsString> {
+    move_subcommand_first(&C::command(), std::env::args_os().collect())
+}
+
+fn move_subcommand_first(command: &clap::Command, mut args: Vec<OsString>) -> Vec<OsString> {
+    // Which `--name`s take a value, anywhere in the command: the word after one of those is
+    // its value, never a subcommand.
+    let takes_value = |name: &str| {
+        command
+            .get_arguments()
+            .chain(
+                command
+                    .get_subcommands()
+                    .flat_map(|sub| sub.get_arguments()),
+            )
+            .any(|arg| arg.get_long() == Some(name) && arg.get_action().takes_values())
+    };
+    let mut i = 1;
+    while let Some(arg) = args.get(i).and_then(|arg| arg.to_str()) {
+        if arg == "--" {
+            break;
+        }
+        if let Some(name) = arg.strip_prefix("--") {
+            if !name.contains('=') && takes_value(name) {
+                i += 1;
+            }
+        } else if command.find_subcommand(arg).is_some() {
+            let subcommand = args.remove(i);
+            args.insert(1, subcommand);
+            break;
+        } else if !arg.starts_with('-') {
+            break; // a positional argument: clap decides what it is
+        }
+        i += 1;
+    }
+    args
 }
 
 /// `--format` and `--max`, as every echo example (and the Python ones) takes them.

@@ -335,10 +335,15 @@ impl fmt::Display for Server {
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let s = &self.stats;
         let (full, thread) = (get(&s.refused_full), get(&s.refused_thread));
+        // Only threaded servers refuse for want of a thread: the async ones never say it.
+        let no_thread = match thread {
+            0 => String::new(),
+            n => format!(", {n} for want of a thread"),
+        };
         write!(
             f,
             "{} stopped: served {} connections; {} frames in ({}), {} frames out ({}); \
-             refused {} connections ({full} over --max-clients {}, {thread} for want of a thread); \
+             refused {} connections ({full} over --max-clients {}{no_thread}); \
              {} accept errors; {} cut off by the shutdown, {} still open",
             self.name,
             get(&s.served),

@@ -60,7 +60,7 @@ impl<R: Read> FrameReader<'_, R> {
     /// // The stream ends inside the second frame: 3 of its 5 payload bytes came.
     /// assert!(matches!(
     ///     reader.read_frame(),
-    ///     Err(Error::Frame(FrameError::Truncated { expected: 9, got: 7 }))
+    ///     Err(Error::Frame(FrameError::Truncated { expected: 9, got: 7, guess: None }))
     /// ));
     /// # Ok::<(), Error<core::convert::Infallible>>(())
     /// ```

@@ -22,7 +22,7 @@ use crate::{EncodeError, FrameError};
 /// let mut buf = [0u8; 64];
 /// let wire: &[u8] = b"\x05\0\0\0hel"; // the peer closed inside the frame
 /// let err = FrameReader::new(wire, &mut buf).read_frame().unwrap_err();
-/// assert!(matches!(err, Error::Frame(FrameError::Truncated { expected: 9, got: 7 })));
+/// assert!(matches!(err, Error::Frame(FrameError::Truncated { expected: 9, got: 7, guess: None })));
 /// assert_eq!(err.kind(), ErrorKind::ConnectionAborted);
 /// ```
 #[derive(Debug, thiserror::Error)]

@@ -175,7 +175,8 @@ pub fn expected_encode_error(codec: &Codec, len: usize) -> Option<EncodeError> {
 /// The likely cause the decoder must name for a length `codec` rejects in the header at the
 /// front of `header`, worked out with plain arithmetic: the first of the same width in the other
 /// byte order, then 4 and 2 bytes (narrower than the field) in its own order, that reads as a
-/// payload length (after the adjustment) within the decoding maximum with a zero top byte.
+/// payload length (after the adjustment) within the decoding maximum with a zero top byte;
+/// none when the length itself looks like a real one only over the maximum.
 pub fn expected_guess(codec: &Codec, header: &[u8]) -> Option<LayoutGuess> {
     let field = codec.length_field();
     let (width, order) = (field.width()?, field.byte_order()?);
@@ -200,6 +201,24 @@ pub fn expected_guess(codec: &Codec, header: &[u8]) -> Option<LayoutGuess> {
             .filter(|&w| w < width)
             .map(|w| (w, order)),
     );
+    // A length that looks like a real one only over the maximum (at most 16 times it, a byte
+    // below its top one nonzero) gets no guess: the advice is to raise the maximum.
+    let own = (0..width).fold(0u128, |value, i| {
+        let byte = if little {
+            bytes[width - 1 - i]
+        } else {
+            bytes[i]
+        };
+        value << 8 | u128::from(byte)
+    });
+    let negative = field.is_signed() && own >> (8 * width - 1) != 0;
+    let own_len = own as i128 + i128::from(codec.length_adjustment());
+    if !negative
+        && own % (1u128 << (8 * (width - 1))) != 0
+        && own_len <= 16 * codec.max_decode_len() as i128
+    {
+        return None;
+    }
     tries.into_iter().find_map(|(w, try_order)| {
         let read_little = if try_order == other { !little } else { little };
         let value = (0..w).fold(0u128, |value, i| {

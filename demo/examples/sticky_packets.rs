@@ -50,11 +50,11 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::Codec;
 
@@ -68,41 +68,82 @@ const PIECE: usize = 25_000;
 /// How long the demo waits for anything before giving up.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// See TCP glue messages together (sticky packets), then see lenframe fix it.
-#[derive(Parser)]
-#[command(after_help = "With no arguments: a self-contained demo on 127.0.0.1, then exit.")]
-struct Cli {
-    #[command(subcommand)]
-    role: Option<Role>,
-}
-
-#[derive(Subcommand)]
+/// What the command line asked for.
 enum Role {
-    /// Accept connections and print every read (--naive) or every frame.
-    Server {
-        /// Address to listen on.
-        #[arg(long, default_value = DEFAULT_ADDR)]
-        addr: String,
-        /// Read raw bytes instead of frames.
-        #[arg(long)]
-        naive: bool,
-    },
+    /// No arguments: the self-contained demo.
+    Demo,
+    /// Accept connections and print every read (`naive`) or every frame.
+    Server { addr: String, naive: bool },
     /// Send "aaa" three times and a 100,000-byte message, then close.
-    Client {
-        /// Server address.
-        #[arg(long, default_value = DEFAULT_ADDR)]
-        addr: String,
-        /// Send raw bytes instead of frames.
-        #[arg(long)]
-        naive: bool,
-    },
+    Client { addr: String, naive: bool },
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    match Cli::parse().role {
-        None => demo(),
-        Some(Role::Server { addr, naive }) => server(&addr, naive),
-        Some(Role::Client { addr, naive }) => client(&addr, naive),
+const USAGE: &str = "\
+See TCP glue messages together (sticky packets), then see lenframe fix it.
+
+Usage: sticky_packets                                  a self-contained demo on 127.0.0.1, then exit
+       sticky_packets server [--addr ADDR] [--naive]   print every read (--naive) or every frame
+       sticky_packets client [--addr ADDR] [--naive]   send \"aaa\" three times and 100,000 bytes
+
+ADDR defaults to 127.0.0.1:8989. Use the same mode (--naive or not) on both sides.";
+
+/// The command line, read by hand: this package builds with lenframe and std only, so that the
+/// first `cargo run` compiles in seconds (see demo/Cargo.toml).
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Role>, String> {
+    let mut args = args.into_iter();
+    let Some(role) = args.next() else {
+        return Ok(Some(Role::Demo));
+    };
+    let server = match role.as_str() {
+        "server" => true,
+        "client" => false,
+        "-h" | "--help" | "help" => return Ok(None),
+        other => return Err(format!("unknown command {other:?}: use server or client")),
+    };
+    let mut addr = DEFAULT_ADDR.to_string();
+    let mut naive = false;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--naive" => naive = true,
+            "--addr" => addr = args.next().ok_or("--addr needs an address")?,
+            "-h" | "--help" => return Ok(None),
+            other => match other.strip_prefix("--addr=") {
+                Some(value) => addr = value.to_string(),
+                None => return Err(format!("unknown argument {other:?}")),
+            },
+        }
+    }
+    Ok(Some(if server {
+        Role::Server { addr, naive }
+    } else {
+        Role::Client { addr, naive }
+    }))
+}
+
+fn main() -> ExitCode {
+    let role = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(role)) => role,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(problem) => {
+            eprintln!("error: {problem}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match role {
+        Role::Demo => demo(),
+        Role::Server { addr, naive } => server(&addr, naive),
+        Role::Client { addr, naive } => client(&addr, naive),
+    };
+    // The message, not `main`'s default Debug dump of the error value.
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 
