@@ -4,7 +4,7 @@
 use ::tokio_util::codec;
 use bytes::{Bytes, BytesMut};
 
-use crate::read_state::{fit_framed_buffer, FramedSizing, SMALL};
+use crate::engine::read::{fit_framed_buffer, FramedSizing, SMALL};
 use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 
 /// The codec to hand to tokio-util's `Framed`, `FramedRead` and `FramedWrite`: a

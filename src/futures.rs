@@ -206,9 +206,9 @@ use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_sink::Sink;
 
-use crate::async_loops::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
-use crate::read_state::{ReadState, DEFAULT_MAX_READ};
-use crate::write_state::WriteState;
+use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
+use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
+use crate::engine::write::WriteState;
 use crate::{Codec, Error};
 
 /// Reads frames from an [`AsyncRead`].
@@ -592,9 +592,11 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// # Errors
     ///
     /// - [`Error::Encode`] if the settings cannot frame the payload: nothing is written;
-    /// - [`Error::Io`] if the inner writer fails. If none of the frame had gone out, it is not
-    ///   accepted (the same call can be made again); if part of it had, the rest is buffered, to
-    ///   go out with the next write or flush, which reports the failure if it persists;
+    /// - [`Error::Io`] if the inner writer fails before any of the frame went out: the frame is
+    ///   not accepted, and the same call can be made again. (A large frame whose write fails
+    ///   after part of it went out is accepted: the rest is buffered, the call returns `Ok`, and
+    ///   the next write or flush reports the failure if it persists, as the blocking writer
+    ///   does. So `Err` always means "not accepted".)
     /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
     ///   inside a frame and has not finished it.
     ///
@@ -606,7 +608,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// out it is withdrawn, and otherwise the rest of the payload is copied into the buffer and
     /// goes out with the next write or flush. See the [table](self#cancel-safety).
     pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        self.core.write_frame(payload.as_ref()).await
+        self.core.write_frame(None, payload.as_ref()).await
     }
 
     /// Writes one frame whose payload `body` writes straight into the writer's buffer: for a
@@ -739,7 +741,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// Not cancel-safe: if the future is dropped during the flush, the frame is accepted and
     /// still buffered.
     pub async fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        self.core.write_frame(payload.as_ref()).await?;
+        self.core.write_frame(None, payload.as_ref()).await?;
         self.core.flush().await
     }
 
@@ -856,13 +858,40 @@ struct FuturesIo<T>(T);
 
 impl<R: AsyncRead + Unpin> FillRead for FuturesIo<R> {
     /// Reads into initialised room (`ReadState::read_slice`), which stays initialised between
-    /// reads: nothing is zeroed per read.
+    /// reads: nothing is zeroed per read. A long frame is read into a buffer of its own
+    /// (`ReadState::long_frame_reserve`), as the other readers do; futures-io needs initialised
+    /// memory, so that read's room is zeroed first, at most one read's worth.
     fn poll_fill(
         &mut self,
         cx: &mut Context<'_>,
         state: &mut ReadState,
     ) -> Poll<Result<usize, Error>> {
         loop {
+            if let Some(room) = state.long_frame_reserve() {
+                let room = room.min(state.read_size());
+                let vec = state.long_frame_buf();
+                let before = vec.len();
+                vec.resize(before + room, 0);
+                let polled = Pin::new(&mut self.0).poll_read(cx, &mut vec[before..]);
+                let n = match &polled {
+                    Poll::Ready(Ok(n)) => (*n).min(room),
+                    _ => 0,
+                };
+                vec.truncate(before + n);
+                state.long_frame_filled();
+                return match polled {
+                    Poll::Ready(Ok(_)) => Poll::Ready(Ok(n)),
+                    Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    Poll::Ready(Err(err)) => {
+                        state.read_failed(&err);
+                        Poll::Ready(Err(err.into()))
+                    }
+                    Poll::Pending => {
+                        state.idle();
+                        Poll::Pending
+                    }
+                };
+            }
             let room = state.read_slice();
             return match Pin::new(&mut self.0).poll_read(cx, room) {
                 Poll::Ready(Ok(n)) => Poll::Ready(Ok(state.filled(n))),

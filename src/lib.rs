@@ -138,12 +138,12 @@
 // to point at; the documentation that matters (docs.rs) is built with every feature.
 #![cfg_attr(not(feature = "alloc"), allow(rustdoc::broken_intra_doc_links))]
 
-#[cfg(any(feature = "tokio", feature = "futures-io"))]
-mod async_loops;
 mod builder;
 mod codec;
 mod decode;
 mod encode;
+#[cfg(feature = "std")]
+mod engine;
 mod error;
 mod format;
 mod guess;
@@ -151,11 +151,7 @@ mod guess;
 mod io_error;
 #[cfg(any(feature = "json", feature = "msgpack"))]
 mod message;
-#[cfg(feature = "std")]
-mod read_state;
 mod struct_format;
-#[cfg(feature = "std")]
-mod write_state;
 
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
@@ -167,14 +163,14 @@ pub mod embedded;
 #[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
 #[path = "embedded/asynch.rs"]
 pub mod embedded_async;
+#[cfg(feature = "tokio-util")]
+mod framed_codec;
 #[cfg(feature = "futures-io")]
 #[cfg_attr(docsrs, doc(cfg(feature = "futures-io")))]
 pub mod futures;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
-#[cfg(feature = "tokio-util")]
-mod framed_codec;
 
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]

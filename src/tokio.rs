@@ -148,9 +148,9 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::async_loops::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
-use crate::read_state::{ReadState, DEFAULT_MAX_READ};
-use crate::write_state::WriteState;
+use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
+use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
+use crate::engine::write::WriteState;
 use crate::{Codec, Error};
 
 /// Reads frames from an [`AsyncRead`].
@@ -608,9 +608,11 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// # Errors
     ///
     /// - [`Error::Encode`] if the settings cannot frame the payload: nothing is written;
-    /// - [`Error::Io`] if the inner writer fails. If none of the frame had gone out, it is not
-    ///   accepted (the same call can be made again); if part of it had, the rest is buffered, to
-    ///   go out with the next write or flush, which reports the failure if it persists;
+    /// - [`Error::Io`] if the inner writer fails before any of the frame went out: the frame is
+    ///   not accepted, and the same call can be made again. (A large frame whose write fails
+    ///   after part of it went out is accepted: the rest is buffered, the call returns `Ok`, and
+    ///   the next write or flush reports the failure if it persists, as the blocking writer
+    ///   does. So `Err` always means "not accepted".)
     /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
     ///   inside a frame and has not finished it.
     ///
@@ -622,7 +624,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// payload is copied into the buffer and goes out with the next write or flush. See the
     /// [table](self#cancel-safety).
     pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        self.core.write_frame(payload.as_ref()).await
+        self.core.write_frame(None, payload.as_ref()).await
     }
 
     /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then
@@ -696,7 +698,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// Not cancel-safe: if the future is dropped during the flush, the frame is accepted and
     /// still buffered.
     pub async fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        self.core.write_frame(payload.as_ref()).await?;
+        self.core.write_frame(None, payload.as_ref()).await?;
         self.core.flush().await
     }
 
@@ -952,7 +954,11 @@ impl<R: AsyncRead + Unpin> FillRead for TokioRead<R> {
                         return Poll::Ready(Ok(n));
                     }
                     Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
-                    Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
+                    Poll::Ready(Err(err)) => {
+                        state.long_frame_filled();
+                        state.read_failed(&err);
+                        return Poll::Ready(Err(err.into()));
+                    }
                     Poll::Pending => {
                         state.idle();
                         break;

@@ -810,14 +810,15 @@ const STREAK: u32 = 4;
 
 /// The read size after a read that filled a room of `read_len` bytes, of which `full_reads`
 /// in a row so far (updated): doubled, up to `read_max`; from [`STREAK_FROM`] (64 KiB) on,
-/// only once [`STREAK`] (16) reads of that size came back full in a row, so 64 KiB reads
-/// become 128 KiB after 1 MiB and 256 KiB after 2 MiB more.
+/// only once [`STREAK`] (4) reads of that size came back full in a row, so 64 KiB reads
+/// become 128 KiB after 256 KiB and 256 KiB after 512 KiB more.
 ///
 /// Why the streak: a larger buffer is fresh memory, and fresh memory costs a page fault every
 /// 4 KiB when first touched (and its zeroing, for `std::io::Read`); reads of 256 KiB rather
-/// than 64 KiB save three system calls per 256 KiB, which repays that only over a few MiB. A
-/// connection that moves a MiB or two (a request, a response) keeps 64 KiB reads, as lenframe
-/// did before its reads could grow further; a bulk transfer reaches the maximum within 3 MiB.
+/// than 64 KiB save three system calls per 256 KiB, which repays that only over a run of full
+/// reads. A connection that moves a few hundred KiB (a request, a response) keeps 64 KiB
+/// reads; a bulk transfer reaches the 256 KiB default maximum within 768 KiB. (The streak was
+/// 16, a maximum reached after 3 MiB; the measurement at [`STREAK`] is why it is 4.)
 fn next_read_len(read_len: usize, full_reads: &mut u32, read_max: usize) -> usize {
     let doubled = read_len.saturating_mul(2).min(read_max);
     if read_len < STREAK_FROM {

@@ -1,14 +1,17 @@
-//! The poll loops of the async adapters, written once for tokio and futures-io.
+//! The loops every frame reader and writer runs, written once for every runtime.
 //!
-//! An async reader or writer is a [`ReadLoop`] or a [`WriteLoop`] around its runtime's I/O
-//! object, seen through three small traits: [`FillRead`] (read once into the reader's buffer),
+//! A reader or writer is a [`ReadLoop`] or a [`WriteLoop`] around its runtime's I/O object,
+//! seen through three small traits: [`FillRead`] (read once into the reader's buffer),
 //! [`WriteIo`] (write, flush, shut down) and [`PayloadSource`] (read a `copy_frame_from`
-//! payload). `tokio.rs` and `futures.rs` implement them for their runtime's `AsyncRead` and
+//! payload). `tokio.rs` and `futures.rs` implement them with their runtime's `AsyncRead` and
 //! `AsyncWrite`, which differ only in how a read gets its memory (tokio reads into uninitialised
 //! memory, futures-io into initialised memory), in whether a writer says it takes vectored
-//! writes, and in tokio's frame deadline. The loops decide nothing either: every buffering,
-//! skipping and error rule is in the read and write state. They only sequence the polls, so the
-//! two async adapters cannot drift apart.
+//! writes, and in tokio's frame deadline. `blocking.rs` implements them with `std::io` calls,
+//! which are always ready, and runs the same loops to completion in one poll
+//! ([`ready::run`](super::ready::run)). The loops decide nothing either: every buffering,
+//! skipping and error rule is in the read and write state, which says what to do next
+//! (`CopyStep`, `StreamStep`, `WriteState::must_write`); the loops only sequence the I/O, so the
+//! adapters cannot drift apart.
 
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
@@ -16,8 +19,9 @@ use std::task::{ready, Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::read_state::{continues_after, CopyStep, ReadState};
-use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
+use super::read::{continues_after, CopyStep, ReadState};
+use super::write::{StreamStep, Through, WriteState, MAX_SLICES};
+use super::write_zero;
 use crate::Error;
 
 /// A runtime's `AsyncRead` as a frame reader uses it: one read into the reader's buffer.
@@ -53,7 +57,11 @@ pub(crate) trait WriteIo {
     fn poll_flush_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 
     /// Shuts the writer down: tokio's `poll_shutdown`, futures-io's `poll_close`.
-    fn poll_close_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    /// (Only the async writers shut down; by default, a flush.)
+    fn poll_close_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush_io(cx)
+    }
 }
 
 /// A runtime's `AsyncRead` as a `copy_frame_from` source.
@@ -74,10 +82,9 @@ pub(crate) trait PayloadSource {
 pub(crate) struct ReadLoop<I> {
     pub(crate) io: I,
     pub(crate) state: ReadState,
-    /// The inner reader has ended.
-    eof: bool,
-    /// The `Stream` ended after an error it cannot continue from.
-    stream_failed: bool,
+    /// The `Stream` (or `Iterator`) has ended: at a clean end of stream, or after an error it
+    /// cannot continue from.
+    stream_ended: bool,
 }
 
 impl<I> ReadLoop<I> {
@@ -85,8 +92,7 @@ impl<I> ReadLoop<I> {
         ReadLoop {
             io,
             state,
-            eof: false,
-            stream_failed: false,
+            stream_ended: false,
         }
     }
 }
@@ -97,10 +103,16 @@ impl<I: FillRead> ReadLoop<I> {
         poll_fn(|cx| self.poll_read_frame(cx)).await
     }
 
-    fn poll_read_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, Error>> {
+    /// Each call reads again, even after an end of stream: a reader that returned 0 once (a
+    /// terminal's end of input, a file being appended to) may have more later.
+    pub(crate) fn poll_read_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Bytes>, Error>> {
         self.state.check_not_copying()?;
+        let mut eof = false;
         loop {
-            let frame = if self.eof {
+            let frame = if eof {
                 self.state.decode_eof()
             } else {
                 self.state.decode()
@@ -108,8 +120,31 @@ impl<I: FillRead> ReadLoop<I> {
             self.io.stepped(&self.state);
             match frame? {
                 Some(frame) => return Poll::Ready(Ok(Some(frame))),
-                None if self.eof => return Poll::Ready(Ok(None)),
-                None => ready!(self.poll_fill(cx))?,
+                None if eof => return Poll::Ready(Ok(None)),
+                None => eof = ready!(self.poll_fill(cx))?,
+            }
+        }
+    }
+
+    /// The next frame lent from the buffer (`ReadState::lent`): whether there is one (`false`
+    /// at a clean end of stream).
+    pub(crate) fn poll_read_frame_ref(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<bool, Error>> {
+        self.state.check_not_copying()?;
+        let mut eof = false;
+        loop {
+            let lent = if eof {
+                self.state.decode_eof_ref()
+            } else {
+                self.state.decode_ref()
+            };
+            self.io.stepped(&self.state);
+            match lent? {
+                true => return Poll::Ready(Ok(true)),
+                false if eof => return Poll::Ready(Ok(false)),
+                false => eof = ready!(self.poll_fill(cx))?,
             }
         }
     }
@@ -127,39 +162,43 @@ impl<I: FillRead> ReadLoop<I> {
         cx: &mut Context<'_>,
         dst: &mut D,
     ) -> Poll<Result<Option<u64>, Error>> {
+        let mut eof = false;
         loop {
-            let step = self.state.copy_step(self.eof);
+            let step = self.state.copy_step(eof);
             self.io.stepped(&self.state);
             match step? {
                 CopyStep::Done(len) => return Poll::Ready(Ok(len)),
-                CopyStep::Read => ready!(self.poll_fill(cx))?,
-                CopyStep::Write => {
-                    let written = ready!(dst.poll_write_part(cx, self.state.copy_chunk()))?;
-                    if written == 0 {
-                        return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
-                    }
-                    self.state.copied(written);
-                }
+                CopyStep::Read => eof = ready!(self.poll_fill(cx))?,
+                CopyStep::Write => match ready!(dst.poll_write_part(cx, self.state.copy_chunk())) {
+                    Ok(0) => return Poll::Ready(Err(write_zero().into())),
+                    Ok(written) => self.state.copied(written),
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(err) => return Poll::Ready(Err(err.into())),
+                },
             }
         }
     }
 
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    /// One read: whether it found the end of the stream.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, Error>> {
         let n = ready!(self.io.poll_fill(cx, &mut self.state))?;
-        self.eof = n == 0;
-        Poll::Ready(Ok(()))
+        Poll::Ready(Ok(n == 0))
     }
 
-    /// `Stream::poll_next`: after an error, the stream goes on only if reading can continue
-    /// from it (`continues_after`, the blocking iterator's rule).
+    /// `Stream::poll_next` and `Iterator::next`: the stream ends at a clean end of stream, and
+    /// after an error it goes on only if reading can continue from it (`continues_after`).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Error>>> {
-        if self.stream_failed {
+        if self.stream_ended {
             return Poll::Ready(None);
         }
         Poll::Ready(match ready!(self.poll_read_frame(cx)) {
-            Ok(frame) => frame.map(Ok),
+            Ok(Some(frame)) => Some(Ok(frame)),
+            Ok(None) => {
+                self.stream_ended = true;
+                None
+            }
             Err(err) => {
-                self.stream_failed = !continues_after(&err, self.state.skipping());
+                self.stream_ended = !continues_after(&err, self.state.skipping());
                 Some(Err(err))
             }
         })
@@ -176,23 +215,38 @@ pub(crate) struct WriteLoop<W> {
 impl<W: WriteIo> WriteLoop<W> {
     /// A borrowed payload: copied if its frame is shorter than the buffer, otherwise written
     /// through from `payload` before this returns (see `LargeWrite` for a cancelled one).
-    pub(crate) async fn write_frame(&mut self, payload: &[u8]) -> Result<(), Error> {
+    /// `prefix`: the bytes before the length field (`write_frame_with_prefix`).
+    ///
+    /// `Err` means the frame was not accepted (none of it queued or written): the same call can
+    /// be made again. A large frame whose write failed after part of it went out is accepted,
+    /// its rest buffered: `Ok`, and the next write or flush meets the error if it persists.
+    pub(crate) async fn write_frame(
+        &mut self,
+        prefix: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Result<(), Error> {
         self.state.check_not_streaming()?;
-        let header = self.state.encoder().header(payload.len())?;
-        let frame_len = header.len() + payload.len();
+        let head = self.state.head(prefix, payload.len())?;
+        let frame_len = head.len() + payload.len();
         if self.state.copies(frame_len) {
             poll_fn(|cx| self.poll_make_room(cx, frame_len)).await?;
-            self.state.queue(&header);
+            self.state.queue_head(&head);
             self.state.queue(payload);
             return Ok(());
         }
-        poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
-        self.state.queue(&header);
+        poll_fn(|cx| self.poll_make_room(cx, head.len())).await?;
+        self.state.queue_head(&head);
         let mut large = LargeWrite {
             writer: self,
-            frame: Through::new(header.len(), payload),
+            frame: Through::new(head.len(), payload),
+            ended: false,
         };
-        poll_fn(|cx| large.poll_write(cx)).await
+        let result = poll_fn(|cx| large.poll_write(cx)).await;
+        match result {
+            Err(err) if !large.end() => Err(err),
+            // Whole, or accepted with its rest buffered.
+            _ => Ok(()),
+        }
     }
 
     /// An owned payload, queued (copied if small) once there is room.
@@ -248,6 +302,7 @@ impl<W: WriteIo> WriteLoop<W> {
         poll_fn(|cx| self.poll_flush(cx)).await
     }
 
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) async fn shutdown(&mut self) -> Result<(), Error> {
         poll_fn(|cx| self.poll_close(cx)).await
     }
@@ -255,6 +310,7 @@ impl<W: WriteIo> WriteLoop<W> {
     /// `Sink::poll_ready`: room for a frame. Its length is not known yet, so room for one as
     /// long as the longest since the last flush: the buffer then does not pass its size (and
     /// grow, and be given back) each time it fills with a run of small frames.
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.state.check_not_streaming()?;
         let room = self.state.with_room().max(1);
@@ -262,6 +318,7 @@ impl<W: WriteIo> WriteLoop<W> {
     }
 
     /// `Sink::start_send`: queues an owned payload, as `feed_frame` does.
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) fn start_send(&mut self, payload: Bytes) -> Result<(), Error> {
         self.state.check_not_streaming()?;
         let header = self.state.encoder().header(payload.len())?;
@@ -269,17 +326,24 @@ impl<W: WriteIo> WriteLoop<W> {
         Ok(())
     }
 
-    /// Writes out everything accepted, then flushes the inner writer.
-    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    /// Writes out everything accepted, without flushing the inner writer.
+    pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.state.is_empty() {
             ready!(self.poll_write_buffered(cx))?;
         }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Writes out everything accepted, then flushes the inner writer.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        ready!(self.poll_write_out(cx))?;
         ready!(self.io.poll_flush_io(cx))?;
         self.state.flushed();
         Poll::Ready(Ok(()))
     }
 
     /// Writes out everything accepted, flushes, then shuts the inner writer down.
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         ready!(self.poll_flush(cx))?;
         Poll::Ready(Ok(ready!(self.io.poll_close_io(cx))?))
@@ -341,6 +405,8 @@ impl<W: WriteIo> WriteLoop<W> {
 struct LargeWrite<'a, W> {
     writer: &'a mut WriteLoop<W>,
     frame: Through<'a>,
+    /// [`end`](Self::end) was called.
+    ended: bool,
 }
 
 impl<W: WriteIo> LargeWrite<'_, W> {
@@ -359,10 +425,21 @@ impl<W: WriteIo> LargeWrite<'_, W> {
     }
 }
 
+impl<W> LargeWrite<'_, W> {
+    /// Ends the frame, whole or stopped part way: whether it is accepted (`WriteState::end_through`:
+    /// withdrawn if none of it went out, otherwise its rest buffered).
+    fn end(&mut self) -> bool {
+        self.ended = true;
+        self.writer.state.end_through(&self.frame)
+    }
+}
+
 impl<W> Drop for LargeWrite<'_, W> {
     fn drop(&mut self) {
-        // Withdraws the frame if none of it went out; otherwise buffers the rest of it.
-        self.writer.state.end_through(&self.frame);
+        // A cancelled write keeps the stream framed too.
+        if !self.ended {
+            self.end();
+        }
     }
 }
 
@@ -388,7 +465,7 @@ fn poll_write_gathered<W: WriteIo + ?Sized>(
         };
         return Poll::Ready(match result {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Ok(0) => Err(io::ErrorKind::WriteZero.into()),
+            Ok(0) => Err(write_zero()),
             result => result,
         });
     }
