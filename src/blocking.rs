@@ -194,7 +194,7 @@ use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop}
 use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
 use crate::engine::ready::{pending, poll_once, run};
 use crate::engine::write::WriteState;
-use crate::{Codec, Error};
+use crate::{Codec, Error, FrameDecoder};
 
 /// Reads frames from a [`Read`].
 ///
@@ -294,6 +294,12 @@ impl<R> FrameReader<R> {
     /// The longest payload the reader accepts.
     pub fn max_frame_len(&self) -> usize {
         self.core.state.codec().max_decode_len()
+    }
+
+    /// The core decoder this reader drives: its settings, the maximum in force and what it
+    /// counts, the same through every adapter.
+    pub fn decoder(&self) -> &FrameDecoder {
+        self.core.state.decoder()
     }
 
     /// Changes the longest payload the reader accepts, from the next frame's header on: for
@@ -745,6 +751,45 @@ impl<W: Write> FrameWriter<W> {
     ///   inside a frame and has not finished it.
     pub fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
         run(self.core.write_frame(None, payload.as_ref()))
+    }
+
+    /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the
+    /// header ([`length_field_offset`](crate::CodecBuilder::length_field_offset) > 0): `prefix`
+    /// is the bytes before the length field (a message type tag, for instance), exactly
+    /// `length_field_offset` of them, as
+    /// [`FrameEncoder::encode_with_prefix`](crate::FrameEncoder::encode_with_prefix) takes them.
+    /// The frame is buffered, written through and accepted as `write_frame`'s is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    /// use lenframe::Codec;
+    ///
+    /// // PostgreSQL: a tag byte, then a length that counts itself.
+    /// let codec = Codec::builder()
+    ///     .length_field_offset(1)
+    ///     .struct_format("!I")
+    ///     .length_adjustment(-4)
+    ///     .build()?;
+    /// let mut writer = FrameWriter::with_codec(Vec::new(), codec);
+    /// writer.write_frame_with_prefix(b"Q", b"SELECT 1\0")?;
+    /// assert_eq!(writer.into_inner()?, b"Q\0\0\0\x0dSELECT 1\0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`write_frame`](Self::write_frame), and
+    /// [`EncodeError::WrongPrefixLen`](crate::EncodeError::WrongPrefixLen) (in
+    /// [`Error::Encode`]) for a prefix that is not `length_field_offset` bytes long: nothing is
+    /// written.
+    pub fn write_frame_with_prefix(
+        &mut self,
+        prefix: &[u8],
+        payload: impl AsRef<[u8]>,
+    ) -> Result<(), Error> {
+        run(self.core.write_frame(Some(prefix), payload.as_ref()))
     }
 
     /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then

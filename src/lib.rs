@@ -142,7 +142,7 @@ mod builder;
 mod codec;
 mod decode;
 mod encode;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", feature = "embedded-io"))]
 mod engine;
 mod error;
 mod format;

@@ -151,7 +151,7 @@ use futures_sink::Sink;
 use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
 use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
 use crate::engine::write::WriteState;
-use crate::{Codec, Error};
+use crate::{Codec, Error, FrameDecoder};
 
 /// Reads frames from an [`AsyncRead`].
 ///
@@ -217,6 +217,12 @@ impl<R> FrameReader<R> {
     /// The longest payload the reader accepts.
     pub fn max_frame_len(&self) -> usize {
         self.core.state.codec().max_decode_len()
+    }
+
+    /// The core decoder this reader drives: its settings, the maximum in force and what it
+    /// counts, the same through every adapter.
+    pub fn decoder(&self) -> &FrameDecoder {
+        self.core.state.decoder()
     }
 
     /// Changes the longest payload the reader accepts, from the next frame's header on: for
@@ -625,6 +631,53 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// [table](self#cancel-safety).
     pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
         self.core.write_frame(None, payload.as_ref()).await
+    }
+
+    /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the
+    /// header ([`length_field_offset`](crate::CodecBuilder::length_field_offset) > 0): `prefix`
+    /// is the bytes before the length field (a message type tag, for instance), exactly
+    /// `length_field_offset` of them, as
+    /// [`FrameEncoder::encode_with_prefix`](crate::FrameEncoder::encode_with_prefix) takes them.
+    /// The frame is buffered, written through and accepted as `write_frame`'s is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::tokio::FrameWriter;
+    /// use lenframe::Codec;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // PostgreSQL: a tag byte, then a length that counts itself.
+    /// let codec = Codec::builder()
+    ///     .length_field_offset(1)
+    ///     .struct_format("!I")
+    ///     .length_adjustment(-4)
+    ///     .build()?;
+    /// let mut writer = FrameWriter::with_codec(Vec::new(), codec);
+    /// writer.write_frame_with_prefix(b"Q", b"SELECT 1\0").await?;
+    /// writer.flush().await?;
+    /// assert_eq!(writer.get_ref(), b"Q\0\0\0\x0dSELECT 1\0");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`write_frame`](Self::write_frame), and
+    /// [`EncodeError::WrongPrefixLen`](crate::EncodeError::WrongPrefixLen) (in
+    /// [`Error::Encode`]) for a prefix that is not `length_field_offset` bytes long: nothing is
+    /// written.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`write_frame`](Self::write_frame)'s.
+    pub async fn write_frame_with_prefix(
+        &mut self,
+        prefix: &[u8],
+        payload: impl AsRef<[u8]>,
+    ) -> Result<(), Error> {
+        self.core.write_frame(Some(prefix), payload.as_ref()).await
     }
 
     /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then

@@ -12,16 +12,23 @@
 //!
 //! docs/architecture.md walks one frame through each adapter.
 
+pub(crate) mod head;
+#[cfg(feature = "std")]
 pub(crate) mod pump;
+#[cfg(feature = "std")]
 pub(crate) mod read;
+#[cfg(feature = "std")]
 pub(crate) mod ready;
+#[cfg(feature = "std")]
 pub(crate) mod write;
 
+#[cfg(feature = "std")]
 /// The message of the error every writer returns when its inner writer accepts no bytes (a
 /// write that returned 0).
 pub(crate) const WRITE_ZERO: &str = "the writer accepted no bytes (write returned 0)";
 
 /// The error every writer returns when its inner writer accepts no bytes.
+#[cfg(feature = "std")]
 #[cold]
 pub(crate) fn write_zero() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::WriteZero, WRITE_ZERO)

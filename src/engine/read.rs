@@ -215,6 +215,12 @@ impl ReadState {
         self.decoder.codec()
     }
 
+    /// The decoder: its settings, maximum and counters.
+    #[inline]
+    pub(crate) fn decoder(&self) -> &FrameDecoder {
+        &self.decoder
+    }
+
     /// The decoder, to change its maximum.
     pub(crate) fn decoder_mut(&mut self) -> &mut FrameDecoder {
         &mut self.decoder

@@ -32,8 +32,9 @@ use bytes::buf::Limit;
 use bytes::BufMut;
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::head::Head;
 use super::read::{clamp, SMALL};
-use crate::{Codec, EncodeError, EncodeWithError, Error, FrameEncoder, Header};
+use crate::{Codec, EncodeWithError, Error, FrameEncoder, Header};
 
 /// How many bytes a writer buffers before writing, by default.
 pub(crate) const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
@@ -122,23 +123,6 @@ impl<'a> Through<'a> {
     /// The payload bytes still to write, after the buffer.
     pub(crate) fn rest(&self) -> &'a [u8] {
         &self.payload[self.written..]
-    }
-}
-
-/// A frame's header as it goes on the wire: the encoder's, with the caller's bytes before the
-/// length field in place of its zeros (`write_frame_with_prefix`).
-#[derive(Debug)]
-pub(crate) struct Head<'p> {
-    header: Header,
-    /// The bytes before the length field, exactly `length_field_offset` of them.
-    prefix: Option<&'p [u8]>,
-}
-
-impl Head<'_> {
-    /// How many bytes the header takes on the wire (the prefix included).
-    #[inline]
-    pub(crate) fn len(&self) -> usize {
-        self.header.len()
     }
 }
 
@@ -268,42 +252,21 @@ impl WriteState {
     }
 
     /// The header for a payload of `payload_len` bytes, after `prefix` (the bytes before the
-    /// length field) if there is one, as `FrameEncoder::encode_with_prefix` writes it.
-    ///
-    /// # Errors
-    ///
-    /// The encoder's error, or [`EncodeError::WrongPrefixLen`] for a prefix that is not
-    /// `length_field_offset` bytes long.
+    /// length field) if there is one: see [`Head::new`].
     #[inline]
     pub(crate) fn head<'p>(
         &self,
         prefix: Option<&'p [u8]>,
         payload_len: usize,
     ) -> Result<Head<'p>, Error> {
-        if let Some(prefix) = prefix {
-            let offset = self.codec().length_field_offset();
-            if prefix.len() != offset {
-                return Err(Error::Encode(EncodeError::WrongPrefixLen {
-                    len: prefix.len(),
-                    offset,
-                }));
-            }
-        }
-        Ok(Head {
-            header: self.encoder.header(payload_len)?,
-            prefix,
-        })
+        Ok(Head::new(&self.encoder, prefix, payload_len)?)
     }
 
     /// Appends a frame's header to what is accepted.
     #[inline]
     pub(crate) fn queue_head(&mut self, head: &Head<'_>) {
-        match head.prefix {
-            None => self.queue(&head.header),
-            Some(prefix) => {
-                self.queue(prefix);
-                self.queue(&head.header[prefix.len()..]);
-            }
+        for part in head.parts() {
+            self.queue(part);
         }
     }
 
