@@ -592,13 +592,13 @@ impl<W: Write> FrameWriter<W> {
     /// ```
     pub fn with_codec(inner: W, codec: Codec) -> Self {
         FrameWriter {
-            core: WriteLoop {
-                io: StdWriter {
+            core: WriteLoop::new(
+                StdWriter {
                     inner: Some(inner),
                     panicked: false,
                 },
-                state: WriteState::new(codec),
-            },
+                WriteState::new(codec),
+            ),
         }
     }
 

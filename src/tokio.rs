@@ -474,13 +474,23 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
 /// 1 MiB of queued frames go out in one vectored write. See
 /// [memory and buffering](self#memory-and-buffering).
 ///
-/// Unlike the blocking writer, dropping it does not write what is buffered (a destructor cannot
-/// await): [`flush`](Self::flush) before dropping it.
+/// # Dropping
+///
+/// A destructor cannot await, so dropping the writer with frames still buffered makes one
+/// best-effort write of them that does not wait: it writes while the inner writer takes bytes
+/// at once, then flushes it the same way. On a connection with room in its send buffer (the
+/// usual case for a few small frames), they all go out. Once the inner writer would wait (a
+/// full socket buffer: `Pending`) or fails, **the rest is lost**, silently, and the peer sees a
+/// stream cut inside or between frames. To be sure every frame goes out, await
+/// [`flush`](Self::flush) (or [`shutdown`](Self::shutdown)) before dropping the writer. After
+/// [`into_inner`](Self::into_inner) or [`into_parts`](Self::into_parts), dropping writes
+/// nothing.
 ///
 /// See the [module docs](self) for cancel safety.
 #[derive(Debug)]
 pub struct FrameWriter<W> {
-    core: WriteLoop<TokioIo<W>>,
+    /// The inner writer is `None` once `into_inner` or `into_parts` took it.
+    core: WriteLoop<Option<TokioIo<W>>>,
 }
 
 impl<W> FrameWriter<W> {
@@ -492,10 +502,7 @@ impl<W> FrameWriter<W> {
     /// A writer with these settings.
     pub fn with_codec(inner: W, codec: Codec) -> Self {
         FrameWriter {
-            core: WriteLoop {
-                io: TokioIo(inner),
-                state: WriteState::new(codec),
-            },
+            core: WriteLoop::new(Some(TokioIo(inner)), WriteState::new(codec)),
         }
     }
 
@@ -565,28 +572,39 @@ impl<W> FrameWriter<W> {
 
     /// The inner writer.
     pub fn get_ref(&self) -> &W {
-        &self.core.io.0
+        &self.core.io.as_ref().expect(TAKEN).0
     }
 
     /// The inner writer. Writing to it directly while frames are buffered puts bytes in the
     /// middle of the framing: [`flush`](Self::flush) first.
     pub fn get_mut(&mut self) -> &mut W {
-        &mut self.core.io.0
+        &mut self.core.io.as_mut().expect(TAKEN).0
     }
 
     /// The inner writer. Unlike the blocking writer's, this does not flush (it cannot await):
     /// frames still buffered are dropped, so [`flush`](Self::flush) first, or use
     /// [`into_parts`](Self::into_parts) to keep them.
-    pub fn into_inner(self) -> W {
-        self.core.io.0
+    pub fn into_inner(mut self) -> W {
+        self.core.io.take().expect(TAKEN).0
     }
 
     /// The inner writer and the bytes accepted but not written, without writing anything.
     pub fn into_parts(mut self) -> (W, Bytes) {
         let unsent = self.core.state.take_buffered();
-        (self.core.io.0, unsent)
+        (self.core.io.take().expect(TAKEN).0, unsent)
     }
 }
+
+/// Dropped with frames still buffered, the writer makes one best-effort write of them, without
+/// waiting: see [`FrameWriter`]'s "Dropping" section.
+impl<W> Drop for FrameWriter<W> {
+    fn drop(&mut self) {
+        self.core.dropped();
+    }
+}
+
+const TAKEN: &str = "the inner writer is only taken by into_inner and into_parts, which consume \
+                     the FrameWriter";
 
 impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// Writes one frame: the header for `payload.len()`, then `payload`.

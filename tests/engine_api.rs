@@ -173,3 +173,138 @@ fn embedded_async_writer_writes_the_prefix_and_reader_shows_its_decoder() {
         .expect("a slice never waits");
     assert_eq!(frame.unwrap(), Some(&b"SELECT 1\0"[..]));
 }
+
+/// Dropping an async writer with a frame buffered: the frame goes out in the drop's one
+/// non-blocking write (a loopback socket has room for it), so the peer reads it.
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn tokio_writer_dropped_unflushed_still_sends_its_buffered_frame() {
+    use lenframe::tokio::{FrameReader, FrameWriter};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    let mut writer = FrameWriter::new(client);
+    writer.write_frame(b"ping").await.unwrap();
+    assert_eq!(writer.buffered_len(), 8, "small frames wait in the buffer");
+    drop(writer);
+    let mut reader = FrameReader::new(server);
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(10), reader.read_frame())
+        .await
+        .expect("the frame arrives")
+        .unwrap();
+    assert_eq!(frame.as_deref(), Some(&b"ping"[..]));
+    assert_eq!(
+        reader.read_frame().await.unwrap(),
+        None,
+        "then the clean end"
+    );
+}
+
+#[cfg(feature = "futures-io")]
+#[test]
+fn futures_writer_dropped_unflushed_still_sends_its_buffered_frame() {
+    use lenframe::futures::{FrameReader, FrameWriter};
+    smol::block_on(async {
+        let listener = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = smol::net::TcpStream::connect(addr).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let mut writer = FrameWriter::new(client);
+        writer.write_frame(b"ping").await.unwrap();
+        writer
+            .feed_frame(bytes::Bytes::from_static(b"pong"))
+            .await
+            .unwrap();
+        drop(writer);
+        let mut reader = FrameReader::new(server);
+        assert_eq!(
+            reader.read_frame().await.unwrap().as_deref(),
+            Some(&b"ping"[..])
+        );
+        assert_eq!(
+            reader.read_frame().await.unwrap().as_deref(),
+            Some(&b"pong"[..])
+        );
+        assert_eq!(reader.read_frame().await.unwrap(), None);
+    });
+}
+
+/// What does not go out at once is lost, and dropping never blocks or panics: a writer whose
+/// inner writer is always `Pending` loses its frame, and `into_inner` leaves nothing to write.
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_writer_dropped_over_a_full_writer_neither_waits_nor_writes_after_into_inner() {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use lenframe::tokio::FrameWriter;
+
+    /// Counts write attempts; never takes a byte.
+    struct Full<'a>(&'a std::cell::Cell<u32>);
+    impl tokio::io::AsyncWrite for Full<'_> {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            self.0.set(self.0.get() + 1);
+            Poll::Pending
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    let attempts = std::cell::Cell::new(0);
+    let mut writer = FrameWriter::new(Full(&attempts));
+    writer
+        .feed_frame(bytes::Bytes::from_static(b"lost"))
+        .now_or_never_ok();
+    drop(writer);
+    assert_eq!(attempts.get(), 1, "one write attempt, no waiting");
+
+    let attempts = std::cell::Cell::new(0);
+    let mut writer = FrameWriter::new(Full(&attempts));
+    writer
+        .feed_frame(bytes::Bytes::from_static(b"kept"))
+        .now_or_never_ok();
+    let (_inner, unsent) = writer.into_parts();
+    assert_eq!(&unsent[..], b"\x04\0\0\0kept");
+    assert_eq!(
+        attempts.get(),
+        0,
+        "into_parts writes nothing, nor does the drop after it"
+    );
+
+    let attempts = std::cell::Cell::new(0);
+    let mut writer = FrameWriter::new(Full(&attempts));
+    writer
+        .feed_frame(bytes::Bytes::from_static(b"gone"))
+        .now_or_never_ok();
+    let _inner = writer.into_inner();
+    assert_eq!(
+        attempts.get(),
+        0,
+        "into_inner writes nothing, nor does the drop after it"
+    );
+}
+
+/// Polls a future that must complete at once and asserts it succeeded.
+#[cfg(feature = "tokio")]
+trait NowOrNeverOk {
+    fn now_or_never_ok(self);
+}
+
+#[cfg(feature = "tokio")]
+impl<F: std::future::Future<Output = Result<(), Error>>> NowOrNeverOk for F {
+    fn now_or_never_ok(self) {
+        use futures_util::FutureExt;
+        self.now_or_never()
+            .expect("ready at once")
+            .expect("accepted");
+    }
+}

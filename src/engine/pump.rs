@@ -20,6 +20,7 @@ use std::task::{ready, Context, Poll};
 use bytes::{Bytes, BytesMut};
 
 use super::read::{continues_after, CopyStep, ReadState};
+use super::ready::poll_once;
 use super::write::{StreamStep, Through, WriteState, MAX_SLICES};
 use super::write_zero;
 use crate::Error;
@@ -61,6 +62,44 @@ pub(crate) trait WriteIo {
     /// (Only the async writers shut down; by default, a flush.)
     fn poll_close_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_flush_io(cx)
+    }
+}
+
+/// A writer's I/O object that `into_inner` can take out of a writer with a `Drop`: once taken,
+/// every call fails with `NotConnected` (only that `Drop` can still make one).
+impl<T: WriteIo> WriteIo for Option<T> {
+    #[inline]
+    fn poll_write_part(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Some(io) => io.poll_write_part(cx, buf),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    fn poll_write_parts(
+        &mut self,
+        cx: &mut Context<'_>,
+        parts: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            Some(io) => io.poll_write_parts(cx, parts),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    fn poll_flush_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Some(io) => io.poll_flush_io(cx),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    fn poll_close_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Some(io) => io.poll_close_io(cx),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
     }
 }
 
@@ -205,14 +244,51 @@ impl<I: FillRead> ReadLoop<I> {
     }
 }
 
-/// An async frame writer: its I/O object and the bytes accepted and not yet written.
+/// A frame writer: its I/O object and the bytes accepted and not yet written.
 #[derive(Debug)]
 pub(crate) struct WriteLoop<W> {
     pub(crate) io: W,
     pub(crate) state: WriteState,
+    /// What [`dropped`](Self::dropped) does: set by the first call that accepts bytes (the
+    /// only calls that know `W` is a writer; a writer type without bounds cannot have a `Drop`
+    /// that writes otherwise).
+    on_drop: Option<fn(&mut Self)>,
+}
+
+impl<W> WriteLoop<W> {
+    pub(crate) fn new(io: W, state: WriteState) -> Self {
+        WriteLoop {
+            io,
+            state,
+            on_drop: None,
+        }
+    }
+
+    /// For an async writer's `Drop`: a best-effort write of what is buffered, without waiting
+    /// (see [`write_out_now`](WriteLoop::write_out_now)).
+    pub(crate) fn dropped(&mut self) {
+        if let Some(on_drop) = self.on_drop {
+            on_drop(self);
+        }
+    }
 }
 
 impl<W: WriteIo> WriteLoop<W> {
+    /// Arms [`dropped`](Self::dropped).
+    #[inline]
+    fn arm(&mut self) {
+        self.on_drop = Some(Self::write_out_now);
+    }
+
+    /// Writes out what is buffered and flushes, polling once with a no-op waker: what the
+    /// inner writer takes without waiting goes out; once it would wait (`Pending`: a full
+    /// socket) or fails, the rest is dropped with the writer. Nothing blocks, nothing panics.
+    fn write_out_now(&mut self) {
+        if !self.state.is_empty() {
+            let _ = poll_once(poll_fn(|cx| self.poll_flush(cx)));
+        }
+    }
+
     /// A borrowed payload: copied if its frame is shorter than the buffer, otherwise written
     /// through from `payload` before this returns (see `LargeWrite` for a cancelled one).
     /// `prefix`: the bytes before the length field (`write_frame_with_prefix`).
@@ -226,6 +302,7 @@ impl<W: WriteIo> WriteLoop<W> {
         payload: &[u8],
     ) -> Result<(), Error> {
         self.state.check_not_streaming()?;
+        self.arm();
         let head = self.state.head(prefix, payload.len())?;
         let frame_len = head.len() + payload.len();
         if self.state.copies(frame_len) {
@@ -252,6 +329,7 @@ impl<W: WriteIo> WriteLoop<W> {
     /// An owned payload, queued (copied if small) once there is room.
     pub(crate) async fn feed_frame(&mut self, payload: Bytes) -> Result<(), Error> {
         self.state.check_not_streaming()?;
+        self.arm();
         let header = self.state.encoder().header(payload.len())?;
         let adds = self.state.feed_adds(header.len(), payload.len());
         poll_fn(|cx| self.poll_make_room(cx, adds)).await?;
@@ -266,6 +344,7 @@ impl<W: WriteIo> WriteLoop<W> {
         body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
     ) -> Result<(), E> {
         self.state.check_not_streaming()?;
+        self.arm();
         let room = self.state.with_room();
         poll_fn(|cx| self.poll_make_room(cx, room))
             .await
@@ -282,6 +361,7 @@ impl<W: WriteIo> WriteLoop<W> {
         body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
     ) -> Result<(), E> {
         self.state.check_not_streaming()?;
+        self.arm();
         self.state.encode_with(body)
     }
 
@@ -291,6 +371,7 @@ impl<W: WriteIo> WriteLoop<W> {
         len: u64,
         src: &mut S,
     ) -> Result<(), Error> {
+        self.arm();
         if let Some(header) = self.state.stream_header(len)? {
             poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
             self.state.start_stream(&header, len);
@@ -321,6 +402,7 @@ impl<W: WriteIo> WriteLoop<W> {
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) fn start_send(&mut self, payload: Bytes) -> Result<(), Error> {
         self.state.check_not_streaming()?;
+        self.arm();
         let header = self.state.encoder().header(payload.len())?;
         self.state.feed_unsized(&header, payload);
         Ok(())
