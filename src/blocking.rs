@@ -184,7 +184,6 @@
 //! [`io::Error`] for `?` in I/O code ([`Error::kind`] says which kind).
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::task::{Context, Poll};
 
@@ -192,7 +191,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
 use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
-use crate::engine::ready::{pending, poll_once, run};
+use crate::engine::ready::{pending, poll_now, run, run_poll};
 use crate::engine::write::WriteState;
 use crate::{Codec, Error, FrameDecoder};
 
@@ -433,8 +432,12 @@ impl<R: Read> FrameReader<R> {
     ///   `WouldBlock` or `TimedOut`, calling again continues the same frame;
     /// - [`Error::CopyUnfinished`] if
     ///   [`copy_frame_to`](Self::copy_frame_to) stopped inside a frame and has not finished it.
+    #[inline]
     pub fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
-        run(self.core.read_frame())
+        if let Some(frame) = self.core.read_buffered()? {
+            return Ok(Some(frame));
+        }
+        run_poll(|cx| self.core.poll_read_more(cx))
     }
 
     /// Reads the next frame and lends it from the reader's buffer: `Ok(None)` when the stream
@@ -465,7 +468,7 @@ impl<R: Read> FrameReader<R> {
     ///
     /// As [`read_frame`](Self::read_frame).
     pub fn read_frame_ref(&mut self) -> Result<Option<&[u8]>, Error> {
-        if !run(poll_fn(|cx| self.core.poll_read_frame_ref(cx)))? {
+        if !self.core.lend_buffered()? && !run_poll(|cx| self.core.poll_lend_more(cx))? {
             return Ok(None);
         }
         Ok(Some(self.core.state.lent()))
@@ -523,8 +526,7 @@ impl<R: Read> Iterator for FrameReader<R> {
     type Item = Result<Bytes, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        poll_once(poll_fn(|cx| self.core.poll_next(cx)))
-            .unwrap_or_else(|| Some(Err(pending().into())))
+        poll_now(|cx| self.core.poll_next(cx)).unwrap_or_else(|| Some(Err(pending().into())))
     }
 }
 
@@ -750,7 +752,21 @@ impl<W: Write> FrameWriter<W> {
     /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
     ///   inside a frame and has not finished it.
     pub fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        run(self.core.write_frame(None, payload.as_ref()))
+        let payload = payload.as_ref();
+        if self.core.queue_frame(None, payload)? {
+            return Ok(());
+        }
+        self.write_frame_io(payload)
+    }
+
+    /// The rest of [`write_frame`](Self::write_frame), once the frame does not simply fit in
+    /// the buffer: the shared loop, out of line so that the per-frame path stays small.
+    #[inline(never)]
+    fn write_frame_io(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if run_poll(|cx| self.core.poll_queue_copied(cx, None, payload))? {
+            return Ok(());
+        }
+        run(self.core.write_through(None, payload))
     }
 
     /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the
@@ -967,7 +983,7 @@ impl<W: Write> Drop for FrameWriter<W> {
         // As `BufWriter` does: what is buffered goes out, unless the inner writer panicked in a
         // write (it may be in any state) or was taken.
         if !self.core.io.panicked && self.core.io.inner.is_some() {
-            let _ = poll_once(poll_fn(|cx| self.core.poll_write_out(cx)));
+            let _ = poll_now(|cx| self.core.poll_write_out(cx));
         }
     }
 }

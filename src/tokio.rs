@@ -648,7 +648,12 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// payload is copied into the buffer and goes out with the next write or flush. See the
     /// [table](self#cancel-safety).
     pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        self.core.write_frame(None, payload.as_ref()).await
+        let payload = payload.as_ref();
+        // The common case first, with no inner future: a small frame that fits.
+        if self.core.queue_frame(None, payload)? {
+            return Ok(());
+        }
+        self.core.write_frame_io(None, payload).await
     }
 
     /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the

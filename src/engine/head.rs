@@ -49,6 +49,20 @@ impl<'p> Head<'p> {
         self.header.len()
     }
 
+    /// The caller's bytes before the length field, if any.
+    #[cfg(feature = "std")]
+    #[inline]
+    pub(crate) fn prefix(&self) -> Option<&'p [u8]> {
+        self.prefix
+    }
+
+    /// The encoder's header (zeros before the length field).
+    #[cfg(feature = "std")]
+    #[inline]
+    pub(crate) fn header(&self) -> &Header {
+        &self.header
+    }
+
     /// The header's bytes in order, as two parts: the prefix (empty without one), then the
     /// rest.
     #[inline]

@@ -144,13 +144,37 @@ impl<I: FillRead> ReadLoop<I> {
 
     /// Each call reads again, even after an end of stream: a reader that returned 0 once (a
     /// terminal's end of input, a file being appended to) may have more later.
+    #[inline]
     pub(crate) fn poll_read_frame(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Bytes>, Error>> {
+        if let Some(frame) = self.read_buffered()? {
+            return Poll::Ready(Ok(Some(frame)));
+        }
+        self.poll_read_more(cx)
+    }
+
+    /// The next frame if the buffer holds it: no I/O (the common case with small frames, many
+    /// to a read).
+    #[inline]
+    pub(crate) fn read_buffered(&mut self) -> Result<Option<Bytes>, Error> {
         self.state.check_not_copying()?;
-        let mut eof = false;
+        let frame = self.state.decode();
+        self.io.stepped(&self.state);
+        Ok(frame?)
+    }
+
+    /// The rest of [`poll_read_frame`](Self::poll_read_frame) once the buffer holds no frame:
+    /// read, then decode, until a frame or the end. Kept out of line, so that the per-frame
+    /// path around it stays small enough to inline.
+    #[inline(never)]
+    pub(crate) fn poll_read_more(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Bytes>, Error>> {
         loop {
+            let eof = ready!(self.poll_fill(cx))?;
             let frame = if eof {
                 self.state.decode_eof()
             } else {
@@ -160,20 +184,27 @@ impl<I: FillRead> ReadLoop<I> {
             match frame? {
                 Some(frame) => return Poll::Ready(Ok(Some(frame))),
                 None if eof => return Poll::Ready(Ok(None)),
-                None => eof = ready!(self.poll_fill(cx))?,
+                None => {}
             }
         }
     }
 
-    /// The next frame lent from the buffer (`ReadState::lent`): whether there is one (`false`
-    /// at a clean end of stream).
-    pub(crate) fn poll_read_frame_ref(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<bool, Error>> {
+    /// The next frame lent from the buffer (`ReadState::lent`) if the buffer holds it: whether
+    /// it does. No I/O.
+    #[inline]
+    pub(crate) fn lend_buffered(&mut self) -> Result<bool, Error> {
         self.state.check_not_copying()?;
-        let mut eof = false;
+        let lent = self.state.decode_ref();
+        self.io.stepped(&self.state);
+        Ok(lent?)
+    }
+
+    /// The next frame lent from the buffer, once [`lend_buffered`](Self::lend_buffered) found
+    /// none: read, then decode, until a frame (`true`) or the end (`false`).
+    #[inline(never)]
+    pub(crate) fn poll_lend_more(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, Error>> {
         loop {
+            let eof = ready!(self.poll_fill(cx))?;
             let lent = if eof {
                 self.state.decode_eof_ref()
             } else {
@@ -183,7 +214,7 @@ impl<I: FillRead> ReadLoop<I> {
             match lent? {
                 true => return Poll::Ready(Ok(true)),
                 false if eof => return Poll::Ready(Ok(false)),
-                false => eof = ready!(self.poll_fill(cx))?,
+                false => {}
             }
         }
     }
@@ -301,16 +332,54 @@ impl<W: WriteIo> WriteLoop<W> {
         prefix: Option<&[u8]>,
         payload: &[u8],
     ) -> Result<(), Error> {
-        self.state.check_not_streaming()?;
-        self.arm();
-        let head = self.state.head(prefix, payload.len())?;
-        let frame_len = head.len() + payload.len();
-        if self.state.copies(frame_len) {
-            poll_fn(|cx| self.poll_make_room(cx, frame_len)).await?;
-            self.state.queue_head(&head);
-            self.state.queue(payload);
+        if self.queue_frame(prefix, payload)? {
             return Ok(());
         }
+        self.write_frame_io(prefix, payload).await
+    }
+
+    /// The rest of [`write_frame`](Self::write_frame) once [`queue_frame`](Self::queue_frame)
+    /// said `false` (it checked the frame can go in and armed the drop).
+    pub(crate) async fn write_frame_io(
+        &mut self,
+        prefix: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        if poll_fn(|cx| self.poll_queue_copied(cx, prefix, payload)).await? {
+            return Ok(());
+        }
+        self.write_through(prefix, payload).await
+    }
+
+    /// A frame that is copied (shorter than the buffer), once
+    /// [`queue_frame`](Self::queue_frame) found no room for it: room is made, then it is queued
+    /// (`true`). `false`: a large frame, nothing done. Cancel-safe: nothing is queued before
+    /// the room is made.
+    pub(crate) fn poll_queue_copied(
+        &mut self,
+        cx: &mut Context<'_>,
+        prefix: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Poll<Result<bool, Error>> {
+        let head = self.state.head(prefix, payload.len())?;
+        let frame_len = head.len() + payload.len();
+        if !self.state.copies(frame_len) {
+            return Poll::Ready(Ok(false));
+        }
+        ready!(self.poll_make_room(cx, frame_len))?;
+        self.state.queue_head(&head);
+        self.state.queue(payload);
+        Poll::Ready(Ok(true))
+    }
+
+    /// A large frame (not copied), once [`poll_queue_copied`](Self::poll_queue_copied) said so:
+    /// its header is queued, then the payload is written from the caller's memory.
+    pub(crate) async fn write_through(
+        &mut self,
+        prefix: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        let head = self.state.head(prefix, payload.len())?;
         poll_fn(|cx| self.poll_make_room(cx, head.len())).await?;
         self.state.queue_head(&head);
         let mut large = LargeWrite {
@@ -324,6 +393,27 @@ impl<W: WriteIo> WriteLoop<W> {
             // Whole, or accepted with its rest buffered.
             _ => Ok(()),
         }
+    }
+
+    /// [`write_frame`](Self::write_frame)'s common case, with no I/O and no future: a frame that
+    /// is copied and fits in the buffer is queued (`true`). `false`: nothing done, go on with
+    /// `write_frame`.
+    #[inline]
+    pub(crate) fn queue_frame(
+        &mut self,
+        prefix: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Result<bool, Error> {
+        self.state.check_not_streaming()?;
+        self.arm();
+        let head = self.state.head(prefix, payload.len())?;
+        let frame_len = head.len() + payload.len();
+        if !self.state.copies(frame_len) || self.state.must_write(frame_len) {
+            return Ok(false);
+        }
+        self.state.queue_head(&head);
+        self.state.queue(payload);
+        Ok(true)
     }
 
     /// An owned payload, queued (copied if small) once there is room.

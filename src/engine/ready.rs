@@ -20,6 +20,7 @@ impl Wake for Noop {
 }
 
 /// The process's one no-op waker.
+#[inline]
 pub(crate) fn noop_waker() -> &'static Waker {
     static NOOP: OnceLock<Waker> = OnceLock::new();
     NOOP.get_or_init(|| Waker::from(Arc::new(Noop)))
@@ -32,6 +33,25 @@ pub(crate) fn poll_once<F: Future>(fut: F) -> Option<F::Output> {
         Poll::Ready(out) => Some(out),
         Poll::Pending => None,
     }
+}
+
+/// Calls a shared loop's poll function once with a no-op waker: its result, or `None` if it is
+/// still pending. The cheap form of [`poll_once`] for a loop that is a `poll_*` function (no
+/// future to build and pin).
+#[inline]
+pub(crate) fn poll_now<T>(poll: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Option<T> {
+    match poll(&mut Context::from_waker(noop_waker())) {
+        Poll::Ready(out) => Some(out),
+        Poll::Pending => None,
+    }
+}
+
+/// [`run`] for a `poll_*` function.
+#[inline]
+pub(crate) fn run_poll<T, E: From<Error>>(
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<Result<T, E>>,
+) -> Result<T, E> {
+    poll_now(poll).unwrap_or_else(|| Err(Error::Io(pending()).into()))
 }
 
 /// Runs one of the shared loops over I/O that never returns `Pending`, so that it completes in
