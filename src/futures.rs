@@ -940,7 +940,7 @@ impl<R: AsyncRead + Unpin> FillRead for FuturesIo<R> {
         state: &mut ReadState,
     ) -> Poll<Result<usize, Error>> {
         loop {
-            if let Some(room) = state.long_frame_reserve() {
+            let polled = if let Some(room) = state.long_frame_reserve() {
                 let room = room.min(state.read_size());
                 let vec = state.long_frame_buf();
                 let before = vec.len();
@@ -952,22 +952,14 @@ impl<R: AsyncRead + Unpin> FillRead for FuturesIo<R> {
                 };
                 vec.truncate(before + n);
                 state.long_frame_filled();
-                return match polled {
-                    Poll::Ready(Ok(_)) => Poll::Ready(Ok(n)),
-                    Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
-                    Poll::Ready(Err(err)) => {
-                        state.read_failed(&err);
-                        Poll::Ready(Err(err.into()))
-                    }
-                    Poll::Pending => {
-                        state.idle();
-                        Poll::Pending
-                    }
-                };
-            }
-            let room = state.read_slice();
-            return match Pin::new(&mut self.0).poll_read(cx, room) {
-                Poll::Ready(Ok(n)) => Poll::Ready(Ok(state.filled(n))),
+                polled.map(|result| result.map(|_| n))
+            } else {
+                let room = state.read_slice();
+                let polled = Pin::new(&mut self.0).poll_read(cx, room);
+                polled.map(|result| result.map(|n| state.filled(n)))
+            };
+            return match polled {
+                Poll::Ready(Ok(n)) => Poll::Ready(Ok(n)),
                 Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Poll::Ready(Err(err)) => {
                     state.read_failed(&err);
