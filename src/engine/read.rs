@@ -1187,4 +1187,65 @@ mod tests {
         fit_framed_buffer(&mut buf, 8 * KIB, false, 1 << 30, &mut sizing);
         assert!(buf.capacity() <= 24 * KIB, "{}", buf.capacity());
     }
+
+    #[test]
+    fn the_sizes_are_the_documented_ones() {
+        assert_eq!(SMALL, 8 * KIB);
+        assert_eq!(DEFAULT_MAX_READ, 256 * KIB);
+        assert_eq!(LONG_MIN, 64 * KIB);
+        assert_eq!(STREAK_FROM, 64 * KIB);
+        assert_eq!(STREAK, 4);
+        assert_eq!(small(MIB), SMALL);
+        assert_eq!(small(100), 100, "never more than a read may ask for");
+    }
+
+    #[test]
+    fn reads_double_to_64_kib_then_after_a_streak_of_full_reads() {
+        let mut full = 0;
+        assert_eq!(next_read_len(SMALL, &mut full, MIB), 16 * KIB);
+        assert_eq!(next_read_len(32 * KIB, &mut full, MIB), 64 * KIB);
+        assert_eq!(
+            next_read_len(32 * KIB, &mut full, 40 * KIB),
+            40 * KIB,
+            "capped"
+        );
+        for _ in 1..STREAK {
+            assert_eq!(next_read_len(64 * KIB, &mut full, MIB), 64 * KIB);
+        }
+        assert_eq!(next_read_len(64 * KIB, &mut full, MIB), 128 * KIB);
+        assert_eq!(full, 0, "a new streak at the new size");
+    }
+
+    #[test]
+    fn an_iterator_goes_on_only_after_errors_reading_can_continue_from() {
+        use io::ErrorKind::*;
+        let codec = Codec::builder().max_frame_len(1).build().unwrap();
+        let mut header = BytesMut::from(&[9, 0, 0, 0][..]);
+        let too_large = Error::Frame(codec.decoder().decode(&mut header).unwrap_err());
+        assert!(matches!(
+            too_large,
+            Error::Frame(FrameError::TooLarge { len: 9, max: 1, .. })
+        ));
+        assert!(continues_after(&too_large, true), "being skipped");
+        assert!(!continues_after(&too_large, false));
+        for kind in [WouldBlock, TimedOut, Interrupted] {
+            assert!(continues_after(&Error::Io(kind.into()), false), "{kind:?}");
+        }
+        for kind in [UnexpectedEof, ConnectionReset, Other] {
+            assert!(!continues_after(&Error::Io(kind.into()), true), "{kind:?}");
+        }
+        let truncated = Error::Frame(FrameError::Truncated {
+            expected: 9,
+            got: 1,
+        });
+        assert!(!continues_after(&truncated, true));
+    }
+
+    #[test]
+    fn clamp_caps_at_the_maximum_and_at_usize() {
+        assert_eq!(clamp(5, 10), 5);
+        assert_eq!(clamp(10, 10), 10);
+        assert_eq!(clamp(11, 10), 10);
+        assert_eq!(clamp(u64::MAX, usize::MAX), usize::MAX);
+    }
 }
