@@ -189,6 +189,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 
+use crate::engine::head::Head;
 use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
 use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
 use crate::engine::ready::{pending, poll_now, run, run_poll};
@@ -753,20 +754,20 @@ impl<W: Write> FrameWriter<W> {
     ///   inside a frame and has not finished it.
     pub fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
         let payload = payload.as_ref();
-        if self.core.queue_frame(None, payload)? {
-            return Ok(());
+        match self.core.queue_frame(None, payload)? {
+            None => Ok(()),
+            Some(head) => self.write_frame_io(head, payload),
         }
-        self.write_frame_io(payload)
     }
 
     /// The rest of [`write_frame`](Self::write_frame), once the frame does not simply fit in
     /// the buffer: the shared loop, out of line so that the per-frame path stays small.
     #[inline(never)]
-    fn write_frame_io(&mut self, payload: &[u8]) -> Result<(), Error> {
-        if run_poll(|cx| self.core.poll_queue_copied(cx, None, payload))? {
+    fn write_frame_io(&mut self, head: Head<'_>, payload: &[u8]) -> Result<(), Error> {
+        if run_poll(|cx| self.core.poll_queue_copied(cx, &head, payload))? {
             return Ok(());
         }
-        run(self.core.write_through(None, payload))
+        run(self.core.write_through(head, payload))
     }
 
     /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the

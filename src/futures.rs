@@ -634,10 +634,10 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
         let payload = payload.as_ref();
         // The common case first, with no inner future: a small frame that fits.
-        if self.core.queue_frame(None, payload)? {
+        if self.core.queue_frame(None, payload)?.is_none() {
             return Ok(());
         }
-        self.core.write_frame_io(None, payload).await
+        self.core.write_frame_again(None, payload).await
     }
 
     /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the

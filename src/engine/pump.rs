@@ -19,6 +19,7 @@ use std::task::{ready, Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 
+use super::head::Head;
 use super::read::{continues_after, CopyStep, ReadState};
 use super::ready::poll_once;
 use super::write::{StreamStep, Through, WriteState, MAX_SLICES};
@@ -332,23 +333,35 @@ impl<W: WriteIo> WriteLoop<W> {
         prefix: Option<&[u8]>,
         payload: &[u8],
     ) -> Result<(), Error> {
-        if self.queue_frame(prefix, payload)? {
-            return Ok(());
+        match self.queue_frame(prefix, payload)? {
+            None => Ok(()),
+            Some(head) => self.write_frame_io(head, payload).await,
         }
-        self.write_frame_io(prefix, payload).await
     }
 
-    /// The rest of [`write_frame`](Self::write_frame) once [`queue_frame`](Self::queue_frame)
-    /// said `false` (it checked the frame can go in and armed the drop).
-    pub(crate) async fn write_frame_io(
+    /// [`write_frame_io`](Self::write_frame_io) for a caller that let go of the header
+    /// [`queue_frame`](Self::queue_frame) returned (an async shell: holding it across the
+    /// `.await` costs more per frame than building it again on this rarer path).
+    pub(crate) async fn write_frame_again(
         &mut self,
         prefix: Option<&[u8]>,
         payload: &[u8],
     ) -> Result<(), Error> {
-        if poll_fn(|cx| self.poll_queue_copied(cx, prefix, payload)).await? {
+        let head = self.state.head(prefix, payload.len())?;
+        self.write_frame_io(head, payload).await
+    }
+
+    /// The rest of [`write_frame`](Self::write_frame) once [`queue_frame`](Self::queue_frame)
+    /// returned the frame's `head` (it checked the frame can go in and armed the drop).
+    pub(crate) async fn write_frame_io(
+        &mut self,
+        head: Head<'_>,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        if poll_fn(|cx| self.poll_queue_copied(cx, &head, payload)).await? {
             return Ok(());
         }
-        self.write_through(prefix, payload).await
+        self.write_through(head, payload).await
     }
 
     /// A frame that is copied (shorter than the buffer), once
@@ -358,16 +371,15 @@ impl<W: WriteIo> WriteLoop<W> {
     pub(crate) fn poll_queue_copied(
         &mut self,
         cx: &mut Context<'_>,
-        prefix: Option<&[u8]>,
+        head: &Head<'_>,
         payload: &[u8],
     ) -> Poll<Result<bool, Error>> {
-        let head = self.state.head(prefix, payload.len())?;
         let frame_len = head.len() + payload.len();
         if !self.state.copies(frame_len) {
             return Poll::Ready(Ok(false));
         }
         ready!(self.poll_make_room(cx, frame_len))?;
-        self.state.queue_head(&head);
+        self.state.queue_head(head);
         self.state.queue(payload);
         Poll::Ready(Ok(true))
     }
@@ -376,10 +388,9 @@ impl<W: WriteIo> WriteLoop<W> {
     /// its header is queued, then the payload is written from the caller's memory.
     pub(crate) async fn write_through(
         &mut self,
-        prefix: Option<&[u8]>,
+        head: Head<'_>,
         payload: &[u8],
     ) -> Result<(), Error> {
-        let head = self.state.head(prefix, payload.len())?;
         poll_fn(|cx| self.poll_make_room(cx, head.len())).await?;
         self.state.queue_head(&head);
         let mut large = LargeWrite {
@@ -396,24 +407,24 @@ impl<W: WriteIo> WriteLoop<W> {
     }
 
     /// [`write_frame`](Self::write_frame)'s common case, with no I/O and no future: a frame that
-    /// is copied and fits in the buffer is queued (`true`). `false`: nothing done, go on with
-    /// `write_frame`.
+    /// is copied and fits in the buffer is queued (`None`). Otherwise nothing is done, and its
+    /// header is returned for [`write_frame_io`](Self::write_frame_io).
     #[inline]
-    pub(crate) fn queue_frame(
+    pub(crate) fn queue_frame<'p>(
         &mut self,
-        prefix: Option<&[u8]>,
+        prefix: Option<&'p [u8]>,
         payload: &[u8],
-    ) -> Result<bool, Error> {
+    ) -> Result<Option<Head<'p>>, Error> {
         self.state.check_not_streaming()?;
         self.arm();
         let head = self.state.head(prefix, payload.len())?;
         let frame_len = head.len() + payload.len();
         if !self.state.copies(frame_len) || self.state.must_write(frame_len) {
-            return Ok(false);
+            return Ok(Some(head));
         }
         self.state.queue_head(&head);
         self.state.queue(payload);
-        Ok(true)
+        Ok(None)
     }
 
     /// An owned payload, queued (copied if small) once there is room.
