@@ -468,6 +468,7 @@ impl<R: Read> FrameReader<R> {
     /// # Errors
     ///
     /// As [`read_frame`](Self::read_frame).
+    #[inline]
     pub fn read_frame_ref(&mut self) -> Result<Option<&[u8]>, Error> {
         if !self.core.lend_buffered()? && !run_poll(|cx| self.core.poll_lend_more(cx))? {
             return Ok(None);
