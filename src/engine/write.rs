@@ -933,4 +933,121 @@ mod tests {
         assert_eq!(state.single_part(b""), Some(&b"only"[..]));
         assert_eq!(state.single_part(b"more"), None);
     }
+
+    // Survivors of the first unit-speed mutation run over this file (docs/testing.md).
+
+    #[test]
+    fn a_head_is_queued_with_its_prefix_in_place_of_the_zeros() {
+        let codec = Codec::builder()
+            .length_field_offset(1)
+            .struct_format("!I")
+            .length_adjustment(-4)
+            .build()
+            .unwrap();
+        let mut state = WriteState::new(codec);
+        let head = state.head(Some(b"Q"), 3).unwrap();
+        state.queue_head(&head);
+        let head = state.head(None, 3).unwrap();
+        state.queue_head(&head);
+        assert_eq!(&state.buf[..], b"Q\0\0\0\x07\0\0\0\0\x07");
+    }
+
+    #[test]
+    fn a_frame_written_in_place_is_appended_and_sets_the_room_for_the_next() {
+        let mut state = WriteState::new(Codec::default());
+        state.queue(b"xy");
+        state
+            .encode_with(|buf: &mut BytesMut| {
+                buf.extend_from_slice(b"abc");
+                Ok::<(), Error>(())
+            })
+            .unwrap();
+        assert_eq!(&state.buf[..], b"xy\x03\0\0\0abc");
+        assert_eq!(
+            state.with_room(),
+            7,
+            "the frame's own length, not what was before it"
+        );
+    }
+
+    #[test]
+    fn a_queued_chunk_written_exactly_leaves_the_queue() {
+        let mut state = WriteState::new(Codec::default());
+        state.feed(&[], Bytes::from(vec![1; COPY_MAX + 1]));
+        state.queue(b"tail");
+        assert_eq!(state.wrote(COPY_MAX + 1), 0);
+        assert_eq!(state.single_part(b""), Some(&b"tail"[..]), "one part left");
+    }
+
+    #[test]
+    fn a_buffer_as_large_as_its_size_is_kept_when_written() {
+        let kept_after = |len: usize| {
+            let mut state = WriteState::new(Codec::default());
+            state.set_capacity(SMALL);
+            state.queue(&vec![0; len]);
+            state.wrote(len);
+            state.queue(b"x");
+            state.buf.capacity()
+        };
+        assert!(kept_after(SMALL) >= SMALL, "not more than its size: kept");
+        assert!(kept_after(SMALL + 1) < SMALL, "more: given back at once");
+    }
+
+    #[test]
+    fn a_flush_gives_back_a_queue_of_more_than_max_slices_and_only_an_empty_one() {
+        let queue_capacity_after = |chunks: usize, write: bool| {
+            let mut state = WriteState::new(Codec::default());
+            for _ in 0..chunks {
+                state.push(Bytes::from_static(b"c"));
+            }
+            let queued = state.buffered_len();
+            if write {
+                state.wrote(queued);
+            }
+            state.flushed();
+            assert_eq!(state.buffered_len(), if write { 0 } else { queued });
+            state.queue.capacity()
+        };
+        assert_eq!(queue_capacity_after(MAX_SLICES + 1, true), 0);
+        assert!(queue_capacity_after(MAX_SLICES, true) >= MAX_SLICES, "kept");
+        assert!(
+            queue_capacity_after(MAX_SLICES + 1, false) > MAX_SLICES,
+            "still queued"
+        );
+    }
+
+    #[test]
+    fn the_rest_of_a_cut_frame_gets_an_exact_buffer_only_past_the_buffer_size() {
+        let payload = vec![7u8; 100];
+        // Written through after a large buffer went out: its allocation is still there.
+        let capacity_after = |capacity: usize, sent: usize| {
+            let mut state = WriteState::new(Codec::default());
+            state.set_capacity(capacity);
+            state.queue(&vec![0; 4 * KIB]);
+            state.queue(&[100, 0, 0, 0]);
+            let mut frame = Through::new(4, &payload);
+            state.wrote_through(&mut frame, 4 * KIB + 4 + sent);
+            assert!(state.end_through(&frame));
+            assert_eq!(state.buffered_len(), 100 - sent);
+            state.buf.capacity()
+        };
+        assert_eq!(capacity_after(50, 30), 70, "70 > 50: exactly what it takes");
+        let kept = capacity_after(70, 30);
+        assert!(kept > KIB, "70 = 70: the buffer it has, not {kept}");
+        assert!(
+            capacity_after(50, 100) > KIB,
+            "nothing left: nothing allocated"
+        );
+    }
+
+    #[test]
+    fn a_short_source_read_keeps_only_what_came() {
+        let mut state = WriteState::new(Codec::default());
+        let header = state.stream_header(500).unwrap().unwrap();
+        state.start_stream(&header, 500);
+        state.stream_slice(100);
+        assert_eq!(state.streamed(10), 10);
+        assert_eq!(state.buffered_len(), 4 + 10);
+        assert_eq!(state.copy_remaining(), Some(490));
+    }
 }
