@@ -53,12 +53,13 @@ async fn run() -> Result<(), BoxError> {
     );
 
     // The maximum payload length can be changed on a live connection, as tokio-util's can
-    // (`set_max_frame_length`, the same name). It counts the payload alone, and applies both
+    // (`set_max_frame_len`; tokio-util spells it `set_max_frame_length`). It counts the payload
+    // alone, and applies both
     // ways: to what we send...
     let forty = Bytes::from(vec![b'x'; 40]);
     framed.send(forty.clone()).await?; // sent under the default maximum (8 MiB)
-    framed.codec_mut().set_max_frame_length(16);
-    println!("client: set_max_frame_length(16)");
+    framed.codec_mut().set_max_frame_len(16);
+    println!("client: set_max_frame_len(16)");
     match framed.send(forty).await {
         // Refused before anything is written: the connection is still in step.
         Err(err) => println!("client: sending 40 bytes again fails: {err}"),

@@ -185,12 +185,16 @@
 
 use std::fmt;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
+use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::read_state::{continues_after, CopyStep, ReadState, DEFAULT_MAX_READ};
-use crate::write_state::{StreamStep, Through, WriteState, MAX_SLICES};
-use crate::{Codec, Error};
+use crate::engine::head::Head;
+use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
+use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
+use crate::engine::ready::{pending, poll_now, run, run_poll};
+use crate::engine::write::WriteState;
+use crate::{Codec, Error, FrameDecoder};
 
 /// Reads frames from a [`Read`].
 ///
@@ -212,10 +216,7 @@ use crate::{Codec, Error};
 /// # Ok::<(), lenframe::Error>(())
 /// ```
 pub struct FrameReader<R> {
-    inner: R,
-    state: ReadState,
-    /// The iterator has ended: end of stream, or an error reading cannot go on from.
-    ended: bool,
+    core: ReadLoop<StdIo<R>>,
 }
 
 impl<R> FrameReader<R> {
@@ -239,9 +240,7 @@ impl<R> FrameReader<R> {
     /// ```
     pub fn with_codec(inner: R, codec: Codec) -> Self {
         FrameReader {
-            inner,
-            state: ReadState::new(codec, DEFAULT_MAX_READ),
-            ended: false,
+            core: ReadLoop::new(StdIo(inner), ReadState::new(codec, DEFAULT_MAX_READ)),
         }
     }
 
@@ -264,10 +263,9 @@ impl<R> FrameReader<R> {
     /// # Ok::<(), lenframe::Error>(())
     /// ```
     pub fn from_parts(inner: R, codec: Codec, buffered: Bytes) -> Self {
+        let state = ReadState::from_buffered(codec, DEFAULT_MAX_READ, buffered);
         FrameReader {
-            inner,
-            state: ReadState::from_buffered(codec, DEFAULT_MAX_READ, buffered),
-            ended: false,
+            core: ReadLoop::new(StdIo(inner), state),
         }
     }
 
@@ -279,42 +277,48 @@ impl<R> FrameReader<R> {
     /// memory of busy connections; a frame longer than it still comes in whole, over several
     /// reads.
     pub fn with_max_read_size(mut self, max_read_size: usize) -> Self {
-        self.state.set_read_size(max_read_size);
+        self.core.state.set_read_size(max_read_size);
         self
     }
 
     /// The most one `read` call asks for.
     pub fn max_read_size(&self) -> usize {
-        self.state.read_size()
+        self.core.state.read_size()
     }
 
     /// The settings.
     pub fn codec(&self) -> &Codec {
-        self.state.codec()
+        self.core.state.codec()
     }
 
     /// The longest payload the reader accepts.
     pub fn max_frame_len(&self) -> usize {
-        self.state.codec().max_decode_len()
+        self.core.state.codec().max_decode_len()
+    }
+
+    /// The core decoder this reader drives: its settings, the maximum in force and what it
+    /// counts, the same through every adapter.
+    pub fn decoder(&self) -> &FrameDecoder {
+        self.core.state.decoder()
     }
 
     /// Changes the longest payload the reader accepts, from the next frame's header on: for
     /// a limit agreed in a handshake. See [`FrameDecoder::set_max_frame_len`](crate::FrameDecoder::set_max_frame_len).
     pub fn set_max_frame_len(&mut self, max: usize) {
-        self.state.decoder_mut().set_max_frame_len(max);
+        self.core.state.decoder_mut().set_max_frame_len(max);
     }
 
     /// The bytes read from the inner reader but not yet returned: the start of the next frame,
     /// perhaps several frames. After [`copy_frame_to`](Self::copy_frame_to) stopped inside a
     /// frame, they begin with the rest of its payload that has arrived.
     pub fn buffer(&self) -> &[u8] {
-        self.state.buffer()
+        self.core.state.buffer()
     }
 
     /// How many payload bytes [`copy_frame_to`](Self::copy_frame_to) still has to write, if it
     /// stopped inside a frame (an error from the reader or the destination); `None` otherwise.
     pub fn copy_remaining(&self) -> Option<u64> {
-        self.state.copy_remaining()
+        self.core.state.copy_remaining()
     }
 
     /// Whether a call that did not return a frame (`WouldBlock` or `TimedOut` from a
@@ -355,23 +359,23 @@ impl<R> FrameReader<R> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn is_mid_frame(&self) -> bool {
-        self.state.mid_frame()
+        self.core.state.mid_frame()
     }
 
     /// The inner reader.
     pub fn get_ref(&self) -> &R {
-        &self.inner
+        &self.core.io.0
     }
 
     /// The inner reader. Reading from it directly takes bytes out from under the framing.
     pub fn get_mut(&mut self) -> &mut R {
-        &mut self.inner
+        &mut self.core.io.0
     }
 
     /// The inner reader. Bytes already buffered (see [`buffer`](Self::buffer)) are dropped; use
     /// [`into_parts`](Self::into_parts) to keep them.
     pub fn into_inner(self) -> R {
-        self.inner
+        self.core.io.0
     }
 
     /// The inner reader and the bytes read from it but not yet returned, for handing the
@@ -391,7 +395,7 @@ impl<R> FrameReader<R> {
     /// # Ok::<(), lenframe::Error>(())
     /// ```
     pub fn into_parts(self) -> (R, Bytes) {
-        (self.inner, self.state.into_buffer())
+        (self.core.io.0, self.core.state.into_buffer())
     }
 }
 
@@ -429,16 +433,12 @@ impl<R: Read> FrameReader<R> {
     ///   `WouldBlock` or `TimedOut`, calling again continues the same frame;
     /// - [`Error::CopyUnfinished`] if
     ///   [`copy_frame_to`](Self::copy_frame_to) stopped inside a frame and has not finished it.
+    #[inline]
     pub fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
-        self.state.check_not_copying()?;
-        loop {
-            if let Some(frame) = self.state.decode()? {
-                return Ok(Some(frame));
-            }
-            if self.fill()? == 0 {
-                return Ok(self.state.decode_eof()?);
-            }
+        if let Some(frame) = self.core.read_buffered()? {
+            return Ok(Some(frame));
         }
+        run_poll(|cx| self.core.poll_read_more(cx))
     }
 
     /// Reads the next frame and lends it from the reader's buffer: `Ok(None)` when the stream
@@ -468,20 +468,12 @@ impl<R: Read> FrameReader<R> {
     /// # Errors
     ///
     /// As [`read_frame`](Self::read_frame).
+    #[inline]
     pub fn read_frame_ref(&mut self) -> Result<Option<&[u8]>, Error> {
-        self.state.check_not_copying()?;
-        loop {
-            if self.state.decode_ref()? {
-                break;
-            }
-            if self.fill()? == 0 {
-                if !self.state.decode_eof_ref()? {
-                    return Ok(None);
-                }
-                break;
-            }
+        if !self.core.lend_buffered()? && !run_poll(|cx| self.core.poll_lend_more(cx))? {
+            return Ok(None);
         }
-        Ok(Some(self.state.lent()))
+        Ok(Some(self.core.state.lent()))
     }
 
     /// [`read_frame_ref`](Self::read_frame_ref), with the frame's index on the stream: for the
@@ -491,7 +483,10 @@ impl<R: Read> FrameReader<R> {
         if self.read_frame_ref()?.is_none() {
             return Ok(None);
         }
-        Ok(Some((self.state.frame_index() - 1, self.state.lent())))
+        Ok(Some((
+            self.core.state.frame_index() - 1,
+            self.core.state.lent(),
+        )))
     }
 
     /// Copies the next frame's payload into `out` in bounded memory and returns its length:
@@ -525,111 +520,25 @@ impl<R: Read> FrameReader<R> {
     /// ([`copy_remaining`](Self::copy_remaining)): calling `copy_frame_to` again, with the same
     /// destination, writes the rest and returns the frame's whole length.
     pub fn copy_frame_to<W: Write + ?Sized>(&mut self, out: &mut W) -> Result<Option<u64>, Error> {
-        let mut eof = false;
-        loop {
-            match self.state.copy_step(eof)? {
-                CopyStep::Done(len) => return Ok(len),
-                CopyStep::Read => eof = self.fill()? == 0,
-                CopyStep::Write => match out.write(self.state.copy_chunk()) {
-                    Ok(0) => return Err(write_zero().into()),
-                    Ok(n) => self.state.copied(n),
-                    Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                    Err(err) => return Err(err.into()),
-                },
-            }
-        }
-    }
-
-    /// Reads `room` more bytes of a long frame straight into its own buffer: `read_to_end` on
-    /// the reader limited to them fills uninitialised memory (nothing zeroed) and retries
-    /// `Interrupted`; after an error, what it read is kept. The bytes read, 0 at the end.
-    fn fill_long_frame(&mut self, room: usize) -> io::Result<usize> {
-        let vec = self.state.long_frame_buf();
-        let before = vec.len();
-        let result = (&mut self.inner).take(room as u64).read_to_end(vec);
-        let n = vec.len() - before;
-        self.state.long_frame_filled();
-        match result {
-            Err(err) if n == 0 => {
-                self.state.read_failed(&err);
-                Err(err)
-            }
-            // What came before the error is kept; the next call meets the error again if it
-            // persists.
-            _ => Ok(n),
-        }
-    }
-
-    /// Reads once into the buffer, retrying `Interrupted`: the bytes read, 0 at the end.
-    fn fill(&mut self) -> io::Result<usize> {
-        if let Some(room) = self.state.long_frame_reserve() {
-            return self.fill_long_frame(room);
-        }
-        let room = self.state.read_slice();
-        let result = loop {
-            match self.inner.read(room) {
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                result => break result,
-            }
-        };
-        match result {
-            Ok(n) => Ok(self.state.filled(n)),
-            Err(err) => {
-                self.state.read_failed(&err);
-                Err(err)
-            }
-        }
+        run(self.core.copy_frame_to(&mut StdIo(out)))
     }
 }
 
-/// The frames, until the stream ends cleanly.
-///
-/// Each item is as [`FrameReader::read_frame`] returns it. After an error the iterator goes on
-/// only if reading can continue from it: an oversized frame skipped with
-/// [`skip_oversized`](crate::CodecBuilder::skip_oversized), or an [`Error::Io`] of kind
-/// `WouldBlock`, `TimedOut` or `Interrupted` (the next `next` continues the same frame). After
-/// any other error it ends. The tokio and futures readers' `Stream`s follow the same rule.
-///
-/// # Examples
-///
-/// ```
-/// use lenframe::blocking::FrameReader;
-///
-/// let wire: &[u8] = b"\x01\0\0\0a\x01\0\0\0b";
-/// for frame in FrameReader::new(wire) {
-///     let frame = frame?;
-///     assert_eq!(frame.len(), 1);
-/// }
-/// # Ok::<(), lenframe::Error>(())
-/// ```
 impl<R: Read> Iterator for FrameReader<R> {
     type Item = Result<Bytes, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.ended {
-            return None;
-        }
-        match self.read_frame() {
-            Ok(Some(frame)) => Some(Ok(frame)),
-            Ok(None) => {
-                self.ended = true;
-                None
-            }
-            Err(err) => {
-                self.ended = !continues_after(&err, self.state.skipping());
-                Some(Err(err))
-            }
-        }
+        poll_now(|cx| self.core.poll_next(cx)).unwrap_or_else(|| Some(Err(pending().into())))
     }
 }
 
 impl<R: fmt::Debug> fmt::Debug for FrameReader<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FrameReader")
-            .field("inner", &self.inner)
+            .field("inner", &self.core.io.0)
             .field("codec", self.codec())
             .field("buffered", &self.buffer().len())
-            .field("max_read_size", &self.state.read_size())
+            .field("max_read_size", &self.core.state.read_size())
             .field("copy_remaining", &self.copy_remaining())
             .finish()
     }
@@ -663,11 +572,7 @@ impl<R: fmt::Debug> fmt::Debug for FrameReader<R> {
 /// # Ok::<(), lenframe::Error>(())
 /// ```
 pub struct FrameWriter<W: Write> {
-    /// Always `Some`, except while `into_inner` or `into_parts` takes it.
-    inner: Option<W>,
-    state: WriteState,
-    /// The inner writer panicked in a write: do not write again from `drop`.
-    panicked: bool,
+    core: WriteLoop<StdWriter<W>>,
 }
 
 impl<W: Write> FrameWriter<W> {
@@ -691,9 +596,13 @@ impl<W: Write> FrameWriter<W> {
     /// ```
     pub fn with_codec(inner: W, codec: Codec) -> Self {
         FrameWriter {
-            inner: Some(inner),
-            state: WriteState::new(codec),
-            panicked: false,
+            core: WriteLoop::new(
+                StdWriter {
+                    inner: Some(inner),
+                    panicked: false,
+                },
+                WriteState::new(codec),
+            ),
         }
     }
 
@@ -701,7 +610,7 @@ impl<W: Write> FrameWriter<W> {
     /// (they go out first): the other half of [`into_parts`](Self::into_parts).
     pub fn from_parts(inner: W, codec: Codec, unsent: Bytes) -> Self {
         let mut writer = FrameWriter::with_codec(inner, codec);
-        writer.state.push_unsent(unsent);
+        writer.core.state.push_unsent(unsent);
         writer
     }
 
@@ -710,13 +619,13 @@ impl<W: Write> FrameWriter<W> {
     /// Frames shorter than the buffer are buffered; longer ones are written at once. A size of
     /// 0 writes every frame at once, header and payload in one vectored write.
     pub fn with_buffer_size(mut self, buffer_size: usize) -> Self {
-        self.state.set_capacity(buffer_size);
+        self.core.state.set_capacity(buffer_size);
         self
     }
 
     /// How many bytes the writer buffers before writing.
     pub fn buffer_size(&self) -> usize {
-        self.state.capacity()
+        self.core.state.capacity()
     }
 
     /// Gathers queued frames into one write call until it holds `max_write_size` bytes, instead
@@ -733,51 +642,51 @@ impl<W: Write> FrameWriter<W> {
     /// assert_eq!(writer.max_write_size(), 256 * 1024);
     /// ```
     pub fn with_max_write_size(mut self, max_write_size: usize) -> Self {
-        self.state.set_max_write(max_write_size);
+        self.core.state.set_max_write(max_write_size);
         self
     }
 
     /// The most bytes one write call takes.
     pub fn max_write_size(&self) -> usize {
-        self.state.max_write()
+        self.core.state.max_write()
     }
 
     /// The settings.
     pub fn codec(&self) -> &Codec {
-        self.state.codec()
+        self.core.state.codec()
     }
 
     /// The longest payload the writer accepts.
     pub fn max_frame_len(&self) -> usize {
-        self.state.codec().max_encode_len()
+        self.core.state.codec().max_encode_len()
     }
 
     /// Changes the longest payload the writer accepts, from the next frame on.
     pub fn set_max_frame_len(&mut self, max: usize) {
-        self.state.encoder_mut().set_max_frame_len(max);
+        self.core.state.encoder_mut().set_max_frame_len(max);
     }
 
     /// How many bytes are accepted but not yet written: whole frames, and perhaps the start or
     /// the rest of one.
     pub fn buffered_len(&self) -> usize {
-        self.state.buffered_len()
+        self.core.state.buffered_len()
     }
 
     /// How many payload bytes [`copy_frame_from`](Self::copy_frame_from) still has to read
     /// from its source, if it stopped inside a frame; `None` otherwise.
     pub fn copy_remaining(&self) -> Option<u64> {
-        self.state.copy_remaining()
+        self.core.state.copy_remaining()
     }
 
     /// The inner writer.
     pub fn get_ref(&self) -> &W {
-        self.inner.as_ref().expect(TAKEN)
+        self.core.io.inner.as_ref().expect(TAKEN)
     }
 
     /// The inner writer. Writing to it directly while frames are buffered puts bytes in the
     /// middle of the framing: [`flush`](Self::flush) first.
     pub fn get_mut(&mut self) -> &mut W {
-        self.inner.as_mut().expect(TAKEN)
+        self.core.io.inner.as_mut().expect(TAKEN)
     }
 
     /// Writes what is buffered, flushes, and returns the inner writer.
@@ -792,7 +701,7 @@ impl<W: Write> FrameWriter<W> {
     /// [`into_parts`](Self::into_parts).
     pub fn into_inner(mut self) -> Result<W, Error> {
         self.flush()?;
-        Ok(self.inner.take().expect(TAKEN))
+        Ok(self.core.io.inner.take().expect(TAKEN))
     }
 
     /// The inner writer and the bytes accepted but not written, without writing anything.
@@ -810,8 +719,8 @@ impl<W: Write> FrameWriter<W> {
     /// # Ok::<(), lenframe::Error>(())
     /// ```
     pub fn into_parts(mut self) -> (W, Bytes) {
-        let unsent = self.state.take_buffered();
-        (self.inner.take().expect(TAKEN), unsent)
+        let unsent = self.core.state.take_buffered();
+        (self.core.io.inner.take().expect(TAKEN), unsent)
     }
 
     /// Writes one frame: the header for `payload.len()`, then `payload`.
@@ -846,18 +755,59 @@ impl<W: Write> FrameWriter<W> {
     ///   inside a frame and has not finished it.
     pub fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
         let payload = payload.as_ref();
-        self.state.check_not_streaming()?;
-        let header = self.state.encoder().header(payload.len())?;
-        let frame_len = header.len() + payload.len();
-        if self.state.copies(frame_len) {
-            self.make_room(frame_len)?;
-            self.state.queue(&header);
-            self.state.queue(payload);
+        match self.core.queue_frame(None, payload)? {
+            None => Ok(()),
+            Some(head) => self.write_frame_io(head, payload),
+        }
+    }
+
+    /// The rest of [`write_frame`](Self::write_frame), once the frame does not simply fit in
+    /// the buffer: the shared loop, out of line so that the per-frame path stays small.
+    #[inline(never)]
+    fn write_frame_io(&mut self, head: Head<'_>, payload: &[u8]) -> Result<(), Error> {
+        if run_poll(|cx| self.core.poll_queue_copied(cx, &head, payload))? {
             return Ok(());
         }
-        self.make_room(header.len())?;
-        self.state.queue(&header);
-        self.write_through(Through::new(header.len(), payload))
+        run(self.core.write_through(head, payload))
+    }
+
+    /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the
+    /// header ([`length_field_offset`](crate::CodecBuilder::length_field_offset) > 0): `prefix`
+    /// is the bytes before the length field (a message type tag, for instance), exactly
+    /// `length_field_offset` of them, as
+    /// [`FrameEncoder::encode_with_prefix`](crate::FrameEncoder::encode_with_prefix) takes them.
+    /// The frame is buffered, written through and accepted as `write_frame`'s is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::blocking::FrameWriter;
+    /// use lenframe::Codec;
+    ///
+    /// // PostgreSQL: a tag byte, then a length that counts itself.
+    /// let codec = Codec::builder()
+    ///     .length_field_offset(1)
+    ///     .struct_format("!I")
+    ///     .length_adjustment(-4)
+    ///     .build()?;
+    /// let mut writer = FrameWriter::with_codec(Vec::new(), codec);
+    /// writer.write_frame_with_prefix(b"Q", b"SELECT 1\0")?;
+    /// assert_eq!(writer.into_inner()?, b"Q\0\0\0\x0dSELECT 1\0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`write_frame`](Self::write_frame), and
+    /// [`EncodeError::WrongPrefixLen`](crate::EncodeError::WrongPrefixLen) (in
+    /// [`Error::Encode`]) for a prefix that is not `length_field_offset` bytes long: nothing is
+    /// written.
+    pub fn write_frame_with_prefix(
+        &mut self,
+        prefix: &[u8],
+        payload: impl AsRef<[u8]>,
+    ) -> Result<(), Error> {
+        run(self.core.write_frame(Some(prefix), payload.as_ref()))
     }
 
     /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then
@@ -896,12 +846,7 @@ impl<W: Write> FrameWriter<W> {
     /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
     ///   inside a frame and has not finished it.
     pub fn feed_frame(&mut self, payload: impl Into<Bytes>) -> Result<(), Error> {
-        let payload = payload.into();
-        self.state.check_not_streaming()?;
-        let header = self.state.encoder().header(payload.len())?;
-        self.make_room(self.state.feed_adds(header.len(), payload.len()))?;
-        self.state.feed(&header, payload);
-        Ok(())
+        run(self.core.feed_frame(payload.into()))
     }
 
     /// Writes one frame and flushes: [`write_frame`](Self::write_frame) then
@@ -980,13 +925,7 @@ impl<W: Write> FrameWriter<W> {
         &mut self,
         body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.state.check_not_streaming()?;
-        self.make_room(self.state.with_room())
-            .map_err(Error::from)?;
-        self.state.encode_with(body)?;
-        // Accepted: a failed write here shows again at the next write or flush.
-        let _ = self.make_room(1);
-        Ok(())
+        run(self.core.write_frame_with(body))
     }
 
     /// Writes one frame whose `len`-byte payload comes from `src`, in bounded memory.
@@ -1027,29 +966,7 @@ impl<W: Write> FrameWriter<W> {
         len: u64,
         src: &mut R,
     ) -> Result<(), Error> {
-        if let Some(header) = self.state.stream_header(len)? {
-            self.make_room(header.len())?;
-            self.state.start_stream(&header, len);
-        }
-        loop {
-            match self.state.stream_step() {
-                StreamStep::Done => return Ok(()),
-                StreamStep::Write => self.flush_buf()?,
-                StreamStep::Read(want) => {
-                    let room = self.state.stream_slice(want);
-                    let result = loop {
-                        match src.read(room) {
-                            Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                            result => break result,
-                        }
-                    };
-                    if self.state.streamed(*result.as_ref().unwrap_or(&0)) == 0 {
-                        result?;
-                        return Err(self.state.source_ended());
-                    }
-                }
-            }
-        }
+        run(self.core.copy_frame_from(len, &mut StdIo(src)))
     }
 
     /// Writes out everything buffered, then flushes the inner writer.
@@ -1059,106 +976,16 @@ impl<W: Write> FrameWriter<W> {
     /// [`Error::Io`] if the inner writer fails. What was not written stays buffered, and calling
     /// again continues.
     pub fn flush(&mut self) -> Result<(), Error> {
-        self.flush_buf()?;
-        let inner = self.inner.as_mut().expect(TAKEN);
-        loop {
-            self.panicked = true;
-            let result = inner.flush();
-            self.panicked = false;
-            match result {
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                result => {
-                    result?;
-                    self.state.flushed();
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    /// Writes until `n` more bytes can be buffered (see `WriteState::must_write`).
-    #[inline]
-    fn make_room(&mut self, n: usize) -> io::Result<()> {
-        if self.state.must_write(n) {
-            self.write_until_room(n)?;
-        }
-        Ok(())
-    }
-
-    /// The rare part of [`make_room`](Self::make_room), kept out of the per-frame path.
-    #[cold]
-    #[inline(never)]
-    fn write_until_room(&mut self, n: usize) -> io::Result<()> {
-        while self.state.must_write(n) {
-            let n = self.write_once(&[])?;
-            self.state.wrote(n);
-        }
-        Ok(())
-    }
-
-    /// Writes out everything buffered, without flushing the inner writer.
-    fn flush_buf(&mut self) -> io::Result<()> {
-        if self.inner.is_none() {
-            return Ok(());
-        }
-        while !self.state.is_empty() {
-            let n = self.write_once(&[])?;
-            self.state.wrote(n);
-        }
-        Ok(())
-    }
-
-    /// One gathered write of what is queued and then `through`, retrying `Interrupted`: how
-    /// many bytes went (at least 1), for the caller to tell the state.
-    fn write_once(&mut self, through: &[u8]) -> io::Result<usize> {
-        let inner = self.inner.as_mut().expect(TAKEN);
-        let result = loop {
-            self.panicked = true;
-            let result = match self.state.single_part(through) {
-                Some(part) => inner.write(part),
-                None => {
-                    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                    let count = self.state.io_slices(through, &mut slices);
-                    inner.write_vectored(&slices[..count])
-                }
-            };
-            self.panicked = false;
-            match result {
-                Ok(0) => break Err(write_zero()),
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                result => break result,
-            }
-        };
-        result
-    }
-
-    /// Writes what is queued (which ends with `frame`'s header) and then `frame`'s payload, in
-    /// vectored writes straight from where they are. If a write fails after part of the frame
-    /// went out, the rest of it is buffered and the frame accepted.
-    fn write_through(&mut self, mut frame: Through<'_>) -> Result<(), Error> {
-        let result = loop {
-            if frame.rest().is_empty() && self.state.is_empty() {
-                break Ok(());
-            }
-            match self.write_once(frame.rest()) {
-                Ok(n) => self.state.wrote_through(&mut frame, n),
-                Err(err) => break Err(err),
-            }
-        };
-        let accepted = self.state.end_through(&frame);
-        match result {
-            Err(err) if !accepted => Err(err.into()),
-            // Whole, or accepted with its rest buffered: the next write or flush meets the error.
-            _ => Ok(()),
-        }
+        run(self.core.flush())
     }
 }
 
 impl<W: Write> Drop for FrameWriter<W> {
-    /// Writes what is buffered, ignoring errors (unless the inner writer panicked).
     fn drop(&mut self) {
-        if !self.panicked {
-            let _ = self.flush_buf();
+        // As `BufWriter` does: what is buffered goes out, unless the inner writer panicked in a
+        // write (it may be in any state) or was taken.
+        if !self.core.io.panicked && self.core.io.inner.is_some() {
+            let _ = poll_now(|cx| self.core.poll_write_out(cx));
         }
     }
 }
@@ -1166,7 +993,7 @@ impl<W: Write> Drop for FrameWriter<W> {
 impl<W: Write + fmt::Debug> fmt::Debug for FrameWriter<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut f = f.debug_struct("FrameWriter");
-        if let Some(inner) = &self.inner {
+        if let Some(inner) = &self.core.io.inner {
             f.field("inner", inner);
         }
         f.field("codec", self.codec())
@@ -1180,9 +1007,125 @@ impl<W: Write + fmt::Debug> fmt::Debug for FrameWriter<W> {
 const TAKEN: &str = "the inner writer is only taken by into_inner and into_parts, which consume \
                      the FrameWriter";
 
-fn write_zero() -> io::Error {
-    io::Error::new(
-        ErrorKind::WriteZero,
-        "the writer accepted no bytes (write returned 0)",
-    )
+/// A `std::io` reader, writer, `copy_frame_to` destination or `copy_frame_from` source, as the
+/// shared loops use it: every call is ready at once (it blocks, or fails with `WouldBlock`).
+#[derive(Debug)]
+struct StdIo<T>(T);
+
+/// A frame writer's inner writer: taken by `into_inner` and `into_parts`, and watched for a
+/// panic inside a write (then `drop` does not write again), as `BufWriter` does.
+#[derive(Debug)]
+struct StdWriter<W> {
+    inner: Option<W>,
+    panicked: bool,
+}
+
+impl<R: Read> FillRead for StdIo<R> {
+    /// A long frame by `read_to_end` on the reader limited to the rest of the frame, into a
+    /// buffer of its own (nothing zeroed); anything else into the shared buffer's initialised
+    /// room.
+    fn poll_fill(
+        &mut self,
+        _: &mut Context<'_>,
+        state: &mut ReadState,
+    ) -> Poll<Result<usize, Error>> {
+        let result = match state.long_frame_reserve() {
+            Some(room) => {
+                let vec = state.long_frame_buf();
+                let before = vec.len();
+                let result = (&mut self.0).take(room as u64).read_to_end(vec);
+                let n = vec.len() - before;
+                state.long_frame_filled();
+                match result {
+                    // What came before the error is kept; the next call meets the error again
+                    // if it persists.
+                    Err(_) if n > 0 => Ok(n),
+                    result => result.map(|_| n),
+                }
+            }
+            None => loop {
+                match self.0.read(state.read_slice()) {
+                    Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                    Ok(n) => break Ok(state.filled(n)),
+                    Err(err) => break Err(err),
+                }
+            },
+        };
+        Poll::Ready(result.map_err(|err| {
+            state.read_failed(&err);
+            err.into()
+        }))
+    }
+}
+
+impl<W: Write + ?Sized> WriteIo for StdIo<&mut W> {
+    #[inline]
+    fn poll_write_part(&mut self, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.0.write(buf))
+    }
+
+    fn poll_write_parts(
+        &mut self,
+        _: &mut Context<'_>,
+        parts: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.0.write_vectored(parts))
+    }
+
+    fn poll_flush_io(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.0.flush())
+    }
+}
+
+impl<W: Write> StdWriter<W> {
+    /// Runs one call on the inner writer, noting a panic inside it.
+    #[inline]
+    fn call<T>(&mut self, f: impl FnOnce(&mut W) -> io::Result<T>) -> Poll<io::Result<T>> {
+        let Some(inner) = self.inner.as_mut() else {
+            // Taken: only `drop` gets here, and writes nothing.
+            return Poll::Ready(Err(ErrorKind::NotConnected.into()));
+        };
+        self.panicked = true;
+        let result = f(inner);
+        self.panicked = false;
+        Poll::Ready(result)
+    }
+}
+
+impl<W: Write> WriteIo for StdWriter<W> {
+    #[inline]
+    fn poll_write_part(&mut self, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.call(|inner| inner.write(buf))
+    }
+
+    fn poll_write_parts(
+        &mut self,
+        _: &mut Context<'_>,
+        parts: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.call(|inner| inner.write_vectored(parts))
+    }
+
+    fn poll_flush_io(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            match self.call(|inner| inner.flush()) {
+                Poll::Ready(Err(err)) if err.kind() == ErrorKind::Interrupted => {}
+                polled => return polled,
+            }
+        }
+    }
+}
+
+impl<R: Read + ?Sized> PayloadSource for StdIo<&mut R> {
+    /// Reads into room zeroed for the read (`WriteState::stream_slice`).
+    fn poll_read_payload(
+        &mut self,
+        _: &mut Context<'_>,
+        state: &mut WriteState,
+        want: usize,
+    ) -> Poll<io::Result<usize>> {
+        let result = self.0.read(state.stream_slice(want));
+        let n = state.streamed(*result.as_ref().unwrap_or(&0));
+        Poll::Ready(result.map(|_| n))
+    }
 }

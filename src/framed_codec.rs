@@ -4,16 +4,17 @@
 use ::tokio_util::codec;
 use bytes::{Bytes, BytesMut};
 
-use crate::read_state::{fit_framed_buffer, FramedSizing, SMALL};
+use crate::engine::read::{fit_framed_buffer, FramedSizing, SMALL};
 use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 
 /// The codec to hand to tokio-util's `Framed`, `FramedRead` and `FramedWrite`: a
 /// [`FrameDecoder`] and a [`FrameEncoder`] with the same settings in one value.
 ///
-/// It is a drop-in for tokio-util's `LengthDelimitedCodec`: the same traits with the same item
-/// types (`Decoder<Item = BytesMut>`, `Encoder<Bytes>`), and the same `max_frame_length` /
-/// `set_max_frame_length` methods, so code written for `LengthDelimitedCodec` compiles with only
-/// its constructor changed. Frames come out as `BytesMut` split off the read buffer (no copy).
+/// It takes the place of tokio-util's `LengthDelimitedCodec`: the same traits with the same
+/// item types (`Decoder<Item = BytesMut>`, `Encoder<Bytes>`), and the maximum as
+/// [`max_frame_len`](Self::max_frame_len) / [`set_max_frame_len`](Self::set_max_frame_len)
+/// (tokio-util's `max_frame_length` / `set_max_frame_length` spellings still work, deprecated).
+/// Frames come out as `BytesMut` split off the read buffer (no copy).
 ///
 /// [`FrameDecoder`] alone implements tokio-util's `Decoder` (for `FramedRead`, yielding
 /// [`Bytes`]) and [`FrameEncoder`] alone its `Encoder<Bytes>` (for `FramedWrite`).
@@ -122,9 +123,9 @@ impl FramedCodec {
         self.decoder.codec()
     }
 
-    /// The longest payload accepted when decoding: tokio-util's name for
-    /// [`FrameDecoder::max_frame_len`].
-    pub fn max_frame_length(&self) -> usize {
+    /// The longest payload accepted when decoding
+    /// ([`FrameDecoder::max_frame_len`]).
+    pub fn max_frame_len(&self) -> usize {
         self.decoder.max_frame_len()
     }
 
@@ -141,13 +142,31 @@ impl FramedCodec {
     /// # async fn main() {
     /// let (io, _peer) = tokio::io::duplex(64);
     /// let mut framed = Framed::new(io, FramedCodec::default());
-    /// framed.codec_mut().set_max_frame_length(64 * 1024);
-    /// assert_eq!(framed.codec().max_frame_length(), 64 * 1024);
+    /// framed.codec_mut().set_max_frame_len(64 * 1024);
+    /// assert_eq!(framed.codec().max_frame_len(), 64 * 1024);
     /// # }
     /// ```
-    pub fn set_max_frame_length(&mut self, max: usize) {
+    pub fn set_max_frame_len(&mut self, max: usize) {
         self.decoder.set_max_frame_len(max);
         self.encoder.set_max_frame_len(max);
+    }
+
+    /// The old name of [`max_frame_len`](Self::max_frame_len) (tokio-util's spelling).
+    #[deprecated(
+        since = "0.3.0",
+        note = "renamed to `max_frame_len`, the name every lenframe type uses"
+    )]
+    pub fn max_frame_length(&self) -> usize {
+        self.max_frame_len()
+    }
+
+    /// The old name of [`set_max_frame_len`](Self::set_max_frame_len) (tokio-util's spelling).
+    #[deprecated(
+        since = "0.3.0",
+        note = "renamed to `set_max_frame_len`, the name every lenframe type uses"
+    )]
+    pub fn set_max_frame_length(&mut self, max: usize) {
+        self.set_max_frame_len(max);
     }
 
     /// The decoder, with the state of the frame being read.

@@ -140,13 +140,13 @@
 // to point at; the documentation that matters (docs.rs) is built with every feature.
 #![cfg_attr(not(feature = "alloc"), allow(rustdoc::broken_intra_doc_links))]
 
-#[cfg(any(feature = "tokio", feature = "futures-io"))]
-mod async_loops;
 mod builder;
 mod checksum;
 mod codec;
 mod decode;
 mod encode;
+#[cfg(any(feature = "std", feature = "embedded-io"))]
+mod engine;
 mod error;
 mod format;
 mod guess;
@@ -154,12 +154,8 @@ mod guess;
 mod io_error;
 #[cfg(any(feature = "json", feature = "msgpack"))]
 mod message;
-#[cfg(feature = "std")]
-mod read_state;
 mod struct_format;
 mod sync;
-#[cfg(feature = "std")]
-mod write_state;
 
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]

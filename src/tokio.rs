@@ -148,10 +148,10 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::async_loops::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
-use crate::read_state::{ReadState, DEFAULT_MAX_READ};
-use crate::write_state::WriteState;
-use crate::{Codec, Error};
+use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
+use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
+use crate::engine::write::WriteState;
+use crate::{Codec, Error, FrameDecoder};
 
 /// Reads frames from an [`AsyncRead`].
 ///
@@ -217,6 +217,12 @@ impl<R> FrameReader<R> {
     /// The longest payload the reader accepts.
     pub fn max_frame_len(&self) -> usize {
         self.core.state.codec().max_decode_len()
+    }
+
+    /// The core decoder this reader drives: its settings, the maximum in force and what it
+    /// counts, the same through every adapter.
+    pub fn decoder(&self) -> &FrameDecoder {
+        self.core.state.decoder()
     }
 
     /// Changes the longest payload the reader accepts, from the next frame's header on: for
@@ -468,13 +474,23 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
 /// 1 MiB of queued frames go out in one vectored write. See
 /// [memory and buffering](self#memory-and-buffering).
 ///
-/// Unlike the blocking writer, dropping it does not write what is buffered (a destructor cannot
-/// await): [`flush`](Self::flush) before dropping it.
+/// # Dropping
+///
+/// A destructor cannot await, so dropping the writer with frames still buffered makes one
+/// best-effort write of them that does not wait: it writes while the inner writer takes bytes
+/// at once, then flushes it the same way. On a connection with room in its send buffer (the
+/// usual case for a few small frames), they all go out. Once the inner writer would wait (a
+/// full socket buffer: `Pending`) or fails, **the rest is lost**, silently, and the peer sees a
+/// stream cut inside or between frames. To be sure every frame goes out, await
+/// [`flush`](Self::flush) (or [`shutdown`](Self::shutdown)) before dropping the writer. After
+/// [`into_inner`](Self::into_inner) or [`into_parts`](Self::into_parts), dropping writes
+/// nothing.
 ///
 /// See the [module docs](self) for cancel safety.
 #[derive(Debug)]
 pub struct FrameWriter<W> {
-    core: WriteLoop<TokioIo<W>>,
+    /// The inner writer is `None` once `into_inner` or `into_parts` took it.
+    core: WriteLoop<Option<TokioIo<W>>>,
 }
 
 impl<W> FrameWriter<W> {
@@ -486,10 +502,7 @@ impl<W> FrameWriter<W> {
     /// A writer with these settings.
     pub fn with_codec(inner: W, codec: Codec) -> Self {
         FrameWriter {
-            core: WriteLoop {
-                io: TokioIo(inner),
-                state: WriteState::new(codec),
-            },
+            core: WriteLoop::new(Some(TokioIo(inner)), WriteState::new(codec)),
         }
     }
 
@@ -559,28 +572,39 @@ impl<W> FrameWriter<W> {
 
     /// The inner writer.
     pub fn get_ref(&self) -> &W {
-        &self.core.io.0
+        &self.core.io.as_ref().expect(TAKEN).0
     }
 
     /// The inner writer. Writing to it directly while frames are buffered puts bytes in the
     /// middle of the framing: [`flush`](Self::flush) first.
     pub fn get_mut(&mut self) -> &mut W {
-        &mut self.core.io.0
+        &mut self.core.io.as_mut().expect(TAKEN).0
     }
 
     /// The inner writer. Unlike the blocking writer's, this does not flush (it cannot await):
     /// frames still buffered are dropped, so [`flush`](Self::flush) first, or use
     /// [`into_parts`](Self::into_parts) to keep them.
-    pub fn into_inner(self) -> W {
-        self.core.io.0
+    pub fn into_inner(mut self) -> W {
+        self.core.io.take().expect(TAKEN).0
     }
 
     /// The inner writer and the bytes accepted but not written, without writing anything.
     pub fn into_parts(mut self) -> (W, Bytes) {
         let unsent = self.core.state.take_buffered();
-        (self.core.io.0, unsent)
+        (self.core.io.take().expect(TAKEN).0, unsent)
     }
 }
+
+/// Dropped with frames still buffered, the writer makes one best-effort write of them, without
+/// waiting: see [`FrameWriter`]'s "Dropping" section.
+impl<W> Drop for FrameWriter<W> {
+    fn drop(&mut self) {
+        self.core.dropped();
+    }
+}
+
+const TAKEN: &str = "the inner writer is only taken by into_inner and into_parts, which consume \
+                     the FrameWriter";
 
 impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// Writes one frame: the header for `payload.len()`, then `payload`.
@@ -608,9 +632,11 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// # Errors
     ///
     /// - [`Error::Encode`] if the settings cannot frame the payload: nothing is written;
-    /// - [`Error::Io`] if the inner writer fails. If none of the frame had gone out, it is not
-    ///   accepted (the same call can be made again); if part of it had, the rest is buffered, to
-    ///   go out with the next write or flush, which reports the failure if it persists;
+    /// - [`Error::Io`] if the inner writer fails before any of the frame went out: the frame is
+    ///   not accepted, and the same call can be made again. (A large frame whose write fails
+    ///   after part of it went out is accepted: the rest is buffered, the call returns `Ok`, and
+    ///   the next write or flush reports the failure if it persists, as the blocking writer
+    ///   does. So `Err` always means "not accepted".)
     /// - [`Error::CopyUnfinished`] if [`copy_frame_from`](Self::copy_frame_from) stopped
     ///   inside a frame and has not finished it.
     ///
@@ -622,7 +648,59 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// payload is copied into the buffer and goes out with the next write or flush. See the
     /// [table](self#cancel-safety).
     pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        self.core.write_frame(payload.as_ref()).await
+        let payload = payload.as_ref();
+        // The common case first, with no inner future: a small frame that fits.
+        if self.core.queue_frame(None, payload)?.is_none() {
+            return Ok(());
+        }
+        self.core.write_frame_again(None, payload).await
+    }
+
+    /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the
+    /// header ([`length_field_offset`](crate::CodecBuilder::length_field_offset) > 0): `prefix`
+    /// is the bytes before the length field (a message type tag, for instance), exactly
+    /// `length_field_offset` of them, as
+    /// [`FrameEncoder::encode_with_prefix`](crate::FrameEncoder::encode_with_prefix) takes them.
+    /// The frame is buffered, written through and accepted as `write_frame`'s is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lenframe::tokio::FrameWriter;
+    /// use lenframe::Codec;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // PostgreSQL: a tag byte, then a length that counts itself.
+    /// let codec = Codec::builder()
+    ///     .length_field_offset(1)
+    ///     .struct_format("!I")
+    ///     .length_adjustment(-4)
+    ///     .build()?;
+    /// let mut writer = FrameWriter::with_codec(Vec::new(), codec);
+    /// writer.write_frame_with_prefix(b"Q", b"SELECT 1\0").await?;
+    /// writer.flush().await?;
+    /// assert_eq!(writer.get_ref(), b"Q\0\0\0\x0dSELECT 1\0");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`write_frame`](Self::write_frame), and
+    /// [`EncodeError::WrongPrefixLen`](crate::EncodeError::WrongPrefixLen) (in
+    /// [`Error::Encode`]) for a prefix that is not `length_field_offset` bytes long: nothing is
+    /// written.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`write_frame`](Self::write_frame)'s.
+    pub async fn write_frame_with_prefix(
+        &mut self,
+        prefix: &[u8],
+        payload: impl AsRef<[u8]>,
+    ) -> Result<(), Error> {
+        self.core.write_frame(Some(prefix), payload.as_ref()).await
     }
 
     /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then
@@ -696,7 +774,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// Not cancel-safe: if the future is dropped during the flush, the frame is accepted and
     /// still buffered.
     pub async fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        self.core.write_frame(payload.as_ref()).await?;
+        self.core.write_frame(None, payload.as_ref()).await?;
         self.core.flush().await
     }
 
@@ -952,7 +1030,11 @@ impl<R: AsyncRead + Unpin> FillRead for TokioRead<R> {
                         return Poll::Ready(Ok(n));
                     }
                     Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
-                    Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
+                    Poll::Ready(Err(err)) => {
+                        state.long_frame_filled();
+                        state.read_failed(&err);
+                        return Poll::Ready(Err(err.into()));
+                    }
                     Poll::Pending => {
                         state.idle();
                         break;

@@ -554,7 +554,7 @@ mod framed_row {
             }
         }
         fn set_max_frame_len(&mut self, max: usize) {
-            self.0.decoder_mut().set_max_frame_length(max)
+            self.0.decoder_mut().set_max_frame_len(max)
         }
         fn buffer_len(&self) -> usize {
             self.0.read_buffer().len()

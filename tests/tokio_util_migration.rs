@@ -4,6 +4,10 @@
 //! `next`, `flush`); it is compiled and run twice, once with tokio-util's codec and once with
 //! lenframe's `FramedCodec`, and the only difference is the constructor passed in.
 #![cfg(feature = "tokio-util")]
+// tokio-util's spellings `max_frame_length` / `set_max_frame_length` are deprecated on
+// `FramedCodec` (renamed `max_frame_len` / `set_max_frame_len`); this file pins that they still
+// compile and behave, so it uses them on purpose.
+#![allow(deprecated)]
 
 use lenframe::{Codec, FramedCodec};
 use tokio_util::codec::LengthDelimitedCodec;
@@ -81,4 +85,26 @@ async fn the_code_runs_with_length_delimited_codec() {
 async fn the_same_code_runs_with_framed_codec() {
     // tokio-util's default layout, named: a u32 length, big-endian ("!I" in Python's struct).
     user_code!(FramedCodec::new(Codec::from_struct_format("!I").unwrap()));
+}
+
+#[test]
+fn framed_codec_max_frame_len_and_its_old_name_are_one_setting() {
+    let mut codec = FramedCodec::default();
+    assert_eq!(codec.max_frame_len(), 8 * 1024 * 1024);
+    codec.set_max_frame_len(10);
+    assert_eq!(codec.max_frame_len(), 10);
+    assert_eq!(
+        codec.max_frame_length(),
+        10,
+        "the deprecated alias reads the same setting"
+    );
+    let mut dst = bytes::BytesMut::new();
+    let encoded = |codec: &mut FramedCodec, dst: &mut bytes::BytesMut, len: usize| {
+        tokio_util::codec::Encoder::encode(codec, bytes::Bytes::from(vec![0; len]), dst)
+    };
+    assert!(encoded(&mut codec, &mut dst, 10).is_ok());
+    assert!(encoded(&mut codec, &mut dst, 11).is_err(), "both ways");
+    codec.set_max_frame_length(7);
+    assert_eq!(codec.max_frame_len(), 7);
+    assert_eq!(codec.decoder().max_frame_len(), 7);
 }

@@ -5,6 +5,7 @@ use embedded_io::{Read, Write};
 
 use super::state::{ReadState, Step};
 use super::{reader_debug, reader_methods, writer_methods, Error};
+use crate::engine::head::Head;
 use crate::FrameEncoder;
 
 /// Reads frames from an [`embedded_io::Read`] into a buffer the caller lends, and lends each
@@ -151,9 +152,35 @@ impl<W: Write> FrameWriter<W> {
     /// writer fails: part of the frame may be on the wire, so close the connection (see the
     /// [module docs](super#writing)).
     pub fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error<W::Error>> {
-        let payload = payload.as_ref();
-        let header = self.encoder.header(payload.len())?;
-        self.inner.write_all(&header).map_err(Error::Io)?;
+        self.write_head(None, payload.as_ref())
+    }
+
+    /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the
+    /// header ([`length_field_offset`](crate::CodecBuilder::length_field_offset) > 0): `prefix`
+    /// is the bytes before the length field (a message type tag, for instance), exactly
+    /// `length_field_offset` of them, as
+    /// [`FrameEncoder::encode_with_prefix`](crate::FrameEncoder::encode_with_prefix) takes them.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_frame`](Self::write_frame), and
+    /// [`EncodeError::WrongPrefixLen`](crate::EncodeError::WrongPrefixLen) (in
+    /// [`Error::Encode`]) for a prefix that is not `length_field_offset` bytes long: nothing is
+    /// written.
+    pub fn write_frame_with_prefix(
+        &mut self,
+        prefix: &[u8],
+        payload: impl AsRef<[u8]>,
+    ) -> Result<(), Error<W::Error>> {
+        self.write_head(Some(prefix), payload.as_ref())
+    }
+
+    /// The header (after `prefix`), then the payload, each with `write_all`.
+    fn write_head(&mut self, prefix: Option<&[u8]>, payload: &[u8]) -> Result<(), Error<W::Error>> {
+        let head = Head::new(&self.encoder, prefix, payload.len())?;
+        for part in head.parts() {
+            self.inner.write_all(part).map_err(Error::Io)?;
+        }
         self.inner.write_all(payload).map_err(Error::Io)
     }
 

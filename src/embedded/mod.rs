@@ -142,6 +142,12 @@ macro_rules! reader_methods {
             self.state.codec().max_decode_len()
         }
 
+        /// The core decoder this reader drives: its settings, the maximum in force and what it
+        /// counts, the same through every adapter.
+        pub fn decoder(&self) -> &$crate::FrameDecoder {
+            self.state.decoder()
+        }
+
         /// Changes the longest payload the reader accepts, from the next frame's header on
         /// (for a limit agreed in a handshake): `max`, or less if the lent buffer cannot hold
         /// such a frame.

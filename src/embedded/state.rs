@@ -62,6 +62,11 @@ impl<'b> ReadState<'b> {
         state
     }
 
+    /// The decoder: its settings, the maximum in force and its counters.
+    pub(crate) fn decoder(&self) -> &FrameDecoder {
+        &self.decoder
+    }
+
     /// The settings, with the maximum in force.
     pub(crate) fn codec(&self) -> &Codec {
         self.decoder.codec()

@@ -32,7 +32,8 @@ use bytes::buf::Limit;
 use bytes::BufMut;
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::read_state::{clamp, SMALL};
+use super::head::Head;
+use super::read::{clamp, SMALL};
 use crate::{Codec, EncodeWithError, Error, FrameEncoder, Header};
 
 /// How many bytes a writer buffers before writing, by default.
@@ -248,6 +249,31 @@ impl WriteState {
     #[inline]
     pub(crate) fn encoder(&self) -> &FrameEncoder {
         &self.encoder
+    }
+
+    /// The header for a payload of `payload_len` bytes, after `prefix` (the bytes before the
+    /// length field) if there is one: see [`Head::new`].
+    #[inline]
+    pub(crate) fn head<'p>(
+        &self,
+        prefix: Option<&'p [u8]>,
+        payload_len: usize,
+    ) -> Result<Head<'p>, Error> {
+        Ok(Head::new(&self.encoder, prefix, payload_len)?)
+    }
+
+    /// Appends a frame's header to what is accepted.
+    #[inline(always)]
+    pub(crate) fn queue_head(&mut self, head: &Head<'_>) {
+        match head.prefix() {
+            // No prefix: one copy of the header, the per-frame case.
+            None => self.queue(head.header()),
+            Some(_) => {
+                let [prefix, rest] = head.parts();
+                self.queue(prefix);
+                self.queue(rest);
+            }
+        }
     }
 
     /// Appends `bytes` to what is accepted.
@@ -640,5 +666,388 @@ mod tests {
             "3 bytes from after the queue"
         );
         assert!(state.is_empty());
+    }
+
+    // The policies, one decision a test, on the pure state (no I/O): fast enough to run for
+    // every mutant of this file (`.ci/mutants`, scope `engine`).
+
+    const KIB: usize = 1024;
+
+    fn lens(state: &WriteState, through: &[u8]) -> Vec<usize> {
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let count = state.io_slices(through, &mut slices);
+        slices[..count].iter().map(|s| s.len()).collect()
+    }
+
+    #[test]
+    fn the_sizes_are_the_documented_ones() {
+        assert_eq!(DEFAULT_BUFFER_SIZE, 64 * KIB);
+        assert_eq!(DEFAULT_MAX_WRITE, 1024 * KIB);
+        assert_eq!(COPY_MAX, 8 * KIB);
+        assert_eq!(MAX_SLICES, 64);
+        assert_eq!(MAX_SLICE, 1 << 30);
+        assert_eq!(STREAM_MIN, 8 * KIB);
+    }
+
+    #[test]
+    fn getters_report_the_settings_and_the_codec() {
+        let codec = Codec::from_struct_format("!H").unwrap();
+        let mut state = WriteState::new(codec);
+        assert_eq!(state.codec(), &codec);
+        assert_eq!(state.capacity(), DEFAULT_BUFFER_SIZE);
+        assert_eq!(state.max_write(), DEFAULT_MAX_WRITE);
+        state.set_capacity(100);
+        assert_eq!(state.capacity(), 100);
+        state.set_max_write(10);
+        assert_eq!(state.max_write(), 10);
+        state.set_max_write(0);
+        assert_eq!(state.max_write(), 1, "at least one byte a write");
+        state.encoder_mut().set_max_frame_len(3);
+        assert_eq!(state.encoder().codec().max_encode_len(), 3);
+    }
+
+    #[test]
+    fn max_write_limits_what_one_write_gathers() {
+        let mut state = WriteState::new(Codec::default());
+        for _ in 0..3 {
+            state.feed(&[1, 0, 0, 0], Bytes::from(vec![0; COPY_MAX + 1]));
+        }
+        let part = 4 + COPY_MAX + 1;
+        assert_eq!(lens(&state, b"").iter().sum::<usize>(), 3 * part);
+        state.set_max_write(part);
+        assert_eq!(
+            lens(&state, b"").iter().sum::<usize>(),
+            part,
+            "one frame's worth"
+        );
+        state.set_max_write(part + 1);
+        assert_eq!(
+            lens(&state, b"").iter().sum::<usize>(),
+            part + 4,
+            "under the limit: the next part (a header) too"
+        );
+    }
+
+    #[test]
+    fn a_borrowed_frame_is_copied_only_when_shorter_than_the_buffer() {
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(100);
+        assert!(state.copies(99));
+        assert!(
+            !state.copies(100),
+            "a frame as long as the buffer is written through"
+        );
+        assert!(!state.copies(101));
+    }
+
+    #[test]
+    fn an_owned_payload_is_copied_up_to_copy_max_if_its_frame_fits() {
+        let state = WriteState::new(Codec::default());
+        assert_eq!(state.feed_adds(4, 0), 4);
+        assert_eq!(state.feed_adds(4, 10), 14);
+        assert_eq!(state.feed_adds(4, COPY_MAX), 4 + COPY_MAX);
+        assert_eq!(
+            state.feed_adds(4, COPY_MAX + 1),
+            4,
+            "queued as it is: its header only"
+        );
+        let mut small = WriteState::new(Codec::default());
+        small.set_capacity(100);
+        assert_eq!(small.feed_adds(4, 95), 99);
+        assert_eq!(
+            small.feed_adds(4, 96),
+            4,
+            "a frame as long as the buffer is not copied"
+        );
+        // And `feed` does what `feed_adds` said.
+        for len in [0, 95, 96, COPY_MAX + 1] {
+            let mut state = WriteState::new(Codec::default());
+            state.set_capacity(100);
+            let said = state.feed_adds(4, len);
+            assert_eq!(state.feed(&[0; 4], Bytes::from(vec![0; len])), said);
+            assert_eq!(state.buffered_len(), 4 + len);
+            let copied = said == 4 + len;
+            assert_eq!(
+                state.queue.is_empty(),
+                copied,
+                "queued as it is unless copied"
+            );
+        }
+    }
+
+    #[test]
+    fn something_is_written_first_only_when_the_buffer_would_pass_its_size_or_holds_max_write() {
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(10);
+        assert!(
+            !state.must_write(1000),
+            "an empty writer never writes first"
+        );
+        state.queue(&[0; 6]);
+        assert!(!state.must_write(4));
+        assert!(state.must_write(5));
+        state.set_max_write(6);
+        assert!(state.must_write(0), "it holds max_write already");
+        state.set_max_write(7);
+        assert!(!state.must_write(0));
+    }
+
+    #[test]
+    fn a_buffer_grown_past_the_small_size_is_given_back_by_a_flush() {
+        // What the buffer's allocation is after writing `len` bytes (and flushing): `BytesMut`
+        // gets its allocation back when it reserves room again, unless it was given back.
+        let kept = |len: usize, flush: bool| {
+            let mut state = WriteState::new(Codec::default());
+            state.queue(&vec![0; len]);
+            assert_eq!(state.wrote(len), 0);
+            if flush {
+                state.flushed();
+            }
+            state.queue(b"x");
+            state.buf.capacity()
+        };
+        assert!(kept(SMALL + 1, false) > SMALL, "kept until the flush");
+        assert!(kept(SMALL + 1, true) < SMALL, "given back by the flush");
+        assert!(kept(SMALL, true) >= SMALL, "the small size is kept");
+    }
+
+    #[test]
+    fn a_buffer_that_held_more_than_its_size_is_given_back_once_written() {
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(SMALL);
+        let big = vec![0; 3 * SMALL];
+        state.queue(&big);
+        state.wrote(SMALL);
+        assert!(state.buf.capacity() > 0, "not empty yet");
+        state.wrote(2 * SMALL);
+        assert_eq!(
+            state.buf.capacity(),
+            0,
+            "given back at once, before any flush"
+        );
+    }
+
+    #[test]
+    fn a_frame_written_through_is_withdrawn_if_none_went_out_else_its_rest_is_buffered() {
+        let payload = vec![7u8; 100];
+        let mut state = WriteState::new(Codec::default());
+        state.queue(b"ab");
+        state.queue(&[100, 0, 0, 0]);
+        let frame = Through::new(4, &payload);
+        assert_eq!(lens(&state, frame.rest()), [6, 100]);
+        assert!(!state.end_through(&frame), "not accepted");
+        assert_eq!(
+            state.buffered_len(),
+            2,
+            "its header withdrawn, the rest kept"
+        );
+
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(50);
+        state.queue(&[100, 0, 0, 0]);
+        let mut frame = Through::new(4, &payload);
+        state.wrote_through(&mut frame, 4 + 30);
+        assert_eq!(frame.rest().len(), 70);
+        assert!(state.end_through(&frame), "accepted");
+        assert_eq!(state.buffered_len(), 70, "the rest of the payload buffered");
+        assert_eq!(state.buf.capacity(), 70, "exactly what it takes");
+    }
+
+    #[test]
+    fn a_streamed_payload_is_read_in_rooms_of_the_buffer_size_and_at_least_stream_min() {
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(1);
+        let header = state.stream_header(20_000).unwrap().unwrap();
+        state.start_stream(&header, 20_000);
+        assert_eq!(state.stream_step(), StreamStep::Read(STREAM_MIN - 4));
+        let room = state.stream_slice(STREAM_MIN - 4);
+        assert_eq!(room.len(), STREAM_MIN - 4);
+        assert_eq!(
+            state.streamed(usize::MAX),
+            STREAM_MIN - 4,
+            "at most the room"
+        );
+        assert_eq!(state.stream_step(), StreamStep::Write);
+        state.wrote(STREAM_MIN);
+        assert_eq!(
+            state.copy_remaining(),
+            Some(20_000 - (STREAM_MIN as u64 - 4))
+        );
+        assert!(matches!(
+            state.stream_header(5),
+            Err(Error::CopyUnfinished { len: 20_000, .. })
+        ));
+        assert!(
+            state.stream_header(20_000).unwrap().is_none(),
+            "go on with it"
+        );
+        assert!(matches!(
+            state.check_not_streaming(),
+            Err(Error::CopyUnfinished { .. })
+        ));
+        let left = 20_000 - (STREAM_MIN - 4);
+        assert!(matches!(
+            state.source_ended(),
+            Error::SourceEnded { len: 20_000, left: l } if l == left as u64
+        ));
+        assert_eq!(state.stream_step(), StreamStep::Read(STREAM_MIN));
+        state.stream_slice(STREAM_MIN);
+        state.streamed(STREAM_MIN);
+        state.wrote(STREAM_MIN);
+        state.stream_slice(left - STREAM_MIN);
+        state.streamed(left - STREAM_MIN);
+        assert_eq!(state.stream_step(), StreamStep::Done);
+        assert!(state.check_not_streaming().is_ok());
+    }
+
+    #[test]
+    fn room_for_an_unsized_frame_is_the_longest_since_the_flush_at_most_the_buffer() {
+        let mut state = WriteState::new(Codec::default());
+        assert_eq!(state.with_room(), 0);
+        state.feed_unsized(&[3, 0, 0, 0], Bytes::from_static(b"abc"));
+        state.feed_unsized(&[1, 0, 0, 0], Bytes::from_static(b"a"));
+        assert_eq!(state.with_room(), 7);
+        state.set_capacity(5);
+        assert_eq!(state.with_room(), 5);
+        state.wrote(state.buffered_len());
+        state.flushed();
+        assert_eq!(state.with_room(), 0, "a flush forgets it");
+    }
+
+    #[test]
+    fn buffered_bytes_taken_or_pushed_keep_their_order() {
+        let mut state = WriteState::new(Codec::default());
+        state.queue(b"a");
+        state.feed(&[], Bytes::from(vec![b'b'; COPY_MAX + 1]));
+        state.queue(b"c");
+        let all = state.take_buffered();
+        assert_eq!(all.len(), COPY_MAX + 3);
+        assert_eq!((all[0], all[1], all[all.len() - 1]), (b'a', b'b', b'c'));
+        assert!(state.is_empty());
+        state.queue(b"x");
+        state.push_unsent(Bytes::from_static(b"yz"));
+        state.queue(b"w");
+        assert_eq!(state.single_part(b""), None, "two parts: no single one");
+        assert_eq!(&state.take_buffered()[..], b"xyzw");
+        state.queue(b"only");
+        assert_eq!(state.single_part(b""), Some(&b"only"[..]));
+        assert_eq!(state.single_part(b"more"), None);
+    }
+
+    // Survivors of the first unit-speed mutation run over this file (docs/testing.md).
+
+    #[test]
+    fn a_head_is_queued_with_its_prefix_in_place_of_the_zeros() {
+        let codec = Codec::builder()
+            .length_field_offset(1)
+            .struct_format("!I")
+            .length_adjustment(-4)
+            .build()
+            .unwrap();
+        let mut state = WriteState::new(codec);
+        let head = state.head(Some(b"Q"), 3).unwrap();
+        state.queue_head(&head);
+        let head = state.head(None, 3).unwrap();
+        state.queue_head(&head);
+        assert_eq!(&state.buf[..], b"Q\0\0\0\x07\0\0\0\0\x07");
+    }
+
+    #[test]
+    fn a_frame_written_in_place_is_appended_and_sets_the_room_for_the_next() {
+        let mut state = WriteState::new(Codec::default());
+        state.queue(b"xy");
+        state
+            .encode_with(|buf: &mut BytesMut| {
+                buf.extend_from_slice(b"abc");
+                Ok::<(), Error>(())
+            })
+            .unwrap();
+        assert_eq!(&state.buf[..], b"xy\x03\0\0\0abc");
+        assert_eq!(
+            state.with_room(),
+            7,
+            "the frame's own length, not what was before it"
+        );
+    }
+
+    #[test]
+    fn a_queued_chunk_written_exactly_leaves_the_queue() {
+        let mut state = WriteState::new(Codec::default());
+        state.feed(&[], Bytes::from(vec![1; COPY_MAX + 1]));
+        state.queue(b"tail");
+        assert_eq!(state.wrote(COPY_MAX + 1), 0);
+        assert_eq!(state.single_part(b""), Some(&b"tail"[..]), "one part left");
+    }
+
+    #[test]
+    fn a_buffer_as_large_as_its_size_is_kept_when_written() {
+        let kept_after = |len: usize| {
+            let mut state = WriteState::new(Codec::default());
+            state.set_capacity(SMALL);
+            state.queue(&vec![0; len]);
+            state.wrote(len);
+            state.queue(b"x");
+            state.buf.capacity()
+        };
+        assert!(kept_after(SMALL) >= SMALL, "not more than its size: kept");
+        assert!(kept_after(SMALL + 1) < SMALL, "more: given back at once");
+    }
+
+    #[test]
+    fn a_flush_gives_back_a_queue_of_more_than_max_slices_and_only_an_empty_one() {
+        let queue_capacity_after = |chunks: usize, write: bool| {
+            let mut state = WriteState::new(Codec::default());
+            for _ in 0..chunks {
+                state.push(Bytes::from_static(b"c"));
+            }
+            let queued = state.buffered_len();
+            if write {
+                state.wrote(queued);
+            }
+            state.flushed();
+            assert_eq!(state.buffered_len(), if write { 0 } else { queued });
+            state.queue.capacity()
+        };
+        assert_eq!(queue_capacity_after(MAX_SLICES + 1, true), 0);
+        assert!(queue_capacity_after(MAX_SLICES, true) >= MAX_SLICES, "kept");
+        assert!(
+            queue_capacity_after(MAX_SLICES + 1, false) > MAX_SLICES,
+            "still queued"
+        );
+    }
+
+    #[test]
+    fn the_rest_of_a_cut_frame_gets_an_exact_buffer_only_past_the_buffer_size() {
+        let payload = vec![7u8; 100];
+        // Written through after a large buffer went out: its allocation is still there.
+        let capacity_after = |capacity: usize, sent: usize| {
+            let mut state = WriteState::new(Codec::default());
+            state.set_capacity(capacity);
+            state.queue(&vec![0; 4 * KIB]);
+            state.queue(&[100, 0, 0, 0]);
+            let mut frame = Through::new(4, &payload);
+            state.wrote_through(&mut frame, 4 * KIB + 4 + sent);
+            assert!(state.end_through(&frame));
+            assert_eq!(state.buffered_len(), 100 - sent);
+            state.buf.capacity()
+        };
+        assert_eq!(capacity_after(50, 30), 70, "70 > 50: exactly what it takes");
+        let kept = capacity_after(70, 30);
+        assert!(kept > KIB, "70 = 70: the buffer it has, not {kept}");
+        assert!(
+            capacity_after(50, 100) > KIB,
+            "nothing left: nothing allocated"
+        );
+    }
+
+    #[test]
+    fn a_short_source_read_keeps_only_what_came() {
+        let mut state = WriteState::new(Codec::default());
+        let header = state.stream_header(500).unwrap().unwrap();
+        state.start_stream(&header, 500);
+        state.stream_slice(100);
+        assert_eq!(state.streamed(10), 10);
+        assert_eq!(state.buffered_len(), 4 + 10);
+        assert_eq!(state.copy_remaining(), Some(490));
     }
 }

@@ -215,6 +215,12 @@ impl ReadState {
         self.decoder.codec()
     }
 
+    /// The decoder: its settings, maximum and counters.
+    #[inline]
+    pub(crate) fn decoder(&self) -> &FrameDecoder {
+        &self.decoder
+    }
+
     /// The decoder, to change its maximum.
     pub(crate) fn decoder_mut(&mut self) -> &mut FrameDecoder {
         &mut self.decoder
@@ -812,14 +818,15 @@ const STREAK: u32 = 4;
 
 /// The read size after a read that filled a room of `read_len` bytes, of which `full_reads`
 /// in a row so far (updated): doubled, up to `read_max`; from [`STREAK_FROM`] (64 KiB) on,
-/// only once [`STREAK`] (16) reads of that size came back full in a row, so 64 KiB reads
-/// become 128 KiB after 1 MiB and 256 KiB after 2 MiB more.
+/// only once [`STREAK`] (4) reads of that size came back full in a row, so 64 KiB reads
+/// become 128 KiB after 256 KiB and 256 KiB after 512 KiB more.
 ///
 /// Why the streak: a larger buffer is fresh memory, and fresh memory costs a page fault every
 /// 4 KiB when first touched (and its zeroing, for `std::io::Read`); reads of 256 KiB rather
-/// than 64 KiB save three system calls per 256 KiB, which repays that only over a few MiB. A
-/// connection that moves a MiB or two (a request, a response) keeps 64 KiB reads, as lenframe
-/// did before its reads could grow further; a bulk transfer reaches the maximum within 3 MiB.
+/// than 64 KiB save three system calls per 256 KiB, which repays that only over a run of full
+/// reads. A connection that moves a few hundred KiB (a request, a response) keeps 64 KiB
+/// reads; a bulk transfer reaches the 256 KiB default maximum within 768 KiB. (The streak was
+/// 16, a maximum reached after 3 MiB; the measurement at [`STREAK`] is why it is 4.)
 fn next_read_len(read_len: usize, full_reads: &mut u32, read_max: usize) -> usize {
     let doubled = read_len.saturating_mul(2).min(read_max);
     if read_len < STREAK_FROM {
@@ -1181,5 +1188,67 @@ mod tests {
         // Full: the header claims 1 GiB; the buffer doubles by what arrived, no more.
         fit_framed_buffer(&mut buf, 8 * KIB, false, 1 << 30, &mut sizing);
         assert!(buf.capacity() <= 24 * KIB, "{}", buf.capacity());
+    }
+
+    #[test]
+    fn the_sizes_are_the_documented_ones() {
+        assert_eq!(SMALL, 8 * KIB);
+        assert_eq!(DEFAULT_MAX_READ, 256 * KIB);
+        assert_eq!(LONG_MIN, 64 * KIB);
+        assert_eq!(STREAK_FROM, 64 * KIB);
+        assert_eq!(STREAK, 4);
+        assert_eq!(small(MIB), SMALL);
+        assert_eq!(small(100), 100, "never more than a read may ask for");
+    }
+
+    #[test]
+    fn reads_double_to_64_kib_then_after_a_streak_of_full_reads() {
+        let mut full = 0;
+        assert_eq!(next_read_len(SMALL, &mut full, MIB), 16 * KIB);
+        assert_eq!(next_read_len(32 * KIB, &mut full, MIB), 64 * KIB);
+        assert_eq!(
+            next_read_len(32 * KIB, &mut full, 40 * KIB),
+            40 * KIB,
+            "capped"
+        );
+        for _ in 1..STREAK {
+            assert_eq!(next_read_len(64 * KIB, &mut full, MIB), 64 * KIB);
+        }
+        assert_eq!(next_read_len(64 * KIB, &mut full, MIB), 128 * KIB);
+        assert_eq!(full, 0, "a new streak at the new size");
+    }
+
+    #[test]
+    fn an_iterator_goes_on_only_after_errors_reading_can_continue_from() {
+        use io::ErrorKind::*;
+        let codec = Codec::builder().max_frame_len(1).build().unwrap();
+        let mut header = BytesMut::from(&[9, 0, 0, 0][..]);
+        let too_large = Error::Frame(codec.decoder().decode(&mut header).unwrap_err());
+        assert!(matches!(
+            too_large,
+            Error::Frame(FrameError::TooLarge { len: 9, max: 1, .. })
+        ));
+        assert!(continues_after(&too_large, true), "being skipped");
+        assert!(!continues_after(&too_large, false));
+        for kind in [WouldBlock, TimedOut, Interrupted] {
+            assert!(continues_after(&Error::Io(kind.into()), false), "{kind:?}");
+        }
+        for kind in [UnexpectedEof, ConnectionReset, Other] {
+            assert!(!continues_after(&Error::Io(kind.into()), true), "{kind:?}");
+        }
+        let truncated = Error::Frame(FrameError::Truncated {
+            expected: 9,
+            got: 1,
+            guess: None,
+        });
+        assert!(!continues_after(&truncated, true));
+    }
+
+    #[test]
+    fn clamp_caps_at_the_maximum_and_at_usize() {
+        assert_eq!(clamp(5, 10), 5);
+        assert_eq!(clamp(10, 10), 10);
+        assert_eq!(clamp(11, 10), 10);
+        assert_eq!(clamp(u64::MAX, usize::MAX), usize::MAX);
     }
 }
