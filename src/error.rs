@@ -39,15 +39,6 @@ pub enum ConfigError {
         /// The width that was asked for.
         width: usize,
     },
-    /// A varint's cap ([`LengthField::varint_max`]) must be 1 to 10 bytes.
-    #[error(
-        "a varint capped at {max_bytes} bytes is not supported; use a cap of 1 to 10 bytes \
-         (10 holds any u64)"
-    )]
-    UnsupportedVarintCap {
-        /// The cap that was asked for.
-        max_bytes: usize,
-    },
     /// Too many bytes before the length field for the inline header.
     #[error(
         "{offset} bytes before the length field is more than the supported {max}; \
@@ -133,6 +124,15 @@ pub enum ConfigError {
         start: usize,
         /// The shortest header (sync bytes included).
         max: usize,
+    },
+    /// A varint's cap ([`LengthField::varint_max`]) must be 1 to 10 bytes.
+    #[error(
+        "a varint capped at {max_bytes} bytes is not supported; use a cap of 1 to 10 bytes \
+         (10 holds any u64)"
+    )]
+    UnsupportedVarintCap {
+        /// The cap that was asked for.
+        max_bytes: usize,
     },
 }
 
@@ -226,16 +226,6 @@ pub enum FrameError {
     /// A varint length does not fit in 64 bits.
     #[error("a varint length overflows 64 bits; the stream is corrupt or not varint-framed")]
     VarintOverflow,
-    /// A varint length capped by [`LengthField::varint_max`] has a continuation bit on its last
-    /// allowed byte: MQTT's "malformed remaining length" for a cap of 4.
-    #[error(
-        "a varint length runs past its cap of {max_bytes} bytes; the stream is corrupt or not \
-         framed with this cap"
-    )]
-    VarintPastCap {
-        /// The cap: the most bytes the length may take.
-        max_bytes: usize,
-    },
     /// The stream ended inside a frame.
     ///
     /// ```
@@ -298,6 +288,16 @@ pub enum FrameError {
         expected: u64,
         /// The value in the frame's trailer.
         actual: u64,
+    },
+    /// A varint length capped by [`LengthField::varint_max`] has a continuation bit on its last
+    /// allowed byte: MQTT's "malformed remaining length" for a cap of 4.
+    #[error(
+        "a varint length runs past its cap of {max_bytes} bytes; the stream is corrupt or not \
+         framed with this cap"
+    )]
+    VarintPastCap {
+        /// The cap: the most bytes the length may take.
+        max_bytes: usize,
     },
 }
 
