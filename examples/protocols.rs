@@ -13,7 +13,6 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::{Codec, LengthField};
 
@@ -72,13 +71,11 @@ fn postgres(addr: &str, user: &str, database: &str) -> Result<()> {
     FrameWriter::with_codec(&stream, startup).send_frame(&body)?;
 
     let mut reader = FrameReader::with_codec(&stream, messages);
-    let send = |tag: u8, body: &[u8]| -> Result<()> {
-        // TODO(write_frame_with_prefix): FrameWriter::write_frame_with_prefix(&[tag], body).
-        let mut out = BytesMut::new();
-        messages
-            .encoder()
-            .encode_with_prefix(&[tag], body, &mut out)?;
-        Ok((&stream).write_all(&out)?)
+    let mut writer = FrameWriter::with_codec(&stream, messages);
+    // The tag is the one byte before the length field (length_field_offset(1)).
+    let mut send = |tag: u8, body: &[u8]| -> Result<()> {
+        writer.write_frame_with_prefix(&[tag], body)?;
+        Ok(writer.flush()?)
     };
     let mut sent_query = false;
     while let Some(message) = reader.read_frame()? {
@@ -121,20 +118,21 @@ fn mqtt(addr: &str, topic: &str) -> Result<()> {
         .build()?;
     let stream = connect(addr)?;
     let string = |s: &str| [&(s.len() as u16).to_be_bytes()[..], s.as_bytes()].concat();
-    let mut out = BytesMut::new();
-    // TODO(write_frame_with_prefix): FrameWriter::write_frame_with_prefix(&[first], body).
-    let mut packet =
-        |first: u8, body: &[u8]| codec.encoder().encode_with_prefix(&[first], body, &mut out);
+    // The fixed header byte is the one byte before the length field (length_field_offset(1)).
+    let mut writer = FrameWriter::with_codec(&stream, codec);
     let connect = [
         &string("MQTT")[..],
         &[4, 0x02, 0, 60],
         &string("lenframe-example"),
     ]
     .concat();
-    packet(0x10, &connect)?;
-    packet(0x82, &[&[0, 1][..], &string(topic), &[0]].concat())?;
-    packet(0x30, &[&string(topic)[..], b"hello from lenframe"].concat())?;
-    (&stream).write_all(&out)?;
+    writer.write_frame_with_prefix(&[0x10], connect)?;
+    writer.write_frame_with_prefix(&[0x82], [&[0, 1][..], &string(topic), &[0]].concat())?;
+    writer.write_frame_with_prefix(
+        &[0x30],
+        [&string(topic)[..], b"hello from lenframe"].concat(),
+    )?;
+    writer.flush()?; // the three packets leave in one write
 
     let mut reader = FrameReader::with_codec(&stream, codec);
     while let Some(packet) = reader.read_frame()? {

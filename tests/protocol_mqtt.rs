@@ -85,7 +85,7 @@ fn string(s: &str) -> Vec<u8> {
 
 /// A whole control packet.
 fn packet(first: u8, body: &[u8]) -> BytesMut {
-    // TODO(write_frame_with_prefix): a FrameWriter's write_frame_with_prefix(&[first], body).
+    // Packets are built in memory so that tests can glue many into one write.
     let mut out = BytesMut::new();
     mqtt_codec()
         .encoder()
@@ -257,18 +257,26 @@ async fn tokio_reader_and_writer(broker: &Broker) {
     use tokio::io::AsyncWriteExt;
 
     let stream = tokio::net::TcpStream::connect(broker.addr).await.unwrap();
-    let (read, mut write) = stream.into_split();
+    let (read, write) = stream.into_split();
     let mut reader = lenframe::tokio::FrameReader::with_codec(read, mqtt_codec());
-    // TODO(write_frame_with_prefix): the tokio FrameWriter's write_frame_with_prefix for each.
+    // The fixed header byte is the prefix before the length field; the two packets leave
+    // together at the flush.
+    let mut writer = lenframe::tokio::FrameWriter::with_codec(write, mqtt_codec());
     let mut body = string("MQTT");
     body.extend_from_slice(&[4, 0x02, 0, 60]);
     body.extend_from_slice(&string("lenframe-tokio"));
-    let mut out = packet(CONNECT, &body);
+    writer
+        .write_frame_with_prefix(&[CONNECT], &body)
+        .await
+        .unwrap();
     let mut subscribe = 7u16.to_be_bytes().to_vec();
     subscribe.extend_from_slice(&string("lenframe/tokio"));
     subscribe.push(0);
-    out.extend_from_slice(&packet(SUBSCRIBE, &subscribe));
-    write.write_all(&out).await.unwrap();
+    writer
+        .write_frame_with_prefix(&[SUBSCRIBE], &subscribe)
+        .await
+        .unwrap();
+    writer.flush().await.unwrap();
     assert_eq!(&next(&mut reader).await.unwrap()[..], &[CONNACK, 2, 0, 0]);
     assert_eq!(&next(&mut reader).await.unwrap()[..], &[SUBACK, 3, 0, 7, 0]);
 
@@ -278,7 +286,7 @@ async fn tokio_reader_and_writer(broker: &Broker) {
         burst.extend_from_slice(&publish("lenframe/tokio", format!("tokio {i}").as_bytes()));
     }
     burst.extend_from_slice(&publish("lenframe/tokio", &large));
-    write.write_all(&burst).await.unwrap();
+    writer.get_mut().write_all(&burst).await.unwrap();
     let prefix = string("lenframe/tokio");
     for i in 0..200 {
         let received = next(&mut reader).await.unwrap();
@@ -292,7 +300,11 @@ async fn tokio_reader_and_writer(broker: &Broker) {
         last.len() > large.len() && last.ends_with(&large),
         "the 200 KB payload came back changed"
     );
-    write.write_all(&packet(DISCONNECT, b"")).await.unwrap();
+    writer
+        .write_frame_with_prefix(&[DISCONNECT], b"")
+        .await
+        .unwrap();
+    writer.flush().await.unwrap();
     assert!(next(&mut reader).await.is_none());
 }
 

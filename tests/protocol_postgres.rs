@@ -16,12 +16,11 @@ mod example_runner;
 #[path = "support/peers.rs"]
 mod peers;
 
-use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::Codec;
 use peers::{CountingReader, Peer, Reads, TempDir};
@@ -151,11 +150,11 @@ fn start_server() -> Option<Server> {
     })
 }
 
-/// One session: a counted reader of backend messages, and the socket to write to.
+/// One session: a counted reader of backend messages, and a writer of tagged frontend messages.
 struct Session {
     reader: FrameReader<CountingReader<TcpStream>>,
     reads: Reads,
-    socket: TcpStream,
+    writer: FrameWriter<TcpStream>,
 }
 
 impl Session {
@@ -166,7 +165,7 @@ impl Session {
         let mut session = Session {
             reader: FrameReader::with_codec(counting, message_codec()),
             reads,
-            socket,
+            writer: FrameWriter::with_codec(socket.try_clone().unwrap(), message_codec()),
         };
         // StartupMessage: protocol 3.0, then name/value pairs, then an empty name.
         let mut startup = 196_608u32.to_be_bytes().to_vec();
@@ -182,8 +181,7 @@ impl Session {
             startup.push(0);
         }
         startup.push(0);
-        let mut first =
-            FrameWriter::with_codec(session.socket.try_clone().unwrap(), startup_codec());
+        let mut first = FrameWriter::with_codec(socket, startup_codec());
         first.send_frame(&startup).unwrap();
 
         let replies = session.until_ready();
@@ -207,13 +205,9 @@ impl Session {
 
     /// Sends a tagged frontend message.
     fn send(&mut self, tag: u8, body: &[u8]) {
-        // TODO(write_frame_with_prefix): a FrameWriter's write_frame_with_prefix(&[tag], body).
-        let mut out = BytesMut::new();
-        message_codec()
-            .encoder()
-            .encode_with_prefix(&[tag], body, &mut out)
-            .unwrap();
-        self.socket.write_all(&out).unwrap();
+        // The tag is the one byte before the length field (length_field_offset(1)).
+        self.writer.write_frame_with_prefix(&[tag], body).unwrap();
+        self.writer.flush().unwrap();
     }
 
     fn query(&mut self, sql: &str) -> Vec<Bytes> {

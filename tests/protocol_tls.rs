@@ -20,7 +20,7 @@ use std::process::Command;
 use std::thread;
 
 use bytes::{Bytes, BytesMut};
-use lenframe::blocking::FrameReader;
+use lenframe::blocking::{FrameReader, FrameWriter};
 use lenframe::Codec;
 use peers::{CountingReader, Peer, TempDir};
 
@@ -52,20 +52,19 @@ struct Seen {
 fn relay(from: TcpStream, to: TcpStream, max_read: usize) -> Seen {
     let (counting, reads) = CountingReader::new(from);
     let mut reader = FrameReader::with_codec(counting, record_codec()).with_max_read_size(max_read);
-    let encoder = record_codec().encoder();
+    // The record header's first 3 bytes (type, version) are the prefix before the length field.
+    let mut writer = FrameWriter::with_codec(&to, record_codec());
     let mut records = Vec::new();
     while let Some(record) = reader.read_frame().unwrap() {
         let (header, fragment) = record.split_at(5);
         assert!(fragment.len() <= MAX_FRAGMENT);
-        // TODO(write_frame_with_prefix): a FrameWriter's write_frame_with_prefix(&header[..3], fragment).
-        let mut out = BytesMut::new();
-        encoder
-            .encode_with_prefix(&header[..3], fragment, &mut out)
+        writer
+            .write_frame_with_prefix(&header[..3], fragment)
             .unwrap();
-        assert_eq!(out, record, "re-encoding a record changed it");
-        (&to).write_all(&out).unwrap();
+        writer.flush().unwrap();
         records.push(record);
     }
+    drop(writer);
     let _ = to.shutdown(Shutdown::Write);
     Seen {
         records,
