@@ -56,9 +56,11 @@
 //! # fn main() {}
 //! ```
 //!
-//! With tokio-util's `Framed` (feature `tokio-util`), use `FramedCodec` where
-//! `LengthDelimitedCodec` was: `Framed::new(io, FramedCodec::new(Codec::from_struct_format("!I")?))`
-//! speaks `LengthDelimitedCodec`'s default layout.
+//! Coming from tokio-util (feature `tokio-util`)? Change the import line:
+//! `use lenframe::tokio_util::{length_delimited, LengthDelimitedCodec};` is tokio-util's codec,
+//! with its builder, defaults and error kinds, on lenframe's decoder. For lenframe's own
+//! settings in `Framed`, use `FramedCodec`:
+//! `Framed::new(io, FramedCodec::new(Codec::from_struct_format("!I")?))`.
 //!
 //! Underneath, the I/O-free core does the framing, and can be used directly: with a buffer of
 //! your own, in `no_std` code, or in an event loop that reads the socket itself. However the
@@ -121,7 +123,11 @@
 //! - `futures` wraps futures-io's `AsyncRead`/`AsyncWrite` (feature `futures-io`): smol,
 //!   async-std, libp2p; the same methods as `tokio`, with no runtime dependency.
 //! - The `tokio-util` feature implements `tokio_util::codec::{Decoder, Encoder}` so the core drops
-//!   into `Framed`.
+//!   into `Framed` (`FramedCodec`), and adds `tokio_util`, the drop-in for tokio-util's
+//!   `LengthDelimitedCodec`.
+//! - Between the core and the adapters, one I/O-free engine decides everything (how much to read,
+//!   when to grow or give back a buffer, copy or write through); each adapter only moves bytes
+//!   (docs/architecture.md).
 //! - `embedded` wraps `embedded-io`'s blocking `Read`/`Write` (feature `embedded-io`) and
 //!   `embedded_async` wraps `embedded-io-async`'s (feature `embedded-io-async`): for `no_std`
 //!   devices with no allocator, over a buffer the caller lends.
