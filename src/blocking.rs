@@ -2,7 +2,7 @@
 //! [`FrameWriter`].
 //!
 //! They move bytes between an I/O object (a `TcpStream`, a `UnixStream`, a pipe, a TLS stream,
-//! a file) and the core; the core ([`FrameDecoder`](crate::FrameDecoder), [`FrameEncoder`](crate::FrameEncoder))
+//! a file) and the core; the core ([`FrameDecoder`], [`FrameEncoder`](crate::FrameEncoder))
 //! decides where frames begin and end.
 //!
 //! # Getting started

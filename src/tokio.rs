@@ -1,7 +1,7 @@
 //! Async adapters over tokio's [`AsyncRead`] and [`AsyncWrite`]: [`FrameReader`] and
 //! [`FrameWriter`].
 //!
-//! They move bytes between an I/O object and the core; the core ([`FrameDecoder`](crate::FrameDecoder),
+//! They move bytes between an I/O object and the core; the core ([`FrameDecoder`],
 //! [`FrameEncoder`](crate::FrameEncoder)) decides where frames begin and end. [`FrameReader`] is a
 //! [`Stream`] of frames and [`FrameWriter`] a [`Sink`] of [`Bytes`], so
 //! `futures_util::StreamExt` and `SinkExt` work on them.
