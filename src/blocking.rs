@@ -764,7 +764,7 @@ impl<W: Write> FrameWriter<W> {
     /// The rest of [`write_frame`](Self::write_frame), once the frame does not simply fit in
     /// the buffer: the shared loop, out of line so that the per-frame path stays small.
     #[inline(never)]
-    fn write_frame_io(&mut self, head: Head<'_>, payload: &[u8]) -> Result<(), Error> {
+    fn write_frame_io(&mut self, head: Head, payload: &[u8]) -> Result<(), Error> {
         if run_poll(|cx| self.core.poll_queue_copied(cx, &head, payload))? {
             return Ok(());
         }
