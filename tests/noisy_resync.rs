@@ -445,30 +445,33 @@ fn blocking_read_frame_ref_lends_the_payload_without_its_trailer() {
     }
 }
 
-/// A writer that sends a header and then the payload cannot send a checksum trailer: it says so
-/// rather than send frames the peer would reject; `write_frame_with` encodes whole frames.
+/// A writer sends the checksum trailer after the payload with every method: `write_frame`
+/// (copied or written through), `write_frame_with` (encoded whole), the same bytes as the
+/// encoder's. (tests/noisy_writers.rs runs every method of every adapter.)
 #[test]
-fn blocking_writer_refuses_a_bare_header_and_writes_whole_frames_with_write_frame_with() {
+fn blocking_writer_sends_the_trailer_with_write_frame_and_write_frame_with() {
     let codec = crc_codec();
     let mut writer = lenframe::blocking::FrameWriter::with_codec(Vec::new(), codec);
-    let err = writer.write_frame(b"hello").unwrap_err();
-    assert!(
-        matches!(
-            err,
-            lenframe::Error::Encode(lenframe::EncodeError::TrailerNeeded { trailer_len: 4 })
-        ),
-        "{err:?}"
-    );
+    writer.write_frame(b"hello").unwrap();
     writer
         .write_frame_with(|buf| {
             buf.extend_from_slice(b"hello");
             Ok::<_, lenframe::Error>(())
         })
         .unwrap();
+    let big = vec![3u8; 100_000];
+    writer.write_frame(&big).unwrap();
     let wire = writer.into_inner().unwrap();
+    let mut expected = BytesMut::new();
+    for payload in [&b"hello"[..], b"hello", &big] {
+        codec.encoder().encode(payload, &mut expected).unwrap();
+    }
+    assert_eq!(wire, &expected[..]);
     let mut decoder = codec.decoder();
     let mut buf = BytesMut::from(&wire[..]);
     assert_eq!(decoder.decode(&mut buf).unwrap().unwrap(), &b"hello"[..]);
+    assert_eq!(decoder.decode(&mut buf).unwrap().unwrap(), &b"hello"[..]);
+    assert_eq!(decoder.decode(&mut buf).unwrap().unwrap(), &big[..]);
     assert!(buf.is_empty());
     assert_eq!(decoder.dropped_bytes(), 0);
 }
