@@ -451,7 +451,9 @@ fn blocking_read_frame_ref_lends_the_payload_without_its_trailer() {
 #[test]
 fn blocking_writer_sends_the_trailer_with_write_frame_and_write_frame_with() {
     let codec = crc_codec();
-    let mut writer = lenframe::blocking::FrameWriter::with_codec(Vec::new(), codec);
+    // A 100-byte buffer: the 500-byte payload is written through.
+    let mut writer =
+        lenframe::blocking::FrameWriter::with_codec(Vec::new(), codec).with_buffer_size(100);
     writer.write_frame(b"hello").unwrap();
     writer
         .write_frame_with(|buf| {
@@ -459,7 +461,7 @@ fn blocking_writer_sends_the_trailer_with_write_frame_and_write_frame_with() {
             Ok::<_, lenframe::Error>(())
         })
         .unwrap();
-    let big = vec![3u8; 100_000];
+    let big = vec![3u8; 500];
     writer.write_frame(&big).unwrap();
     let wire = writer.into_inner().unwrap();
     let mut expected = BytesMut::new();
