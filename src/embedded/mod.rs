@@ -64,7 +64,11 @@
 //!
 //! `Ok(None)` is a clean end of the stream, between two frames (a read returned 0). A stream
 //! that ends inside a frame is [`FrameError::Truncated`](crate::FrameError::Truncated), with
-//! the bytes the frame needed and the bytes that came.
+//! the bytes the frame needed and the bytes that came. With
+//! [`sync_bytes`](crate::CodecBuilder::sync_bytes), as the core's
+//! [`decode_eof`](crate::FrameDecoder::decode_eof) does, a partial frame at the end is noise,
+//! not an error: it is dropped (counted in the [`decoder`](FrameReader::decoder)'s
+//! `dropped_bytes`), and the frames it hid are still returned.
 //!
 //! After an error, the same rule as the std adapters: the reader fails fast. Nothing of the bad
 //! frame is consumed ([`FrameReader::buffer`] starts at its header) and calling again returns
