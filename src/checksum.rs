@@ -187,6 +187,14 @@ impl Checksum {
     /// codec is built), written in `order`, covering from just after the sync bytes to the end of
     /// the payload.
     ///
+    /// The function takes the covered bytes in one piece, so a writer must hold the frame
+    /// whole to compute it: the std and async writers copy every frame into their buffer for
+    /// it (a long one too, rather than write it from the caller's memory), and the writers that
+    /// never hold a frame whole, `copy_frame_from` (a streamed payload) and the embedded
+    /// writers, refuse it with
+    /// [`EncodeError::ChecksumNeedsWholeFrame`](crate::EncodeError::ChecksumNeedsWholeFrame).
+    /// Named algorithms work with every writer.
+    ///
     /// # Examples
     ///
     /// ```

@@ -135,7 +135,8 @@ impl<W> FrameWriter<W> {
 }
 
 impl<W: Write> FrameWriter<W> {
-    /// Writes one frame: its header, then `payload` itself (two `write_all` calls, no copy).
+    /// Writes one frame: its header, then `payload` itself (two `write_all` calls, no copy),
+    /// then the checksum trailer if the codec has one (a third).
     /// It does not flush.
     ///
     /// # Errors

@@ -122,7 +122,8 @@ impl<W> FrameWriter<W> {
 }
 
 impl<W: Write> FrameWriter<W> {
-    /// Writes one frame: its header, then `payload` itself (two `write_all` calls, no copy).
+    /// Writes one frame: its header, then `payload` itself (two `write_all` calls, no copy),
+    /// then the checksum trailer if the codec has one (a third).
     /// It does not flush.
     ///
     /// # Examples
@@ -148,7 +149,11 @@ impl<W: Write> FrameWriter<W> {
     /// # Errors
     ///
     /// [`Error::Encode`] if the payload is over [`max_frame_len`](Self::max_frame_len) or the
-    /// length field cannot hold its length: nothing was written. [`Error::Io`] if the inner
+    /// length field cannot hold its length, or holding
+    /// [`EncodeError::ChecksumNeedsWholeFrame`](crate::EncodeError::ChecksumNeedsWholeFrame)
+    /// for a codec whose checksum is the caller's own function (it takes the covered bytes in
+    /// one piece, and this writer never holds header and payload together): nothing was
+    /// written. [`Error::Io`] if the inner
     /// writer fails: part of the frame may be on the wire, so close the connection (see the
     /// [module docs](super#writing)).
     pub fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error<W::Error>> {
