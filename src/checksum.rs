@@ -456,6 +456,7 @@ pub struct Trailer {
 
 impl Trailer {
     /// No trailer: a codec without a checksum.
+    #[cfg(any(feature = "std", feature = "embedded-io"))]
     pub(crate) const NONE: Trailer = Trailer {
         raw: [0; 8],
         len: 0,

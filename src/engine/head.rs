@@ -85,12 +85,14 @@ impl Head {
     }
 
     /// Whether a trailer follows the payload.
+    #[cfg(feature = "std")]
     #[inline]
     pub(crate) fn has_trailer(&self) -> bool {
         self.checked
     }
 
     /// The bytes the frame takes besides its payload: header and trailer.
+    #[cfg(feature = "std")]
     #[inline]
     pub(crate) fn overhead(&self, encoder: &FrameEncoder) -> usize {
         if self.checked {
