@@ -16,11 +16,12 @@ use crate::{ChecksumDigest, EncodeError, FrameEncoder, Header, Trailer};
 
 /// The encoder's header for a payload, with the caller's prefix in place of the zeros it puts
 /// before the length field when `length_field_offset` is not 0.
+///
+/// Just the header, as small as it (32 bytes): it is built and moved on every frame. Whether a
+/// trailer follows is the codec's to say.
 #[derive(Debug)]
 pub(crate) struct Head {
     header: Header,
-    /// The codec ends frames with a checksum trailer.
-    checked: bool,
 }
 
 impl Head {
@@ -31,7 +32,7 @@ impl Head {
     ///
     /// The encoder's error, or [`EncodeError::WrongPrefixLen`] for a prefix that is not
     /// `length_field_offset` bytes long (checked first, whatever the payload).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(
         encoder: &FrameEncoder,
         prefix: Option<&[u8]>,
@@ -46,30 +47,32 @@ impl Head {
                 });
             }
         }
-        let mut head = match encoder.header(payload_len) {
-            Ok(header) => Head {
-                header,
-                checked: false,
-            },
-            // Off the per-frame path of codecs without a checksum.
-            Err(EncodeError::TrailerNeeded { .. }) => Head::checked(encoder, payload_len)?,
-            Err(err) => return Err(err),
+        let mut header = match encoder.header(payload_len) {
+            Ok(header) => header,
+            Err(err) => Head::with_trailer(encoder, payload_len, err)?,
         };
         if let Some(prefix) = prefix {
             if !prefix.is_empty() {
-                head.header.prefix_mut().copy_from_slice(prefix);
+                header.prefix_mut().copy_from_slice(prefix);
             }
         }
-        Ok(head)
+        Ok(Head { header })
     }
 
+    /// The header of a codec with a checksum, after [`FrameEncoder::header`] said
+    /// [`EncodeError::TrailerNeeded`]; any other error as it is. Off the per-frame path of
+    /// codecs without a checksum.
     #[cold]
     #[inline(never)]
-    fn checked(encoder: &FrameEncoder, payload_len: usize) -> Result<Head, EncodeError> {
-        Ok(Head {
-            header: encoder.header_without_trailer(payload_len)?,
-            checked: true,
-        })
+    fn with_trailer(
+        encoder: &FrameEncoder,
+        payload_len: usize,
+        err: EncodeError,
+    ) -> Result<Header, EncodeError> {
+        match err {
+            EncodeError::TrailerNeeded { .. } => encoder.header_without_trailer(payload_len),
+            err => Err(err),
+        }
     }
 
     /// How many bytes the header takes on the wire (sync bytes and prefix included).
@@ -84,24 +87,6 @@ impl Head {
         &self.header
     }
 
-    /// Whether a trailer follows the payload.
-    #[cfg(feature = "std")]
-    #[inline]
-    pub(crate) fn has_trailer(&self) -> bool {
-        self.checked
-    }
-
-    /// The bytes the frame takes besides its payload: header and trailer.
-    #[cfg(feature = "std")]
-    #[inline]
-    pub(crate) fn overhead(&self, encoder: &FrameEncoder) -> usize {
-        if self.checked {
-            self.len() + encoder.codec().trailer_len()
-        } else {
-            self.len()
-        }
-    }
-
     /// The check started over the header's covered bytes, for a payload that goes out in
     /// pieces: update it with the payload, then finish it into the trailer. `None` without a
     /// checksum.
@@ -114,7 +99,7 @@ impl Head {
         encoder: &FrameEncoder,
     ) -> Result<Option<ChecksumDigest>, EncodeError> {
         let codec = encoder.codec();
-        let Some(check) = codec.checksum().filter(|_| self.checked) else {
+        let Some(check) = codec.checksum() else {
             return Ok(None);
         };
         let Some(mut digest) = check.start() else {
@@ -171,7 +156,6 @@ mod tests {
         assert_eq!(head.as_bytes(), b"Q\0\0\0\x07");
         let plain = Head::new(&encoder, None, 3).unwrap();
         assert_eq!(plain.as_bytes(), b"\0\0\0\0\x07");
-        assert!(!plain.has_trailer());
         assert_eq!(plain.trailer(&encoder, b"abc").unwrap().as_bytes(), b"");
     }
 
@@ -192,8 +176,6 @@ mod tests {
         let encoder = codec.encoder();
         let head = Head::new(&encoder, Some(&[0x01, 0x07]), 0).unwrap();
         assert_eq!(head.as_bytes(), b"\xB5\x62\x01\x07\0\0");
-        assert!(head.has_trailer());
-        assert_eq!(head.overhead(&encoder), 8);
         // UBX's checksum of a NAV-PVT poll.
         assert_eq!(
             head.trailer(&encoder, b"").unwrap().as_bytes(),

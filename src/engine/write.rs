@@ -83,6 +83,8 @@ pub(crate) struct WriteState {
     /// The codec's checksum is the caller's own function, which needs the covered bytes in
     /// one piece: every frame is copied into the buffer, whatever its length.
     whole_frames: bool,
+    /// The checksum trailer's length, 0 without one: a frame is its head, its payload and this.
+    trailer_len: usize,
 }
 
 /// The frame `copy_frame_from` is sending: its header is accepted, `left` payload bytes to go,
@@ -163,6 +165,7 @@ impl WriteState {
             whole_frames: codec
                 .checksum()
                 .is_some_and(|check| check.algorithm().is_none()),
+            trailer_len: codec.trailer_len(),
         }
     }
 
@@ -242,7 +245,7 @@ impl WriteState {
     /// buffer: its header and trailer, and the payload too if it is copied.
     #[inline]
     pub(crate) fn feed_adds(&self, head: &Head, payload_len: usize) -> usize {
-        let overhead = head.overhead(&self.encoder);
+        let overhead = head.len() + self.trailer_len;
         if self.copies_owned(overhead, payload_len) {
             overhead + payload_len
         } else {
@@ -277,7 +280,7 @@ impl WriteState {
     /// The whole length of a frame with this head and a payload of `payload_len` bytes.
     #[inline]
     pub(crate) fn frame_len(&self, head: &Head, payload_len: usize) -> usize {
-        head.overhead(&self.encoder) + payload_len
+        head.len() + payload_len + self.trailer_len
     }
 
     /// The trailer after `payload` for a frame written from the caller's memory.
@@ -295,18 +298,18 @@ impl WriteState {
     /// the copy (any checksum, a caller's own too).
     #[inline(always)]
     pub(crate) fn queue_copied(&mut self, head: &Head, payload: &[u8]) {
-        let start = self.buf.len();
         self.queue_head(head);
         self.queue(payload);
-        if head.has_trailer() {
-            self.queue_trailer(start);
+        if self.trailer_len != 0 {
+            self.queue_trailer(head.len() + payload.len());
         }
     }
 
-    /// Appends the trailer of the frame that starts at `start` in the buffer and ends it.
+    /// Appends the trailer of the `frame_len`-byte frame that ends the buffer.
     #[cold]
     #[inline(never)]
-    fn queue_trailer(&mut self, start: usize) {
+    fn queue_trailer(&mut self, frame_len: usize) {
+        let start = self.buf.len() - frame_len;
         if let Some(trailer) = self.encoder.trailer(&self.buf[start..]) {
             self.queue(&trailer);
         }
@@ -322,7 +325,7 @@ impl WriteState {
     /// its trailer (if any) after it. Returns what it added to the buffer, as
     /// [`feed_adds`](Self::feed_adds) says beforehand. On error nothing was added.
     pub(crate) fn feed(&mut self, head: &Head, payload: Bytes) -> Result<usize, Error> {
-        let overhead = head.overhead(&self.encoder);
+        let overhead = head.len() + self.trailer_len;
         if self.copies_owned(overhead, payload.len()) {
             self.queue_copied(head, &payload);
             return Ok(overhead + payload.len());
