@@ -764,7 +764,7 @@ impl<W: Write> FrameWriter<W> {
     /// The rest of [`write_frame`](Self::write_frame), once the frame does not simply fit in
     /// the buffer: the shared loop, out of line so that the per-frame path stays small.
     #[inline(never)]
-    fn write_frame_io(&mut self, head: Head<'_>, payload: &[u8]) -> Result<(), Error> {
+    fn write_frame_io(&mut self, head: Head, payload: &[u8]) -> Result<(), Error> {
         if run_poll(|cx| self.core.poll_queue_copied(cx, &head, payload))? {
             return Ok(());
         }
@@ -951,7 +951,10 @@ impl<W: Write> FrameWriter<W> {
     ///
     /// # Errors
     ///
-    /// - [`Error::Encode`] if the settings cannot frame `len` bytes: nothing is read or written;
+    /// - [`Error::Encode`] if the settings cannot frame `len` bytes, or holding
+    ///   [`EncodeError::ChecksumNeedsWholeFrame`](crate::EncodeError::ChecksumNeedsWholeFrame)
+    ///   for a codec whose checksum is the caller's own function (a named algorithm is computed
+    ///   as the payload streams): nothing is read or written;
     /// - [`Error::Io`] if the inner writer fails before the frame's header is accepted: nothing
     ///   is read, and the call can be made again;
     /// - [`Error::SourceEnded`] if `src` ends before `len` bytes, and

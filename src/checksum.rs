@@ -187,6 +187,14 @@ impl Checksum {
     /// codec is built), written in `order`, covering from just after the sync bytes to the end of
     /// the payload.
     ///
+    /// The function takes the covered bytes in one piece, so a writer must hold the frame
+    /// whole to compute it: the std and async writers copy every frame into their buffer for
+    /// it (a long one too, rather than write it from the caller's memory), and the writers that
+    /// never hold a frame whole, `copy_frame_from` (a streamed payload) and the embedded
+    /// writers, refuse it with
+    /// [`EncodeError::ChecksumNeedsWholeFrame`](crate::EncodeError::ChecksumNeedsWholeFrame).
+    /// Named algorithms work with every writer.
+    ///
     /// # Examples
     ///
     /// ```
@@ -296,9 +304,14 @@ impl Checksum {
     /// assert_eq!(trailer.as_bytes(), &[0x08, 0x19]);
     /// ```
     pub fn trailer(&self, covered: &[u8]) -> Trailer {
+        self.trailer_of(self.compute(covered))
+    }
+
+    /// The trailer holding `value`.
+    fn trailer_of(&self, value: u64) -> Trailer {
         let mut raw = [0u8; 8];
         let width = self.width().min(8);
-        self.write(self.compute(covered), &mut raw[..width]);
+        self.write(value, &mut raw[..width]);
         Trailer {
             raw,
             len: width as u8,
@@ -314,6 +327,126 @@ impl Checksum {
     }
 }
 
+/// A check being computed over bytes that come in pieces: [`Checksum::start`], then
+/// [`update`](Self::update) with each piece in order, then [`finish`](Self::finish). The same
+/// value as [`Checksum::compute`] over the pieces joined, with no allocation and no copy, for
+/// a writer that sends a frame's payload as it streams in.
+///
+/// # Examples
+///
+/// ```
+/// use lenframe::{ByteOrder, Checksum, ChecksumAlgorithm};
+///
+/// let ubx = Checksum::new(ChecksumAlgorithm::Fletcher8, ByteOrder::Little);
+/// let mut digest = ubx.start().expect("a named check");
+/// digest.update(&[0x01, 0x07]);
+/// digest.update(&[0, 0]);
+/// assert_eq!(digest.finish(), ubx.trailer(&[0x01, 0x07, 0, 0]));
+/// ```
+#[derive(Clone)]
+pub struct ChecksumDigest {
+    running: Running,
+    checksum: Checksum,
+}
+
+/// The running state of each algorithm: the `crc` crate's digests over the same tables as
+/// [`ChecksumAlgorithm::compute`].
+#[derive(Clone)]
+enum Running {
+    Fletcher8 {
+        a: u8,
+        b: u8,
+    },
+    #[cfg(feature = "checksum")]
+    Crc16(crc::Digest<'static, u16>),
+    #[cfg(feature = "checksum")]
+    Crc24(crc::Digest<'static, u32>),
+    #[cfg(feature = "checksum")]
+    Crc32(crc::Digest<'static, u32, crc::Table<16>>),
+}
+
+impl Checksum {
+    /// Starts computing the check over bytes given in pieces: `None` for a caller's check
+    /// ([`Checksum::custom`]), whose function takes the covered bytes in one piece.
+    pub fn start(&self) -> Option<ChecksumDigest> {
+        #[cfg(feature = "checksum")]
+        use tables::*;
+        let Kind::Named(algorithm) = self.kind else {
+            return None;
+        };
+        let running = match algorithm {
+            ChecksumAlgorithm::Fletcher8 => Running::Fletcher8 { a: 0, b: 0 },
+            #[cfg(feature = "checksum")]
+            ChecksumAlgorithm::Crc16Mcrf4xx => Running::Crc16(MCRF4XX.digest()),
+            #[cfg(feature = "checksum")]
+            ChecksumAlgorithm::Crc16Xmodem => Running::Crc16(XMODEM.digest()),
+            #[cfg(feature = "checksum")]
+            ChecksumAlgorithm::Crc16Modbus => Running::Crc16(MODBUS.digest()),
+            #[cfg(feature = "checksum")]
+            ChecksumAlgorithm::Crc16Kermit => Running::Crc16(KERMIT.digest()),
+            #[cfg(feature = "checksum")]
+            ChecksumAlgorithm::Crc16IbmSdlc => Running::Crc16(IBM_SDLC.digest()),
+            #[cfg(feature = "checksum")]
+            ChecksumAlgorithm::Crc16Arc => Running::Crc16(ARC.digest()),
+            #[cfg(feature = "checksum")]
+            ChecksumAlgorithm::Crc24Q => Running::Crc24(CRC24Q.digest()),
+            #[cfg(feature = "checksum")]
+            ChecksumAlgorithm::Crc24OpenPgp => Running::Crc24(OPENPGP.digest()),
+            #[cfg(feature = "checksum")]
+            ChecksumAlgorithm::Crc32 => Running::Crc32(CRC32.digest()),
+            #[cfg(feature = "checksum")]
+            ChecksumAlgorithm::Crc32C => Running::Crc32(CRC32C.digest()),
+        };
+        Some(ChecksumDigest {
+            running,
+            checksum: *self,
+        })
+    }
+}
+
+impl ChecksumDigest {
+    /// Adds the next covered bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        match &mut self.running {
+            Running::Fletcher8 { a, b } => {
+                for &byte in bytes {
+                    *a = a.wrapping_add(byte);
+                    *b = b.wrapping_add(*a);
+                }
+            }
+            #[cfg(feature = "checksum")]
+            Running::Crc16(digest) => digest.update(bytes),
+            #[cfg(feature = "checksum")]
+            Running::Crc24(digest) => digest.update(bytes),
+            #[cfg(feature = "checksum")]
+            Running::Crc32(digest) => digest.update(bytes),
+        }
+    }
+
+    /// The trailer for the bytes given, ready to send after the payload.
+    pub fn finish(self) -> Trailer {
+        let value = match self.running {
+            Running::Fletcher8 { a, b } => u64::from(b) << 8 | u64::from(a),
+            #[cfg(feature = "checksum")]
+            Running::Crc16(digest) => digest.finalize().into(),
+            #[cfg(feature = "checksum")]
+            Running::Crc24(digest) => digest.finalize().into(),
+            #[cfg(feature = "checksum")]
+            Running::Crc32(digest) => digest.finalize().into(),
+        };
+        let check = &self.checksum;
+        check.trailer_of(value & width_mask(check.width()))
+    }
+}
+
+impl fmt::Debug for ChecksumDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChecksumDigest")
+            .field("checksum", &self.checksum)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The bytes of a checksum trailer, built inline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Trailer {
@@ -322,6 +455,13 @@ pub struct Trailer {
 }
 
 impl Trailer {
+    /// No trailer: a codec without a checksum.
+    #[cfg(any(feature = "std", feature = "embedded-io"))]
+    pub(crate) const NONE: Trailer = Trailer {
+        raw: [0; 8],
+        len: 0,
+    };
+
     /// The trailer's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.raw[..usize::from(self.len)]
@@ -395,6 +535,48 @@ mod tests {
         for (algorithm, check) in cases {
             assert_eq!(algorithm.compute(b"123456789"), check, "{algorithm:?}");
         }
+    }
+
+    #[cfg(feature = "checksum")]
+    const NAMED: &[ChecksumAlgorithm] = &[
+        ChecksumAlgorithm::Fletcher8,
+        ChecksumAlgorithm::Crc16Mcrf4xx,
+        ChecksumAlgorithm::Crc16Xmodem,
+        ChecksumAlgorithm::Crc16Modbus,
+        ChecksumAlgorithm::Crc16Kermit,
+        ChecksumAlgorithm::Crc16IbmSdlc,
+        ChecksumAlgorithm::Crc16Arc,
+        ChecksumAlgorithm::Crc24Q,
+        ChecksumAlgorithm::Crc24OpenPgp,
+        ChecksumAlgorithm::Crc32,
+        ChecksumAlgorithm::Crc32C,
+    ];
+    #[cfg(not(feature = "checksum"))]
+    const NAMED: &[ChecksumAlgorithm] = &[ChecksumAlgorithm::Fletcher8];
+
+    /// A digest fed in pieces gives the one-shot trailer, for every named check, whatever the
+    /// cut points.
+    #[test]
+    fn a_digest_in_pieces_gives_the_one_shot_trailer() {
+        let data: [u8; 300] = core::array::from_fn(|i| (i * 7 + 3) as u8);
+        for &algorithm in NAMED {
+            for order in [ByteOrder::Big, ByteOrder::Little] {
+                let check = Checksum::new(algorithm, order);
+                for cuts in [(0, 0), (1, 2), (17, 250), (299, 300), (300, 300)] {
+                    let mut digest = check.start().unwrap();
+                    digest.update(&data[..cuts.0]);
+                    digest.update(&data[cuts.0..cuts.1]);
+                    digest.update(&data[cuts.1..]);
+                    assert_eq!(
+                        digest.finish(),
+                        check.trailer(&data),
+                        "{algorithm:?} {cuts:?}"
+                    );
+                }
+                assert_eq!(check.start().unwrap().finish(), check.trailer(b""));
+            }
+        }
+        assert!(Checksum::custom(|_| 0, 2, ByteOrder::Big).start().is_none());
     }
 
     #[test]

@@ -744,6 +744,23 @@ impl FrameDecoder {
         }
     }
 
+    /// At the end of a stream whose buffered bytes `buf` hold no whole frame at their front:
+    /// with sync bytes the candidate there will never complete, so it is given up as noise up
+    /// to the next sync candidate. How many bytes to drop (counted in
+    /// [`dropped_bytes`](Self::dropped_bytes)); `None` without sync bytes, inside a frame, or
+    /// for an empty `buf`. The one draining rule of [`decode_eof`](Self::decode_eof) and the
+    /// embedded readers: the caller drops the bytes and decodes again, for the frames the
+    /// candidate hid.
+    #[cfg(any(feature = "alloc", feature = "embedded-io"))]
+    pub(crate) fn give_up_candidate(&mut self, buf: &[u8]) -> Option<usize> {
+        if self.state != State::Noisy || self.codec.sync_bytes().is_empty() || buf.is_empty() {
+            return None;
+        }
+        let consumed = self.codec.sync.next_candidate(buf);
+        let _ = self.count(Noisy::dropped(consumed, Drop::NoSync));
+        Some(consumed)
+    }
+
     /// The error for a stream that ended with `buf` unused, `None` at a clean end: the one
     /// truncation rule of [`decode_eof`](Self::decode_eof) and the embedded readers.
     #[cfg(any(feature = "alloc", feature = "embedded-io"))]
@@ -1055,30 +1072,16 @@ impl FrameDecoder {
         if let Some(frame) = self.decode_mut(buf)? {
             return Ok(Some(frame));
         }
-        if self.state == State::Noisy && !self.codec.sync_bytes().is_empty() {
-            return self.drain_noisy(buf);
-        }
-        match self.end(buf) {
-            None => Ok(None),
-            Some(err) => Err(err),
-        }
-    }
-
-    /// [`decode_eof`](Self::decode_eof) with sync bytes, once `buf` holds no whole frame at its
-    /// front: the candidate there will never complete, so it is given up as noise and the rest is
-    /// scanned for frames that do; what is left in the end is dropped, not an error.
-    #[cold]
-    fn drain_noisy(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
-        while !buf.is_empty() {
-            let consumed = self.codec.sync.next_candidate(buf);
-            let dropped = Noisy::dropped(consumed, Drop::NoSync);
-            let _ = self.count(dropped);
+        while let Some(consumed) = self.give_up_candidate(buf) {
             buf.advance(consumed);
             if let Some(frame) = self.decode_mut(buf)? {
                 return Ok(Some(frame));
             }
         }
-        Ok(None)
+        match self.end(buf) {
+            None => Ok(None),
+            Some(err) => Err(err),
+        }
     }
 
     /// While an oversized frame is being skipped: the bytes of it discarded so far (header

@@ -375,11 +375,27 @@ pub enum EncodeError {
     /// a frame sent that way would be rejected by the peer.
     #[error(
         "this codec ends every frame with a {trailer_len}-byte checksum trailer, which a header \
-         alone does not carry; encode whole frames (FrameEncoder::encode, a writer's \
-         write_frame_with), or send FrameEncoder::header_without_trailer, the payload, then \
+         alone does not carry; encode whole frames (FrameEncoder::encode, or any writer), or send \
+         FrameEncoder::header_without_trailer, the payload, then \
          FrameEncoder::trailer"
     )]
     TrailerNeeded {
+        /// The checksum trailer's width.
+        trailer_len: usize,
+    },
+    /// The codec's checksum is the caller's own function ([`Checksum::custom`](crate::Checksum::custom)),
+    /// which takes the covered bytes in one piece, and this writer sends the frame in pieces it
+    /// never holds together: `copy_frame_from` streams the payload through a bounded buffer,
+    /// and the embedded writers send the header and the payload from separate memory. Nothing
+    /// was written. Named algorithms ([`ChecksumAlgorithm`](crate::ChecksumAlgorithm)) are
+    /// computed as the bytes go and work with every writer.
+    #[error(
+        "this codec's checksum is a caller-supplied function of the whole covered bytes, and this \
+         writer sends the frame in pieces ({trailer_len}-byte trailer): write the frame whole \
+         (a std or async writer's write_frame, or FrameEncoder::encode), or use a named \
+         ChecksumAlgorithm"
+    )]
+    ChecksumNeedsWholeFrame {
         /// The checksum trailer's width.
         trailer_len: usize,
     },

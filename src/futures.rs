@@ -846,7 +846,10 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     ///
     /// # Errors
     ///
-    /// - [`Error::Encode`] if the settings cannot frame `len` bytes: nothing is read or written;
+    /// - [`Error::Encode`] if the settings cannot frame `len` bytes, or holding
+    ///   [`EncodeError::ChecksumNeedsWholeFrame`](crate::EncodeError::ChecksumNeedsWholeFrame)
+    ///   for a codec whose checksum is the caller's own function (a named algorithm is computed
+    ///   as the payload streams): nothing is read or written;
     /// - [`Error::Io`] if the inner writer fails before the frame's header is accepted: nothing
     ///   is read, and the call can be made again;
     /// - [`Error::SourceEnded`] if `src` ends before `len` bytes, and

@@ -189,7 +189,7 @@ pub mod tokio_util;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub use crate::framed_codec::FramedCodec;
 pub use builder::CodecBuilder;
-pub use checksum::{CheckFn, Checksum, ChecksumAlgorithm, Trailer};
+pub use checksum::{CheckFn, Checksum, ChecksumAlgorithm, ChecksumDigest, Trailer};
 pub use codec::{
     Codec, DEFAULT_MAX_FRAME_LEN, MAX_FRAME_LEN_LIMIT, MAX_HEADER_LEN, MAX_LENGTH_OFFSET,
 };

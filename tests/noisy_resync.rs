@@ -445,30 +445,35 @@ fn blocking_read_frame_ref_lends_the_payload_without_its_trailer() {
     }
 }
 
-/// A writer that sends a header and then the payload cannot send a checksum trailer: it says so
-/// rather than send frames the peer would reject; `write_frame_with` encodes whole frames.
+/// A writer sends the checksum trailer after the payload with every method: `write_frame`
+/// (copied or written through), `write_frame_with` (encoded whole), the same bytes as the
+/// encoder's. (tests/noisy_writers.rs runs every method of every adapter.)
 #[test]
-fn blocking_writer_refuses_a_bare_header_and_writes_whole_frames_with_write_frame_with() {
+fn blocking_writer_sends_the_trailer_with_write_frame_and_write_frame_with() {
     let codec = crc_codec();
-    let mut writer = lenframe::blocking::FrameWriter::with_codec(Vec::new(), codec);
-    let err = writer.write_frame(b"hello").unwrap_err();
-    assert!(
-        matches!(
-            err,
-            lenframe::Error::Encode(lenframe::EncodeError::TrailerNeeded { trailer_len: 4 })
-        ),
-        "{err:?}"
-    );
+    // A 100-byte buffer: the 500-byte payload is written through.
+    let mut writer =
+        lenframe::blocking::FrameWriter::with_codec(Vec::new(), codec).with_buffer_size(100);
+    writer.write_frame(b"hello").unwrap();
     writer
         .write_frame_with(|buf| {
             buf.extend_from_slice(b"hello");
             Ok::<_, lenframe::Error>(())
         })
         .unwrap();
+    let big = vec![3u8; 500];
+    writer.write_frame(&big).unwrap();
     let wire = writer.into_inner().unwrap();
+    let mut expected = BytesMut::new();
+    for payload in [&b"hello"[..], b"hello", &big] {
+        codec.encoder().encode(payload, &mut expected).unwrap();
+    }
+    assert_eq!(wire, &expected[..]);
     let mut decoder = codec.decoder();
     let mut buf = BytesMut::from(&wire[..]);
     assert_eq!(decoder.decode(&mut buf).unwrap().unwrap(), &b"hello"[..]);
+    assert_eq!(decoder.decode(&mut buf).unwrap().unwrap(), &b"hello"[..]);
+    assert_eq!(decoder.decode(&mut buf).unwrap().unwrap(), &big[..]);
     assert!(buf.is_empty());
     assert_eq!(decoder.dropped_bytes(), 0);
 }
@@ -492,6 +497,67 @@ fn embedded_reader_fits_a_full_size_frame_with_sync_and_trailer_in_its_buffer() 
     assert_eq!(reader.read_frame().unwrap(), Some(&[7u8; 55][..]));
     assert_eq!(reader.read_frame().unwrap(), Some(&b"ok"[..]));
     assert_eq!(reader.read_frame().unwrap(), None);
+}
+
+/// At the end of the stream, a candidate frame that can never complete (its length reaches past
+/// the end) is noise: the embedded readers drop it as the core's `decode_eof` does, return the
+/// frames it hid, count the same dropped bytes, and end cleanly.
+#[test]
+fn embedded_reader_drains_a_noisy_tail_like_the_core() {
+    let codec = crc_codec();
+    let encoder = codec.encoder();
+    let mut wire = BytesMut::new();
+    encoder.encode(b"first", &mut wire).unwrap();
+    // A sync, a tag and a length of 500: the stream ends long before.
+    wire.extend_from_slice(b"\xB5\x62t\xF4\x01junk");
+    encoder.encode(b"hidden one", &mut wire).unwrap();
+    encoder.encode(b"hidden two", &mut wire).unwrap();
+    // And a cut frame at the very end.
+    let mut last = BytesMut::new();
+    encoder.encode(b"cut short", &mut last).unwrap();
+    wire.extend_from_slice(&last[..last.len() - 3]);
+
+    let mut decoder = codec.decoder();
+    let mut buf = BytesMut::from(&wire[..]);
+    let mut core_frames = Vec::new();
+    while let Some(frame) = decoder.decode_eof(&mut buf).unwrap() {
+        core_frames.push(frame.to_vec());
+    }
+    assert_eq!(core_frames, [&b"first"[..], b"hidden one", b"hidden two"]);
+    assert!(decoder.dropped_bytes() > 0);
+
+    for read in [1, 7, usize::MAX] {
+        struct Chunked<'a>(&'a [u8], usize);
+        impl embedded_io::ErrorType for Chunked<'_> {
+            type Error = core::convert::Infallible;
+        }
+        impl embedded_io::Read for Chunked<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+                let n = self.1.min(buf.len()).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut storage = [0u8; 1024];
+        let mut reader =
+            lenframe::embedded::FrameReader::with_codec(Chunked(&wire, read), codec, &mut storage);
+        let mut frames = Vec::new();
+        while let Some(frame) = reader.read_frame().unwrap() {
+            frames.push(frame.to_vec());
+        }
+        assert_eq!(frames, core_frames, "reads of {read}");
+        assert_eq!(
+            reader.decoder().dropped_bytes(),
+            decoder.dropped_bytes(),
+            "reads of {read}"
+        );
+        assert_eq!(
+            reader.read_frame().unwrap(),
+            None,
+            "ended cleanly, and stays so"
+        );
+    }
 }
 
 /// Recovery figures over a long stream: frames lost per noise event, bytes scanned. Printed

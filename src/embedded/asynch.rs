@@ -135,7 +135,8 @@ impl<W> FrameWriter<W> {
 }
 
 impl<W: Write> FrameWriter<W> {
-    /// Writes one frame: its header, then `payload` itself (two `write_all` calls, no copy).
+    /// Writes one frame: its header, then `payload` itself (two `write_all` calls, no copy),
+    /// then the checksum trailer if the codec has one (a third).
     /// It does not flush.
     ///
     /// # Errors
@@ -174,17 +175,22 @@ impl<W: Write> FrameWriter<W> {
         self.write_head(Some(prefix), payload.as_ref()).await
     }
 
-    /// The header (after `prefix`), then the payload, each with `write_all`.
+    /// The header (with `prefix`), the payload, then the checksum trailer if the codec has
+    /// one, each with `write_all`.
     async fn write_head(
         &mut self,
         prefix: Option<&[u8]>,
         payload: &[u8],
     ) -> Result<(), Error<W::Error>> {
         let head = Head::new(&self.encoder, prefix, payload.len())?;
-        for part in head.parts() {
-            self.inner.write_all(part).await.map_err(Error::Io)?;
+        // Computed before anything is written: an error writes nothing.
+        let trailer = head.trailer(&self.encoder, payload)?;
+        for part in [head.as_bytes(), payload, trailer.as_bytes()] {
+            if !part.is_empty() {
+                self.inner.write_all(part).await.map_err(Error::Io)?;
+            }
         }
-        self.inner.write_all(payload).await.map_err(Error::Io)
+        Ok(())
     }
 
     /// Writes one frame and flushes: [`write_frame`](Self::write_frame), then

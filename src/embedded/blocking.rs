@@ -122,7 +122,8 @@ impl<W> FrameWriter<W> {
 }
 
 impl<W: Write> FrameWriter<W> {
-    /// Writes one frame: its header, then `payload` itself (two `write_all` calls, no copy).
+    /// Writes one frame: its header, then `payload` itself (two `write_all` calls, no copy),
+    /// then the checksum trailer if the codec has one (a third).
     /// It does not flush.
     ///
     /// # Examples
@@ -148,7 +149,11 @@ impl<W: Write> FrameWriter<W> {
     /// # Errors
     ///
     /// [`Error::Encode`] if the payload is over [`max_frame_len`](Self::max_frame_len) or the
-    /// length field cannot hold its length: nothing was written. [`Error::Io`] if the inner
+    /// length field cannot hold its length, or holding
+    /// [`EncodeError::ChecksumNeedsWholeFrame`](crate::EncodeError::ChecksumNeedsWholeFrame)
+    /// for a codec whose checksum is the caller's own function (it takes the covered bytes in
+    /// one piece, and this writer never holds header and payload together): nothing was
+    /// written. [`Error::Io`] if the inner
     /// writer fails: part of the frame may be on the wire, so close the connection (see the
     /// [module docs](super#writing)).
     pub fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error<W::Error>> {
@@ -175,13 +180,18 @@ impl<W: Write> FrameWriter<W> {
         self.write_head(Some(prefix), payload.as_ref())
     }
 
-    /// The header (after `prefix`), then the payload, each with `write_all`.
+    /// The header (with `prefix`), the payload, then the checksum trailer if the codec has
+    /// one, each with `write_all`.
     fn write_head(&mut self, prefix: Option<&[u8]>, payload: &[u8]) -> Result<(), Error<W::Error>> {
         let head = Head::new(&self.encoder, prefix, payload.len())?;
-        for part in head.parts() {
-            self.inner.write_all(part).map_err(Error::Io)?;
+        // Computed before anything is written: an error writes nothing.
+        let trailer = head.trailer(&self.encoder, payload)?;
+        for part in [head.as_bytes(), payload, trailer.as_bytes()] {
+            if !part.is_empty() {
+                self.inner.write_all(part).map_err(Error::Io)?;
+            }
         }
-        self.inner.write_all(payload).map_err(Error::Io)
+        Ok(())
     }
 
     /// Writes one frame and flushes: [`write_frame`](Self::write_frame), then

@@ -64,7 +64,11 @@
 //!
 //! `Ok(None)` is a clean end of the stream, between two frames (a read returned 0). A stream
 //! that ends inside a frame is [`FrameError::Truncated`](crate::FrameError::Truncated), with
-//! the bytes the frame needed and the bytes that came.
+//! the bytes the frame needed and the bytes that came. With
+//! [`sync_bytes`](crate::CodecBuilder::sync_bytes), as the core's
+//! [`decode_eof`](crate::FrameDecoder::decode_eof) does, a partial frame at the end is noise,
+//! not an error: it is dropped (counted in the [`decoder`](FrameReader::decoder)'s
+//! `dropped_bytes`), and the frames it hid are still returned.
 //!
 //! After an error, the same rule as the std adapters: the reader fails fast. Nothing of the bad
 //! frame is consumed ([`FrameReader::buffer`] starts at its header) and calling again returns
@@ -77,7 +81,12 @@
 //! [`FrameWriter::write_frame`] checks the payload against the encoder's maximum before writing
 //! anything (an [`Error::Encode`] sends nothing), then writes the header and the payload with
 //! two `write_all` calls: `embedded-io` has no vectored write, and two writes avoid copying the
-//! payload. Call [`flush`](FrameWriter::flush) after a batch, or use
+//! payload. A codec with a [`checksum`](crate::CodecBuilder::checksum) gets a third, the
+//! trailer, computed as the header and payload go (no copy); a caller's own check
+//! ([`Checksum::custom`](crate::Checksum::custom)) needs the frame in one piece, which these
+//! writers never hold, and is refused with
+//! [`EncodeError::ChecksumNeedsWholeFrame`](crate::EncodeError::ChecksumNeedsWholeFrame).
+//! Call [`flush`](FrameWriter::flush) after a batch, or use
 //! [`send_frame`](FrameWriter::send_frame) (write and flush) for one frame.
 //!
 //! If the inner writer fails part way through a frame, some of the frame may already be on the

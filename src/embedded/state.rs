@@ -124,10 +124,24 @@ impl<'b> ReadState<'b> {
                     // consumed.
                     self.start += consumed;
                     self.lent = frame.len();
+                    // A frame found while draining the end of the stream: the next call reads
+                    // again, as the std readers do.
+                    self.eof = false;
                     return Ok(Step::Frame);
                 }
                 Decoded::Skipped { consumed } => self.start += consumed,
-                Decoded::Incomplete { needed } => return self.incomplete(needed),
+                Decoded::Incomplete { needed } => {
+                    if self.eof {
+                        // At the end, with sync bytes, a candidate that cannot complete is
+                        // noise: give it up and look for the frames behind it.
+                        let unread = &self.buf[self.start..self.end];
+                        if let Some(consumed) = self.decoder.give_up_candidate(unread) {
+                            self.start += consumed;
+                            continue;
+                        }
+                    }
+                    return self.incomplete(needed);
+                }
             }
         }
     }

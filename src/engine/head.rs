@@ -1,32 +1,43 @@
 //! A frame's header as it goes on the wire, with the caller's bytes before the length field
-//! (`write_frame_with_prefix`): the one place every writer, the embedded ones included, builds
-//! it. No allocation, no I/O.
+//! (`write_frame_with_prefix`), and the checksum trailer that follows its payload: the one
+//! place every writer, the embedded ones included, builds them. No allocation, no I/O.
+//!
+//! A codec with a [`checksum`](crate::CodecBuilder::checksum) sends sync bytes, header,
+//! payload, then the trailer. Writers that hold the frame in one piece (a frame copied into a
+//! buffer) compute the trailer from it ([`FrameEncoder::trailer`]); writers that send the
+//! payload from the caller's memory or stream it in compute it as the bytes go
+//! ([`Head::trailer`], [`Head::digest`]). A caller's own check ([`Checksum::custom`]) takes
+//! the covered bytes in one piece: those frames are copied whole by the std writers, and
+//! refused ([`EncodeError::ChecksumNeedsWholeFrame`]) where they cannot be.
+//!
+//! [`Checksum::custom`]: crate::Checksum::custom
 
-use crate::{EncodeError, FrameEncoder, Header};
+use crate::{ChecksumDigest, EncodeError, FrameEncoder, Header, Trailer};
 
-/// The encoder's header for a payload, with `prefix` in place of the zeros it puts before the
-/// length field when `length_field_offset` is not 0.
+/// The encoder's header for a payload, with the caller's prefix in place of the zeros it puts
+/// before the length field when `length_field_offset` is not 0.
+///
+/// Just the header, as small as it (32 bytes): it is built and moved on every frame. Whether a
+/// trailer follows is the codec's to say.
 #[derive(Debug)]
-pub(crate) struct Head<'p> {
+pub(crate) struct Head {
     header: Header,
-    /// Exactly `length_field_offset` bytes (checked), or `None` for the encoder's zeros.
-    prefix: Option<&'p [u8]>,
 }
 
-impl<'p> Head<'p> {
-    /// The header for a payload of `payload_len` bytes, after `prefix` if there is one, as
+impl Head {
+    /// The header for a payload of `payload_len` bytes, with `prefix` if there is one, as
     /// `FrameEncoder::encode_with_prefix` writes it.
     ///
     /// # Errors
     ///
     /// The encoder's error, or [`EncodeError::WrongPrefixLen`] for a prefix that is not
     /// `length_field_offset` bytes long (checked first, whatever the payload).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(
         encoder: &FrameEncoder,
-        prefix: Option<&'p [u8]>,
+        prefix: Option<&[u8]>,
         payload_len: usize,
-    ) -> Result<Head<'p>, EncodeError> {
+    ) -> Result<Head, EncodeError> {
         if let Some(prefix) = prefix {
             let offset = encoder.codec().length_field_offset();
             if prefix.len() != offset {
@@ -36,41 +47,90 @@ impl<'p> Head<'p> {
                 });
             }
         }
-        Ok(Head {
-            header: encoder.header(payload_len)?,
-            prefix,
-        })
+        let mut header = match encoder.header(payload_len) {
+            Ok(header) => header,
+            Err(err) => Head::with_trailer(encoder, payload_len, err)?,
+        };
+        if let Some(prefix) = prefix {
+            if !prefix.is_empty() {
+                header.prefix_mut().copy_from_slice(prefix);
+            }
+        }
+        Ok(Head { header })
     }
 
-    /// How many bytes the header takes on the wire (the prefix included).
-    #[cfg(feature = "std")]
+    /// The header of a codec with a checksum, after [`FrameEncoder::header`] said
+    /// [`EncodeError::TrailerNeeded`]; any other error as it is. Off the per-frame path of
+    /// codecs without a checksum.
+    #[cold]
+    #[inline(never)]
+    fn with_trailer(
+        encoder: &FrameEncoder,
+        payload_len: usize,
+        err: EncodeError,
+    ) -> Result<Header, EncodeError> {
+        match err {
+            EncodeError::TrailerNeeded { .. } => encoder.header_without_trailer(payload_len),
+            err => Err(err),
+        }
+    }
+
+    /// How many bytes the header takes on the wire (sync bytes and prefix included).
     #[inline]
     pub(crate) fn len(&self) -> usize {
         self.header.len()
     }
 
-    /// The caller's bytes before the length field, if any.
-    #[cfg(feature = "std")]
+    /// The header's bytes.
     #[inline]
-    pub(crate) fn prefix(&self) -> Option<&'p [u8]> {
-        self.prefix
-    }
-
-    /// The encoder's header (zeros before the length field).
-    #[cfg(feature = "std")]
-    #[inline]
-    pub(crate) fn header(&self) -> &Header {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.header
     }
 
-    /// The header's bytes in order, as two parts: the prefix (empty without one), then the
-    /// rest.
-    #[inline]
-    pub(crate) fn parts(&self) -> [&[u8]; 2] {
-        match self.prefix {
-            None => [&[], &self.header],
-            Some(prefix) => [prefix, &self.header[prefix.len()..]],
-        }
+    /// The check started over the header's covered bytes, for a payload that goes out in
+    /// pieces: update it with the payload, then finish it into the trailer. `None` without a
+    /// checksum.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::ChecksumNeedsWholeFrame`] for a caller's own check.
+    pub(crate) fn digest(
+        &self,
+        encoder: &FrameEncoder,
+    ) -> Result<Option<ChecksumDigest>, EncodeError> {
+        let codec = encoder.codec();
+        let Some(check) = codec.checksum() else {
+            return Ok(None);
+        };
+        let Some(mut digest) = check.start() else {
+            return Err(EncodeError::ChecksumNeedsWholeFrame {
+                trailer_len: codec.trailer_len(),
+            });
+        };
+        // The covered bytes start at most at the end of the shortest header (checked when the
+        // codec is built).
+        let start = check.cover_start(codec.sync_bytes().len()).min(self.len());
+        digest.update(&self.header[start..]);
+        Ok(Some(digest))
+    }
+
+    /// The trailer that follows `payload` after this header (empty without a checksum).
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::ChecksumNeedsWholeFrame`] for a caller's own check.
+    pub(crate) fn trailer(
+        &self,
+        encoder: &FrameEncoder,
+        payload: &[u8],
+    ) -> Result<Trailer, EncodeError> {
+        Ok(match self.digest(encoder)? {
+            None => Trailer::NONE,
+            Some(mut digest) => {
+                digest.update(payload);
+                digest.finish()
+            }
+        })
     }
 }
 
@@ -93,9 +153,58 @@ mod tests {
         let encoder = tagged().encoder();
         let head = Head::new(&encoder, Some(b"Q"), 3).unwrap();
         assert_eq!(head.len(), 5);
-        assert_eq!(head.parts(), [&b"Q"[..], b"\0\0\0\x07"]);
+        assert_eq!(head.as_bytes(), b"Q\0\0\0\x07");
         let plain = Head::new(&encoder, None, 3).unwrap();
-        assert_eq!(plain.parts(), [&b""[..], b"\0\0\0\0\x07"]);
+        assert_eq!(plain.as_bytes(), b"\0\0\0\0\x07");
+        assert_eq!(plain.trailer(&encoder, b"abc").unwrap().as_bytes(), b"");
+    }
+
+    #[test]
+    fn a_prefix_goes_after_the_sync_bytes_and_the_trailer_covers_it() {
+        use crate::{ByteOrder, Checksum, ChecksumAlgorithm};
+        // UBX: sync B5 62, class and id as the prefix, a 2-byte little-endian length.
+        let codec = Codec::builder()
+            .sync_bytes(b"\xB5\x62")
+            .length_field_offset(2)
+            .struct_format("<H")
+            .checksum(Checksum::new(
+                ChecksumAlgorithm::Fletcher8,
+                ByteOrder::Little,
+            ))
+            .build()
+            .unwrap();
+        let encoder = codec.encoder();
+        let head = Head::new(&encoder, Some(&[0x01, 0x07]), 0).unwrap();
+        assert_eq!(head.as_bytes(), b"\xB5\x62\x01\x07\0\0");
+        // UBX's checksum of a NAV-PVT poll.
+        assert_eq!(
+            head.trailer(&encoder, b"").unwrap().as_bytes(),
+            &[0x08, 0x19]
+        );
+        let mut whole = bytes::BytesMut::new();
+        encoder
+            .encode_with_prefix(&[0x01, 0x07], b"xyz", &mut whole)
+            .unwrap();
+        let head = Head::new(&encoder, Some(&[0x01, 0x07]), 3).unwrap();
+        let trailer = head.trailer(&encoder, b"xyz").unwrap();
+        assert_eq!([head.as_bytes(), b"xyz", &trailer].concat(), &whole[..]);
+    }
+
+    #[test]
+    fn a_custom_check_cannot_be_computed_in_pieces() {
+        use crate::{ByteOrder, Checksum};
+        let codec = Codec::builder()
+            .sync_bytes(b"\xFE")
+            .struct_format("B")
+            .checksum(Checksum::custom(|c| c.len() as u64, 2, ByteOrder::Big))
+            .build()
+            .unwrap();
+        let encoder = codec.encoder();
+        let head = Head::new(&encoder, None, 3).unwrap();
+        assert_eq!(
+            head.trailer(&encoder, b"abc").unwrap_err(),
+            EncodeError::ChecksumNeedsWholeFrame { trailer_len: 2 }
+        );
     }
 
     #[test]

@@ -353,11 +353,7 @@ impl<W: WriteIo> WriteLoop<W> {
 
     /// The rest of [`write_frame`](Self::write_frame) once [`queue_frame`](Self::queue_frame)
     /// returned the frame's `head` (it checked the frame can go in and armed the drop).
-    pub(crate) async fn write_frame_io(
-        &mut self,
-        head: Head<'_>,
-        payload: &[u8],
-    ) -> Result<(), Error> {
+    pub(crate) async fn write_frame_io(&mut self, head: Head, payload: &[u8]) -> Result<(), Error> {
         if poll_fn(|cx| self.poll_queue_copied(cx, &head, payload)).await? {
             return Ok(());
         }
@@ -371,31 +367,28 @@ impl<W: WriteIo> WriteLoop<W> {
     pub(crate) fn poll_queue_copied(
         &mut self,
         cx: &mut Context<'_>,
-        head: &Head<'_>,
+        head: &Head,
         payload: &[u8],
     ) -> Poll<Result<bool, Error>> {
-        let frame_len = head.len() + payload.len();
+        let frame_len = self.state.frame_len(head, payload.len());
         if !self.state.copies(frame_len) {
             return Poll::Ready(Ok(false));
         }
         ready!(self.poll_make_room(cx, frame_len))?;
-        self.state.queue_head(head);
-        self.state.queue(payload);
+        self.state.queue_copied(head, payload);
         Poll::Ready(Ok(true))
     }
 
     /// A large frame (not copied), once [`poll_queue_copied`](Self::poll_queue_copied) said so:
     /// its header is queued, then the payload is written from the caller's memory.
-    pub(crate) async fn write_through(
-        &mut self,
-        head: Head<'_>,
-        payload: &[u8],
-    ) -> Result<(), Error> {
+    pub(crate) async fn write_through(&mut self, head: Head, payload: &[u8]) -> Result<(), Error> {
+        // Computed before anything is queued: on error the frame is not accepted.
+        let trailer = self.state.trailer(&head, payload)?;
         poll_fn(|cx| self.poll_make_room(cx, head.len())).await?;
         self.state.queue_head(&head);
         let mut large = LargeWrite {
             writer: self,
-            frame: Through::new(head.len(), payload),
+            frame: Through::new(head.len(), payload, trailer),
             ended: false,
         };
         let result = poll_fn(|cx| large.poll_write(cx)).await;
@@ -410,20 +403,19 @@ impl<W: WriteIo> WriteLoop<W> {
     /// is copied and fits in the buffer is queued (`None`). Otherwise nothing is done, and its
     /// header is returned for [`write_frame_io`](Self::write_frame_io).
     #[inline]
-    pub(crate) fn queue_frame<'p>(
+    pub(crate) fn queue_frame(
         &mut self,
-        prefix: Option<&'p [u8]>,
+        prefix: Option<&[u8]>,
         payload: &[u8],
-    ) -> Result<Option<Head<'p>>, Error> {
+    ) -> Result<Option<Head>, Error> {
         self.state.check_not_streaming()?;
         self.arm();
         let head = self.state.head(prefix, payload.len())?;
-        let frame_len = head.len() + payload.len();
+        let frame_len = self.state.frame_len(&head, payload.len());
         if !self.state.copies(frame_len) || self.state.must_write(frame_len) {
             return Ok(Some(head));
         }
-        self.state.queue_head(&head);
-        self.state.queue(payload);
+        self.state.queue_copied(&head, payload);
         Ok(None)
     }
 
@@ -431,10 +423,10 @@ impl<W: WriteIo> WriteLoop<W> {
     pub(crate) async fn feed_frame(&mut self, payload: Bytes) -> Result<(), Error> {
         self.state.check_not_streaming()?;
         self.arm();
-        let header = self.state.encoder().header(payload.len())?;
-        let adds = self.state.feed_adds(header.len(), payload.len());
+        let head = self.state.head(None, payload.len())?;
+        let adds = self.state.feed_adds(&head, payload.len());
         poll_fn(|cx| self.poll_make_room(cx, adds)).await?;
-        self.state.feed(&header, payload);
+        self.state.feed(&head, payload)?;
         Ok(())
     }
 
@@ -473,9 +465,9 @@ impl<W: WriteIo> WriteLoop<W> {
         src: &mut S,
     ) -> Result<(), Error> {
         self.arm();
-        if let Some(header) = self.state.stream_header(len)? {
-            poll_fn(|cx| self.poll_make_room(cx, header.len())).await?;
-            self.state.start_stream(&header, len);
+        if let Some((head, digest)) = self.state.stream_header(len)? {
+            poll_fn(|cx| self.poll_make_room(cx, head.len())).await?;
+            self.state.start_stream(&head, digest, len);
         }
         poll_fn(|cx| self.poll_stream_from(cx, src)).await
     }
@@ -504,9 +496,8 @@ impl<W: WriteIo> WriteLoop<W> {
     pub(crate) fn start_send(&mut self, payload: Bytes) -> Result<(), Error> {
         self.state.check_not_streaming()?;
         self.arm();
-        let header = self.state.encoder().header(payload.len())?;
-        self.state.feed_unsized(&header, payload);
-        Ok(())
+        let head = self.state.head(None, payload.len())?;
+        self.state.feed_unsized(&head, payload)
     }
 
     /// Writes out everything accepted, without flushing the inner writer.
@@ -576,7 +567,12 @@ impl<W: WriteIo> WriteLoop<W> {
 
     /// One gathered write of what is queued.
     fn poll_write_buffered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let n = ready!(poll_write_gathered(&mut self.io, &self.state, &[], cx))?;
+        let n = ready!(poll_write_gathered(
+            &mut self.io,
+            &self.state,
+            [&[], &[]],
+            cx
+        ))?;
         self.state.wrote(n);
         Poll::Ready(Ok(()))
     }
@@ -595,7 +591,7 @@ struct LargeWrite<'a, W> {
 impl<W: WriteIo> LargeWrite<'_, W> {
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let writer = &mut *self.writer;
-        while !self.frame.rest().is_empty() || !writer.state.is_empty() {
+        while !self.frame.is_done() || !writer.state.is_empty() {
             let n = ready!(poll_write_gathered(
                 &mut writer.io,
                 &writer.state,
@@ -631,7 +627,7 @@ impl<W> Drop for LargeWrite<'_, W> {
 fn poll_write_gathered<W: WriteIo + ?Sized>(
     io: &mut W,
     state: &WriteState,
-    through: &[u8],
+    through: [&[u8]; 2],
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<usize>> {
     loop {

@@ -34,7 +34,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::head::Head;
 use super::read::{clamp, SMALL};
-use crate::{Codec, EncodeWithError, Error, FrameEncoder, Header};
+use crate::{ChecksumDigest, Codec, EncodeWithError, Error, FrameEncoder, Trailer};
 
 /// How many bytes a writer buffers before writing, by default.
 pub(crate) const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
@@ -80,13 +80,20 @@ pub(crate) struct WriteState {
     /// place with [`encode_with`](Self::encode_with), or sent through a `Sink`) added to the
     /// buffer since the last flush: the room made before the next such frame.
     with_len: usize,
+    /// The codec's checksum is the caller's own function, which needs the covered bytes in
+    /// one piece: every frame is copied into the buffer, whatever its length.
+    whole_frames: bool,
+    /// The checksum trailer's length, 0 without one: a frame is its head, its payload and this.
+    trailer_len: usize,
 }
 
-/// The frame `copy_frame_from` is sending: its header is accepted, `left` payload bytes to go.
-#[derive(Clone, Copy, Debug)]
+/// The frame `copy_frame_from` is sending: its header is accepted, `left` payload bytes to go,
+/// and the check of what went so far when a trailer follows.
+#[derive(Clone, Debug)]
 struct Streaming {
     len: u64,
     left: u64,
+    digest: Option<ChecksumDigest>,
 }
 
 /// What `copy_frame_from` does next.
@@ -101,28 +108,42 @@ pub(crate) enum StreamStep {
 }
 
 /// A frame written through: its header queued at the end of the buffer, its payload written
-/// from the caller's memory after it, never copied unless a write stops part way.
+/// from the caller's memory after it, never copied unless a write stops part way, then its
+/// checksum trailer (if any) as one more small slice of the same write.
 #[derive(Debug)]
 pub(crate) struct Through<'a> {
     header_len: usize,
     payload: &'a [u8],
-    /// How much of the payload went out.
+    trailer: Trailer,
+    /// How much of the payload, then of the trailer, went out.
     written: usize,
 }
 
 impl<'a> Through<'a> {
-    /// A frame whose `header_len`-byte header was just queued, and its payload.
-    pub(crate) fn new(header_len: usize, payload: &'a [u8]) -> Through<'a> {
+    /// A frame whose `header_len`-byte header was just queued, its payload and its trailer
+    /// (empty without a checksum).
+    pub(crate) fn new(header_len: usize, payload: &'a [u8], trailer: Trailer) -> Through<'a> {
         Through {
             header_len,
             payload,
+            trailer,
             written: 0,
         }
     }
 
-    /// The payload bytes still to write, after the buffer.
-    pub(crate) fn rest(&self) -> &'a [u8] {
-        &self.payload[self.written..]
+    /// The payload bytes, then the trailer bytes, still to write after the buffer.
+    pub(crate) fn rest(&self) -> [&[u8]; 2] {
+        let from_payload = self.written.min(self.payload.len());
+        let from_trailer = self.written - from_payload;
+        [
+            &self.payload[from_payload..],
+            &self.trailer.as_bytes()[from_trailer..],
+        ]
+    }
+
+    /// Whether all of the frame went out.
+    pub(crate) fn is_done(&self) -> bool {
+        self.written == self.payload.len() + self.trailer.len()
     }
 }
 
@@ -141,6 +162,10 @@ impl WriteState {
             room_at: 0,
             room_len: 0,
             with_len: 0,
+            whole_frames: codec
+                .checksum()
+                .is_some_and(|check| check.algorithm().is_none()),
+            trailer_len: codec.trailer_len(),
         }
     }
 
@@ -213,22 +238,23 @@ impl WriteState {
     /// buffer) rather than written from the caller's memory. The one copy-or-write-through rule.
     #[inline]
     pub(crate) fn copies(&self, frame_len: usize) -> bool {
-        frame_len < self.capacity
+        frame_len < self.capacity || self.whole_frames
     }
 
-    /// How many bytes feeding an owned payload of `payload_len` bytes adds to the buffer: its
-    /// header, and the payload too if it is copied.
+    /// How many bytes feeding an owned payload of `payload_len` bytes after `head` adds to the
+    /// buffer: its header and trailer, and the payload too if it is copied.
     #[inline]
-    pub(crate) fn feed_adds(&self, header_len: usize, payload_len: usize) -> usize {
-        if self.copies_owned(header_len, payload_len) {
-            header_len + payload_len
+    pub(crate) fn feed_adds(&self, head: &Head, payload_len: usize) -> usize {
+        let overhead = head.len() + self.trailer_len;
+        if self.copies_owned(overhead, payload_len) {
+            overhead + payload_len
         } else {
-            header_len
+            overhead
         }
     }
 
-    fn copies_owned(&self, header_len: usize, payload_len: usize) -> bool {
-        payload_len <= COPY_MAX && self.copies(header_len + payload_len)
+    fn copies_owned(&self, overhead: usize, payload_len: usize) -> bool {
+        (payload_len <= COPY_MAX || self.whole_frames) && self.copies(overhead + payload_len)
     }
 
     /// Whether something must be written before `n` more bytes go into the buffer: the buffer
@@ -244,35 +270,48 @@ impl WriteState {
         n <= self.capacity.saturating_sub(self.buf.len())
     }
 
-    /// The encoder, for the header of a frame to queue (after
-    /// [`check_not_streaming`](Self::check_not_streaming)).
-    #[inline]
-    pub(crate) fn encoder(&self) -> &FrameEncoder {
-        &self.encoder
-    }
-
     /// The header for a payload of `payload_len` bytes, after `prefix` (the bytes before the
     /// length field) if there is one: see [`Head::new`].
     #[inline]
-    pub(crate) fn head<'p>(
-        &self,
-        prefix: Option<&'p [u8]>,
-        payload_len: usize,
-    ) -> Result<Head<'p>, Error> {
+    pub(crate) fn head(&self, prefix: Option<&[u8]>, payload_len: usize) -> Result<Head, Error> {
         Ok(Head::new(&self.encoder, prefix, payload_len)?)
+    }
+
+    /// The whole length of a frame with this head and a payload of `payload_len` bytes.
+    #[inline]
+    pub(crate) fn frame_len(&self, head: &Head, payload_len: usize) -> usize {
+        head.len() + payload_len + self.trailer_len
+    }
+
+    /// The trailer after `payload` for a frame written from the caller's memory.
+    pub(crate) fn trailer(&self, head: &Head, payload: &[u8]) -> Result<Trailer, Error> {
+        Ok(head.trailer(&self.encoder, payload)?)
     }
 
     /// Appends a frame's header to what is accepted.
     #[inline(always)]
-    pub(crate) fn queue_head(&mut self, head: &Head<'_>) {
-        match head.prefix() {
-            // No prefix: one copy of the header, the per-frame case.
-            None => self.queue(head.header()),
-            Some(_) => {
-                let [prefix, rest] = head.parts();
-                self.queue(prefix);
-                self.queue(rest);
-            }
+    pub(crate) fn queue_head(&mut self, head: &Head) {
+        self.queue(head.as_bytes());
+    }
+
+    /// Appends a whole frame, copied: its header, its payload, and its trailer computed from
+    /// the copy (any checksum, a caller's own too).
+    #[inline(always)]
+    pub(crate) fn queue_copied(&mut self, head: &Head, payload: &[u8]) {
+        self.queue_head(head);
+        self.queue(payload);
+        if self.trailer_len != 0 {
+            self.queue_trailer(head.len() + payload.len());
+        }
+    }
+
+    /// Appends the trailer of the `frame_len`-byte frame that ends the buffer.
+    #[cold]
+    #[inline(never)]
+    fn queue_trailer(&mut self, frame_len: usize) {
+        let start = self.buf.len() - frame_len;
+        if let Some(trailer) = self.encoder.trailer(&self.buf[start..]) {
+            self.queue(&trailer);
         }
     }
 
@@ -282,26 +321,30 @@ impl WriteState {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// Accepts an owned payload after its `header`: copied if small, otherwise queued as it is.
-    /// Returns what it added to the buffer, as [`feed_adds`](Self::feed_adds) says beforehand.
-    pub(crate) fn feed(&mut self, header: &[u8], payload: Bytes) -> usize {
-        self.queue(header);
-        if self.copies_owned(header.len(), payload.len()) {
-            self.queue(&payload);
-            header.len() + payload.len()
-        } else {
-            self.seal();
-            self.push(payload);
-            header.len()
+    /// Accepts an owned payload after its `head`: copied if small, otherwise queued as it is,
+    /// its trailer (if any) after it. Returns what it added to the buffer, as
+    /// [`feed_adds`](Self::feed_adds) says beforehand. On error nothing was added.
+    pub(crate) fn feed(&mut self, head: &Head, payload: Bytes) -> Result<usize, Error> {
+        let overhead = head.len() + self.trailer_len;
+        if self.copies_owned(overhead, payload.len()) {
+            self.queue_copied(head, &payload);
+            return Ok(overhead + payload.len());
         }
+        let trailer = self.trailer(head, &payload)?;
+        self.queue_head(head);
+        self.seal();
+        self.push(payload);
+        self.queue(&trailer);
+        Ok(overhead)
     }
 
     /// [`feed`](Self::feed) for a frame whose room was made before its length was known (a
     /// `Sink`'s `start_send`): remembered for [`with_room`](Self::with_room).
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
-    pub(crate) fn feed_unsized(&mut self, header: &[u8], payload: Bytes) {
-        let adds = self.feed(header, payload);
+    pub(crate) fn feed_unsized(&mut self, head: &Head, payload: Bytes) -> Result<(), Error> {
+        let adds = self.feed(head, payload)?;
         self.with_len = self.with_len.max(adds);
+        Ok(())
     }
 
     /// The room to make before a frame is written in place or sent through a `Sink`: as much as
@@ -369,31 +412,36 @@ impl WriteState {
     /// The next write's only part, when there is one (nothing else queued): a plain write of it
     /// is the same write as [`io_slices`](Self::io_slices) would make, without building slices.
     #[inline]
-    pub(crate) fn single_part<'a>(&'a self, through: &'a [u8]) -> Option<&'a [u8]> {
+    pub(crate) fn single_part<'a>(&'a self, through: [&'a [u8]; 2]) -> Option<&'a [u8]> {
         if !self.queue.is_empty() {
             return None;
         }
-        let part = match (self.buf.is_empty(), through.is_empty()) {
-            (false, true) => &self.buf[..],
-            (true, false) => through,
+        let part = match (
+            self.buf.is_empty(),
+            through[0].is_empty(),
+            through[1].is_empty(),
+        ) {
+            (false, true, true) => &self.buf[..],
+            (true, false, true) => through[0],
+            (true, true, false) => through[1],
             _ => return None,
         };
         Some(&part[..part.len().min(MAX_SLICE)])
     }
 
     /// The next write's slices: what is queued, in order, then `through` (the payload of a frame
-    /// written through), as [`plan_write`] cuts them. Returns how many of `slices` are set (0 if
-    /// there is nothing to write).
+    /// written through, then its trailer), as [`plan_write`] cuts them. Returns how many of
+    /// `slices` are set (0 if there is nothing to write).
     pub(crate) fn io_slices<'a>(
         &'a self,
-        through: &'a [u8],
+        through: [&'a [u8]; 2],
         slices: &mut [IoSlice<'a>; MAX_SLICES],
     ) -> usize {
         let parts = || {
             self.queue
                 .iter()
                 .map(|chunk| &chunk[..])
-                .chain([&self.buf[..], through])
+                .chain([&self.buf[..], through[0], through[1]])
                 .filter(|part| !part.is_empty())
         };
         let mut lens = [0; MAX_SLICES];
@@ -446,10 +494,11 @@ impl WriteState {
         self.peak = 0;
     }
 
-    /// Notes that `n` bytes of the queue and then of `frame`'s payload went out.
+    /// Notes that `n` bytes of the queue and then of `frame`'s payload and trailer went out.
     pub(crate) fn wrote_through(&mut self, frame: &mut Through<'_>, n: usize) {
-        let from_payload = self.wrote(n);
-        frame.written += from_payload.min(frame.rest().len());
+        let from_frame = self.wrote(n);
+        let [payload, trailer] = frame.rest();
+        frame.written += from_frame.min(payload.len() + trailer.len());
     }
 
     /// Ends a frame written through, whole or stopped part way (an error, or a cancelled
@@ -463,21 +512,23 @@ impl WriteState {
             self.buf.truncate(self.buf.len() - frame.header_len);
             return false;
         }
-        let rest = frame.rest();
-        let unsent = self.buf.len() + rest.len();
-        if !rest.is_empty() && unsent > self.capacity {
+        let [payload, trailer] = frame.rest();
+        let rest_len = payload.len() + trailer.len();
+        let unsent = self.buf.len() + rest_len;
+        if rest_len > 0 && unsent > self.capacity {
             // Exactly what it takes, given back once written out.
             let mut exact = BytesMut::with_capacity(unsent);
             exact.extend_from_slice(&self.buf);
             self.buf = exact;
         }
-        self.queue(rest);
+        self.queue(payload);
+        self.queue(trailer);
         true
     }
 
     /// How many payload bytes a stopped `copy_frame_from` still has to read.
     pub(crate) fn copy_remaining(&self) -> Option<u64> {
-        self.streaming.map(|streaming| streaming.left)
+        self.streaming.as_ref().map(|streaming| streaming.left)
     }
 
     /// For `copy_frame_from(len, ..)`: the header to queue for a new frame, or `None` to go on
@@ -485,22 +536,33 @@ impl WriteState {
     ///
     /// # Errors
     ///
-    /// The encoder's error, or an unfinished frame of a different length.
-    pub(crate) fn stream_header(&self, len: u64) -> Result<Option<Header>, Error> {
-        match self.streaming {
+    /// The encoder's error, an unfinished frame of a different length, or
+    /// [`EncodeError::ChecksumNeedsWholeFrame`](crate::EncodeError::ChecksumNeedsWholeFrame)
+    /// for a caller's own check, which cannot be computed as the payload streams.
+    pub(crate) fn stream_header(
+        &self,
+        len: u64,
+    ) -> Result<Option<(Head, Option<ChecksumDigest>)>, Error> {
+        match &self.streaming {
             Some(streaming) if streaming.len == len => Ok(None),
             Some(_) => Err(self.unfinished_error()),
-            None => Ok(Some(
-                self.encoder
-                    .header(usize::try_from(len).unwrap_or(usize::MAX))?,
-            )),
+            None => {
+                let head = self.head(None, usize::try_from(len).unwrap_or(usize::MAX))?;
+                let digest = head.digest(&self.encoder)?;
+                Ok(Some((head, digest)))
+            }
         }
     }
 
-    /// Queues the header of a frame whose `len`-byte payload is to be streamed in.
-    pub(crate) fn start_stream(&mut self, header: &Header, len: u64) {
-        self.queue(header);
-        self.streaming = Some(Streaming { len, left: len });
+    /// Queues the header of a frame whose `len`-byte payload is to be streamed in, with the
+    /// check started over it when a trailer follows the payload.
+    pub(crate) fn start_stream(&mut self, head: &Head, digest: Option<ChecksumDigest>, len: u64) {
+        self.queue_head(head);
+        self.streaming = Some(Streaming {
+            len,
+            left: len,
+            digest,
+        });
     }
 
     /// What `copy_frame_from` does next: the payload is read into the buffer, which is written
@@ -511,7 +573,10 @@ impl WriteState {
         };
         let room = self.capacity.max(STREAM_MIN);
         if left == 0 {
-            self.streaming = None;
+            // The whole payload is in: its trailer follows it.
+            if let Some(digest) = self.streaming.take().and_then(|s| s.digest) {
+                self.queue(&digest.finish());
+            }
             StreamStep::Done
         } else if self.buffered_len() >= room {
             StreamStep::Write
@@ -548,6 +613,9 @@ impl WriteState {
         self.buf.truncate(self.room_at + n);
         if let Some(streaming) = &mut self.streaming {
             streaming.left = streaming.left.saturating_sub(n as u64);
+            if let Some(digest) = &mut streaming.digest {
+                digest.update(&self.buf[self.room_at..]);
+            }
         }
         n
     }
@@ -555,7 +623,7 @@ impl WriteState {
     /// The error for a `copy_frame_from` source that ended before the payload did.
     #[cold]
     pub(crate) fn source_ended(&self) -> Error {
-        let Streaming { len, left } = self.streaming.unwrap_or(Streaming { len: 0, left: 0 });
+        let (len, left) = self.streaming.as_ref().map_or((0, 0), |s| (s.len, s.left));
         Error::SourceEnded { len, left }
     }
 
@@ -571,7 +639,7 @@ impl WriteState {
 
     #[cold]
     fn unfinished_error(&self) -> Error {
-        let Streaming { len, left } = self.streaming.unwrap_or(Streaming { len: 0, left: 0 });
+        let (len, left) = self.streaming.as_ref().map_or((0, 0), |s| (s.len, s.left));
         Error::CopyUnfinished { len, left }
     }
 }
@@ -611,6 +679,16 @@ pub(crate) fn plan_write(
 mod tests {
     use super::*;
 
+    fn head_for(state: &WriteState, payload_len: usize) -> Head {
+        state.head(None, payload_len).unwrap()
+    }
+
+    /// Feeds `payload` after its header: what it added to the buffer.
+    fn feed(state: &mut WriteState, payload: Bytes) -> usize {
+        let head = head_for(state, payload.len());
+        state.feed(&head, payload).unwrap()
+    }
+
     fn plan(lens: &[usize], max_write: usize) -> Vec<usize> {
         let mut out = [0; MAX_SLICES];
         let count = plan_write(lens.iter().copied(), max_write, &mut out);
@@ -646,11 +724,11 @@ mod tests {
     fn queued_frames_go_out_in_order_in_one_write() {
         let mut state = WriteState::new(Codec::default());
         let big = Bytes::from(vec![7u8; 20_000]);
-        state.feed(&[1, 0, 0, 0], Bytes::from_static(b"a"));
-        state.feed(&[0x20, 0x4e, 0, 0], big.clone());
+        feed(&mut state, Bytes::from_static(b"a"));
+        feed(&mut state, big.clone());
         state.queue(b"tail");
         let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-        let count = state.io_slices(b"", &mut slices);
+        let count = state.io_slices([b"", b""], &mut slices);
         let lens: Vec<usize> = slices[..count].iter().map(|s| s.len()).collect();
         assert_eq!(
             lens,
@@ -675,7 +753,7 @@ mod tests {
 
     fn lens(state: &WriteState, through: &[u8]) -> Vec<usize> {
         let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-        let count = state.io_slices(through, &mut slices);
+        let count = state.io_slices([through, b""], &mut slices);
         slices[..count].iter().map(|s| s.len()).collect()
     }
 
@@ -703,14 +781,14 @@ mod tests {
         state.set_max_write(0);
         assert_eq!(state.max_write(), 1, "at least one byte a write");
         state.encoder_mut().set_max_frame_len(3);
-        assert_eq!(state.encoder().codec().max_encode_len(), 3);
+        assert_eq!(state.encoder.codec().max_encode_len(), 3);
     }
 
     #[test]
     fn max_write_limits_what_one_write_gathers() {
         let mut state = WriteState::new(Codec::default());
         for _ in 0..3 {
-            state.feed(&[1, 0, 0, 0], Bytes::from(vec![0; COPY_MAX + 1]));
+            feed(&mut state, Bytes::from(vec![0; COPY_MAX + 1]));
         }
         let part = 4 + COPY_MAX + 1;
         assert_eq!(lens(&state, b"").iter().sum::<usize>(), 3 * part);
@@ -743,19 +821,22 @@ mod tests {
     #[test]
     fn an_owned_payload_is_copied_up_to_copy_max_if_its_frame_fits() {
         let state = WriteState::new(Codec::default());
-        assert_eq!(state.feed_adds(4, 0), 4);
-        assert_eq!(state.feed_adds(4, 10), 14);
-        assert_eq!(state.feed_adds(4, COPY_MAX), 4 + COPY_MAX);
+        assert_eq!(state.feed_adds(&head_for(&state, 0), 0), 4);
+        assert_eq!(state.feed_adds(&head_for(&state, 10), 10), 14);
         assert_eq!(
-            state.feed_adds(4, COPY_MAX + 1),
+            state.feed_adds(&head_for(&state, COPY_MAX), COPY_MAX),
+            4 + COPY_MAX
+        );
+        assert_eq!(
+            state.feed_adds(&head_for(&state, COPY_MAX + 1), COPY_MAX + 1),
             4,
             "queued as it is: its header only"
         );
         let mut small = WriteState::new(Codec::default());
         small.set_capacity(100);
-        assert_eq!(small.feed_adds(4, 95), 99);
+        assert_eq!(small.feed_adds(&head_for(&small, 95), 95), 99);
         assert_eq!(
-            small.feed_adds(4, 96),
+            small.feed_adds(&head_for(&small, 96), 96),
             4,
             "a frame as long as the buffer is not copied"
         );
@@ -763,8 +844,8 @@ mod tests {
         for len in [0, 95, 96, COPY_MAX + 1] {
             let mut state = WriteState::new(Codec::default());
             state.set_capacity(100);
-            let said = state.feed_adds(4, len);
-            assert_eq!(state.feed(&[0; 4], Bytes::from(vec![0; len])), said);
+            let said = state.feed_adds(&head_for(&state, len), len);
+            assert_eq!(feed(&mut state, Bytes::from(vec![0; len])), said);
             assert_eq!(state.buffered_len(), 4 + len);
             let copied = said == 4 + len;
             assert_eq!(
@@ -833,8 +914,8 @@ mod tests {
         let mut state = WriteState::new(Codec::default());
         state.queue(b"ab");
         state.queue(&[100, 0, 0, 0]);
-        let frame = Through::new(4, &payload);
-        assert_eq!(lens(&state, frame.rest()), [6, 100]);
+        let frame = Through::new(4, &payload, Trailer::NONE);
+        assert_eq!(lens(&state, frame.rest()[0]), [6, 100]);
         assert!(!state.end_through(&frame), "not accepted");
         assert_eq!(
             state.buffered_len(),
@@ -845,9 +926,9 @@ mod tests {
         let mut state = WriteState::new(Codec::default());
         state.set_capacity(50);
         state.queue(&[100, 0, 0, 0]);
-        let mut frame = Through::new(4, &payload);
+        let mut frame = Through::new(4, &payload, Trailer::NONE);
         state.wrote_through(&mut frame, 4 + 30);
-        assert_eq!(frame.rest().len(), 70);
+        assert_eq!(frame.rest()[0].len(), 70);
         assert!(state.end_through(&frame), "accepted");
         assert_eq!(state.buffered_len(), 70, "the rest of the payload buffered");
         assert_eq!(state.buf.capacity(), 70, "exactly what it takes");
@@ -857,8 +938,8 @@ mod tests {
     fn a_streamed_payload_is_read_in_rooms_of_the_buffer_size_and_at_least_stream_min() {
         let mut state = WriteState::new(Codec::default());
         state.set_capacity(1);
-        let header = state.stream_header(20_000).unwrap().unwrap();
-        state.start_stream(&header, 20_000);
+        let (head, digest) = state.stream_header(20_000).unwrap().unwrap();
+        state.start_stream(&head, digest, 20_000);
         assert_eq!(state.stream_step(), StreamStep::Read(STREAM_MIN - 4));
         let room = state.stream_slice(STREAM_MIN - 4);
         assert_eq!(room.len(), STREAM_MIN - 4);
@@ -904,8 +985,12 @@ mod tests {
     fn room_for_an_unsized_frame_is_the_longest_since_the_flush_at_most_the_buffer() {
         let mut state = WriteState::new(Codec::default());
         assert_eq!(state.with_room(), 0);
-        state.feed_unsized(&[3, 0, 0, 0], Bytes::from_static(b"abc"));
-        state.feed_unsized(&[1, 0, 0, 0], Bytes::from_static(b"a"));
+        let head = head_for(&state, 3);
+        state
+            .feed_unsized(&head, Bytes::from_static(b"abc"))
+            .unwrap();
+        let head = head_for(&state, 1);
+        state.feed_unsized(&head, Bytes::from_static(b"a")).unwrap();
         assert_eq!(state.with_room(), 7);
         state.set_capacity(5);
         assert_eq!(state.with_room(), 5);
@@ -918,20 +1003,155 @@ mod tests {
     fn buffered_bytes_taken_or_pushed_keep_their_order() {
         let mut state = WriteState::new(Codec::default());
         state.queue(b"a");
-        state.feed(&[], Bytes::from(vec![b'b'; COPY_MAX + 1]));
+        feed(&mut state, Bytes::from(vec![b'b'; COPY_MAX + 1]));
         state.queue(b"c");
         let all = state.take_buffered();
-        assert_eq!(all.len(), COPY_MAX + 3);
-        assert_eq!((all[0], all[1], all[all.len() - 1]), (b'a', b'b', b'c'));
+        assert_eq!(all.len(), COPY_MAX + 7);
+        assert_eq!((all[0], all[5], all[all.len() - 1]), (b'a', b'b', b'c'));
         assert!(state.is_empty());
         state.queue(b"x");
         state.push_unsent(Bytes::from_static(b"yz"));
         state.queue(b"w");
-        assert_eq!(state.single_part(b""), None, "two parts: no single one");
+        assert_eq!(
+            state.single_part([b"", b""]),
+            None,
+            "two parts: no single one"
+        );
         assert_eq!(&state.take_buffered()[..], b"xyzw");
         state.queue(b"only");
-        assert_eq!(state.single_part(b""), Some(&b"only"[..]));
-        assert_eq!(state.single_part(b"more"), None);
+        assert_eq!(state.single_part([b"", b""]), Some(&b"only"[..]));
+        assert_eq!(state.single_part([b"more", b""]), None);
+        assert_eq!(state.single_part([b"", b"tr"]), None);
+        state.wrote(4);
+        assert_eq!(state.single_part([b"", b"tr"]), Some(&b"tr"[..]));
+        assert_eq!(state.single_part([b"p", b"tr"]), None);
+    }
+
+    fn crc_codec() -> Codec {
+        use crate::{ByteOrder, Checksum, ChecksumAlgorithm};
+        Codec::builder()
+            .sync_bytes(b"\xB5\x62")
+            .length_field_offset(2)
+            .struct_format("<H")
+            .checksum(Checksum::new(
+                ChecksumAlgorithm::Fletcher8,
+                ByteOrder::Little,
+            ))
+            .build()
+            .unwrap()
+    }
+
+    fn encoded(codec: Codec, payload: &[u8]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        codec.encoder().encode(payload, &mut out).unwrap();
+        out.to_vec()
+    }
+
+    #[test]
+    fn a_copied_frame_gets_its_trailer_from_the_copy() {
+        let codec = crc_codec();
+        let mut state = WriteState::new(codec);
+        let head = head_for(&state, 3);
+        assert_eq!(state.frame_len(&head, 3), 6 + 3 + 2);
+        state.queue_copied(&head, b"abc");
+        assert_eq!(&state.buf[..], &encoded(codec, b"abc")[..]);
+    }
+
+    #[test]
+    fn an_owned_payload_not_copied_is_followed_by_its_trailer() {
+        let codec = crc_codec();
+        let payload = vec![9u8; COPY_MAX + 1];
+        let mut state = WriteState::new(codec);
+        let head = head_for(&state, payload.len());
+        assert_eq!(
+            state.feed_adds(&head, payload.len()),
+            8,
+            "header and trailer"
+        );
+        assert_eq!(state.feed(&head, Bytes::from(payload.clone())).unwrap(), 8);
+        assert_eq!(
+            state.queue.len(),
+            2,
+            "the header, then the payload as it came"
+        );
+        assert_eq!(&state.take_buffered()[..], &encoded(codec, &payload)[..]);
+    }
+
+    #[test]
+    fn a_frame_written_through_ends_with_its_trailer_slice_and_keeps_it_when_cut() {
+        let codec = crc_codec();
+        let payload = vec![5u8; 100];
+        let mut state = WriteState::new(codec);
+        state.set_capacity(10);
+        let head = head_for(&state, payload.len());
+        let trailer = state.trailer(&head, &payload).unwrap();
+        state.queue_head(&head);
+        let mut frame = Through::new(head.len(), &payload, trailer);
+        assert_eq!(lens(&state, frame.rest()[0]).len(), 2);
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let count = state.io_slices(frame.rest(), &mut slices);
+        let wire: Vec<u8> = slices[..count].iter().flat_map(|s| s.to_vec()).collect();
+        assert_eq!(wire, encoded(codec, &payload), "header, payload, trailer");
+        // Cut inside the trailer: its last byte is buffered.
+        state.wrote_through(&mut frame, 6 + 100 + 1);
+        assert!(!frame.is_done());
+        assert!(state.end_through(&frame));
+        assert_eq!(&state.take_buffered()[..], &wire[wire.len() - 1..]);
+    }
+
+    #[test]
+    fn a_streamed_payload_gets_its_trailer_computed_as_it_comes() {
+        let codec = crc_codec();
+        let payload: Vec<u8> = (0..20_000u32).map(|i| i as u8).collect();
+        let mut state = WriteState::new(codec);
+        let (head, digest) = state.stream_header(20_000).unwrap().unwrap();
+        state.start_stream(&head, digest, 20_000);
+        let mut wire = Vec::new();
+        let mut at = 0;
+        loop {
+            match state.stream_step() {
+                StreamStep::Done => break,
+                StreamStep::Write => {
+                    wire.extend_from_slice(&state.take_buffered());
+                }
+                StreamStep::Read(want) => {
+                    // Short reads, 777 bytes at most.
+                    let n = want.min(777).min(payload.len() - at);
+                    state.stream_slice(want)[..n].copy_from_slice(&payload[at..at + n]);
+                    at += state.streamed(n);
+                }
+            }
+        }
+        wire.extend_from_slice(&state.take_buffered());
+        assert_eq!(wire, encoded(codec, &payload));
+    }
+
+    #[test]
+    fn a_custom_check_copies_every_frame_and_cannot_stream() {
+        use crate::{ByteOrder, Checksum, EncodeError};
+        fn sum(covered: &[u8]) -> u64 {
+            covered.iter().map(|&b| u64::from(b)).sum()
+        }
+        let codec = Codec::builder()
+            .sync_bytes(b"\xFE")
+            .struct_format("<H")
+            .checksum(Checksum::custom(sum, 2, ByteOrder::Big))
+            .build()
+            .unwrap();
+        let mut state = WriteState::new(codec);
+        state.set_capacity(10);
+        assert!(state.copies(1000), "copied whatever its length");
+        let head = head_for(&state, 100);
+        assert_eq!(state.feed_adds(&head, 100), 105);
+        assert!(matches!(
+            state.stream_header(100),
+            Err(Error::Encode(EncodeError::ChecksumNeedsWholeFrame {
+                trailer_len: 2
+            }))
+        ));
+        assert!(state.is_empty());
+        state.queue_copied(&head, &[1; 100]);
+        assert_eq!(&state.buf[..], &encoded(codec, &[1; 100])[..]);
     }
 
     // Survivors of the first unit-speed mutation run over this file (docs/testing.md).
@@ -973,10 +1193,14 @@ mod tests {
     #[test]
     fn a_queued_chunk_written_exactly_leaves_the_queue() {
         let mut state = WriteState::new(Codec::default());
-        state.feed(&[], Bytes::from(vec![1; COPY_MAX + 1]));
+        feed(&mut state, Bytes::from(vec![1; COPY_MAX + 1]));
         state.queue(b"tail");
-        assert_eq!(state.wrote(COPY_MAX + 1), 0);
-        assert_eq!(state.single_part(b""), Some(&b"tail"[..]), "one part left");
+        assert_eq!(state.wrote(4 + COPY_MAX + 1), 0);
+        assert_eq!(
+            state.single_part([b"", b""]),
+            Some(&b"tail"[..]),
+            "one part left"
+        );
     }
 
     #[test]
@@ -1025,7 +1249,7 @@ mod tests {
             state.set_capacity(capacity);
             state.queue(&vec![0; 4 * KIB]);
             state.queue(&[100, 0, 0, 0]);
-            let mut frame = Through::new(4, &payload);
+            let mut frame = Through::new(4, &payload, Trailer::NONE);
             state.wrote_through(&mut frame, 4 * KIB + 4 + sent);
             assert!(state.end_through(&frame));
             assert_eq!(state.buffered_len(), 100 - sent);
@@ -1043,8 +1267,8 @@ mod tests {
     #[test]
     fn a_short_source_read_keeps_only_what_came() {
         let mut state = WriteState::new(Codec::default());
-        let header = state.stream_header(500).unwrap().unwrap();
-        state.start_stream(&header, 500);
+        let (head, digest) = state.stream_header(500).unwrap().unwrap();
+        state.start_stream(&head, digest, 500);
         state.stream_slice(100);
         assert_eq!(state.streamed(10), 10);
         assert_eq!(state.buffered_len(), 4 + 10);
