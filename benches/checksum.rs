@@ -11,6 +11,10 @@
 //!   `tcp/unframed` reads the checksum-free stream with plain `read` into a 1 MiB buffer, no
 //!   framing: the socket's own limit, for scale.
 //!
+//! The `free_check` rows carry the same sync bytes and 4-byte trailer, checked by a
+//! caller-supplied check that reads nothing (always 0): the layout's own cost, the ceiling any
+//! CRC implementation can reach.
+//!
 //! Throughput counts payload bytes in every row, so rows compare directly.
 //!
 //! Run: `cargo bench --features checksum --bench checksum`.
@@ -128,10 +132,17 @@ fn bench(c: &mut Criterion) {
         .checksum(Checksum::new(ChecksumAlgorithm::Crc32C, ByteOrder::Little))
         .build()
         .unwrap();
+    let free_check = Codec::builder()
+        .sync_bytes(b"\xAA\x55")
+        .checksum(Checksum::custom(|_| 0, 4, ByteOrder::Little))
+        .build()
+        .unwrap();
     let plain_wire = stream(plain);
     let crc_wire = stream(crc32c);
+    let free_wire = stream(free_check);
     assert_eq!(decode_slice(crc32c, &crc_wire), FRAMES);
     assert_eq!(read_all(crc32c, &crc_wire), FRAMES);
+    assert_eq!(read_all(free_check, &free_wire), FRAMES);
 
     let mut group = c.benchmark_group("checksum_4k");
     group.throughput(Throughput::Bytes((FRAME * FRAMES) as u64));
@@ -143,14 +154,19 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("reader/none", |b| b.iter(|| read_all(plain, &plain_wire)));
     group.bench_function("reader/crc32c", |b| b.iter(|| read_all(crc32c, &crc_wire)));
+    group.bench_function("reader/free_check", |b| {
+        b.iter(|| read_all(free_check, &free_wire))
+    });
 
     // One connection per sample, so Flat: every sample moves the same number of iterations.
     group.sampling_mode(SamplingMode::Flat).sample_size(20);
     let plain_wire: Arc<[u8]> = plain_wire.into();
     let crc_wire: Arc<[u8]> = crc_wire.into();
+    let free_wire: Arc<[u8]> = free_wire.into();
     for (name, codec, wire) in [
         ("tcp/none", plain, &plain_wire),
         ("tcp/crc32c", crc32c, &crc_wire),
+        ("tcp/free_check", free_check, &free_wire),
     ] {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
