@@ -87,6 +87,7 @@ const NEAR_OVERRUN: u64 = 16;
 
 /// At most this many frames are walked when checking that the bytes that arrived are whole
 /// frames under a guessed layout: the error path's cost stays bounded.
+#[cfg(any(feature = "alloc", feature = "embedded-io"))]
 const MAX_FRAMES_WALKED: usize = 64;
 
 /// The guess for a length rejected by `codec` (over the maximum, or negative), from the header

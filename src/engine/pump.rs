@@ -138,7 +138,9 @@ impl<I> ReadLoop<I> {
 }
 
 impl<I: FillRead> ReadLoop<I> {
-    /// The next frame, or `None` at a clean end of stream.
+    /// The next frame, or `None` at a clean end of stream. (The blocking reader polls
+    /// `poll_read_frame` itself.)
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) async fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
         poll_fn(|cx| self.poll_read_frame(cx)).await
     }
@@ -298,6 +300,7 @@ impl<W> WriteLoop<W> {
 
     /// For an async writer's `Drop`: a best-effort write of what is buffered, without waiting
     /// (see [`write_out_now`](WriteLoop::write_out_now)).
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) fn dropped(&mut self) {
         if let Some(on_drop) = self.on_drop {
             on_drop(self);
@@ -342,6 +345,7 @@ impl<W: WriteIo> WriteLoop<W> {
     /// [`write_frame_io`](Self::write_frame_io) for a caller that let go of the header
     /// [`queue_frame`](Self::queue_frame) returned (an async shell: holding it across the
     /// `.await` costs more per frame than building it again on this rarer path).
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) async fn write_frame_again(
         &mut self,
         prefix: Option<&[u8]>,
