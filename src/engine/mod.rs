@@ -12,11 +12,17 @@
 //!
 //! docs/architecture.md walks one frame through each adapter.
 
+#[cfg(feature = "std")]
+pub(crate) mod buffer;
+#[cfg(feature = "tokio-util")]
+pub(crate) mod framed_sizing;
 pub(crate) mod head;
 #[cfg(feature = "std")]
 pub(crate) mod pump;
 #[cfg(feature = "std")]
 pub(crate) mod read;
+#[cfg(feature = "std")]
+pub(crate) mod read_sizing;
 #[cfg(feature = "std")]
 pub(crate) mod ready;
 #[cfg(feature = "std")]

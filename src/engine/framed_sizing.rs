@@ -1,0 +1,147 @@
+//! The read buffer policy for a buffer the reader does not own: tokio-util's `Framed`, which
+//! reads into all of its buffer's spare capacity and calls the codec's decoder after each read
+//! until it returns no frame. `FramedCodec` calls [`FramedSizing::fit`] after each decoder call,
+//! so that `Framed` never grows the buffer itself (it would double it, by any claim).
+//!
+//! The sizes come from the same [`ReadSizer`] every reader uses, fed with what each read
+//! brought; the buffer shapes from [`buffer`](super::buffer). One difference is forced by
+//! `Framed`: it never says when a read found nothing ready, so a short read that leaves the
+//! reader at rest counts as the peer running dry ([`ReadSizer::quiet`]), and a large buffer is
+//! given back then rather than when the next read would block.
+
+use bytes::BytesMut;
+
+use super::buffer::{needs_room, too_big, wanted_capacity, with_slack};
+use super::read_sizing::{ReadSizer, DEFAULT_MAX_READ};
+
+/// What `FramedCodec` keeps of the buffer policy: the read sizer, the size of the allocation it
+/// last gave the buffer, and the room it left for the next read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FramedSizing {
+    sizer: ReadSizer,
+    /// The size of the allocation the buffer was last given here (`Framed` may have grown it
+    /// since; the buffer's capacity says the rest).
+    alloc: usize,
+    /// The spare capacity left for the read that follows a decoder call returning no frame.
+    spare: usize,
+    /// The room the sizer asked for that read.
+    asked: usize,
+    /// The read that came before this decoder call has not been counted yet.
+    read_pending: bool,
+    /// The last read counted brought less than the room it had.
+    short: bool,
+}
+
+impl Default for FramedSizing {
+    fn default() -> Self {
+        FramedSizing {
+            sizer: ReadSizer::new(DEFAULT_MAX_READ),
+            alloc: 0,
+            spare: 0,
+            asked: 0,
+            read_pending: false,
+            short: false,
+        }
+    }
+}
+
+impl FramedSizing {
+    /// The read sizer.
+    #[cfg(test)]
+    pub(crate) fn sizer(&self) -> &ReadSizer {
+        &self.sizer
+    }
+
+    /// Applies the policy to `src` after a decoder call: `capacity_before` is `src.capacity()`
+    /// before the call, `returned_frame` whether it returned a frame, `needed` what the frame in
+    /// flight still needs.
+    ///
+    /// The first call after a read counts it: splitting frames off the front of a `BytesMut`
+    /// takes the same amount off its length and its capacity, so the spare capacity still says
+    /// how much of the room the read left. After a frame is split off a buffer much larger than
+    /// what remains needs, what remains is moved into a buffer of its own, so the large
+    /// allocation goes with the frame (and is freed with it). Before the next read (no frame
+    /// returned), the buffer gets the room the sizer asks for, a long frame's growth capped at
+    /// its end.
+    pub(crate) fn fit(
+        &mut self,
+        src: &mut BytesMut,
+        capacity_before: usize,
+        returned_frame: bool,
+        needed: usize,
+    ) {
+        let len = src.len();
+        let spare = src.capacity() - len;
+        let small = self.sizer.small();
+        if self.read_pending {
+            self.read_pending = false;
+            // `Framed` reads into all of the spare capacity, which may be more than the sizer
+            // asked for (slack, or an allocation kept): that is the read's room, and it was
+            // whole unless a frame's end cut it below what the sizer asked.
+            let n = self.spare.saturating_sub(spare);
+            self.short = n < self.spare;
+            self.sizer.read(n, self.spare, self.spare >= self.asked);
+        }
+        let at_rest = len.saturating_add(needed) <= small;
+        if !returned_frame && at_rest && self.short {
+            // A short read, and nothing in flight past the small size: the only sign of a peer
+            // running dry that `Framed` gives.
+            self.sizer.quiet();
+        }
+        let room = self.sizer.room(at_rest);
+        let want = wanted_capacity(len, needed, room);
+        let alloc = self.alloc.max(capacity_before);
+        let grow = !returned_frame && needs_room(spare, len, needed, room);
+        if grow || too_big(alloc, want, small) {
+            let mut fresh = BytesMut::with_capacity(with_slack(len, want, small));
+            fresh.extend_from_slice(src);
+            *src = fresh;
+            self.alloc = src.capacity();
+        }
+        if !returned_frame {
+            self.spare = src.capacity() - len;
+            self.asked = room;
+            self.read_pending = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::buffer::SMALL;
+
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * KIB;
+
+    #[test]
+    fn framed_buffer_lets_a_big_frame_go_and_keeps_the_rest_small() {
+        // A frame of 8 MiB split off an 8 MiB + 8 KiB buffer, 6 bytes of the next one left.
+        let mut big = BytesMut::with_capacity(8 * MIB + 8 * KIB);
+        big.extend_from_slice(&vec![1; 8 * MIB + 4 + 6]);
+        let before = big.capacity();
+        let frame = big.split_to(8 * MIB + 4);
+        let mut sizing = FramedSizing::default();
+        sizing.fit(&mut big, before, true, 0);
+        assert_eq!(big.len(), 6);
+        assert!(big.capacity() <= 2 * MIB, "{}", big.capacity());
+        drop(frame);
+        // The peer runs dry: back to the small size.
+        for _ in 0..2 {
+            let capacity = big.capacity();
+            sizing.fit(&mut big, capacity, false, 0);
+        }
+        assert_eq!(sizing.sizer().read_len(), SMALL);
+        assert_eq!(big.capacity(), 6 + SMALL);
+    }
+
+    #[test]
+    fn framed_buffer_never_grows_by_a_claim() {
+        let mut buf = BytesMut::with_capacity(8 * KIB);
+        buf.extend_from_slice(&[0; 8 * KIB]);
+        let mut sizing = FramedSizing::default();
+        // Full: the header claims 1 GiB; the buffer doubles by what arrived, no more.
+        sizing.fit(&mut buf, 8 * KIB, false, 1 << 30);
+        assert!(buf.capacity() <= 24 * KIB, "{}", buf.capacity());
+    }
+}
