@@ -87,7 +87,7 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 ///   tokio-util's is unsigned 4-byte **big-endian**, `"!I"` here
 ///   ([`LengthField::U32_BE`](crate::LengthField::U32_BE)).
 /// - **Signed lengths.** Signed fields (`b h i q`) are ours alone: a negative value is
-///   [`FrameError::NegativeLength`](crate::FrameError::NegativeLength), so `"<i"` accepts at most
+///   [`FrameError::NegativeLength`], so `"<i"` accepts at most
 ///   `i32::MAX` where tokio-util's unsigned fields read every value. Use an unsigned code
 ///   (`B H I Q`) to match tokio-util exactly.
 /// - **What the maximum counts.** Ours is always the payload alone, both ways. tokio-util's
@@ -104,7 +104,7 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 /// - **Memory.** tokio-util's decoder reserves the whole announced frame as soon as the header
 ///   is in; ours never reserves what a header claims, the buffer grows as bytes arrive.
 /// - **End of stream.** Ours reports a stream cut inside a frame as
-///   [`FrameError::Truncated`](crate::FrameError::Truncated), with the bytes expected and
+///   [`FrameError::Truncated`], with the bytes expected and
 ///   received; tokio-util's as an `io::Error` "bytes remaining on stream".
 ///
 /// With `Framed`, any error ends the stream (tokio-util returns `None` after it), so
