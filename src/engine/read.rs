@@ -38,7 +38,7 @@
 //!   with no further copy. A long frame that directly follows a long frame (a bulk stream)
 //!   grows in place; any other grows into fresh allocations, copying what arrived (about once
 //!   in all), so that when it is freed glibc's `malloc` can give its memory back to the system
-//!   (see `grow_long_frame`); while a step is copied, its buffer and the next one's are both
+//!   (see read/allocator.rs); while a step is copied, its buffer and the next one's are both
 //!   held: at most three times what has arrived, under twice the frame. With
 //!   `std::io::Read` it is read by `read_to_end` on the reader limited to the rest of the
 //!   frame, so nothing of it is zeroed either.
@@ -62,11 +62,17 @@ pub(crate) use super::buffer::SMALL;
 use super::buffer::{needs_room, too_big, wanted_capacity, with_slack};
 use super::read_sizing::ReadSizer;
 pub(crate) use super::read_sizing::DEFAULT_MAX_READ;
-use crate::{Codec, Decoded, Error, FrameDecoder, FrameError};
+use crate::{Codec, Decoded, FrameDecoder, FrameError};
 
-/// Frames that still need more than this (and more than a read) are read straight into a
-/// buffer of their own by a `std::io::Read` reader.
-const LONG_MIN: usize = 64 * 1024;
+mod allocator;
+mod copy;
+mod long_frame;
+mod progress;
+
+pub(crate) use copy::CopyStep;
+use copy::Partial;
+use long_frame::LongFrame;
+pub(crate) use progress::continues_after;
 
 /// A reader's state: everything but the I/O object.
 #[derive(Debug)]
@@ -104,45 +110,6 @@ pub(crate) struct ReadState {
     /// The index a frame has when it directly follows a long frame (`u64::MAX` before the
     /// first long frame ends): such a frame, if long too, is part of a bulk stream.
     after_long: u64,
-}
-
-/// A frame longer than a read, read straight into its own buffer by `read_to_end`, which fills
-/// uninitialised memory: nothing is zeroed, and the frame is not copied again. Its header is at
-/// the front; `vec` grows as bytes arrive (never by what the header claims).
-#[derive(Debug)]
-struct LongFrame {
-    vec: Vec<u8>,
-    header_len: usize,
-    /// The whole frame's length, header included.
-    len: usize,
-    /// `vec` grows in place (the frame directly follows a long frame: a bulk stream), rather
-    /// than into fresh allocations (see [`grow_long_frame`]).
-    in_place: bool,
-}
-
-/// Frame state kept beside the decoder's own (which says whether a frame is being skipped).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Partial {
-    /// None: the decoder's state says it all.
-    None,
-    /// `copy_frame_to` consumed this frame's header and has `left` payload bytes still to move.
-    Copy {
-        header_len: u64,
-        len: u64,
-        left: u64,
-    },
-}
-
-/// What `copy_frame_to` does next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CopyStep {
-    /// Read more bytes: the buffer holds no more of the frame (or not all of its header).
-    Read,
-    /// Write [`ReadState::copy_chunk`] to the destination, then report it with
-    /// [`ReadState::copied`].
-    Write,
-    /// Done: the frame's payload length, or `None` at a clean end of stream.
-    Done(Option<u64>),
 }
 
 impl ReadState {
@@ -224,116 +191,6 @@ impl ReadState {
         self.settle();
         self.unlong();
         self.buf.freeze()
-    }
-
-    /// If the frame in flight is longer than a read: makes room for the next read of it in a
-    /// buffer of its own ([`long_frame_buf`](Self::long_frame_buf)) and returns how many bytes
-    /// to read into that room (never past the frame's end). `None`: read with
-    /// [`read_slice`](Self::read_slice) or `read_room`. Report the read with
-    /// [`long_frame_filled`](Self::long_frame_filled).
-    ///
-    /// The buffer starts as the bytes already buffered plus one read's room and grows by what
-    /// has arrived (doubling; growing a large `Vec` remaps its pages rather than copying them),
-    /// never past the frame's end and never by what its header claims. The frame is handed out
-    /// from it, with no further copy. A `std::io::Read` reader reads the room with `read_to_end`
-    /// on the reader limited to it, which fills uninitialised memory: nothing is zeroed.
-    pub(crate) fn long_frame_reserve(&mut self) -> Option<usize> {
-        if self.long.is_none() {
-            self.start_long_frame();
-        }
-        let read_len = self.sizer.read_len();
-        let long = self.long.as_mut()?;
-        let rest = long.len - long.vec.len();
-        let vec = &mut long.vec;
-        if vec.capacity() - vec.len() < rest.min(read_len).div_ceil(2) {
-            let additional = rest.min(read_len.max(vec.len()));
-            grow_long_frame(vec, additional, long.in_place);
-        }
-        Some(rest.min(vec.capacity() - vec.len()))
-    }
-
-    /// The buffer [`long_frame_reserve`](Self::long_frame_reserve) made room in.
-    pub(crate) fn long_frame_buf(&mut self) -> &mut Vec<u8> {
-        &mut self.long.as_mut().expect("a long frame is being read").vec
-    }
-
-    /// [`long_frame_reserve`](Self::long_frame_reserve), as the room itself, for a read into
-    /// uninitialised memory (tokio's `read_buf`).
-    #[cfg(feature = "tokio")]
-    pub(crate) fn long_frame_room(&mut self) -> Option<Limit<&mut Vec<u8>>> {
-        let room = self.long_frame_reserve()?;
-        Some(self.long_frame_buf().limit(room))
-    }
-
-    /// Moves the frame in flight into a buffer of its own if it is longer than a read: its
-    /// header is parsed, no `copy_frame_to` or skip is under way, and it needs more than the
-    /// next read asks for.
-    fn start_long_frame(&mut self) {
-        self.settle();
-        let needed = self.decoder.bytes_needed(&self.buf);
-        if self.partial != Partial::None
-            || !self.decoder.is_mid_frame()
-            || self.decoder.skip_remaining().is_some()
-            || needed <= self.sizer.read_len().max(LONG_MIN)
-        {
-            return;
-        }
-        let buffered = self.buf.len();
-        let mut vec = Vec::with_capacity(buffered + needed.min(self.sizer.read_len()));
-        vec.extend_from_slice(&self.buf);
-        // The header stays at the front of `vec`; the decoder forgets it (it is parsed again if
-        // the frame goes back to the shared buffer).
-        let Ok(Some(payload_len)) = self.decoder.decode_head(&mut self.buf) else {
-            return;
-        };
-        let header_len = buffered - self.buf.len();
-        self.buf.clear();
-        self.long = Some(LongFrame {
-            vec,
-            header_len,
-            len: header_len + payload_len,
-            in_place: self.frames == self.after_long,
-        });
-        // The shared buffer is empty until the frame is whole: its allocation goes back.
-        self.give_back();
-        self.sizer.stop_streaming();
-    }
-
-    /// Notes that `read_to_end` appended bytes to the long frame's buffer. It read exactly what
-    /// the frame needed: that says nothing about what follows it, so the next read at rest is a
-    /// small one.
-    pub(crate) fn long_frame_filled(&mut self) {
-        self.sizer.quiet();
-    }
-
-    /// The long frame, if it is whole.
-    fn take_long_frame(&mut self) -> Option<Bytes> {
-        let long = self.long.as_ref()?;
-        if long.vec.len() < long.len {
-            return None;
-        }
-        let long = self.long.take()?;
-        let frame = Bytes::from(long.vec);
-        self.frames += 1;
-        self.after_long = self.frames;
-        Some(if self.codec().keeps_header() {
-            frame
-        } else {
-            frame.slice(long.header_len..)
-        })
-    }
-
-    /// Puts a long frame's bytes back in the shared buffer (header first, parsed again), for
-    /// the paths that do not read into a buffer of its own.
-    fn unlong(&mut self) {
-        if let Some(long) = self.long.take() {
-            let mut bytes = BytesMut::from(&long.vec[..]);
-            bytes.extend_from_slice(&self.buf);
-            self.buf = bytes;
-            self.spare = BytesMut::new();
-            self.alloc = self.buf.capacity();
-            self.decoder.reset();
-        }
     }
 
     /// Gives the buffer's allocation back (it holds no bytes).
@@ -577,209 +434,6 @@ impl ReadState {
         self.track(buffered, skipping, result.as_ref().map(Option::is_some));
         result
     }
-
-    /// What `copy_frame_to` does next; `eof` says whether the stream has ended.
-    pub(crate) fn copy_step(&mut self, eof: bool) -> Result<CopyStep, FrameError> {
-        self.unlong();
-        let (len, left) = match self.partial {
-            Partial::Copy { len, left, .. } => (len, left),
-            Partial::None => {
-                self.settle();
-                let buffered = self.buf.len();
-                let skipping = self.decoder.skip_remaining();
-                let result = self.decoder.decode_head(&mut self.buf);
-                self.track(buffered, skipping, result.as_ref().map(|_| false));
-                let Some(len) = result? else {
-                    if !eof {
-                        return Ok(CopyStep::Read);
-                    }
-                    if !self.mid_frame() && self.buf.is_empty() {
-                        return Ok(CopyStep::Done(None));
-                    }
-                    return Err(self.truncated());
-                };
-                // What the call consumed, less the bytes of a skipped frame it discarded first.
-                let header_len = ((buffered - self.buf.len()) as u64)
-                    .saturating_sub(skipped_in(skipping, buffered));
-                let len = len as u64;
-                self.partial = Partial::Copy {
-                    header_len,
-                    len,
-                    left: len,
-                };
-                (len, len)
-            }
-        };
-        if left == 0 {
-            self.end_frame();
-            Ok(CopyStep::Done(Some(len)))
-        } else if !self.buf.is_empty() {
-            Ok(CopyStep::Write)
-        } else if eof {
-            Err(self.truncated())
-        } else {
-            Ok(CopyStep::Read)
-        }
-    }
-
-    /// The buffered bytes of the payload `copy_frame_to` is moving.
-    pub(crate) fn copy_chunk(&self) -> &[u8] {
-        let left = match self.partial {
-            Partial::Copy { left, .. } => left,
-            Partial::None => 0,
-        };
-        &self.buf[..clamp(left, self.buf.len())]
-    }
-
-    /// Notes that the destination took `n` bytes of [`copy_chunk`](Self::copy_chunk).
-    pub(crate) fn copied(&mut self, n: usize) {
-        let n = n.min(self.copy_chunk().len());
-        if let Partial::Copy { left, .. } = &mut self.partial {
-            *left -= n as u64;
-            self.buf.advance(n);
-        }
-    }
-
-    /// How many payload bytes a stopped `copy_frame_to` still has to write.
-    pub(crate) fn copy_remaining(&self) -> Option<u64> {
-        match self.partial {
-            Partial::Copy { left, .. } => Some(left),
-            Partial::None => None,
-        }
-    }
-
-    /// An error unless `copy_frame_to` is between frames.
-    #[inline]
-    pub(crate) fn check_not_copying(&self) -> Result<(), Error> {
-        match self.partial {
-            Partial::Copy { len, left, .. } => Err(copy_unfinished(len, left)),
-            Partial::None => Ok(()),
-        }
-    }
-
-    /// Whether an oversized frame is being skipped (`skip_oversized`): reading goes on after
-    /// its [`FrameError::TooLarge`]. The decoder keeps that state; this only asks it.
-    #[inline]
-    pub(crate) fn skipping(&self) -> bool {
-        self.decoder.skip_remaining().is_some()
-    }
-
-    /// Whether part of a frame past its header has been read.
-    #[inline]
-    pub(crate) fn mid_frame(&self) -> bool {
-        self.partial != Partial::None || self.decoder.is_mid_frame() || self.long.is_some()
-    }
-
-    /// The index of the current frame on the stream, counting from 0.
-    #[cfg(any(feature = "tokio", feature = "json", feature = "msgpack"))]
-    pub(crate) fn frame_index(&self) -> u64 {
-        self.frames
-    }
-
-    /// The bytes of the current frame (header included) that arrived, and the bytes it needs.
-    pub(crate) fn progress(&self) -> (u64, u64) {
-        if let Some(long) = &self.long {
-            return (long.vec.len() as u64, long.len as u64);
-        }
-        let buffered = self.buffer().len() as u64;
-        match self.partial {
-            Partial::Copy {
-                header_len,
-                len,
-                left,
-            } => (
-                header_len + (len - left) + left.min(buffered),
-                header_len + len,
-            ),
-            Partial::None => match self.decoder.skip_progress() {
-                Some((skipped, frame_len)) => {
-                    (skipped + (frame_len - skipped).min(buffered), frame_len)
-                }
-                None => (
-                    buffered,
-                    buffered + self.decoder.bytes_needed(self.buffer()) as u64,
-                ),
-            },
-        }
-    }
-
-    /// The stream ended inside the current frame.
-    fn truncated(&self) -> FrameError {
-        let (got, expected) = self.progress();
-        FrameError::truncated(self.codec(), expected, got, self.buffer())
-    }
-
-    /// Counts the frames a decoder call finished: a skipped frame whose last bytes it discarded
-    /// (`skipping` was what it had left before the call, of `buffered` bytes), and the frame it
-    /// returned (`outcome`).
-    fn track(
-        &mut self,
-        buffered: usize,
-        skipping: Option<u64>,
-        outcome: Result<bool, &FrameError>,
-    ) {
-        if skipping.is_some_and(|left| left <= buffered as u64) {
-            self.frames += 1;
-        }
-        if outcome == Ok(true) {
-            self.end_frame();
-        }
-    }
-
-    /// Notes a finished frame: the next one gets the next index.
-    #[inline]
-    fn end_frame(&mut self) {
-        self.frames += 1;
-        self.partial = Partial::None;
-    }
-}
-
-/// Makes room for `additional` more bytes of a long frame in `vec`: in place (`realloc`) for a
-/// frame of a bulk stream, otherwise in a fresh allocation that what arrived is copied into.
-///
-/// Why both: glibc's `malloc` (Linux's usual allocator) serves large blocks from its per-thread
-/// arenas once a large block has been freed (its mmap threshold rises to that block's size),
-/// and gives arena memory back to the system only when the free space at an arena's top reaches
-/// twice that threshold. A frame grown in place frees one frame's worth at once, under that:
-/// every arena that ever held a frame keeps one, and a server with a thread (or a few runtime
-/// threads) per connection grows with the arenas it touches. Grown in fresh allocations, the
-/// earlier steps are freed below the frame as it grows (copying what arrived about once), and
-/// when the frame is freed about twice its size comes free at once: given back. A bulk stream
-/// of long frames grows in place instead, so that the memory one frame frees is the next one's
-/// buffer, with no page faults (a fresh buffer given back and taken again faults in every page).
-fn grow_long_frame(vec: &mut Vec<u8>, additional: usize, in_place: bool) {
-    if in_place {
-        vec.reserve_exact(additional);
-    } else {
-        let mut fresh = Vec::with_capacity(vec.len() + additional);
-        fresh.extend_from_slice(vec);
-        *vec = fresh;
-    }
-}
-
-/// How many of `buffered` bytes a decoder call discards first, as the rest of a frame being
-/// skipped that had `skipping` bytes left.
-fn skipped_in(skipping: Option<u64>, buffered: usize) -> u64 {
-    skipping.map_or(0, |left| left.min(buffered as u64))
-}
-
-#[cold]
-fn copy_unfinished(len: u64, left: u64) -> Error {
-    Error::CopyUnfinished { len, left }
-}
-
-/// Whether a reader's `Iterator` or `Stream` goes on after yielding `err`: only when reading can
-/// continue from it (an oversized frame being skipped, or an I/O error that leaves the stream
-/// intact). The one rule for every adapter.
-pub(crate) fn continues_after(err: &Error, skipping: bool) -> bool {
-    match err {
-        Error::Frame(FrameError::TooLarge { .. }) => skipping,
-        Error::Io(err) => matches!(
-            err.kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-        ),
-        _ => false,
-    }
 }
 
 /// `n` as a `usize`, at most `max`.
@@ -825,94 +479,10 @@ mod tests {
         assert!(read_empty_frames(&mut state, usize::MAX) <= SMALL);
     }
 
-    /// Reads one frame with a `payload`-byte payload through `state`, the way the blocking
-    /// reader does (long frames into their own buffer), and returns whether its buffer grew in
-    /// place.
-    fn read_frame_of(state: &mut ReadState, payload: usize) -> Option<bool> {
-        let mut wire = (payload as u32).to_le_bytes().to_vec();
-        wire.resize(4 + payload, 7);
-        let mut at = 0;
-        let mut in_place = None;
-        loop {
-            if let Some(frame) = state.decode().unwrap() {
-                assert_eq!(frame.len(), payload);
-                return in_place;
-            }
-            if let Some(room) = state.long_frame_reserve() {
-                in_place = state.long.as_ref().map(|long| long.in_place);
-                let n = room.min(wire.len() - at);
-                state.long_frame_buf().extend_from_slice(&wire[at..at + n]);
-                state.long_frame_filled();
-                at += n;
-            } else {
-                let room = state.read_slice();
-                let n = room.len().min(wire.len() - at);
-                room[..n].copy_from_slice(&wire[at..at + n]);
-                state.filled(n);
-                at += n;
-            }
-        }
-    }
-
-    #[test]
-    fn only_a_long_frame_right_after_a_long_frame_grows_in_place() {
-        let mut state = ReadState::new(Codec::default(), 256 * KIB);
-        assert_eq!(read_frame_of(&mut state, 300 * KIB), Some(false));
-        assert_eq!(
-            read_frame_of(&mut state, 300 * KIB),
-            Some(true),
-            "a bulk stream"
-        );
-        assert_eq!(read_frame_of(&mut state, 500 * KIB), Some(true));
-        assert_eq!(read_frame_of(&mut state, 16), None);
-        assert_eq!(
-            read_frame_of(&mut state, 300 * KIB),
-            Some(false),
-            "after a short one"
-        );
-    }
-
-    #[test]
-    fn a_long_frame_grows_into_fresh_or_the_same_allocation() {
-        for in_place in [false, true] {
-            let mut vec = vec![1, 2, 3];
-            grow_long_frame(&mut vec, 1000, in_place);
-            assert_eq!(vec, [1, 2, 3]);
-            assert!(vec.capacity() >= 1003);
-        }
-    }
-
     #[test]
     fn the_sizes_are_the_documented_ones() {
         assert_eq!(SMALL, 8 * KIB);
         assert_eq!(DEFAULT_MAX_READ, 256 * KIB);
-        assert_eq!(LONG_MIN, 64 * KIB);
-    }
-
-    #[test]
-    fn an_iterator_goes_on_only_after_errors_reading_can_continue_from() {
-        use io::ErrorKind::*;
-        let codec = Codec::builder().max_frame_len(1).build().unwrap();
-        let mut header = BytesMut::from(&[9, 0, 0, 0][..]);
-        let too_large = Error::Frame(codec.decoder().decode(&mut header).unwrap_err());
-        assert!(matches!(
-            too_large,
-            Error::Frame(FrameError::TooLarge { len: 9, max: 1, .. })
-        ));
-        assert!(continues_after(&too_large, true), "being skipped");
-        assert!(!continues_after(&too_large, false));
-        for kind in [WouldBlock, TimedOut, Interrupted] {
-            assert!(continues_after(&Error::Io(kind.into()), false), "{kind:?}");
-        }
-        for kind in [UnexpectedEof, ConnectionReset, Other] {
-            assert!(!continues_after(&Error::Io(kind.into()), true), "{kind:?}");
-        }
-        let truncated = Error::Frame(FrameError::Truncated {
-            expected: 9,
-            got: 1,
-            guess: None,
-        });
-        assert!(!continues_after(&truncated, true));
     }
 
     #[test]

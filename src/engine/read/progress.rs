@@ -1,0 +1,133 @@
+//! Where the stream is: the current frame's index, how much of it arrived, the error for a
+//! stream cut inside it, and whether a reader's `Iterator` or `Stream` goes on after an error.
+
+use std::io;
+
+use super::copy::Partial;
+use super::ReadState;
+use crate::{Error, FrameError};
+
+impl ReadState {
+    /// Whether an oversized frame is being skipped (`skip_oversized`): reading goes on after
+    /// its [`FrameError::TooLarge`]. The decoder keeps that state; this only asks it.
+    #[inline]
+    pub(crate) fn skipping(&self) -> bool {
+        self.decoder.skip_remaining().is_some()
+    }
+
+    /// Whether part of a frame past its header has been read.
+    #[inline]
+    pub(crate) fn mid_frame(&self) -> bool {
+        self.partial != Partial::None || self.decoder.is_mid_frame() || self.long.is_some()
+    }
+
+    /// The index of the current frame on the stream, counting from 0.
+    #[cfg(any(feature = "tokio", feature = "json", feature = "msgpack"))]
+    pub(crate) fn frame_index(&self) -> u64 {
+        self.frames
+    }
+
+    /// The bytes of the current frame (header included) that arrived, and the bytes it needs.
+    pub(crate) fn progress(&self) -> (u64, u64) {
+        if let Some(long) = &self.long {
+            return (long.vec.len() as u64, long.len as u64);
+        }
+        let buffered = self.buffer().len() as u64;
+        match self.partial {
+            Partial::Copy {
+                header_len,
+                len,
+                left,
+            } => (
+                header_len + (len - left) + left.min(buffered),
+                header_len + len,
+            ),
+            Partial::None => match self.decoder.skip_progress() {
+                Some((skipped, frame_len)) => {
+                    (skipped + (frame_len - skipped).min(buffered), frame_len)
+                }
+                None => (
+                    buffered,
+                    buffered + self.decoder.bytes_needed(self.buffer()) as u64,
+                ),
+            },
+        }
+    }
+
+    /// The stream ended inside the current frame.
+    pub(super) fn truncated(&self) -> FrameError {
+        let (got, expected) = self.progress();
+        FrameError::truncated(self.codec(), expected, got, self.buffer())
+    }
+
+    /// Counts the frames a decoder call finished: a skipped frame whose last bytes it discarded
+    /// (`skipping` was what it had left before the call, of `buffered` bytes), and the frame it
+    /// returned (`outcome`).
+    pub(super) fn track(
+        &mut self,
+        buffered: usize,
+        skipping: Option<u64>,
+        outcome: Result<bool, &FrameError>,
+    ) {
+        if skipping.is_some_and(|left| left <= buffered as u64) {
+            self.frames += 1;
+        }
+        if outcome == Ok(true) {
+            self.end_frame();
+        }
+    }
+
+    /// Notes a finished frame: the next one gets the next index.
+    #[inline]
+    pub(super) fn end_frame(&mut self) {
+        self.frames += 1;
+        self.partial = Partial::None;
+    }
+}
+
+/// Whether a reader's `Iterator` or `Stream` goes on after yielding `err`: only when reading can
+/// continue from it (an oversized frame being skipped, or an I/O error that leaves the stream
+/// intact). The one rule for every adapter.
+pub(crate) fn continues_after(err: &Error, skipping: bool) -> bool {
+    match err {
+        Error::Frame(FrameError::TooLarge { .. }) => skipping,
+        Error::Io(err) => matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+        ),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Codec;
+    use bytes::BytesMut;
+
+    #[test]
+    fn an_iterator_goes_on_only_after_errors_reading_can_continue_from() {
+        use io::ErrorKind::*;
+        let codec = Codec::builder().max_frame_len(1).build().unwrap();
+        let mut header = BytesMut::from(&[9, 0, 0, 0][..]);
+        let too_large = Error::Frame(codec.decoder().decode(&mut header).unwrap_err());
+        assert!(matches!(
+            too_large,
+            Error::Frame(FrameError::TooLarge { len: 9, max: 1, .. })
+        ));
+        assert!(continues_after(&too_large, true), "being skipped");
+        assert!(!continues_after(&too_large, false));
+        for kind in [WouldBlock, TimedOut, Interrupted] {
+            assert!(continues_after(&Error::Io(kind.into()), false), "{kind:?}");
+        }
+        for kind in [UnexpectedEof, ConnectionReset, Other] {
+            assert!(!continues_after(&Error::Io(kind.into()), true), "{kind:?}");
+        }
+        let truncated = Error::Frame(FrameError::Truncated {
+            expected: 9,
+            got: 1,
+            guess: None,
+        });
+        assert!(!continues_after(&truncated, true));
+    }
+}
