@@ -108,4 +108,58 @@ mod tests {
         // The rest of a short frame is not enough: room for the frames after it.
         assert!(needs_room(36, 28, 36, 16 * KIB));
     }
+
+    #[test]
+    fn the_boundaries_of_each_shape() {
+        // wanted_capacity: a frame that needs exactly a read gets a read.
+        assert_eq!(wanted_capacity(10, 100, 100), 110);
+        assert_eq!(wanted_capacity(10, 101, 100), 110);
+        assert_eq!(
+            wanted_capacity(300, 10, 100),
+            400,
+            "a short rest: a read's room"
+        );
+        assert_eq!(
+            wanted_capacity(300, 1000, 100),
+            600,
+            "what arrived, past the room"
+        );
+        assert_eq!(wanted_capacity(usize::MAX, 1, 1), usize::MAX);
+        // needs_room: exactly half a read is enough; one byte less is not.
+        assert!(!needs_room(50, 0, 10, 100));
+        assert!(needs_room(49, 0, 10, 100));
+        assert!(!needs_room(51, 0, 10, 101), "half rounds up");
+        assert!(needs_room(50, 0, 10, 101));
+        // A frame exactly a read long is not a long frame: half a read.
+        assert!(needs_room(10, 0, 100, 100));
+        // A long frame: the rest of it is enough, and never less than one byte.
+        assert!(!needs_room(20, 90, 20, 100));
+        assert!(needs_room(19, 90, 20, 100));
+        assert!(needs_room(0, 0, 0, 0));
+        assert!(!needs_room(1, 0, 0, 0));
+        assert!(!needs_room(1, usize::MAX, 1, 100), "no overflow");
+        // with_slack: none up to the small size, an eighth over it.
+        assert_eq!(with_slack(0, SMALL, SMALL), SMALL);
+        assert_eq!(with_slack(0, SMALL + 8, SMALL), SMALL + 8 + (SMALL + 8) / 8);
+        assert_eq!(
+            with_slack(5, 5 + SMALL + 80, SMALL),
+            5 + SMALL + 80 + (SMALL + 80) / 8
+        );
+        // too_big: exactly twice is kept.
+        assert!(!too_big(2 * 100 * KIB, 100 * KIB, SMALL));
+        assert!(too_big(2 * 100 * KIB + 2, 100 * KIB, SMALL));
+        assert!(
+            !too_big(2 * SMALL + 1, 10, SMALL),
+            "twice the small size is kept"
+        );
+        assert!(too_big(2 * SMALL + 2, 10, SMALL));
+    }
+
+    #[test]
+    fn a_write_buffer_is_given_back_only_past_the_small_size() {
+        assert!(!write_gives_back(0));
+        assert!(!write_gives_back(SMALL));
+        assert!(write_gives_back(SMALL + 1));
+        assert!(write_gives_back(8 * MIB));
+    }
 }

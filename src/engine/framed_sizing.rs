@@ -144,4 +144,115 @@ mod tests {
         sizing.fit(&mut buf, 8 * KIB, false, 1 << 30);
         assert!(buf.capacity() <= 24 * KIB, "{}", buf.capacity());
     }
+
+    /// `Framed`'s read: `n` bytes into the spare capacity (at most all of it).
+    fn read(buf: &mut BytesMut, n: usize) -> usize {
+        let n = n.min(buf.capacity() - buf.len());
+        buf.extend_from_slice(&vec![0; n]);
+        n
+    }
+
+    /// Frames split off the front: what `Framed`'s buffer sees of a decoder that took it all.
+    fn consume(buf: &mut BytesMut) {
+        drop(buf.split_to(buf.len()));
+    }
+
+    /// A decoder call that returns no frame, the frame in flight needing `needed` more.
+    fn none(sizing: &mut FramedSizing, buf: &mut BytesMut, needed: usize) {
+        let capacity = buf.capacity();
+        sizing.fit(buf, capacity, false, needed);
+    }
+
+    #[test]
+    fn each_read_is_counted_from_the_spare_capacity_frames_split_off_or_not() {
+        let mut sizing = FramedSizing::default();
+        let mut buf = BytesMut::new();
+        none(&mut sizing, &mut buf, 4);
+        assert_eq!(
+            buf.capacity(),
+            SMALL,
+            "a fresh reader's room is the small size"
+        );
+        // A full read, then frames split off its front: it counts as full.
+        assert_eq!(read(&mut buf, usize::MAX), SMALL);
+        let capacity = buf.capacity();
+        let frame = buf.split_to(100);
+        sizing.fit(&mut buf, capacity, true, 0);
+        assert_eq!(sizing.sizer().read_len(), 16 * KIB, "grown by a full read");
+        drop(frame);
+        consume(&mut buf);
+        none(&mut sizing, &mut buf, 4);
+        assert!(buf.capacity() >= 16 * KIB, "streaming: {}", buf.capacity());
+        // Counted once: a full read, then two frames split off it.
+        read(&mut buf, usize::MAX);
+        for _ in 0..2 {
+            let capacity = buf.capacity();
+            drop(buf.split_to(10));
+            sizing.fit(&mut buf, capacity, true, 0);
+            assert_eq!(sizing.sizer().read_len(), 32 * KIB);
+        }
+    }
+
+    #[test]
+    fn reads_grow_while_full_and_a_short_one_at_rest_gives_the_buffer_back() {
+        let mut sizing = FramedSizing::default();
+        let mut buf = BytesMut::new();
+        none(&mut sizing, &mut buf, 4);
+        for _ in 0..3 {
+            read(&mut buf, usize::MAX);
+            consume(&mut buf);
+            none(&mut sizing, &mut buf, 4);
+        }
+        assert_eq!(sizing.sizer().read_len(), 64 * KIB);
+        let grown = buf.capacity();
+        assert!(grown >= 64 * KIB, "{grown}");
+        // A short read that leaves the reader at rest: the peer ran dry.
+        read(&mut buf, 100);
+        consume(&mut buf);
+        none(&mut sizing, &mut buf, 4);
+        assert_eq!(buf.capacity(), SMALL, "given back");
+        // The small read comes back full: the size from before.
+        read(&mut buf, usize::MAX);
+        consume(&mut buf);
+        none(&mut sizing, &mut buf, 4);
+        assert_eq!(sizing.sizer().read_len(), 64 * KIB, "resumed");
+        assert!(buf.capacity() >= 64 * KIB);
+    }
+
+    #[test]
+    fn a_short_read_inside_a_long_frame_keeps_its_room() {
+        let mut sizing = FramedSizing::default();
+        let mut buf = BytesMut::new();
+        none(&mut sizing, &mut buf, 100 * KIB);
+        read(&mut buf, 100);
+        none(&mut sizing, &mut buf, 100 * KIB - 100);
+        // Not at rest: no small read, the room stays a read's.
+        assert_eq!(sizing.sizer().room(false), SMALL);
+        assert!(buf.capacity() - buf.len() >= SMALL / 2);
+    }
+
+    #[test]
+    fn the_allocation_framed_grew_counts_as_well_as_the_one_given_here() {
+        let mut sizing = FramedSizing::default();
+        // `Framed` grew this buffer to 1 MiB itself; 10 bytes remain after a frame.
+        let mut buf = BytesMut::with_capacity(MIB);
+        buf.extend_from_slice(&[0; 10]);
+        sizing.fit(&mut buf, MIB, true, 0);
+        assert!(buf.capacity() < 64 * KIB, "{}", buf.capacity());
+        assert_eq!(&buf[..], &[0; 10]);
+    }
+
+    #[test]
+    fn the_maximum_read_is_the_sizers() {
+        let mut sizing = FramedSizing::default();
+        let mut buf = BytesMut::new();
+        none(&mut sizing, &mut buf, 4);
+        for _ in 0..20 {
+            read(&mut buf, usize::MAX);
+            consume(&mut buf);
+            none(&mut sizing, &mut buf, 4);
+        }
+        assert_eq!(sizing.sizer().read_len(), DEFAULT_MAX_READ);
+        assert!(buf.capacity() <= DEFAULT_MAX_READ + DEFAULT_MAX_READ / 8);
+    }
 }

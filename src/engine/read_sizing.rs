@@ -224,4 +224,155 @@ mod tests {
         assert_eq!(next_read_len(64 * KIB, &mut full, MIB), 128 * KIB);
         assert_eq!(full, 0, "a new streak at the new size");
     }
+
+    #[test]
+    fn a_fresh_sizer_asks_for_the_small_size_and_at_least_one_byte() {
+        let sizer = ReadSizer::new(MIB);
+        assert_eq!(
+            (sizer.max(), sizer.small(), sizer.read_len()),
+            (MIB, SMALL, SMALL)
+        );
+        assert_eq!(sizer.room(true), SMALL);
+        assert_eq!(sizer.room(false), SMALL);
+        let tiny = ReadSizer::new(0);
+        assert_eq!((tiny.max(), tiny.small(), tiny.read_len()), (1, 1, 1));
+        let small_max = ReadSizer::new(100);
+        assert_eq!((small_max.small(), small_max.read_len()), (100, 100));
+    }
+
+    #[test]
+    fn a_new_maximum_clamps_the_read_size_and_the_resume_size() {
+        let mut sizer = ReadSizer::new(MIB);
+        for _ in 0..3 {
+            sizer.read(sizer.read_len(), sizer.read_len(), true);
+        }
+        assert_eq!(sizer.read_len(), 64 * KIB);
+        sizer.set_max(16 * KIB);
+        assert_eq!((sizer.max(), sizer.read_len()), (16 * KIB, 16 * KIB));
+        sizer.set_max(0);
+        assert_eq!((sizer.max(), sizer.read_len(), sizer.small()), (1, 1, 1));
+        // Raising it keeps the read size, which only full reads raise.
+        sizer.set_max(MIB);
+        assert_eq!(sizer.read_len(), SMALL);
+        // The resume size never passes the read size the maximum left.
+        let mut sizer = ReadSizer::new(MIB);
+        for _ in 0..3 {
+            sizer.read(sizer.read_len(), sizer.read_len(), true);
+        }
+        sizer.read(10, 64 * KIB, true);
+        assert_eq!(sizer.resume_len, 64 * KIB);
+        sizer.set_max(32 * KIB);
+        assert_eq!(
+            sizer.resume_len, SMALL,
+            "the read size after the short read"
+        );
+    }
+
+    #[test]
+    fn the_small_read_at_rest_needs_a_quiet_peer_and_a_read_under_the_small_size() {
+        let mut sizer = ReadSizer::new(MIB);
+        for _ in 0..3 {
+            sizer.read(sizer.read_len(), sizer.read_len(), true);
+        }
+        // Streaming: the full size even at rest.
+        assert_eq!(sizer.room(true), 64 * KIB);
+        // A read of exactly the small size, not whole: not streaming, but not under the small
+        // size either.
+        sizer.read(SMALL, SMALL, false);
+        assert_eq!(sizer.room(true), 64 * KIB);
+        assert_eq!(sizer.room(false), 64 * KIB);
+        sizer.read(SMALL - 1, SMALL - 1, false);
+        assert_eq!(sizer.room(true), SMALL);
+        assert_eq!(sizer.room(false), 64 * KIB, "a long frame is under way");
+    }
+
+    #[test]
+    fn only_a_full_read_of_at_least_the_read_size_grows_it() {
+        let mut sizer = ReadSizer::new(MIB);
+        // Full, but a room smaller than the read size (a frame's end): no growth.
+        sizer.read(SMALL - 1, SMALL - 1, true);
+        assert_eq!(sizer.read_len(), SMALL);
+        sizer.read(SMALL, SMALL, true);
+        assert_eq!(sizer.read_len(), 16 * KIB);
+        // A room larger than the read size, filled: grows too.
+        sizer.read(40 * KIB, 40 * KIB, true);
+        assert_eq!(sizer.read_len(), 32 * KIB);
+    }
+
+    #[test]
+    fn a_short_read_falls_to_twice_what_came_within_the_small_size_and_the_maximum() {
+        let mut sizer = ReadSizer::new(MIB);
+        for _ in 0..3 {
+            sizer.read(sizer.read_len(), sizer.read_len(), true);
+        }
+        assert_eq!(sizer.read_len(), 64 * KIB);
+        sizer.read(20 * KIB, 64 * KIB, true);
+        assert_eq!(sizer.read_len(), 40 * KIB, "twice what came");
+        assert_eq!(sizer.resume_len, 64 * KIB);
+        assert_eq!(sizer.full_reads, 0);
+        sizer.read(30 * KIB, 40 * KIB, true);
+        assert_eq!(sizer.read_len(), 40 * KIB, "never more than before");
+        sizer.read(1, 40 * KIB, true);
+        assert_eq!(sizer.read_len(), SMALL, "never under the small size");
+        // With a maximum under the small size, the maximum.
+        let mut tiny = ReadSizer::new(100);
+        tiny.read(1, 100, true);
+        assert_eq!(tiny.read_len(), 100);
+    }
+
+    #[test]
+    fn a_full_whole_read_after_a_short_one_resumes_the_size_from_before() {
+        let mut sizer = ReadSizer::new(MIB);
+        for _ in 0..3 {
+            sizer.read(sizer.read_len(), sizer.read_len(), true);
+        }
+        sizer.read(100, 64 * KIB, true);
+        assert_eq!(sizer.read_len(), SMALL);
+        // Full but cut short by a frame's end: says nothing, no resume.
+        sizer.read(SMALL, SMALL, false);
+        assert_eq!(sizer.read_len(), 16 * KIB);
+        let mut sizer = ReadSizer::new(MIB);
+        for _ in 0..3 {
+            sizer.read(sizer.read_len(), sizer.read_len(), true);
+        }
+        sizer.read(100, 64 * KIB, true);
+        sizer.read(SMALL, SMALL, true);
+        assert_eq!(sizer.read_len(), 64 * KIB, "resumed");
+        assert_eq!(sizer.room(true), 64 * KIB, "streaming");
+    }
+
+    #[test]
+    fn quiet_and_a_long_frame_end_the_stream_the_sizer_counted_on() {
+        let mut sizer = ReadSizer::new(MIB);
+        sizer.read(SMALL, SMALL, true);
+        assert_eq!(sizer.room(true), 16 * KIB);
+        sizer.stop_streaming();
+        assert_eq!(
+            sizer.room(true),
+            16 * KIB,
+            "the last read was not under the small size"
+        );
+        sizer.quiet();
+        assert_eq!(sizer.room(true), SMALL);
+        assert_eq!(sizer.room(false), 16 * KIB);
+        assert_eq!(sizer.last_read, 0);
+    }
+
+    #[test]
+    fn the_streak_counts_only_from_64_kib_and_restarts_at_each_size() {
+        let mut full = 7;
+        assert_eq!(next_read_len(STREAK_FROM - 1, &mut full, MIB), STREAK_FROM);
+        assert_eq!(full, 0, "below the streak size nothing is counted");
+        assert_eq!(next_read_len(STREAK_FROM, &mut full, MIB), STREAK_FROM);
+        assert_eq!(full, 1);
+        full = STREAK - 1;
+        assert_eq!(next_read_len(STREAK_FROM, &mut full, MIB), 2 * STREAK_FROM);
+        assert_eq!(full, 0);
+        // A maximum under the current size (lowered since): the maximum.
+        full = 0;
+        assert_eq!(next_read_len(128 * KIB, &mut full, 100 * KIB), 100 * KIB);
+        full = STREAK - 1;
+        assert_eq!(next_read_len(128 * KIB, &mut full, 200 * KIB), 200 * KIB);
+        assert_eq!(next_read_len(usize::MAX, &mut 0, usize::MAX), usize::MAX);
+    }
 }
