@@ -135,6 +135,8 @@ mod tests {
         // A long frame: the rest of it is enough, and never less than one byte.
         assert!(!needs_room(20, 90, 20, 100));
         assert!(needs_room(19, 90, 20, 100));
+        // A frame that ends exactly where a read would is not long: half a read.
+        assert!(needs_room(20, 90, 10, 100));
         assert!(needs_room(0, 0, 0, 0));
         assert!(!needs_room(1, 0, 0, 0));
         assert!(!needs_room(1, usize::MAX, 1, 100), "no overflow");

@@ -255,4 +255,55 @@ mod tests {
         assert_eq!(sizing.sizer().read_len(), DEFAULT_MAX_READ);
         assert!(buf.capacity() <= DEFAULT_MAX_READ + DEFAULT_MAX_READ / 8);
     }
+
+    #[test]
+    fn a_short_read_of_more_than_the_small_size_at_rest_still_gives_the_buffer_back() {
+        let mut sizing = FramedSizing::default();
+        let mut buf = BytesMut::new();
+        none(&mut sizing, &mut buf, 4);
+        for _ in 0..3 {
+            read(&mut buf, usize::MAX);
+            consume(&mut buf);
+            none(&mut sizing, &mut buf, 4);
+        }
+        assert!(buf.capacity() >= 64 * KIB);
+        // 20 KiB, short of the room: `Framed` never says the next read would block, so this is
+        // the peer running dry, whatever it brought.
+        read(&mut buf, 20 * KIB);
+        consume(&mut buf);
+        none(&mut sizing, &mut buf, 4);
+        assert_eq!(buf.capacity(), SMALL);
+        assert_eq!(sizing.sizer().room(true), SMALL);
+    }
+
+    #[test]
+    fn a_frame_returned_never_grows_the_buffer() {
+        let mut sizing = FramedSizing::default();
+        let mut buf = BytesMut::new();
+        none(&mut sizing, &mut buf, 4);
+        read(&mut buf, usize::MAX);
+        let capacity = buf.capacity();
+        drop(buf.split_to(100));
+        sizing.fit(&mut buf, capacity, true, 0);
+        assert_eq!(
+            buf.capacity(),
+            SMALL - 100,
+            "no room made before the decoder is done"
+        );
+    }
+
+    #[test]
+    fn a_read_into_a_room_cut_short_by_what_is_buffered_counts_only_that_room() {
+        let mut sizing = FramedSizing::default();
+        let mut buf = BytesMut::with_capacity(SMALL);
+        buf.extend_from_slice(&[0; 3 * KIB]);
+        // At rest: 3 KiB of a frame needing 1 KiB more; 5 KiB of room left, kept.
+        none(&mut sizing, &mut buf, KIB);
+        assert_eq!(buf.capacity(), SMALL);
+        read(&mut buf, usize::MAX);
+        consume(&mut buf);
+        none(&mut sizing, &mut buf, 4);
+        // Full, but a room under the read size: no growth.
+        assert_eq!(sizing.sizer().read_len(), SMALL);
+    }
 }

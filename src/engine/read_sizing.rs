@@ -356,6 +356,18 @@ mod tests {
         assert_eq!(sizer.room(true), SMALL);
         assert_eq!(sizer.room(false), 16 * KIB);
         assert_eq!(sizer.last_read, 0);
+        // Streaming after a full read of a room under the small size (a frame's rest); a long
+        // frame starting ends that stream.
+        let mut sizer = ReadSizer::new(MIB);
+        sizer.read(100, 100, true);
+        assert_eq!(sizer.room(true), SMALL.max(sizer.read_len()));
+        for _ in 0..3 {
+            sizer.read(sizer.read_len(), sizer.read_len(), true);
+        }
+        sizer.read(100, 100, true);
+        assert_eq!(sizer.room(true), 64 * KIB, "streaming");
+        sizer.stop_streaming();
+        assert_eq!(sizer.room(true), SMALL);
     }
 
     #[test]

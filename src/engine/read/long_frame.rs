@@ -145,6 +145,7 @@ impl ReadState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::buffer::SMALL;
     use crate::Codec;
 
     const KIB: usize = 1024;
@@ -199,5 +200,88 @@ mod tests {
             Some(false),
             "after a short one"
         );
+    }
+
+    /// Reads `bytes` into `state` as one read into the shared buffer.
+    fn feed(state: &mut ReadState, bytes: &[u8]) {
+        let room = state.read_slice();
+        room[..bytes.len()].copy_from_slice(bytes);
+        state.filled(bytes.len());
+    }
+
+    /// A state holding the header of a frame of `payload` bytes and 10 of them, decoded.
+    fn started(codec: Codec, payload: usize) -> ReadState {
+        let mut state = ReadState::new(codec, 256 * KIB);
+        let mut head = (payload as u32).to_le_bytes().to_vec();
+        head.extend_from_slice(&[7; 10]);
+        feed(&mut state, &head);
+        assert_eq!(state.decode(), Ok(None));
+        state
+    }
+
+    #[test]
+    fn only_a_frame_needing_more_than_64_kib_and_a_read_gets_its_own_buffer() {
+        // 10 bytes in: a payload of 64 KiB + 10 needs exactly 64 KiB more.
+        let mut state = started(Codec::default(), LONG_MIN + 10);
+        assert_eq!(state.long_frame_reserve(), None);
+        let mut state = started(Codec::default(), LONG_MIN + 11);
+        let room = state.long_frame_reserve().unwrap();
+        assert_eq!(room, SMALL, "one read's room, not the claim");
+        assert_eq!(
+            state.long_frame_buf().len(),
+            14,
+            "the header and what arrived"
+        );
+        assert_eq!(state.buffer().len(), 14);
+        assert_eq!(state.progress(), (14, 4 + LONG_MIN as u64 + 11));
+        assert!(state.mid_frame());
+    }
+
+    #[test]
+    fn a_long_frame_grows_by_what_arrived_never_past_its_end_and_comes_out_whole() {
+        for keep_header in [false, true] {
+            let codec = Codec::builder().keep_header(keep_header).build().unwrap();
+            let payload = 100 * KIB;
+            let mut state = started(codec, payload);
+            let mut total = 10;
+            let mut rooms = Vec::new();
+            while let Some(room) = state.long_frame_reserve() {
+                assert!(room > 0);
+                assert!(room <= payload - total, "never past the frame's end");
+                rooms.push(room);
+                let n = room.min(30 * KIB);
+                state.long_frame_buf().extend_from_slice(&vec![7; n]);
+                state.long_frame_filled();
+                total += n;
+                if let Some(frame) = state.decode().unwrap() {
+                    assert_eq!(total, payload);
+                    let header = if keep_header { 4 } else { 0 };
+                    assert_eq!(frame.len(), payload + header);
+                    break;
+                }
+                assert!(total < payload);
+            }
+            assert_eq!(rooms[0], SMALL);
+            assert_eq!(state.frames, 1);
+            assert!(!state.mid_frame());
+        }
+    }
+
+    #[test]
+    fn no_long_frame_while_copying_or_skipping() {
+        let codec = Codec::builder()
+            .max_frame_len(64)
+            .skip_oversized(true)
+            .build()
+            .unwrap();
+        let mut state = ReadState::new(codec, 256 * KIB);
+        feed(&mut state, &(200 * KIB as u32).to_le_bytes());
+        assert!(state.decode().is_err());
+        assert!(state.skipping());
+        assert_eq!(state.long_frame_reserve(), None);
+        let mut state = ReadState::new(Codec::default(), 256 * KIB);
+        feed(&mut state, &(200 * KIB as u32).to_le_bytes());
+        assert_eq!(state.copy_step(false), Ok(super::super::CopyStep::Read));
+        assert_eq!(state.long_frame_reserve(), None);
     }
 }

@@ -130,4 +130,67 @@ mod tests {
         });
         assert!(!continues_after(&truncated, true));
     }
+
+    /// Reads `bytes` into `state` as one read.
+    fn feed(state: &mut ReadState, bytes: &[u8]) {
+        let room = state.read_slice();
+        room[..bytes.len()].copy_from_slice(bytes);
+        state.filled(bytes.len());
+    }
+
+    #[test]
+    fn progress_counts_the_header_and_what_arrived_of_the_frame() {
+        let mut state = ReadState::new(Codec::default(), 64 * 1024);
+        assert_eq!(state.progress().0, 0);
+        assert!(!state.mid_frame());
+        feed(&mut state, &[10, 0, 0, 0, 1, 2, 3]);
+        assert_eq!(state.decode(), Ok(None));
+        assert_eq!(state.progress(), (7, 14));
+        assert!(state.mid_frame());
+        assert_eq!(state.frames, 0);
+        let Err(FrameError::Truncated { expected, got, .. }) = state.decode_eof() else {
+            panic!("cut inside the payload")
+        };
+        assert_eq!((expected, got), (14, 7));
+    }
+
+    #[test]
+    fn a_skipped_frame_counts_once_when_its_last_byte_is_dropped() {
+        let codec = Codec::builder()
+            .max_frame_len(4)
+            .skip_oversized(true)
+            .build()
+            .unwrap();
+        let mut state = ReadState::new(codec, 64 * 1024);
+        feed(&mut state, &[6, 0, 0, 0, 9]);
+        assert!(state.decode().is_err());
+        assert!(state.skipping());
+        assert!(!state.mid_frame() || state.skipping());
+        assert_eq!(state.progress(), (5, 10), "header and one byte of 6");
+        // Exactly the rest of it: the frame ends with the bytes it needed.
+        feed(&mut state, &[9, 9, 9, 9, 9]);
+        assert_eq!(state.decode(), Ok(None));
+        assert!(!state.skipping());
+        assert_eq!(state.frames, 1);
+        feed(&mut state, &[1, 0, 0, 0, 42]);
+        assert_eq!(state.decode().unwrap().as_deref(), Some(&[42][..]));
+        assert_eq!(state.frames, 2);
+    }
+
+    #[test]
+    fn a_skipped_frame_not_yet_dropped_is_not_counted() {
+        let codec = Codec::builder()
+            .max_frame_len(4)
+            .skip_oversized(true)
+            .build()
+            .unwrap();
+        let mut state = ReadState::new(codec, 64 * 1024);
+        feed(&mut state, &[6, 0, 0, 0]);
+        assert!(state.decode().is_err());
+        feed(&mut state, &[9, 9, 9, 9, 9]);
+        assert_eq!(state.decode(), Ok(None));
+        assert!(state.skipping(), "one byte left");
+        assert_eq!(state.frames, 0);
+        assert_eq!(state.progress(), (9, 10));
+    }
 }
