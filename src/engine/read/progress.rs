@@ -193,4 +193,31 @@ mod tests {
         assert_eq!(state.frames, 0);
         assert_eq!(state.progress(), (9, 10));
     }
+
+    #[test]
+    fn a_skip_in_progress_counts_the_buffered_bytes_up_to_the_frames_end() {
+        let codec = Codec::builder()
+            .max_frame_len(4)
+            .skip_oversized(true)
+            .build()
+            .unwrap();
+        let mut state = ReadState::new(codec, 64 * 1024);
+        feed(&mut state, &[6, 0, 0, 0]);
+        assert!(state.decode().is_err());
+        assert_eq!(state.progress(), (4, 10));
+        // Not decoded yet: the rest of the skipped frame and more behind it.
+        feed(&mut state, &[9; 9]);
+        assert_eq!(state.progress(), (10, 10));
+    }
+
+    #[cfg(any(feature = "tokio", feature = "json", feature = "msgpack"))]
+    #[test]
+    fn the_frame_index_counts_frames_returned() {
+        let mut state = ReadState::new(Codec::default(), 64 * 1024);
+        feed(&mut state, &[1, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(state.frame_index(), 0);
+        assert!(state.decode().unwrap().is_some());
+        assert!(state.decode().unwrap().is_some());
+        assert_eq!(state.frame_index(), 2);
+    }
 }
