@@ -492,4 +492,65 @@ mod tests {
         assert_eq!(clamp(11, 10), 10);
         assert_eq!(clamp(u64::MAX, usize::MAX), usize::MAX);
     }
+
+    /// Reads `bytes` into `state` as one read.
+    fn feed(state: &mut ReadState, bytes: &[u8]) {
+        let room = state.read_slice();
+        room[..bytes.len()].copy_from_slice(bytes);
+        state.filled(bytes.len());
+    }
+
+    #[test]
+    fn a_lent_frame_is_dropped_by_the_next_call_that_uses_the_buffer() {
+        let mut state = ReadState::new(Codec::default(), 64 * KIB);
+        feed(&mut state, &[1, 0, 0, 0, b'a', 1, 0, 0, 0, b'b', 9]);
+        assert_eq!(state.decode_ref(), Ok(true));
+        assert_eq!(state.lent(), b"a");
+        assert_eq!(state.buffer(), [1, 0, 0, 0, b'b', 9]);
+        assert_eq!(state.decode_ref(), Ok(true));
+        assert_eq!(state.lent(), b"b");
+        assert_eq!(state.decode_ref(), Ok(false));
+        assert_eq!(state.buffer(), [9]);
+        assert_eq!(state.into_buffer(), &[9][..]);
+    }
+
+    #[test]
+    fn a_frame_lent_at_the_end_of_the_stream_is_held_then_dropped() {
+        let mut state = ReadState::new(Codec::default(), 64 * KIB);
+        feed(&mut state, &[1, 0, 0, 0, b'z']);
+        assert_eq!(state.decode_eof_ref(), Ok(true));
+        assert_eq!(state.lent(), b"z");
+        assert_eq!(state.decode_eof_ref(), Ok(false), "nothing left");
+        assert!(state.held.is_none());
+        assert!(state.buffer().is_empty());
+    }
+
+    #[test]
+    fn the_read_size_setting_caps_each_read() {
+        let mut state = ReadState::new(Codec::default(), 64 * KIB);
+        assert_eq!(state.read_size(), 64 * KIB);
+        state.set_read_size(100);
+        assert_eq!(state.read_size(), 100);
+        assert_eq!(state.read_slice().len(), 100);
+        state.set_read_size(0);
+        assert_eq!(state.read_size(), 1);
+        let state = ReadState::new(Codec::default(), 0);
+        assert_eq!(state.read_size(), 1);
+    }
+
+    #[test]
+    fn into_buffer_keeps_what_was_read_and_not_returned_a_long_frame_included() {
+        let buffered = Bytes::from_static(&[7, 0]);
+        let mut state = ReadState::from_buffered(Codec::default(), 64 * KIB, buffered);
+        assert_eq!(state.buffer(), [7, 0]);
+        feed(&mut state, &[0, 0, 1]);
+        assert_eq!(state.into_buffer(), &[7, 0, 0, 0, 1][..]);
+        let mut state = ReadState::new(Codec::default(), 64 * KIB);
+        feed(&mut state, &[0, 0, 2, 0, 5]);
+        assert_eq!(state.decode(), Ok(None));
+        assert!(state.long_frame_reserve().is_some());
+        assert_eq!(state.buf.capacity(), 0, "the shared buffer is given back");
+        assert_eq!(state.alloc, 0);
+        assert_eq!(state.into_buffer(), &[0, 0, 2, 0, 5][..]);
+    }
 }
