@@ -4,17 +4,30 @@
 use ::tokio_util::codec;
 use bytes::{Bytes, BytesMut};
 
-use crate::engine::read::{fit_framed_buffer, FramedSizing, SMALL};
+use crate::engine::buffer::write_gives_back;
+use crate::engine::framed_sizing::FramedSizing;
 use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 
 /// The codec to hand to tokio-util's `Framed`, `FramedRead` and `FramedWrite`: a
 /// [`FrameDecoder`] and a [`FrameEncoder`] with the same settings in one value.
 ///
-/// It takes the place of tokio-util's `LengthDelimitedCodec`: the same traits with the same
-/// item types (`Decoder<Item = BytesMut>`, `Encoder<Bytes>`), and the maximum as
+/// This is lenframe's own codec for `Framed`, with lenframe's settings ([`Codec`]: struct
+/// format codes, signed lengths, varints, checksums, `skip_oversized`) and lenframe's errors.
+/// It implements the same traits with the same item types as tokio-util's
+/// `LengthDelimitedCodec` (`Decoder<Item = BytesMut>`, `Encoder<Bytes>`), with the maximum as
 /// [`max_frame_len`](Self::max_frame_len) / [`set_max_frame_len`](Self::set_max_frame_len)
 /// (tokio-util's `max_frame_length` / `set_max_frame_length` spellings still work, deprecated).
 /// Frames come out as `BytesMut` split off the read buffer (no copy).
+///
+/// To move code written for `LengthDelimitedCodec` with nothing but its import line changed
+/// (its builder, its defaults, its `io::Error`s), use the drop-in
+/// [`lenframe::tokio_util::LengthDelimitedCodec`](crate::tokio_util::LengthDelimitedCodec)
+/// instead.
+///
+/// `Framed` owns its read buffer; after each decoder call this codec sizes that buffer with the
+/// read sizer every lenframe reader uses, so an idle `Framed` holds about 8 KiB (at most
+/// 16 KiB) after any frame, and its write buffer is given back by the writers' rule once it has
+/// been written out after holding more than 8 KiB.
 ///
 /// [`FrameDecoder`] alone implements tokio-util's `Decoder` (for `FramedRead`, yielding
 /// [`Bytes`]) and [`FrameEncoder`] alone its `Encoder<Bytes>` (for `FramedWrite`).
@@ -74,15 +87,15 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 ///   tokio-util's is unsigned 4-byte **big-endian**, `"!I"` here
 ///   ([`LengthField::U32_BE`](crate::LengthField::U32_BE)).
 /// - **Signed lengths.** Signed fields (`b h i q`) are ours alone: a negative value is
-///   [`FrameError::NegativeLength`](crate::FrameError::NegativeLength), so `"<i"` accepts at most
+///   [`FrameError::NegativeLength`], so `"<i"` accepts at most
 ///   `i32::MAX` where tokio-util's unsigned fields read every value. Use an unsigned code
 ///   (`B H I Q`) to match tokio-util exactly.
 /// - **What the maximum counts.** Ours is always the payload alone, both ways. tokio-util's
 ///   `max_frame_length` counts the payload when encoding but the length field's raw value
 ///   (before `length_adjustment`) when decoding; with a non-zero adjustment the two limits
 ///   differ by the adjustment.
-/// - **Widths.** Ours are 1, 2, 4 or 8 bytes or a varint; tokio-util also has 3, 5, 6 and 7 but
-///   no varint.
+/// - **Widths.** Both have every width from 1 to 8 bytes; ours also has varints
+///   ([`LengthField`](crate::LengthField)).
 /// - **Offset.** Both decoders skip `length_field_offset` bytes before the length field; our
 ///   encoder writes them (zeros, or a tag set on the [`Header`](crate::Header)), tokio-util's
 ///   writes no bytes there.
@@ -91,7 +104,7 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 /// - **Memory.** tokio-util's decoder reserves the whole announced frame as soon as the header
 ///   is in; ours never reserves what a header claims, the buffer grows as bytes arrive.
 /// - **End of stream.** Ours reports a stream cut inside a frame as
-///   [`FrameError::Truncated`](crate::FrameError::Truncated), with the bytes expected and
+///   [`FrameError::Truncated`], with the bytes expected and
 ///   received; tokio-util's as an `io::Error` "bytes remaining on stream".
 ///
 /// With `Framed`, any error ends the stream (tokio-util returns `None` after it), so
@@ -101,10 +114,10 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 pub struct FramedCodec {
     decoder: FrameDecoder,
     encoder: FrameEncoder,
-    /// The buffer policy's state for `Framed`'s read buffer (see `read_state::fit_framed_buffer`).
+    /// The read buffer policy's state for `Framed`'s read buffer.
     sizing: FramedSizing,
-    /// `Framed`'s write buffer held more than the small size after the last frame.
-    wrote_large: bool,
+    /// The most bytes `Framed`'s write buffer held since it was last given back.
+    write_peak: usize,
 }
 
 impl FramedCodec {
@@ -114,7 +127,7 @@ impl FramedCodec {
             decoder: codec.decoder(),
             encoder: codec.encoder(),
             sizing: FramedSizing::default(),
-            wrote_large: false,
+            write_peak: 0,
         }
     }
 
@@ -210,8 +223,8 @@ impl codec::Decoder for FrameDecoder {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
-        // No state of its own to keep: each call starts from the small read size, and sees only
-        // the buffer's capacity, not its allocation.
+        // No state of its own to keep: each call starts a fresh sizer (the small read size),
+        // and sees only the buffer's capacity, not its allocation.
         let mut sizing = FramedSizing::default();
         let frame = fitted(self, src, &mut sizing, FrameDecoder::decode_mut)?;
         Ok(frame.map(BytesMut::freeze))
@@ -252,23 +265,26 @@ impl codec::Decoder for FramedCodec {
 }
 
 /// As [`FrameEncoder`]'s. `Framed`'s write buffer grows to hold a large frame; once it has been
-/// written out, the next frame starts a new buffer, so the large allocation is given back.
+/// written out, the next frame starts a new buffer, so the large allocation is given back (the
+/// writers' give-back rule; `Framed` does not tell the codec when it flushes, so this happens at
+/// the next frame).
 impl codec::Encoder<Bytes> for FramedCodec {
     type Error = Error;
 
     fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), Error> {
-        if self.wrote_large && dst.is_empty() {
+        if dst.is_empty() && write_gives_back(self.write_peak) {
             *dst = BytesMut::new();
+            self.write_peak = 0;
         }
         self.encoder.encode(&payload, dst)?;
-        self.wrote_large = dst.len() > SMALL;
+        self.write_peak = self.write_peak.max(dst.len());
         Ok(())
     }
 }
 
 /// One decoder call on `Framed`'s buffer, with the readers' buffer policy applied to that buffer
-/// after it (`read_state::fit_framed_buffer`): `Framed` never holds a big frame's allocation
-/// once the frame is handed out, and its buffer never grows past the frame in flight.
+/// after it ([`FramedSizing::fit`]): `Framed` never holds a big frame's allocation once the
+/// frame is handed out, and its buffer never grows past the frame in flight.
 fn fitted(
     decoder: &mut FrameDecoder,
     src: &mut BytesMut,
@@ -278,6 +294,6 @@ fn fitted(
     let capacity_before = src.capacity();
     let frame = decode(decoder, src)?;
     let needed = decoder.bytes_needed(src);
-    fit_framed_buffer(src, capacity_before, frame.is_some(), needed, sizing);
+    sizing.fit(src, capacity_before, frame.is_some(), needed);
     Ok(frame)
 }

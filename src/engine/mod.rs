@@ -2,7 +2,8 @@
 //! loop that sequences those decisions for every runtime.
 //!
 //! - [`read`]: the read state (buffer, decoder, read sizing, long frames, the `copy_frame_to`
-//!   state machine) and its step type `CopyStep`.
+//!   state machine) and its step type `CopyStep`; [`read_sizing`] (what each read asks for,
+//!   for every reader and for `Framed`), [`buffer`] (buffer shapes and give-back rules).
 //! - [`write`]: the write state (buffer and queue, copy-or-write-through, gathered writes,
 //!   give-back, the `copy_frame_from` state machine) and its step type `StreamStep`.
 //! - [`pump`]: the loops that drive those steps through three small I/O traits. The tokio and
@@ -12,11 +13,17 @@
 //!
 //! docs/architecture.md walks one frame through each adapter.
 
+#[cfg(feature = "std")]
+pub(crate) mod buffer;
+#[cfg(feature = "tokio-util")]
+pub(crate) mod framed_sizing;
 pub(crate) mod head;
 #[cfg(feature = "std")]
 pub(crate) mod pump;
 #[cfg(feature = "std")]
 pub(crate) mod read;
+#[cfg(feature = "std")]
+pub(crate) mod read_sizing;
 #[cfg(feature = "std")]
 pub(crate) mod ready;
 #[cfg(feature = "std")]

@@ -5,15 +5,16 @@
 //! plugs in the same way): ask it for room ([`ReadState::read_slice`]), read into the room, tell
 //! it how many bytes arrived ([`ReadState::filled`]) or that none were ready
 //! ([`ReadState::idle`]), decode. tokio-util's `Framed` owns its buffer, so `FramedCodec` applies
-//! the same rules to that buffer with [`fit_framed_buffer`].
+//! the same rules to that buffer with [`FramedSizing`](super::framed_sizing::FramedSizing).
+//! What each read asks for is decided by [`ReadSizer`] (read_sizing.rs) for all of them.
 //!
 //! # The buffer policy, in numbers
 //!
-//! - **Small size: 8 KiB** ([`SMALL`], or the maximum read size if that is smaller). A fresh
+//! - **Small size: 8 KiB** (`SMALL`, or the maximum read size if that is smaller). A fresh
 //!   reader's first read asks for it, and a reader at rest goes back to it.
 //! - **Growing for bulk.** Each read that fills a room of the full read size doubles the next
-//!   read up to 64 KiB ([`STREAK_FROM`]); past that, the size doubles after 4 such reads in a
-//!   row ([`STREAK`]: 256 KiB at 64 KiB, then 512 KiB at 128 KiB), up to the maximum read size
+//!   read up to 64 KiB (`STREAK_FROM`); past that, the size doubles after 4 such reads in a
+//!   row (`STREAK`: 256 KiB at 64 KiB, then 512 KiB at 128 KiB), up to the maximum read size
 //!   (`with_max_read_size`, [`DEFAULT_MAX_READ`] = 256 KiB by default): a larger buffer is fresh
 //!   memory, which only a long transfer repays. A read that comes back short lowers it to twice
 //!   what came (at least 8 KiB); only full reads raise it. The buffer holds what arrived plus
@@ -37,7 +38,7 @@
 //!   with no further copy. A long frame that directly follows a long frame (a bulk stream)
 //!   grows in place; any other grows into fresh allocations, copying what arrived (about once
 //!   in all), so that when it is freed glibc's `malloc` can give its memory back to the system
-//!   (see [`grow_long_frame`]); while a step is copied, its buffer and the next one's are both
+//!   (see read/allocator.rs); while a step is copied, its buffer and the next one's are both
 //!   held: at most three times what has arrived, under twice the frame. With
 //!   `std::io::Read` it is read by `read_to_end` on the reader limited to the rest of the
 //!   frame, so nothing of it is zeroed either.
@@ -57,18 +58,21 @@ use bytes::buf::Limit;
 use bytes::BufMut;
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::{Codec, Decoded, Error, FrameDecoder, FrameError};
+pub(crate) use super::buffer::SMALL;
+use super::buffer::{needs_room, too_big, wanted_capacity, with_slack};
+use super::read_sizing::ReadSizer;
+pub(crate) use super::read_sizing::DEFAULT_MAX_READ;
+use crate::{Codec, Decoded, FrameDecoder, FrameError};
 
-/// The small read size: what a fresh or resting reader asks for, and about what an idle one
-/// holds.
-pub(crate) const SMALL: usize = 8 * 1024;
+mod allocator;
+mod copy;
+mod long_frame;
+mod progress;
 
-/// The most one read asks for, by default: the reads of a bulk transfer grow to it.
-pub(crate) const DEFAULT_MAX_READ: usize = 256 * 1024;
-
-/// Frames that still need more than this (and more than a read) are read straight into a
-/// buffer of their own by a `std::io::Read` reader.
-const LONG_MIN: usize = 64 * 1024;
+pub(crate) use copy::CopyStep;
+use copy::Partial;
+use long_frame::LongFrame;
+pub(crate) use progress::continues_after;
 
 /// A reader's state: everything but the I/O object.
 #[derive(Debug)]
@@ -84,25 +88,13 @@ pub(crate) struct ReadState {
     zeroed: bool,
     /// The size of the allocation `buf` and `spare` live in.
     alloc: usize,
-    /// The most one read asks for.
-    read_max: usize,
     /// What the next read asks for.
-    read_len: usize,
-    /// Full reads in a row at the current read size (see [`next_read_len`]).
-    full_reads: u32,
-    /// The read size before the last short read: a small read at rest that comes back full
-    /// resumes it (the peer is streaming after all).
-    resume_len: usize,
+    sizer: ReadSizer,
     /// The length of the room handed to the last read.
     room_len: usize,
     /// That room was as large as the policy asked (not cut short by the allocation, which a
     /// long frame's end caps).
     room_whole: bool,
-    /// How many bytes the last read brought.
-    last_read: usize,
-    /// The last read filled a whole room: the peer is streaming, so the next read asks for the
-    /// full read size even between frames.
-    streaming: bool,
     partial: Partial,
     /// The index of the current frame: frames returned, copied or skipped so far.
     frames: u64,
@@ -120,63 +112,18 @@ pub(crate) struct ReadState {
     after_long: u64,
 }
 
-/// A frame longer than a read, read straight into its own buffer by `read_to_end`, which fills
-/// uninitialised memory: nothing is zeroed, and the frame is not copied again. Its header is at
-/// the front; `vec` grows as bytes arrive (never by what the header claims).
-#[derive(Debug)]
-struct LongFrame {
-    vec: Vec<u8>,
-    header_len: usize,
-    /// The whole frame's length, header included.
-    len: usize,
-    /// `vec` grows in place (the frame directly follows a long frame: a bulk stream), rather
-    /// than into fresh allocations (see [`grow_long_frame`]).
-    in_place: bool,
-}
-
-/// Frame state kept beside the decoder's own (which says whether a frame is being skipped).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Partial {
-    /// None: the decoder's state says it all.
-    None,
-    /// `copy_frame_to` consumed this frame's header and has `left` payload bytes still to move.
-    Copy {
-        header_len: u64,
-        len: u64,
-        left: u64,
-    },
-}
-
-/// What `copy_frame_to` does next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CopyStep {
-    /// Read more bytes: the buffer holds no more of the frame (or not all of its header).
-    Read,
-    /// Write [`ReadState::copy_chunk`] to the destination, then report it with
-    /// [`ReadState::copied`].
-    Write,
-    /// Done: the frame's payload length, or `None` at a clean end of stream.
-    Done(Option<u64>),
-}
-
 impl ReadState {
     /// A fresh state, asking for at most `read_size` bytes a read (at least 1).
     pub(crate) fn new(codec: Codec, read_size: usize) -> ReadState {
-        let read_max = read_size.max(1);
         ReadState {
             decoder: codec.decoder(),
             buf: BytesMut::new(),
             spare: BytesMut::new(),
             zeroed: true,
             alloc: 0,
-            read_max,
-            read_len: small(read_max),
-            full_reads: 0,
-            resume_len: small(read_max),
+            sizer: ReadSizer::new(read_size),
             room_len: 0,
             room_whole: false,
-            last_read: 0,
-            streaming: false,
             partial: Partial::None,
             frames: 0,
             lent: 0,
@@ -228,9 +175,7 @@ impl ReadState {
 
     /// Sets the most one read asks for (at least 1).
     pub(crate) fn set_read_size(&mut self, read_size: usize) {
-        self.read_max = read_size.max(1);
-        self.read_len = self.read_len.clamp(small(self.read_max), self.read_max);
-        self.resume_len = self.resume_len.min(self.read_len);
+        self.sizer.set_max(read_size);
     }
 
     /// The bytes read and not yet returned.
@@ -248,117 +193,6 @@ impl ReadState {
         self.buf.freeze()
     }
 
-    /// If the frame in flight is longer than a read: makes room for the next read of it in a
-    /// buffer of its own ([`long_frame_buf`](Self::long_frame_buf)) and returns how many bytes
-    /// to read into that room (never past the frame's end). `None`: read with
-    /// [`read_slice`](Self::read_slice) or `read_room`. Report the read with
-    /// [`long_frame_filled`](Self::long_frame_filled).
-    ///
-    /// The buffer starts as the bytes already buffered plus one read's room and grows by what
-    /// has arrived (doubling; growing a large `Vec` remaps its pages rather than copying them),
-    /// never past the frame's end and never by what its header claims. The frame is handed out
-    /// from it, with no further copy. A `std::io::Read` reader reads the room with `read_to_end`
-    /// on the reader limited to it, which fills uninitialised memory: nothing is zeroed.
-    pub(crate) fn long_frame_reserve(&mut self) -> Option<usize> {
-        if self.long.is_none() {
-            self.start_long_frame();
-        }
-        let read_len = self.read_len;
-        let long = self.long.as_mut()?;
-        let rest = long.len - long.vec.len();
-        let vec = &mut long.vec;
-        if vec.capacity() - vec.len() < rest.min(read_len).div_ceil(2) {
-            let additional = rest.min(read_len.max(vec.len()));
-            grow_long_frame(vec, additional, long.in_place);
-        }
-        Some(rest.min(vec.capacity() - vec.len()))
-    }
-
-    /// The buffer [`long_frame_reserve`](Self::long_frame_reserve) made room in.
-    pub(crate) fn long_frame_buf(&mut self) -> &mut Vec<u8> {
-        &mut self.long.as_mut().expect("a long frame is being read").vec
-    }
-
-    /// [`long_frame_reserve`](Self::long_frame_reserve), as the room itself, for a read into
-    /// uninitialised memory (tokio's `read_buf`).
-    #[cfg(feature = "tokio")]
-    pub(crate) fn long_frame_room(&mut self) -> Option<Limit<&mut Vec<u8>>> {
-        let room = self.long_frame_reserve()?;
-        Some(self.long_frame_buf().limit(room))
-    }
-
-    /// Moves the frame in flight into a buffer of its own if it is longer than a read: its
-    /// header is parsed, no `copy_frame_to` or skip is under way, and it needs more than the
-    /// next read asks for.
-    fn start_long_frame(&mut self) {
-        self.settle();
-        let needed = self.decoder.bytes_needed(&self.buf);
-        if self.partial != Partial::None
-            || !self.decoder.is_mid_frame()
-            || self.decoder.skip_remaining().is_some()
-            || needed <= self.read_len.max(LONG_MIN)
-        {
-            return;
-        }
-        let buffered = self.buf.len();
-        let mut vec = Vec::with_capacity(buffered + needed.min(self.read_len));
-        vec.extend_from_slice(&self.buf);
-        // The header stays at the front of `vec`; the decoder forgets it (it is parsed again if
-        // the frame goes back to the shared buffer).
-        let Ok(Some(payload_len)) = self.decoder.decode_head(&mut self.buf) else {
-            return;
-        };
-        let header_len = buffered - self.buf.len();
-        self.buf.clear();
-        self.long = Some(LongFrame {
-            vec,
-            header_len,
-            len: header_len + payload_len,
-            in_place: self.frames == self.after_long,
-        });
-        // The shared buffer is empty until the frame is whole: its allocation goes back.
-        self.give_back();
-        self.streaming = false;
-    }
-
-    /// Notes that `read_to_end` appended bytes to the long frame's buffer. It read exactly what
-    /// the frame needed: that says nothing about what follows it, so the next read at rest is a
-    /// small one.
-    pub(crate) fn long_frame_filled(&mut self) {
-        self.streaming = false;
-        self.last_read = 0;
-    }
-
-    /// The long frame, if it is whole.
-    fn take_long_frame(&mut self) -> Option<Bytes> {
-        let long = self.long.as_ref()?;
-        if long.vec.len() < long.len {
-            return None;
-        }
-        let long = self.long.take()?;
-        let frame = Bytes::from(long.vec);
-        self.frames += 1;
-        self.after_long = self.frames;
-        Some(if self.codec().keeps_header() {
-            frame
-        } else {
-            frame.slice(long.header_len..)
-        })
-    }
-
-    /// Puts a long frame's bytes back in the shared buffer (header first, parsed again), for
-    /// the paths that do not read into a buffer of its own.
-    fn unlong(&mut self) {
-        if let Some(long) = self.long.take() {
-            let mut bytes = BytesMut::from(&long.vec[..]);
-            bytes.extend_from_slice(&self.buf);
-            self.buf = bytes;
-            self.spare = BytesMut::new();
-            self.alloc = self.buf.capacity();
-            self.decoder.reset();
-        }
-    }
-
     /// Gives the buffer's allocation back (it holds no bytes).
     fn give_back(&mut self) {
         self.buf = BytesMut::new();
@@ -368,7 +202,7 @@ impl ReadState {
 
     /// The most one read asks for.
     pub(crate) fn read_size(&self) -> usize {
-        self.read_max
+        self.sizer.max()
     }
 
     /// Makes room for the next read and returns it: initialised memory, for `std::io::Read`,
@@ -414,37 +248,15 @@ impl ReadState {
     }
 
     /// Sizes the next read by the last one, which brought `n` bytes.
+    #[inline]
     fn size_reads(&mut self, n: usize) {
-        self.last_read = n;
-        let full = n == self.room_len;
-        // A read that filled a room cut short by the end of a long frame says nothing about
-        // what follows the frame.
-        self.streaming = full && self.room_whole;
-        if full && self.room_len >= self.read_len {
-            // The peer had more to send: ask for more.
-            self.read_len = next_read_len(self.read_len, &mut self.full_reads, self.read_max);
-        }
-        if self.streaming {
-            // After a short read, a full one (the small read at rest, typically): the peer is
-            // streaming after all, so the next read asks for the size reads had before.
-            self.read_len = self.read_len.max(self.resume_len);
-        } else if !full {
-            self.full_reads = 0;
-            self.resume_len = self.read_len;
-            // It had less: ask for twice what came (never more than before: only full reads
-            // grow the size), so a trickle does not cost big reads.
-            self.read_len = n
-                .saturating_mul(2)
-                .min(self.read_len)
-                .clamp(self.small(), self.read_max.max(self.small()));
-        }
+        self.sizer.read(n, self.room_len, self.room_whole);
     }
 
     /// Notes that a read found nothing ready (`WouldBlock`, `TimedOut`, `Pending`): the peer ran
     /// dry. A reader at rest gives back a large buffer now, rather than hold it while it waits.
     pub(crate) fn idle(&mut self) {
-        self.streaming = false;
-        self.last_read = 0;
+        self.sizer.quiet();
         let want = self.buf.len() + self.small();
         if self.at_rest() && too_big(self.alloc, want, self.small()) {
             self.reallocate(want);
@@ -464,7 +276,7 @@ impl ReadState {
     }
 
     fn small(&self) -> usize {
-        small(self.read_max)
+        self.sizer.small()
     }
 
     /// How many more bytes the frame in flight needs.
@@ -486,15 +298,8 @@ impl ReadState {
         self.settle();
         let len = self.buf.len();
         let needed = self.needed();
-        // At rest after a read that brought less than the small size (the peer trickles or has
-        // stopped), a small read first: if the peer is idle, the reader waits with a small
-        // buffer (a big one is given back below); if not, the read comes back full and the next
-        // one asks for the full size again.
-        let room = if !self.streaming && self.last_read < self.small() && self.at_rest() {
-            self.small()
-        } else {
-            self.read_len
-        };
+        // At rest, a big buffer is given back below when the sizer asks for a small read.
+        let room = self.sizer.room(self.at_rest());
         let want = wanted_capacity(len, needed, room);
         if needs_room(self.available(), len, needed, room)
             || too_big(self.alloc, want, self.small())
@@ -629,363 +434,6 @@ impl ReadState {
         self.track(buffered, skipping, result.as_ref().map(Option::is_some));
         result
     }
-
-    /// What `copy_frame_to` does next; `eof` says whether the stream has ended.
-    pub(crate) fn copy_step(&mut self, eof: bool) -> Result<CopyStep, FrameError> {
-        self.unlong();
-        let (len, left) = match self.partial {
-            Partial::Copy { len, left, .. } => (len, left),
-            Partial::None => {
-                self.settle();
-                let buffered = self.buf.len();
-                let skipping = self.decoder.skip_remaining();
-                let result = self.decoder.decode_head(&mut self.buf);
-                self.track(buffered, skipping, result.as_ref().map(|_| false));
-                let Some(len) = result? else {
-                    if !eof {
-                        return Ok(CopyStep::Read);
-                    }
-                    if !self.mid_frame() && self.buf.is_empty() {
-                        return Ok(CopyStep::Done(None));
-                    }
-                    return Err(self.truncated());
-                };
-                // What the call consumed, less the bytes of a skipped frame it discarded first.
-                let header_len = ((buffered - self.buf.len()) as u64)
-                    .saturating_sub(skipped_in(skipping, buffered));
-                let len = len as u64;
-                self.partial = Partial::Copy {
-                    header_len,
-                    len,
-                    left: len,
-                };
-                (len, len)
-            }
-        };
-        if left == 0 {
-            self.end_frame();
-            Ok(CopyStep::Done(Some(len)))
-        } else if !self.buf.is_empty() {
-            Ok(CopyStep::Write)
-        } else if eof {
-            Err(self.truncated())
-        } else {
-            Ok(CopyStep::Read)
-        }
-    }
-
-    /// The buffered bytes of the payload `copy_frame_to` is moving.
-    pub(crate) fn copy_chunk(&self) -> &[u8] {
-        let left = match self.partial {
-            Partial::Copy { left, .. } => left,
-            Partial::None => 0,
-        };
-        &self.buf[..clamp(left, self.buf.len())]
-    }
-
-    /// Notes that the destination took `n` bytes of [`copy_chunk`](Self::copy_chunk).
-    pub(crate) fn copied(&mut self, n: usize) {
-        let n = n.min(self.copy_chunk().len());
-        if let Partial::Copy { left, .. } = &mut self.partial {
-            *left -= n as u64;
-            self.buf.advance(n);
-        }
-    }
-
-    /// How many payload bytes a stopped `copy_frame_to` still has to write.
-    pub(crate) fn copy_remaining(&self) -> Option<u64> {
-        match self.partial {
-            Partial::Copy { left, .. } => Some(left),
-            Partial::None => None,
-        }
-    }
-
-    /// An error unless `copy_frame_to` is between frames.
-    #[inline]
-    pub(crate) fn check_not_copying(&self) -> Result<(), Error> {
-        match self.partial {
-            Partial::Copy { len, left, .. } => Err(copy_unfinished(len, left)),
-            Partial::None => Ok(()),
-        }
-    }
-
-    /// Whether an oversized frame is being skipped (`skip_oversized`): reading goes on after
-    /// its [`FrameError::TooLarge`]. The decoder keeps that state; this only asks it.
-    #[inline]
-    pub(crate) fn skipping(&self) -> bool {
-        self.decoder.skip_remaining().is_some()
-    }
-
-    /// Whether part of a frame past its header has been read.
-    #[inline]
-    pub(crate) fn mid_frame(&self) -> bool {
-        self.partial != Partial::None || self.decoder.is_mid_frame() || self.long.is_some()
-    }
-
-    /// The index of the current frame on the stream, counting from 0.
-    #[cfg(any(feature = "tokio", feature = "json", feature = "msgpack"))]
-    pub(crate) fn frame_index(&self) -> u64 {
-        self.frames
-    }
-
-    /// The bytes of the current frame (header included) that arrived, and the bytes it needs.
-    pub(crate) fn progress(&self) -> (u64, u64) {
-        if let Some(long) = &self.long {
-            return (long.vec.len() as u64, long.len as u64);
-        }
-        let buffered = self.buffer().len() as u64;
-        match self.partial {
-            Partial::Copy {
-                header_len,
-                len,
-                left,
-            } => (
-                header_len + (len - left) + left.min(buffered),
-                header_len + len,
-            ),
-            Partial::None => match self.decoder.skip_progress() {
-                Some((skipped, frame_len)) => {
-                    (skipped + (frame_len - skipped).min(buffered), frame_len)
-                }
-                None => (
-                    buffered,
-                    buffered + self.decoder.bytes_needed(self.buffer()) as u64,
-                ),
-            },
-        }
-    }
-
-    /// The stream ended inside the current frame.
-    fn truncated(&self) -> FrameError {
-        let (got, expected) = self.progress();
-        FrameError::truncated(self.codec(), expected, got, self.buffer())
-    }
-
-    /// Counts the frames a decoder call finished: a skipped frame whose last bytes it discarded
-    /// (`skipping` was what it had left before the call, of `buffered` bytes), and the frame it
-    /// returned (`outcome`).
-    fn track(
-        &mut self,
-        buffered: usize,
-        skipping: Option<u64>,
-        outcome: Result<bool, &FrameError>,
-    ) {
-        if skipping.is_some_and(|left| left <= buffered as u64) {
-            self.frames += 1;
-        }
-        if outcome == Ok(true) {
-            self.end_frame();
-        }
-    }
-
-    /// Notes a finished frame: the next one gets the next index.
-    #[inline]
-    fn end_frame(&mut self) {
-        self.frames += 1;
-        self.partial = Partial::None;
-    }
-}
-
-/// Makes room for `additional` more bytes of a long frame in `vec`: in place (`realloc`) for a
-/// frame of a bulk stream, otherwise in a fresh allocation that what arrived is copied into.
-///
-/// Why both: glibc's `malloc` (Linux's usual allocator) serves large blocks from its per-thread
-/// arenas once a large block has been freed (its mmap threshold rises to that block's size),
-/// and gives arena memory back to the system only when the free space at an arena's top reaches
-/// twice that threshold. A frame grown in place frees one frame's worth at once, under that:
-/// every arena that ever held a frame keeps one, and a server with a thread (or a few runtime
-/// threads) per connection grows with the arenas it touches. Grown in fresh allocations, the
-/// earlier steps are freed below the frame as it grows (copying what arrived about once), and
-/// when the frame is freed about twice its size comes free at once: given back. A bulk stream
-/// of long frames grows in place instead, so that the memory one frame frees is the next one's
-/// buffer, with no page faults (a fresh buffer given back and taken again faults in every page).
-fn grow_long_frame(vec: &mut Vec<u8>, additional: usize, in_place: bool) {
-    if in_place {
-        vec.reserve_exact(additional);
-    } else {
-        let mut fresh = Vec::with_capacity(vec.len() + additional);
-        fresh.extend_from_slice(vec);
-        *vec = fresh;
-    }
-}
-
-/// Reads grow past this size only after a streak of full reads.
-const STREAK_FROM: usize = 64 * 1024;
-/// How many full reads in a row of a size of at least [`STREAK_FROM`] double it. Measured with
-/// `benches/bulk_tcp.rs` (interleaved, 4 runs each): with 16, blocking 1 MiB frames moved 85-93 %
-/// of an unframed stream; with 4, 111-126 %, the 64 KiB rows unchanged.
-const STREAK: u32 = 4;
-
-/// The read size after a read that filled a room of `read_len` bytes, of which `full_reads`
-/// in a row so far (updated): doubled, up to `read_max`; from [`STREAK_FROM`] (64 KiB) on,
-/// only once [`STREAK`] (4) reads of that size came back full in a row, so 64 KiB reads
-/// become 128 KiB after 256 KiB and 256 KiB after 512 KiB more.
-///
-/// Why the streak: a larger buffer is fresh memory, and fresh memory costs a page fault every
-/// 4 KiB when first touched (and its zeroing, for `std::io::Read`); reads of 256 KiB rather
-/// than 64 KiB save three system calls per 256 KiB, which repays that only over a run of full
-/// reads. A connection that moves a few hundred KiB (a request, a response) keeps 64 KiB
-/// reads; a bulk transfer reaches the 256 KiB default maximum within 768 KiB. (The streak was
-/// 16, a maximum reached after 3 MiB; the measurement at [`STREAK`] is why it is 4.)
-fn next_read_len(read_len: usize, full_reads: &mut u32, read_max: usize) -> usize {
-    let doubled = read_len.saturating_mul(2).min(read_max);
-    if read_len < STREAK_FROM {
-        *full_reads = 0;
-        return doubled.min(STREAK_FROM.max(read_len));
-    }
-    *full_reads += 1;
-    if *full_reads < STREAK {
-        return read_len.min(read_max);
-    }
-    *full_reads = 0;
-    doubled
-}
-
-/// The small size for a reader whose reads ask for at most `read_max` bytes.
-fn small(read_max: usize) -> usize {
-    SMALL.min(read_max)
-}
-
-/// How many of `buffered` bytes a decoder call discards first, as the rest of a frame being
-/// skipped that had `skipping` bytes left.
-fn skipped_in(skipping: Option<u64>, buffered: usize) -> u64 {
-    skipping.map_or(0, |left| left.min(buffered as u64))
-}
-
-/// The capacity a buffer holding `len` bytes needs for a read of `room` bytes, when the frame in
-/// flight needs `needed` more: room for the read, except that a frame longer than that grows by
-/// what has arrived (doubling its buffer rather than copying it at every read), never past the
-/// frame's end. What a header claims caps the growth and never sets it.
-pub(crate) fn wanted_capacity(len: usize, needed: usize, room: usize) -> usize {
-    let room = if needed > room {
-        needed.min(room.max(len))
-    } else {
-        room
-    };
-    len.saturating_add(room)
-}
-
-/// Whether `spare` bytes of room are too few for a read of `room` bytes into a buffer holding
-/// `len` bytes of which the frame in flight needs `needed` more: less than half a read (so a
-/// trickle does not reallocate for every read), except that the rest of a frame longer than a
-/// read is enough (its buffer, sized to its end, is not copied again to add room after it).
-pub(crate) fn needs_room(spare: usize, len: usize, needed: usize, room: usize) -> bool {
-    let long_frame = len.saturating_add(needed) > room;
-    let enough = if long_frame {
-        room.div_ceil(2).min(needed)
-    } else {
-        room.div_ceil(2)
-    };
-    spare < enough.max(1)
-}
-
-/// The capacity of a fresh buffer for `len` buffered bytes and a room that makes `want`: an
-/// eighth more room if that room is larger than the small size, so that it is reused while
-/// what is buffered then grows by that much (a small buffer is cheap to replace, and stays as
-/// small as the policy says).
-fn with_slack(len: usize, want: usize, small: usize) -> usize {
-    let room = want - len;
-    if room > small {
-        want.saturating_add(room / 8)
-    } else {
-        want
-    }
-}
-
-/// Whether an allocation of `alloc` bytes is too big for a buffer that needs `want`: more than
-/// twice that (and than twice the small size). Then it is given back.
-pub(crate) fn too_big(alloc: usize, want: usize, small: usize) -> bool {
-    alloc / 2 > want.max(small)
-}
-
-/// What `FramedCodec` keeps of the buffer policy for tokio-util's `Framed`, which owns the
-/// buffer: the read size, and the size of the allocation it last gave the buffer.
-#[cfg(feature = "tokio-util")]
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct FramedSizing {
-    read_len: usize,
-    full_reads: u32,
-    alloc: usize,
-}
-
-#[cfg(feature = "tokio-util")]
-impl Default for FramedSizing {
-    fn default() -> Self {
-        FramedSizing {
-            read_len: SMALL,
-            full_reads: 0,
-            alloc: 0,
-        }
-    }
-}
-
-/// The same policy for a buffer the reader does not own: tokio-util's `Framed`, which reads into
-/// all of its buffer's spare capacity and doubles a full buffer. Called by `FramedCodec` after
-/// each decoder call on `src`, with `capacity_before` (`src.capacity()` before the call),
-/// whether the call returned a frame, and what the frame in flight still `needed`.
-///
-/// After a frame is split off a buffer much larger than what remains needs, what remains is
-/// moved into a buffer of its own, so the large allocation goes with the frame (and is freed
-/// with it). Before the next read (no frame returned), the buffer gets room for it: doubled
-/// while reads come back full, the small size once the peer has run dry with no long frame under
-/// way, and a long frame's growth capped at its end. `Framed` never has to grow the buffer
-/// itself (it would double it).
-#[cfg(feature = "tokio-util")]
-pub(crate) fn fit_framed_buffer(
-    src: &mut BytesMut,
-    capacity_before: usize,
-    returned_frame: bool,
-    needed: usize,
-    sizing: &mut FramedSizing,
-) {
-    let len = src.len();
-    let small = SMALL;
-    let alloc = sizing.alloc.max(capacity_before);
-    let mut at_rest = false;
-    if !returned_frame {
-        // The last read filled the buffer (frames split off its front keep it full).
-        let full = len == src.capacity();
-        if full {
-            sizing.read_len =
-                next_read_len(sizing.read_len, &mut sizing.full_reads, DEFAULT_MAX_READ);
-        } else {
-            sizing.full_reads = 0;
-            if len.saturating_add(needed) <= small {
-                sizing.read_len = small;
-                at_rest = true;
-            }
-        }
-    }
-    let want = wanted_capacity(len, needed, sizing.read_len);
-    let spare = src.capacity() - len;
-    let grow = !returned_frame && needs_room(spare, len, needed, sizing.read_len);
-    // At rest, the buffer goes back to the small size.
-    let shrink = too_big(alloc, want, small) || (at_rest && alloc > want);
-    if grow || shrink {
-        let mut fresh = BytesMut::with_capacity(want);
-        fresh.extend_from_slice(src);
-        *src = fresh;
-        sizing.alloc = want;
-    }
-}
-
-#[cold]
-fn copy_unfinished(len: u64, left: u64) -> Error {
-    Error::CopyUnfinished { len, left }
-}
-
-/// Whether a reader's `Iterator` or `Stream` goes on after yielding `err`: only when reading can
-/// continue from it (an oversized frame being skipped, or an I/O error that leaves the stream
-/// intact). The one rule for every adapter.
-pub(crate) fn continues_after(err: &Error, skipping: bool) -> bool {
-    match err {
-        Error::Frame(FrameError::TooLarge { .. }) => skipping,
-        Error::Io(err) => matches!(
-            err.kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-        ),
-        _ => false,
-    }
 }
 
 /// `n` as a `usize`, at most `max`.
@@ -998,50 +446,6 @@ mod tests {
     use super::*;
 
     const KIB: usize = 1024;
-    const MIB: usize = 1024 * KIB;
-
-    #[test]
-    fn short_frames_get_a_read_of_room() {
-        assert_eq!(wanted_capacity(0, 4, 8 * KIB), 8 * KIB);
-        assert_eq!(wanted_capacity(100, 20, 64 * KIB), 100 + 64 * KIB);
-    }
-
-    #[test]
-    fn a_long_frame_grows_by_what_arrived_and_never_past_its_end() {
-        // A header claiming 1 GiB with 14 bytes in: one read's room, not the claim.
-        assert_eq!(wanted_capacity(14, 1 << 30, 8 * KIB), 14 + 8 * KIB);
-        // 4 MiB in: doubling by what arrived.
-        assert_eq!(wanted_capacity(4 * MIB, 1 << 30, MIB), 8 * MIB);
-        // 7 MiB in of an 8 MiB frame: only to its end.
-        assert_eq!(wanted_capacity(7 * MIB, MIB + 4, MIB), 8 * MIB + 4);
-    }
-
-    #[test]
-    fn reads_double_to_64_kib_then_only_after_a_streak_of_full_reads() {
-        let mut full_reads = 0;
-        let mut sizes = vec![8 * KIB];
-        for _ in 0..40 {
-            let next = next_read_len(*sizes.last().unwrap(), &mut full_reads, 256 * KIB);
-            sizes.push(next);
-        }
-        assert_eq!(
-            &sizes[..5],
-            [8 * KIB, 16 * KIB, 32 * KIB, 64 * KIB, 64 * KIB]
-        );
-        // STREAK full reads at 64 KiB, then STREAK at 128 KiB, then the maximum.
-        assert_eq!(
-            sizes.iter().filter(|&&n| n == 64 * KIB).count(),
-            STREAK as usize
-        );
-        assert_eq!(
-            sizes.iter().filter(|&&n| n == 128 * KIB).count(),
-            STREAK as usize
-        );
-        assert_eq!(*sizes.last().unwrap(), 256 * KIB);
-        // Below 64 KiB nothing waits, and a small maximum is never passed.
-        assert_eq!(next_read_len(40 * KIB, &mut 0, 256 * KIB), 64 * KIB);
-        assert_eq!(next_read_len(4 * KIB, &mut 0, 6 * KIB), 6 * KIB);
-    }
 
     /// Fills the next read's room of `state` with `n` bytes (at most the room) of empty frames
     /// (zero-length headers), and decodes them all: the reader is left at rest.
@@ -1059,7 +463,7 @@ mod tests {
         let mut state = ReadState::new(Codec::default(), 256 * KIB);
         let mut rooms = Vec::new();
         // Up to the first read of 128 KiB: after STREAK full reads of 64 KiB.
-        for _ in 0..4 + STREAK {
+        for _ in 0..4 + crate::engine::read_sizing::STREAK {
             rooms.push(read_empty_frames(&mut state, usize::MAX));
         }
         assert_eq!(&rooms[..4], [8 * KIB, 16 * KIB, 32 * KIB, 64 * KIB]);
@@ -1076,172 +480,9 @@ mod tests {
     }
 
     #[test]
-    fn fresh_buffers_get_an_eighth_of_slack_above_the_small_size() {
-        assert_eq!(with_slack(100, 100 + 64 * KIB, SMALL), 100 + 72 * KIB);
-        assert_eq!(with_slack(10, 10 + SMALL, SMALL), 10 + SMALL);
-    }
-
-    /// Reads one frame with a `payload`-byte payload through `state`, the way the blocking
-    /// reader does (long frames into their own buffer), and returns whether its buffer grew in
-    /// place.
-    fn read_frame_of(state: &mut ReadState, payload: usize) -> Option<bool> {
-        let mut wire = (payload as u32).to_le_bytes().to_vec();
-        wire.resize(4 + payload, 7);
-        let mut at = 0;
-        let mut in_place = None;
-        loop {
-            if let Some(frame) = state.decode().unwrap() {
-                assert_eq!(frame.len(), payload);
-                return in_place;
-            }
-            if let Some(room) = state.long_frame_reserve() {
-                in_place = state.long.as_ref().map(|long| long.in_place);
-                let n = room.min(wire.len() - at);
-                state.long_frame_buf().extend_from_slice(&wire[at..at + n]);
-                state.long_frame_filled();
-                at += n;
-            } else {
-                let room = state.read_slice();
-                let n = room.len().min(wire.len() - at);
-                room[..n].copy_from_slice(&wire[at..at + n]);
-                state.filled(n);
-                at += n;
-            }
-        }
-    }
-
-    #[test]
-    fn only_a_long_frame_right_after_a_long_frame_grows_in_place() {
-        let mut state = ReadState::new(Codec::default(), 256 * KIB);
-        assert_eq!(read_frame_of(&mut state, 300 * KIB), Some(false));
-        assert_eq!(
-            read_frame_of(&mut state, 300 * KIB),
-            Some(true),
-            "a bulk stream"
-        );
-        assert_eq!(read_frame_of(&mut state, 500 * KIB), Some(true));
-        assert_eq!(read_frame_of(&mut state, 16), None);
-        assert_eq!(
-            read_frame_of(&mut state, 300 * KIB),
-            Some(false),
-            "after a short one"
-        );
-    }
-
-    #[test]
-    fn a_long_frame_grows_into_fresh_or_the_same_allocation() {
-        for in_place in [false, true] {
-            let mut vec = vec![1, 2, 3];
-            grow_long_frame(&mut vec, 1000, in_place);
-            assert_eq!(vec, [1, 2, 3]);
-            assert!(vec.capacity() >= 1003);
-        }
-    }
-
-    #[test]
-    fn big_allocations_are_given_back_small_ones_kept() {
-        assert!(too_big(8 * MIB, 8 * KIB, SMALL));
-        assert!(!too_big(16 * KIB, 100, SMALL));
-        assert!(!too_big(2 * MIB, MIB + 10, SMALL));
-        assert!(too_big(2 * MIB + 2, 200 * KIB, SMALL));
-    }
-
-    #[test]
-    fn a_trickle_reuses_its_room() {
-        assert!(!needs_room(5 * KIB, 10, 100_000, 8 * KIB));
-        assert!(needs_room(3 * KIB, 10, 100_000, 8 * KIB));
-        // The rest of a frame fits: no growth past its end.
-        assert!(!needs_room(10, MIB, 10, 8 * KIB));
-        assert!(needs_room(0, 8 * KIB, 1, 8 * KIB));
-        // The rest of a short frame is not enough: room for the frames after it.
-        assert!(needs_room(36, 28, 36, 16 * KIB));
-    }
-
-    #[cfg(feature = "tokio-util")]
-    #[test]
-    fn framed_buffer_lets_a_big_frame_go_and_keeps_the_rest_small() {
-        // A frame of 8 MiB split off an 8 MiB + 8 KiB buffer, 6 bytes of the next one left.
-        let mut big = BytesMut::with_capacity(8 * MIB + 8 * KIB);
-        big.extend_from_slice(&vec![1; 8 * MIB + 4 + 6]);
-        let before = big.capacity();
-        let frame = big.split_to(8 * MIB + 4);
-        let mut sizing = FramedSizing::default();
-        fit_framed_buffer(&mut big, before, true, 0, &mut sizing);
-        assert_eq!(big.len(), 6);
-        assert!(big.capacity() <= 2 * MIB, "{}", big.capacity());
-        drop(frame);
-        // The peer runs dry: back to the small size.
-        for _ in 0..2 {
-            let capacity = big.capacity();
-            fit_framed_buffer(&mut big, capacity, false, 0, &mut sizing);
-        }
-        assert_eq!(sizing.read_len, SMALL);
-        assert_eq!(big.capacity(), 6 + SMALL);
-    }
-
-    #[cfg(feature = "tokio-util")]
-    #[test]
-    fn framed_buffer_never_grows_by_a_claim() {
-        let mut buf = BytesMut::with_capacity(8 * KIB);
-        buf.extend_from_slice(&[0; 8 * KIB]);
-        let mut sizing = FramedSizing::default();
-        // Full: the header claims 1 GiB; the buffer doubles by what arrived, no more.
-        fit_framed_buffer(&mut buf, 8 * KIB, false, 1 << 30, &mut sizing);
-        assert!(buf.capacity() <= 24 * KIB, "{}", buf.capacity());
-    }
-
-    #[test]
     fn the_sizes_are_the_documented_ones() {
         assert_eq!(SMALL, 8 * KIB);
         assert_eq!(DEFAULT_MAX_READ, 256 * KIB);
-        assert_eq!(LONG_MIN, 64 * KIB);
-        assert_eq!(STREAK_FROM, 64 * KIB);
-        assert_eq!(STREAK, 4);
-        assert_eq!(small(MIB), SMALL);
-        assert_eq!(small(100), 100, "never more than a read may ask for");
-    }
-
-    #[test]
-    fn reads_double_to_64_kib_then_after_a_streak_of_full_reads() {
-        let mut full = 0;
-        assert_eq!(next_read_len(SMALL, &mut full, MIB), 16 * KIB);
-        assert_eq!(next_read_len(32 * KIB, &mut full, MIB), 64 * KIB);
-        assert_eq!(
-            next_read_len(32 * KIB, &mut full, 40 * KIB),
-            40 * KIB,
-            "capped"
-        );
-        for _ in 1..STREAK {
-            assert_eq!(next_read_len(64 * KIB, &mut full, MIB), 64 * KIB);
-        }
-        assert_eq!(next_read_len(64 * KIB, &mut full, MIB), 128 * KIB);
-        assert_eq!(full, 0, "a new streak at the new size");
-    }
-
-    #[test]
-    fn an_iterator_goes_on_only_after_errors_reading_can_continue_from() {
-        use io::ErrorKind::*;
-        let codec = Codec::builder().max_frame_len(1).build().unwrap();
-        let mut header = BytesMut::from(&[9, 0, 0, 0][..]);
-        let too_large = Error::Frame(codec.decoder().decode(&mut header).unwrap_err());
-        assert!(matches!(
-            too_large,
-            Error::Frame(FrameError::TooLarge { len: 9, max: 1, .. })
-        ));
-        assert!(continues_after(&too_large, true), "being skipped");
-        assert!(!continues_after(&too_large, false));
-        for kind in [WouldBlock, TimedOut, Interrupted] {
-            assert!(continues_after(&Error::Io(kind.into()), false), "{kind:?}");
-        }
-        for kind in [UnexpectedEof, ConnectionReset, Other] {
-            assert!(!continues_after(&Error::Io(kind.into()), true), "{kind:?}");
-        }
-        let truncated = Error::Frame(FrameError::Truncated {
-            expected: 9,
-            got: 1,
-            guess: None,
-        });
-        assert!(!continues_after(&truncated, true));
     }
 
     #[test]
@@ -1250,5 +491,66 @@ mod tests {
         assert_eq!(clamp(10, 10), 10);
         assert_eq!(clamp(11, 10), 10);
         assert_eq!(clamp(u64::MAX, usize::MAX), usize::MAX);
+    }
+
+    /// Reads `bytes` into `state` as one read.
+    fn feed(state: &mut ReadState, bytes: &[u8]) {
+        let room = state.read_slice();
+        room[..bytes.len()].copy_from_slice(bytes);
+        state.filled(bytes.len());
+    }
+
+    #[test]
+    fn a_lent_frame_is_dropped_by_the_next_call_that_uses_the_buffer() {
+        let mut state = ReadState::new(Codec::default(), 64 * KIB);
+        feed(&mut state, &[1, 0, 0, 0, b'a', 1, 0, 0, 0, b'b', 9]);
+        assert_eq!(state.decode_ref(), Ok(true));
+        assert_eq!(state.lent(), b"a");
+        assert_eq!(state.buffer(), [1, 0, 0, 0, b'b', 9]);
+        assert_eq!(state.decode_ref(), Ok(true));
+        assert_eq!(state.lent(), b"b");
+        assert_eq!(state.decode_ref(), Ok(false));
+        assert_eq!(state.buffer(), [9]);
+        assert_eq!(state.into_buffer(), &[9][..]);
+    }
+
+    #[test]
+    fn a_frame_lent_at_the_end_of_the_stream_is_held_then_dropped() {
+        let mut state = ReadState::new(Codec::default(), 64 * KIB);
+        feed(&mut state, &[1, 0, 0, 0, b'z']);
+        assert_eq!(state.decode_eof_ref(), Ok(true));
+        assert_eq!(state.lent(), b"z");
+        assert_eq!(state.decode_eof_ref(), Ok(false), "nothing left");
+        assert!(state.held.is_none());
+        assert!(state.buffer().is_empty());
+    }
+
+    #[test]
+    fn the_read_size_setting_caps_each_read() {
+        let mut state = ReadState::new(Codec::default(), 64 * KIB);
+        assert_eq!(state.read_size(), 64 * KIB);
+        state.set_read_size(100);
+        assert_eq!(state.read_size(), 100);
+        assert_eq!(state.read_slice().len(), 100);
+        state.set_read_size(0);
+        assert_eq!(state.read_size(), 1);
+        let state = ReadState::new(Codec::default(), 0);
+        assert_eq!(state.read_size(), 1);
+    }
+
+    #[test]
+    fn into_buffer_keeps_what_was_read_and_not_returned_a_long_frame_included() {
+        let buffered = Bytes::from_static(&[7, 0]);
+        let mut state = ReadState::from_buffered(Codec::default(), 64 * KIB, buffered);
+        assert_eq!(state.buffer(), [7, 0]);
+        feed(&mut state, &[0, 0, 1]);
+        assert_eq!(state.into_buffer(), &[7, 0, 0, 0, 1][..]);
+        let mut state = ReadState::new(Codec::default(), 64 * KIB);
+        feed(&mut state, &[0, 0, 2, 0, 5]);
+        assert_eq!(state.decode(), Ok(None));
+        assert!(state.long_frame_reserve().is_some());
+        assert_eq!(state.buf.capacity(), 0, "the shared buffer is given back");
+        assert_eq!(state.alloc, 0);
+        assert_eq!(state.into_buffer(), &[0, 0, 2, 0, 5][..]);
     }
 }
