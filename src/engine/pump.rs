@@ -417,7 +417,10 @@ impl<W: WriteIo> WriteLoop<W> {
         if prefix.is_some() || self.state.checked() {
             return self.queue_frame_cold(prefix, payload);
         }
-        let head = self.state.plain_head(payload.len())?;
+        let head = match self.state.plain_head(payload.len()) {
+            Ok(head) => head,
+            Err(err) => return Err(refused(err)),
+        };
         self.queue_if_fits(head, payload, false)
     }
 
@@ -691,4 +694,11 @@ fn poll_write_gathered<W: WriteIo + ?Sized>(
             result => result,
         });
     }
+}
+
+/// A header the encoder refused, as the writers' error: out of the per-frame path.
+#[cold]
+#[inline(never)]
+fn refused(err: crate::EncodeError) -> Error {
+    err.into()
 }

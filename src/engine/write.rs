@@ -34,7 +34,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::head::Head;
 use super::read::{clamp, SMALL};
-use crate::{ChecksumDigest, Codec, EncodeWithError, Error, FrameEncoder, Trailer};
+use crate::{ChecksumDigest, Codec, EncodeError, EncodeWithError, Error, FrameEncoder, Trailer};
 
 /// How many bytes a writer buffers before writing, by default.
 pub(crate) const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
@@ -296,8 +296,8 @@ impl WriteState {
     /// [`head`](Self::head) without a prefix, for a codec without a checksum only (see
     /// [`checked`](Self::checked)).
     #[inline(always)]
-    pub(crate) fn plain_head(&self, payload_len: usize) -> Result<Head, Error> {
-        Ok(Head::plain(&self.encoder, payload_len)?)
+    pub(crate) fn plain_head(&self, payload_len: usize) -> Result<Head, EncodeError> {
+        Head::plain(&self.encoder, payload_len)
     }
 
     /// The whole length of a frame with this head and a payload of `payload_len` bytes.
