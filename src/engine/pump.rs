@@ -414,12 +414,54 @@ impl<W: WriteIo> WriteLoop<W> {
     ) -> Result<Option<Head>, Error> {
         self.state.check_not_streaming()?;
         self.arm();
-        let head = self.state.head(prefix, payload.len())?;
-        let frame_len = self.state.frame_len(&head, payload.len());
-        if !self.state.copies(frame_len) || self.state.must_write(frame_len) {
-            return Ok(Some(head));
+        if prefix.is_some() || self.state.checked() {
+            return self.queue_frame_cold(prefix, payload);
         }
-        self.state.queue_copied(&head, payload);
+        let head = match self.state.plain_head(payload.len()) {
+            Ok(head) => head,
+            Err(err) => return Err(refused(err)),
+        };
+        self.queue_if_fits(head, payload, false)
+    }
+
+    /// [`queue_frame`](Self::queue_frame) with a prefix or a checksum: out of line, so that
+    /// the header of the per-frame case has one source and stays whole (merged with this
+    /// path's, it was copied through the stack in pieces on every frame).
+    #[cold]
+    #[inline(never)]
+    fn queue_frame_cold(
+        &mut self,
+        prefix: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Result<Option<Head>, Error> {
+        let head = self.state.head(prefix, payload.len())?;
+        self.queue_if_fits(head, payload, self.state.checked())
+    }
+
+    /// The end of [`queue_frame`](Self::queue_frame), once the header is built; `checked` is
+    /// [`WriteState::checked`], a constant on the per-frame path, which then skips the
+    /// trailer's terms.
+    #[inline(always)]
+    fn queue_if_fits(
+        &mut self,
+        head: Head,
+        payload: &[u8],
+        checked: bool,
+    ) -> Result<Option<Head>, Error> {
+        if checked {
+            let frame_len = self.state.frame_len(&head, payload.len());
+            if !self.state.copies(frame_len) || self.state.must_write(frame_len) {
+                return Ok(Some(head));
+            }
+            self.state.queue_copied(&head, payload);
+        } else {
+            let frame_len = head.len() + payload.len();
+            if !self.state.copies_unchecked(frame_len) || self.state.must_write(frame_len) {
+                return Ok(Some(head));
+            }
+            self.state.queue_head(&head);
+            self.state.queue(payload);
+        }
         Ok(None)
     }
 
@@ -652,4 +694,11 @@ fn poll_write_gathered<W: WriteIo + ?Sized>(
             result => result,
         });
     }
+}
+
+/// A header the encoder refused, as the writers' error: out of the per-frame path.
+#[cold]
+#[inline(never)]
+fn refused(err: crate::EncodeError) -> Error {
+    err.into()
 }

@@ -34,7 +34,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::head::Head;
 use super::read::{clamp, SMALL};
-use crate::{ChecksumDigest, Codec, EncodeWithError, Error, FrameEncoder, Trailer};
+use crate::{ChecksumDigest, Codec, EncodeError, EncodeWithError, Error, FrameEncoder, Trailer};
 
 /// How many bytes a writer buffers before writing, by default.
 pub(crate) const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
@@ -85,6 +85,9 @@ pub(crate) struct WriteState {
     whole_frames: bool,
     /// The checksum trailer's length, 0 without one: a frame is its head, its payload and this.
     trailer_len: usize,
+    /// The codec has a checksum: its frames take the writers' out-of-line path, so that the
+    /// per-frame path of the other codecs does not carry the trailer's work.
+    checked: bool,
 }
 
 /// The frame `copy_frame_from` is sending: its header is accepted, `left` payload bytes to go,
@@ -166,6 +169,7 @@ impl WriteState {
                 .checksum()
                 .is_some_and(|check| check.algorithm().is_none()),
             trailer_len: codec.trailer_len(),
+            checked: codec.checksum().is_some(),
         }
     }
 
@@ -238,7 +242,13 @@ impl WriteState {
     /// buffer) rather than written from the caller's memory. The one copy-or-write-through rule.
     #[inline]
     pub(crate) fn copies(&self, frame_len: usize) -> bool {
-        frame_len < self.capacity || self.whole_frames
+        self.copies_unchecked(frame_len) || self.whole_frames
+    }
+
+    /// [`copies`](Self::copies) for a codec without a checksum (not [`checked`](Self::checked)).
+    #[inline(always)]
+    pub(crate) fn copies_unchecked(&self, frame_len: usize) -> bool {
+        frame_len < self.capacity
     }
 
     /// How many bytes feeding an owned payload of `payload_len` bytes after `head` adds to the
@@ -275,6 +285,19 @@ impl WriteState {
     #[inline]
     pub(crate) fn head(&self, prefix: Option<&[u8]>, payload_len: usize) -> Result<Head, Error> {
         Ok(Head::new(&self.encoder, prefix, payload_len)?)
+    }
+
+    /// Whether the codec has a checksum (its frames end with a trailer).
+    #[inline(always)]
+    pub(crate) fn checked(&self) -> bool {
+        self.checked
+    }
+
+    /// [`head`](Self::head) without a prefix, for a codec without a checksum only (see
+    /// [`checked`](Self::checked)).
+    #[inline(always)]
+    pub(crate) fn plain_head(&self, payload_len: usize) -> Result<Head, EncodeError> {
+        Head::plain(&self.encoder, payload_len)
     }
 
     /// The whole length of a frame with this head and a payload of `payload_len` bytes.
