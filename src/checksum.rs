@@ -7,7 +7,9 @@ use core::hash::{Hash, Hasher};
 use crate::format::ByteOrder;
 
 /// The checks with a name. The CRCs come from the [`crc`](https://docs.rs/crc) crate's catalogue
-/// (feature `checksum`); Fletcher-8 is two running byte sums, small enough to need no crate.
+/// (feature `checksum`), CRC-32 and CRC-32C from [`crc-fast`](https://docs.rs/crc-fast)'s SIMD
+/// code instead with the feature `checksum-simd` (same values, faster on big frames); Fletcher-8
+/// is two running byte sums, small enough to need no crate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ChecksumAlgorithm {
@@ -50,7 +52,9 @@ pub enum ChecksumAlgorithm {
 
 #[cfg(feature = "checksum")]
 mod tables {
-    use crc::{Crc, Table};
+    use crc::Crc;
+    #[cfg(not(feature = "checksum-simd"))]
+    use crc::Table;
 
     // One table each, built at compile time; only the algorithms a program names are linked.
     // The 32-bit CRCs take crc's slice-by-16 tables (16 KiB each) for throughput on big frames;
@@ -63,9 +67,17 @@ mod tables {
     pub(super) static ARC: Crc<u16> = Crc::<u16>::new(&crc::CRC_16_ARC);
     pub(super) static CRC24Q: Crc<u32> = Crc::<u32>::new(&crc::CRC_24_LTE_A);
     pub(super) static OPENPGP: Crc<u32> = Crc::<u32>::new(&crc::CRC_24_OPENPGP);
+    #[cfg(not(feature = "checksum-simd"))]
     pub(super) static CRC32: Crc<u32, Table<16>> =
         Crc::<u32, Table<16>>::new(&crc::CRC_32_ISO_HDLC);
+    #[cfg(not(feature = "checksum-simd"))]
     pub(super) static CRC32C: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&crc::CRC_32_ISCSI);
+    // With `checksum-simd` the 32-bit CRCs come from crc-fast, whose catalogue names the same
+    // parameters (reflected 0x04C11DB7 / 0x1EDC6F41, init and final xor 0xFFFFFFFF).
+    #[cfg(feature = "checksum-simd")]
+    pub(super) const CRC32: crc_fast::CrcAlgorithm = crc_fast::CrcAlgorithm::Crc32IsoHdlc;
+    #[cfg(feature = "checksum-simd")]
+    pub(super) const CRC32C: crc_fast::CrcAlgorithm = crc_fast::CrcAlgorithm::Crc32Iscsi;
 }
 
 impl ChecksumAlgorithm {
@@ -111,10 +123,14 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Crc24Q => CRC24Q.checksum(bytes).into(),
             #[cfg(feature = "checksum")]
             ChecksumAlgorithm::Crc24OpenPgp => OPENPGP.checksum(bytes).into(),
-            #[cfg(feature = "checksum")]
+            #[cfg(all(feature = "checksum", not(feature = "checksum-simd")))]
             ChecksumAlgorithm::Crc32 => CRC32.checksum(bytes).into(),
-            #[cfg(feature = "checksum")]
+            #[cfg(all(feature = "checksum", not(feature = "checksum-simd")))]
             ChecksumAlgorithm::Crc32C => CRC32C.checksum(bytes).into(),
+            #[cfg(feature = "checksum-simd")]
+            ChecksumAlgorithm::Crc32 => crc_fast::checksum(CRC32, bytes),
+            #[cfg(feature = "checksum-simd")]
+            ChecksumAlgorithm::Crc32C => crc_fast::checksum(CRC32C, bytes),
         }
     }
 }
@@ -349,8 +365,11 @@ pub struct ChecksumDigest {
     checksum: Checksum,
 }
 
-/// The running state of each algorithm: the `crc` crate's digests over the same tables as
-/// [`ChecksumAlgorithm::compute`].
+/// The running state of each algorithm: the same crate and tables as
+/// [`ChecksumAlgorithm::compute`], so pieces and one shot agree.
+// crc-fast's digest carries its CRC parameters and folding keys (~300 bytes); boxing it would
+// allocate once per frame, which costs more than the copy of a few hundred bytes.
+#[cfg_attr(feature = "checksum-simd", allow(clippy::large_enum_variant))]
 #[derive(Clone)]
 enum Running {
     Fletcher8 {
@@ -361,8 +380,10 @@ enum Running {
     Crc16(crc::Digest<'static, u16>),
     #[cfg(feature = "checksum")]
     Crc24(crc::Digest<'static, u32>),
-    #[cfg(feature = "checksum")]
+    #[cfg(all(feature = "checksum", not(feature = "checksum-simd")))]
     Crc32(crc::Digest<'static, u32, crc::Table<16>>),
+    #[cfg(feature = "checksum-simd")]
+    Crc32(crc_fast::Digest),
 }
 
 impl Checksum {
@@ -392,10 +413,14 @@ impl Checksum {
             ChecksumAlgorithm::Crc24Q => Running::Crc24(CRC24Q.digest()),
             #[cfg(feature = "checksum")]
             ChecksumAlgorithm::Crc24OpenPgp => Running::Crc24(OPENPGP.digest()),
-            #[cfg(feature = "checksum")]
+            #[cfg(all(feature = "checksum", not(feature = "checksum-simd")))]
             ChecksumAlgorithm::Crc32 => Running::Crc32(CRC32.digest()),
-            #[cfg(feature = "checksum")]
+            #[cfg(all(feature = "checksum", not(feature = "checksum-simd")))]
             ChecksumAlgorithm::Crc32C => Running::Crc32(CRC32C.digest()),
+            #[cfg(feature = "checksum-simd")]
+            ChecksumAlgorithm::Crc32 => Running::Crc32(crc_fast::Digest::new(CRC32)),
+            #[cfg(feature = "checksum-simd")]
+            ChecksumAlgorithm::Crc32C => Running::Crc32(crc_fast::Digest::new(CRC32C)),
         };
         Some(ChecksumDigest {
             running,
@@ -431,8 +456,10 @@ impl ChecksumDigest {
             Running::Crc16(digest) => digest.finalize().into(),
             #[cfg(feature = "checksum")]
             Running::Crc24(digest) => digest.finalize().into(),
-            #[cfg(feature = "checksum")]
+            #[cfg(all(feature = "checksum", not(feature = "checksum-simd")))]
             Running::Crc32(digest) => digest.finalize().into(),
+            #[cfg(feature = "checksum-simd")]
+            Running::Crc32(digest) => digest.finalize(),
         };
         let check = &self.checksum;
         check.trailer_of(value & width_mask(check.width()))
@@ -577,6 +604,48 @@ mod tests {
             }
         }
         assert!(Checksum::custom(|_| 0, 2, ByteOrder::Big).start().is_none());
+    }
+
+    /// crc-fast's CRC-32 and CRC-32C put the same bytes on the wire as the `crc` crate's, one
+    /// shot and in pieces, whatever the length (its SIMD paths switch at several sizes) and
+    /// the cut.
+    #[cfg(feature = "checksum-simd")]
+    #[test]
+    fn crc_fast_matches_the_crc_crate_on_random_input() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+
+        static CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+        static CRC32C: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+        let cases = [
+            (ChecksumAlgorithm::Crc32, &CRC32),
+            (ChecksumAlgorithm::Crc32C, &CRC32C),
+        ];
+        let input = proptest::collection::vec(any::<u8>(), 0..9000).prop_flat_map(|data| {
+            let len = data.len();
+            (Just(data), 0..=len, 0..=len)
+        });
+        let mut runner = TestRunner::new(Config::with_cases(256));
+        runner
+            .run(&input, |(data, a, b)| {
+                let (first, second) = (a.min(b), a.max(b));
+                for (algorithm, reference) in cases {
+                    let expected = u64::from(reference.checksum(&data));
+                    prop_assert_eq!(algorithm.compute(&data), expected, "{:?}", algorithm);
+                    for order in [ByteOrder::Big, ByteOrder::Little] {
+                        let check = Checksum::new(algorithm, order);
+                        let mut digest = check.start().unwrap();
+                        digest.update(&data[..first]);
+                        digest.update(&data[first..second]);
+                        digest.update(&data[second..]);
+                        let trailer = digest.finish();
+                        prop_assert_eq!(check.read(trailer.as_bytes()), expected);
+                        prop_assert_eq!(trailer, check.trailer(&data));
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
