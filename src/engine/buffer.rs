@@ -55,7 +55,6 @@ pub(crate) fn too_big(alloc: usize, want: usize, small: usize) -> bool {
 /// Whether a write buffer that held at most `peak` bytes since it was last given back is given
 /// back once it has been written out: when it grew past the small size, so an idle writer holds
 /// little whatever it wrote.
-#[cfg_attr(not(feature = "tokio-util"), allow(dead_code))]
 #[inline]
 pub(crate) fn write_gives_back(peak: usize) -> bool {
     peak > SMALL

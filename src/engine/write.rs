@@ -504,7 +504,7 @@ impl WriteState {
     pub(crate) fn flushed(&mut self) {
         self.with_len = 0;
         self.peak = self.peak.max(self.buf.len());
-        if self.buf.is_empty() && self.peak > SMALL {
+        if self.buf.is_empty() && super::buffer::write_gives_back(self.peak) {
             self.give_back();
         }
         if self.queue.is_empty() && self.queue.capacity() > MAX_SLICES {
@@ -1005,6 +1005,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     fn room_for_an_unsized_frame_is_the_longest_since_the_flush_at_most_the_buffer() {
         let mut state = WriteState::new(Codec::default());
         assert_eq!(state.with_room(), 0);
