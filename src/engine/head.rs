@@ -52,6 +52,7 @@ impl Head {
     /// [`new`](Self::new) without a prefix, for a codec without a checksum only (the caller
     /// decided once which codec it has): one source for the header, so the compiler keeps it
     /// whole instead of merging it with the checksum path's piece by piece.
+    #[cfg(feature = "std")]
     #[inline(always)]
     pub(crate) fn plain(encoder: &FrameEncoder, payload_len: usize) -> Result<Head, EncodeError> {
         debug_assert!(encoder.codec().checksum().is_none());
