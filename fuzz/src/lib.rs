@@ -710,7 +710,9 @@ impl Event {
 /// The likely cause the decoder names for a bad length in the header at the front of `header`:
 /// the first reading, of the same width in the other byte order, then of 4 and 2 bytes
 /// (narrower than the field) in the field's order, whose value has a zero top byte and gives a
-/// payload (after the adjustment) within the maximum.
+/// payload (after the adjustment) within the maximum; none when the length itself looks like
+/// a real one only over the maximum (at most 16 times it, a byte below its top one nonzero):
+/// then the advice is to raise the maximum.
 pub fn model_guess(s: &Settings, header: &[u8]) -> Option<LayoutGuess> {
     let Field::Fixed {
         width,
@@ -727,6 +729,20 @@ pub fn model_guess(s: &Settings, header: &[u8]) -> Option<LayoutGuess> {
         ByteOrder::Little
     };
     let bytes = &header[s.offset..];
+    let own = (0..width).fold(0u128, |value, i| {
+        let b = if little {
+            bytes[width - 1 - i]
+        } else {
+            bytes[i]
+        };
+        value << 8 | u128::from(b)
+    });
+    let negative = signed && own >> (8 * width - 1) != 0;
+    let own_len = own as i128 + i128::from(s.adjustment);
+    if !negative && own % (1u128 << (8 * (width - 1))) != 0 && own_len <= 16 * s.max_decode as i128
+    {
+        return None;
+    }
     let mut tries = Vec::new();
     if width > 1 {
         tries.push((width, !little, other));
