@@ -5,9 +5,9 @@
 //! reaches every `.await` inside it deterministically; `tokio::select!` against a short sleep and
 //! `tokio::time::timeout` do it the way applications do, over loopback TCP.
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::Poll;
+#[path = "support/seeded.rs"]
+mod seeded;
+use seeded::{poll_at_most, Rng};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -16,27 +16,6 @@ use lenframe::tokio::{FrameReader, FrameWriter};
 use lenframe::Codec;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-/// A small deterministic generator (xorshift64*), so a failure can be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A number in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
 
 /// `n` frames, mostly small, some a few KiB, each starting with its index so a lost, duplicated
 /// or reordered frame is caught by name.
@@ -83,20 +62,6 @@ async fn trickle<W: AsyncWrite + Unpin>(mut out: W, wire: Vec<u8>, seed: u64, sl
         }
     }
     out.shutdown().await.unwrap();
-}
-
-/// Polls `fut` at most `polls` times; `None` if it had not finished by then, and it is dropped.
-async fn poll_at_most<F: Future>(fut: F, polls: u32) -> Option<F::Output> {
-    let mut fut = pin!(fut);
-    let mut left = polls;
-    poll_fn(move |cx| {
-        if left == 0 {
-            return Poll::Ready(None);
-        }
-        left -= 1;
-        fut.as_mut().poll(cx).map(Some)
-    })
-    .await
 }
 
 /// A duplex pipe with `frames` trickling in from a spawned writer; returns the reading end.

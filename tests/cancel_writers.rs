@@ -19,51 +19,18 @@
 //! transports through tokio-util's compat layer.
 #![cfg(all(feature = "tokio", feature = "futures-io"))]
 
-use std::future::{poll_fn, Future};
+#[path = "support/seeded.rs"]
+mod seeded;
+use seeded::{poll_at_most, Rng};
+use std::future::Future;
 use std::io;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use lenframe::Error;
 use tokio::io::{AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-
-/// xorshift64*, so that a failure can be replayed from its seed.
-#[derive(Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A number in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
-
-/// Polls `fut` at most `polls` times; `None` if it had not finished by then, and it is dropped.
-async fn poll_at_most<F: Future>(fut: F, polls: u32) -> Option<F::Output> {
-    let mut fut = pin!(fut);
-    let mut left = polls;
-    poll_fn(move |cx| {
-        if left == 0 {
-            return Poll::Ready(None);
-        }
-        left -= 1;
-        fut.as_mut().poll(cx).map(Some)
-    })
-    .await
-}
 
 /// An in-memory sink whose writes and flushes return `Pending` (waking at once) or take a short
 /// prefix, at random from its seed.
