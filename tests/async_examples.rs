@@ -117,8 +117,18 @@ fn async_echo_caps_clients_and_stops_cleanly_on_sigterm() {
     idle.write_all(&frame(b"hi")).unwrap();
     let mut echo = [0; 6];
     idle.read_exact(&mut echo).unwrap();
+    // A whole frame and the start of the next in one write, then the whole frame's echo: the
+    // echo shows that the server has read that write (one segment on loopback, taken in by one
+    // read), so the next frame is in flight at the server when the shutdown starts. (Writing
+    // the half frame alone raced the shutdown: on a loaded machine the server could still be
+    // between frames, with the bytes unread in its socket, and closed the connection.)
     let mut in_flight = connect(addr, TIMEOUT);
-    in_flight.write_all(&frame(b"in flight")[..6]).unwrap();
+    let mut first_write = frame(b"go");
+    first_write.extend_from_slice(&frame(b"in flight")[..6]);
+    in_flight.write_all(&first_write).unwrap();
+    let mut echo = [0; 6];
+    in_flight.read_exact(&mut echo).unwrap();
+    assert_eq!(echo[..], frame(b"go")[..]);
     let mut third = connect(addr, TIMEOUT);
     assert!(closed(&mut third), "the third client was not refused");
     server.wait_for_stderr("refused: 2 clients connected, the most --max-clients allows");
@@ -136,7 +146,7 @@ fn async_echo_caps_clients_and_stops_cleanly_on_sigterm() {
     out.assert_success();
     let summary = summary(&out.stdout);
     assert!(
-        summary.starts_with("async_echo stopped: served 2 connections; 2 frames in (11 bytes)"),
+        summary.starts_with("async_echo stopped: served 2 connections; 3 frames in (13 bytes)"),
         "{out}"
     );
     assert!(summary.contains("(1 over --max-clients 2"), "{out}");
