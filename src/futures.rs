@@ -209,7 +209,7 @@ use futures_sink::Sink;
 use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
 use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
 use crate::engine::write::WriteState;
-use crate::{Codec, Error, FrameDecoder};
+use crate::{Codec, Error};
 
 /// Reads frames from an [`AsyncRead`].
 ///
@@ -251,58 +251,7 @@ impl<R> FrameReader<R> {
         }
     }
 
-    /// Asks for at most `max_read_size` bytes per read (at least 1) instead of 256 KiB.
-    ///
-    /// Reads start at 8 KiB (or this size, if smaller), double while they come back full, up to
-    /// this size, and go back to 8 KiB once the peer runs dry between frames: a busy bulk
-    /// connection holds about twice this size, an idle one 8 KiB. A smaller size caps the
-    /// memory of busy connections; a frame longer than it still comes in whole, over several
-    /// reads.
-    pub fn with_max_read_size(mut self, max_read_size: usize) -> Self {
-        self.core.state.set_read_size(max_read_size);
-        self
-    }
-
-    /// The most one read asks for.
-    pub fn max_read_size(&self) -> usize {
-        self.core.state.read_size()
-    }
-
-    /// The longest payload the reader accepts.
-    pub fn max_frame_len(&self) -> usize {
-        self.core.state.codec().max_decode_len()
-    }
-
-    /// The core decoder this reader drives: its settings, the maximum in force and what it
-    /// counts, the same through every adapter.
-    pub fn decoder(&self) -> &FrameDecoder {
-        self.core.state.decoder()
-    }
-
-    /// Changes the longest payload the reader accepts, from the next frame's header on: for
-    /// a limit agreed in a handshake. See [`FrameDecoder::set_max_frame_len`](crate::FrameDecoder::set_max_frame_len).
-    pub fn set_max_frame_len(&mut self, max: usize) {
-        self.core.state.decoder_mut().set_max_frame_len(max);
-    }
-
-    /// The settings.
-    pub fn codec(&self) -> &Codec {
-        self.core.state.codec()
-    }
-
-    /// The bytes read from the inner reader but not yet returned: the start of the next frame,
-    /// perhaps several frames. After [`copy_frame_to`](Self::copy_frame_to) stopped inside a
-    /// frame, they begin with the rest of its payload that has arrived.
-    pub fn buffer(&self) -> &[u8] {
-        self.core.state.buffer()
-    }
-
-    /// How many payload bytes [`copy_frame_to`](Self::copy_frame_to) still has to write, if it
-    /// stopped inside a frame (cancelled, or an error from the reader or the destination);
-    /// `None` otherwise.
-    pub fn copy_remaining(&self) -> Option<u64> {
-        self.core.state.copy_remaining()
-    }
+    crate::shells::reader_settings!(copy_stops: "cancelled, or an error from the reader or the destination");
 
     /// Whether a call that did not return (cancelled, timed out, or failed) stopped inside a
     /// frame: the frame's header had arrived, its payload had not all arrived. `false` between
@@ -497,61 +446,7 @@ impl<W> FrameWriter<W> {
         writer
     }
 
-    /// Buffers up to `buffer_size` bytes before writing, instead of 64 KiB.
-    ///
-    /// Frames shorter than the buffer are copied into it; longer ones are written at once from
-    /// the caller's memory. A size of 0 writes every frame at once.
-    pub fn with_buffer_size(mut self, buffer_size: usize) -> Self {
-        self.core.state.set_capacity(buffer_size);
-        self
-    }
-
-    /// How many bytes the writer buffers before writing.
-    pub fn buffer_size(&self) -> usize {
-        self.core.state.capacity()
-    }
-
-    /// Gathers queued frames into one write call until it holds `max_write_size` bytes, instead
-    /// of 1 MiB: headers, small frames and owned payloads alike, as one vectored write (a
-    /// payload is never cut for it).
-    /// [`feed_frame`](Self::feed_frame) and the `Sink` queue owned payloads until this much is
-    /// queued.
-    pub fn with_max_write_size(mut self, max_write_size: usize) -> Self {
-        self.core.state.set_max_write(max_write_size);
-        self
-    }
-
-    /// The most bytes one write call takes.
-    pub fn max_write_size(&self) -> usize {
-        self.core.state.max_write()
-    }
-
-    /// The settings.
-    pub fn codec(&self) -> &Codec {
-        self.core.state.codec()
-    }
-
-    /// The longest payload the writer accepts.
-    pub fn max_frame_len(&self) -> usize {
-        self.core.state.codec().max_encode_len()
-    }
-
-    /// Changes the longest payload the writer accepts, from the next frame on.
-    pub fn set_max_frame_len(&mut self, max: usize) {
-        self.core.state.encoder_mut().set_max_frame_len(max);
-    }
-
-    /// How many bytes are accepted but not yet written: whole frames, and perhaps the start or
-    /// the rest of one.
-    pub fn buffered_len(&self) -> usize {
-        self.core.state.buffered_len()
-    }
-
-    /// How many payload bytes [`copy_frame_from`](Self::copy_frame_from) still has to read
-    /// from its source, if it stopped inside a frame; `None` otherwise.
-    pub fn copy_remaining(&self) -> Option<u64> {
-        self.core.state.copy_remaining()
-    }
+    crate::shells::writer_settings!(module: "futures", queuers: "[`feed_frame`](Self::feed_frame) and the `Sink` queue");
 
     /// The inner writer.
     pub fn get_ref(&self) -> &W {

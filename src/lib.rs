@@ -163,6 +163,8 @@ mod guess;
 mod io_error;
 #[cfg(any(feature = "json", feature = "msgpack"))]
 mod message;
+#[cfg(feature = "std")]
+mod shells;
 mod struct_format;
 mod sync;
 
