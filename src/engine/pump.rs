@@ -142,7 +142,11 @@ impl<I: FillRead> ReadLoop<I> {
     /// `poll_read_frame` itself.)
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) async fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
-        poll_fn(|cx| self.poll_read_frame(cx)).await
+        // A frame in the buffer is returned without a poll function around it.
+        if let Some(frame) = self.read_buffered()? {
+            return Ok(Some(frame));
+        }
+        poll_fn(|cx| self.poll_read_more(cx)).await
     }
 
     /// Each call reads again, even after an end of stream: a reader that returned 0 once (a
@@ -260,11 +264,25 @@ impl<I: FillRead> ReadLoop<I> {
 
     /// `Stream::poll_next` and `Iterator::next`: the stream ends at a clean end of stream, and
     /// after an error it goes on only if reading can continue from it (`continues_after`).
+    #[inline]
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Error>>> {
         if self.stream_ended {
             return Poll::Ready(None);
         }
-        Poll::Ready(match ready!(self.poll_read_frame(cx)) {
+        // The per-frame case (a frame in the buffer) returns at once; the rest out of line.
+        let result = match self.read_buffered() {
+            Ok(Some(frame)) => return Poll::Ready(Some(Ok(frame))),
+            Ok(None) => ready!(self.poll_read_more(cx)),
+            Err(err) => Err(err),
+        };
+        Poll::Ready(self.stream_item(result))
+    }
+
+    /// The item [`poll_next`](Self::poll_next) yields for what a read found, and whether the
+    /// stream ends with it.
+    #[inline(never)]
+    fn stream_item(&mut self, result: Result<Option<Bytes>, Error>) -> Option<Result<Bytes, Error>> {
+        match result {
             Ok(Some(frame)) => Some(Ok(frame)),
             Ok(None) => {
                 self.stream_ended = true;
@@ -274,7 +292,7 @@ impl<I: FillRead> ReadLoop<I> {
                 self.stream_ended = !continues_after(&err, self.state.skipping());
                 Some(Err(err))
             }
-        })
+        }
     }
 }
 
@@ -531,6 +549,7 @@ impl<W: WriteIo> WriteLoop<W> {
     /// long as the longest since the last flush: the buffer then does not pass its size (and
     /// grow, and be given back) each time it fills with a run of small frames.
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    #[inline]
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.state.check_not_streaming()?;
         let room = self.state.with_room().max(1);
@@ -539,9 +558,30 @@ impl<W: WriteIo> WriteLoop<W> {
 
     /// `Sink::start_send`: queues an owned payload, as `feed_frame` does.
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    #[inline]
     pub(crate) fn start_send(&mut self, payload: Bytes) -> Result<(), Error> {
         self.state.check_not_streaming()?;
         self.arm();
+        if self.state.checked() {
+            return self.start_send_checked(payload);
+        }
+        // The per-frame case, as `queue_frame`'s: the plain header, a small payload copied.
+        let head = match self.state.plain_head(payload.len()) {
+            Ok(head) => head,
+            Err(err) => return Err(refused(err)),
+        };
+        if self.state.feed_unsized_copied(&head, &payload) {
+            return Ok(());
+        }
+        self.state.feed_unsized(&head, payload)
+    }
+
+    /// [`start_send`](Self::start_send) for a codec with a checksum, out of the per-frame path
+    /// of the others.
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    #[cold]
+    #[inline(never)]
+    fn start_send_checked(&mut self, payload: Bytes) -> Result<(), Error> {
         let head = self.state.head(None, payload.len())?;
         self.state.feed_unsized(&head, payload)
     }

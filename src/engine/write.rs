@@ -264,7 +264,15 @@ impl WriteState {
     }
 
     fn copies_owned(&self, overhead: usize, payload_len: usize) -> bool {
-        (payload_len <= COPY_MAX || self.whole_frames) && self.copies(overhead + payload_len)
+        self.whole_frames || self.copies_owned_unchecked(overhead + payload_len, payload_len)
+    }
+
+    /// [`copies_owned`](Self::copies_owned) for a codec without a checksum (not
+    /// [`checked`](Self::checked)): an owned payload of `payload_len` bytes whose frame is
+    /// `frame_len` bytes long.
+    #[inline(always)]
+    fn copies_owned_unchecked(&self, frame_len: usize, payload_len: usize) -> bool {
+        payload_len <= COPY_MAX && self.copies_unchecked(frame_len)
     }
 
     /// Whether something must be written before `n` more bytes go into the buffer: the buffer
@@ -314,7 +322,15 @@ impl WriteState {
     /// Appends a frame's header to what is accepted.
     #[inline(always)]
     pub(crate) fn queue_head(&mut self, head: &Head) {
-        self.queue(head.as_bytes());
+        // A copy of a length known only at run time is a call to `memcpy`: the usual header
+        // lengths as fixed-size copies.
+        let bytes = head.as_bytes();
+        match bytes.len() {
+            4 => self.queue(&bytes[..4]),
+            8 => self.queue(&bytes[..8]),
+            2 => self.queue(&bytes[..2]),
+            _ => self.queue(bytes),
+        }
     }
 
     /// Appends a whole frame, copied: its header, its payload, and its trailer computed from
@@ -368,6 +384,22 @@ impl WriteState {
         let adds = self.feed(head, payload)?;
         self.with_len = self.with_len.max(adds);
         Ok(())
+    }
+
+    /// [`feed_unsized`](Self::feed_unsized)'s common case, for a codec without a checksum (not
+    /// [`checked`](Self::checked)): an owned payload that is copied is queued after `head`
+    /// (`true`); otherwise nothing is done (`false`).
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    #[inline(always)]
+    pub(crate) fn feed_unsized_copied(&mut self, head: &Head, payload: &[u8]) -> bool {
+        let frame_len = head.len() + payload.len();
+        if !self.copies_owned_unchecked(frame_len, payload.len()) {
+            return false;
+        }
+        self.queue_head(head);
+        self.queue(payload);
+        self.with_len = self.with_len.max(frame_len);
+        true
     }
 
     /// The room to make before a frame is written in place or sent through a `Sink`: as much as
