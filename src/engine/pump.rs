@@ -138,28 +138,18 @@ impl<I> ReadLoop<I> {
 }
 
 impl<I: FillRead> ReadLoop<I> {
-    /// The next frame, or `None` at a clean end of stream. (The blocking reader polls
-    /// `poll_read_frame` itself.)
+    /// The next frame, or `None` at a clean end of stream: [`read_buffered`](Self::read_buffered),
+    /// then [`poll_read_more`](Self::poll_read_more) (as the blocking reader runs them). A frame
+    /// in the buffer is returned without a poll function around it.
+    ///
+    /// Each call reads again, even after an end of stream: a reader that returned 0 once (a
+    /// terminal's end of input, a file being appended to) may have more later.
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) async fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
-        // A frame in the buffer is returned without a poll function around it.
         if let Some(frame) = self.read_buffered()? {
             return Ok(Some(frame));
         }
         poll_fn(|cx| self.poll_read_more(cx)).await
-    }
-
-    /// Each call reads again, even after an end of stream: a reader that returned 0 once (a
-    /// terminal's end of input, a file being appended to) may have more later.
-    #[inline]
-    pub(crate) fn poll_read_frame(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Option<Bytes>, Error>> {
-        if let Some(frame) = self.read_buffered()? {
-            return Poll::Ready(Ok(Some(frame)));
-        }
-        self.poll_read_more(cx)
     }
 
     /// The next frame if the buffer holds it: no I/O (the common case with small frames, many
@@ -172,7 +162,7 @@ impl<I: FillRead> ReadLoop<I> {
         Ok(frame?)
     }
 
-    /// The rest of [`poll_read_frame`](Self::poll_read_frame) once the buffer holds no frame:
+    /// The rest of [`read_frame`](Self::read_frame) once the buffer holds no frame:
     /// read, then decode, until a frame or the end. Kept out of line, so that the per-frame
     /// path around it stays small enough to inline.
     #[inline(never)]
@@ -281,7 +271,10 @@ impl<I: FillRead> ReadLoop<I> {
     /// The item [`poll_next`](Self::poll_next) yields for what a read found, and whether the
     /// stream ends with it.
     #[inline(never)]
-    fn stream_item(&mut self, result: Result<Option<Bytes>, Error>) -> Option<Result<Bytes, Error>> {
+    fn stream_item(
+        &mut self,
+        result: Result<Option<Bytes>, Error>,
+    ) -> Option<Result<Bytes, Error>> {
         match result {
             Ok(Some(frame)) => Some(Ok(frame)),
             Ok(None) => {
@@ -435,6 +428,11 @@ impl<W: WriteIo> WriteLoop<W> {
         if prefix.is_some() || self.state.checked() {
             return self.queue_frame_cold(prefix, payload);
         }
+        match self.state.queue_small(payload) {
+            Ok(true) => return Ok(None),
+            Ok(false) => {}
+            Err(err) => return Err(refused(err)),
+        }
         let head = match self.state.plain_head(payload.len()) {
             Ok(head) => head,
             Err(err) => return Err(refused(err)),
@@ -563,25 +561,22 @@ impl<W: WriteIo> WriteLoop<W> {
         self.state.check_not_streaming()?;
         self.arm();
         if self.state.checked() {
-            return self.start_send_checked(payload);
+            return self.start_send_cold(payload);
         }
-        // The per-frame case, as `queue_frame`'s: the plain header, a small payload copied.
-        let head = match self.state.plain_head(payload.len()) {
-            Ok(head) => head,
-            Err(err) => return Err(refused(err)),
-        };
-        if self.state.feed_unsized_copied(&head, &payload) {
-            return Ok(());
+        // The per-frame case: a small payload copied.
+        match self.state.feed_small(&payload) {
+            Ok(true) => Ok(()),
+            Ok(false) => self.start_send_cold(payload),
+            Err(err) => Err(refused(err)),
         }
-        self.state.feed_unsized(&head, payload)
     }
 
-    /// [`start_send`](Self::start_send) for a codec with a checksum, out of the per-frame path
-    /// of the others.
+    /// [`start_send`](Self::start_send) for a codec with a checksum, a large payload, or a
+    /// buffer that grows for it: out of the per-frame path.
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[cold]
     #[inline(never)]
-    fn start_send_checked(&mut self, payload: Bytes) -> Result<(), Error> {
+    fn start_send_cold(&mut self, payload: Bytes) -> Result<(), Error> {
         let head = self.state.head(None, payload.len())?;
         self.state.feed_unsized(&head, payload)
     }

@@ -34,7 +34,10 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::head::Head;
 use super::read::{clamp, SMALL};
-use crate::{ChecksumDigest, Codec, EncodeError, EncodeWithError, Error, FrameEncoder, Trailer};
+use crate::{
+    ChecksumDigest, Codec, EncodeError, EncodeWithError, Error, FrameEncoder, Trailer,
+    MAX_LENGTH_OFFSET,
+};
 
 /// How many bytes a writer buffers before writing, by default.
 pub(crate) const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
@@ -52,6 +55,11 @@ pub(crate) const MAX_SLICE: usize = 1 << 30;
 
 /// The least room `copy_frame_from` reads into, even for a writer with a smaller capacity.
 const STREAM_MIN: usize = 8 * 1024;
+
+/// More than a frame's header can add to its payload (`MAX_HEADER_LEN`), and at least what
+/// `FrameEncoder::encode` reserves past the payload: the room [`WriteState::encode_small`]
+/// wants, so that the exact rules would copy the frame and the buffer does not grow for it.
+const SMALL_ROOM: usize = 2 * MAX_LENGTH_OFFSET;
 
 /// A writer's state: everything but the I/O object.
 #[derive(Debug)]
@@ -264,15 +272,7 @@ impl WriteState {
     }
 
     fn copies_owned(&self, overhead: usize, payload_len: usize) -> bool {
-        self.whole_frames || self.copies_owned_unchecked(overhead + payload_len, payload_len)
-    }
-
-    /// [`copies_owned`](Self::copies_owned) for a codec without a checksum (not
-    /// [`checked`](Self::checked)): an owned payload of `payload_len` bytes whose frame is
-    /// `frame_len` bytes long.
-    #[inline(always)]
-    fn copies_owned_unchecked(&self, frame_len: usize, payload_len: usize) -> bool {
-        payload_len <= COPY_MAX && self.copies_unchecked(frame_len)
+        (payload_len <= COPY_MAX || self.whole_frames) && self.copies(overhead + payload_len)
     }
 
     /// Whether something must be written before `n` more bytes go into the buffer: the buffer
@@ -386,20 +386,55 @@ impl WriteState {
         Ok(())
     }
 
-    /// [`feed_unsized`](Self::feed_unsized)'s common case, for a codec without a checksum (not
-    /// [`checked`](Self::checked)): an owned payload that is copied is queued after `head`
-    /// (`true`); otherwise nothing is done (`false`).
+    /// A borrowed payload's frame, queued by the rules of [`copies`](Self::copies) and
+    /// [`must_write`](Self::must_write) whatever its header's length: the per-frame case of
+    /// `write_frame` for a codec without a checksum (not [`checked`](Self::checked)). `Ok(true)`:
+    /// queued. `Ok(false)`: nothing done, the exact rules decide.
+    ///
+    /// # Errors
+    ///
+    /// The encoder's: nothing was added.
+    #[inline(always)]
+    pub(crate) fn queue_small(&mut self, payload: &[u8]) -> Result<bool, EncodeError> {
+        if self.must_write(payload.len() + SMALL_ROOM) {
+            return Ok(false);
+        }
+        Ok(self.encode_small(payload)? != 0)
+    }
+
+    /// An owned payload's frame, queued by the rules of [`feed_unsized`](Self::feed_unsized)
+    /// when its payload is copied whatever its header's length: the per-frame case of a `Sink`'s
+    /// `start_send` for a codec without a checksum (not [`checked`](Self::checked)). `Ok(true)`:
+    /// queued. `Ok(false)`: nothing done, the exact rules decide.
+    ///
+    /// # Errors
+    ///
+    /// The encoder's: nothing was added.
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[inline(always)]
-    pub(crate) fn feed_unsized_copied(&mut self, head: &Head, payload: &[u8]) -> bool {
-        let frame_len = head.len() + payload.len();
-        if !self.copies_owned_unchecked(frame_len, payload.len()) {
-            return false;
+    pub(crate) fn feed_small(&mut self, payload: &[u8]) -> Result<bool, EncodeError> {
+        if payload.len() > COPY_MAX {
+            return Ok(false);
         }
-        self.queue_head(head);
-        self.queue(payload);
-        self.with_len = self.with_len.max(frame_len);
-        true
+        let added = self.encode_small(payload)?;
+        self.with_len = self.with_len.max(added);
+        Ok(added != 0)
+    }
+
+    /// Encodes `payload`'s frame straight into the buffer when it is copied whatever its
+    /// header's length (shorter than the buffer with the longest header) and the buffer's
+    /// allocation has room for it, so that it does not grow for it: how many bytes it added, 0
+    /// if it did nothing. For a codec without a checksum only.
+    #[inline(always)]
+    fn encode_small(&mut self, payload: &[u8]) -> Result<usize, EncodeError> {
+        debug_assert!(!self.checked);
+        let room = payload.len() + SMALL_ROOM;
+        if room >= self.capacity || self.buf.capacity() - self.buf.len() < room {
+            return Ok(0);
+        }
+        let before = self.buf.len();
+        self.encoder.encode(payload, &mut self.buf)?;
+        Ok(self.buf.len() - before)
     }
 
     /// The room to make before a frame is written in place or sent through a `Sink`: as much as
