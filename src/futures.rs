@@ -391,6 +391,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
     type Item = Result<Bytes, Error>;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().core.poll_next(cx)
     }
@@ -805,10 +806,12 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
 impl<W: AsyncWrite + Unpin> Sink<Bytes> for FrameWriter<W> {
     type Error = Error;
 
+    #[inline]
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.get_mut().core.poll_ready(cx)
     }
 
+    #[inline]
     fn start_send(self: Pin<&mut Self>, payload: Bytes) -> Result<(), Error> {
         self.get_mut().core.start_send(payload)
     }
