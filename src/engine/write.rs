@@ -1091,6 +1091,59 @@ mod tests {
     }
 
     #[test]
+    fn a_small_frame_is_encoded_in_place_only_when_copied_whatever_its_header_and_the_allocation_has_room(
+    ) {
+        let codec = Codec::from_struct_format(">Q").unwrap();
+        let mut state = WriteState::new(codec);
+        // A fresh buffer has no allocation: the exact path queues (and grows) instead.
+        assert_eq!(state.queue_small(b"abc"), Ok(false));
+        assert!(state.is_empty());
+        state.buf.reserve(1024);
+        assert_eq!(state.queue_small(b"abc"), Ok(true));
+        assert_eq!(state.take_buffered(), encoded(codec, b"abc"));
+        // The allocation must hold the payload and SMALL_ROOM more.
+        let spare = state.buf.capacity() - state.buf.len();
+        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]), Ok(true));
+        state.take_buffered();
+        state.buf.reserve(1024);
+        let spare = state.buf.capacity() - state.buf.len();
+        assert_eq!(
+            state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]),
+            Ok(false)
+        );
+        // Copied whatever the header: the payload and SMALL_ROOM shorter than the buffer.
+        state.set_capacity(SMALL_ROOM + 4);
+        assert_eq!(state.queue_small(b"abc"), Ok(true));
+        assert_eq!(state.queue_small(b"abcd"), Ok(false));
+        state.take_buffered();
+        // Nothing is written first: a buffer that must write goes the exact way.
+        state.set_capacity(1024);
+        state.set_max_write(1);
+        state.queue(b"x");
+        assert_eq!(state.queue_small(b"abc"), Ok(false));
+        assert_eq!(state.buffered_len(), 1);
+        // The encoder's refusal, nothing added.
+        state.set_max_write(DEFAULT_MAX_WRITE);
+        state.encoder_mut().set_max_frame_len(2);
+        assert!(state.queue_small(b"abc").is_err());
+        assert_eq!(state.buffered_len(), 1);
+    }
+
+    #[test]
+    fn a_small_owned_payload_is_encoded_in_place_up_to_copy_max_and_sets_the_room() {
+        let mut state = WriteState::new(Codec::default());
+        state.buf.reserve(4 * COPY_MAX);
+        assert_eq!(state.feed_small(b"abc"), Ok(true));
+        assert_eq!(state.with_room(), 7);
+        assert_eq!(state.feed_small(&[7u8; COPY_MAX]), Ok(true));
+        assert_eq!(state.with_room(), 4 + COPY_MAX);
+        let before = state.buffered_len();
+        assert_eq!(state.feed_small(&[7u8; COPY_MAX + 1]), Ok(false));
+        assert_eq!(state.buffered_len(), before);
+        assert_eq!(state.with_room(), 4 + COPY_MAX);
+    }
+
+    #[test]
     fn buffered_bytes_taken_or_pushed_keep_their_order() {
         let mut state = WriteState::new(Codec::default());
         state.queue(b"a");
