@@ -322,15 +322,7 @@ impl WriteState {
     /// Appends a frame's header to what is accepted.
     #[inline(always)]
     pub(crate) fn queue_head(&mut self, head: &Head) {
-        // A copy of a length known only at run time is a call to `memcpy`: the usual header
-        // lengths as fixed-size copies.
-        let bytes = head.as_bytes();
-        match bytes.len() {
-            4 => self.queue(&bytes[..4]),
-            8 => self.queue(&bytes[..8]),
-            2 => self.queue(&bytes[..2]),
-            _ => self.queue(bytes),
-        }
+        self.queue(head.as_bytes());
     }
 
     /// Appends a whole frame, copied: its header, its payload, and its trailer computed from
