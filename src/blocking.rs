@@ -312,21 +312,7 @@ impl<R> FrameReader<R> {
         self.core.state.mid_frame()
     }
 
-    /// The inner reader.
-    pub fn get_ref(&self) -> &R {
-        &self.core.io.0
-    }
-
-    /// The inner reader. Reading from it directly takes bytes out from under the framing.
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.core.io.0
-    }
-
-    /// The inner reader. Bytes already buffered (see [`buffer`](Self::buffer)) are dropped; use
-    /// [`into_parts`](Self::into_parts) to keep them.
-    pub fn into_inner(self) -> R {
-        self.core.io.0
-    }
+    crate::shells::reader_inner!(field: 0);
 
     /// The inner reader and the bytes read from it but not yet returned, for handing the
     /// connection to other code. Call it between frames: a header already parsed is in the

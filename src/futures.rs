@@ -271,21 +271,7 @@ impl<R> FrameReader<R> {
         self.core.state.frame_index()
     }
 
-    /// The inner reader.
-    pub fn get_ref(&self) -> &R {
-        &self.core.io.0
-    }
-
-    /// The inner reader. Reading from it directly takes bytes out from under the framing.
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.core.io.0
-    }
-
-    /// The inner reader. Bytes already buffered (see [`buffer`](Self::buffer)) are dropped; use
-    /// [`into_parts`](Self::into_parts) to keep them.
-    pub fn into_inner(self) -> R {
-        self.core.io.0
-    }
+    crate::shells::reader_inner!(field: 0);
 
     /// The inner reader and the bytes read from it but not yet returned, for handing the
     /// connection to other code. Call it between frames: a header already parsed is in the
@@ -295,7 +281,8 @@ impl<R> FrameReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> FrameReader<R> {
+crate::shells::async_reader! {
+    io: FuturesIo;
     /// Reads the next frame: `Ok(None)` when the stream ends cleanly between two frames.
     ///
     /// # Examples
@@ -330,10 +317,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     ///
     /// Cancel-safe: if the future is dropped before it completes, no frame was taken, and the
     /// next call continues the same frame with every byte read so far.
-    pub async fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
-        self.core.read_frame().await
-    }
-
+    read_frame;
     /// Copies the next frame's payload into `dst` in bounded memory, and returns its length, or
     /// `None` at a clean end of stream.
     ///
@@ -372,29 +356,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     ///
     /// Cancel-safe if called again: as after an error, the bytes already written to `dst` are
     /// not written again, and the next `copy_frame_to` continues the same frame.
-    pub async fn copy_frame_to<W>(&mut self, dst: &mut W) -> Result<Option<u64>, Error>
-    where
-        W: AsyncWrite + Unpin + ?Sized,
-    {
-        self.core.copy_frame_to(&mut FuturesIo(dst)).await
-    }
-}
-
-/// The frames, until a clean end of stream.
-///
-/// Errors are as [`FrameReader::read_frame`]'s. After an error the stream goes on only if reading
-/// can continue from it: an oversized frame skipped with
-/// [`skip_oversized`](crate::CodecBuilder::skip_oversized), or an [`Error::Io`] of kind
-/// `WouldBlock`, `TimedOut` or `Interrupted`. After any other error it ends (yields `None`), as
-/// the blocking reader's `Iterator` and the tokio reader's `Stream` do.
-/// Cancel-safe, as `read_frame`.
-impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
-    type Item = Result<Bytes, Error>;
-
-    #[inline]
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().core.poll_next(cx)
-    }
+    copy_frame_to;
 }
 
 /// Writes frames to an [`AsyncWrite`].
@@ -426,66 +388,26 @@ pub struct FrameWriter<W> {
     core: WriteLoop<Option<FuturesIo<W>>>,
 }
 
-impl<W> FrameWriter<W> {
+crate::shells::async_writer! {
+    io: FuturesIo, module: "futures";
     /// A writer with the default settings (`"<i"` lengths, 8 MiB maximum).
-    pub fn new(inner: W) -> Self {
-        FrameWriter::with_codec(inner, Codec::default())
-    }
-
+    new;
     /// A writer with these settings.
-    pub fn with_codec(inner: W, codec: Codec) -> Self {
-        FrameWriter {
-            core: WriteLoop::new(Some(FuturesIo(inner)), WriteState::new(codec)),
-        }
-    }
-
+    with_codec;
     /// A writer that starts with `unsent`, bytes accepted by another writer and not yet written
     /// (they go out first): the other half of [`into_parts`](Self::into_parts).
-    pub fn from_parts(inner: W, codec: Codec, unsent: Bytes) -> Self {
-        let mut writer = FrameWriter::with_codec(inner, codec);
-        writer.core.state.push_unsent(unsent);
-        writer
-    }
-
-    crate::shells::writer_settings!(module: "futures", queuers: "[`feed_frame`](Self::feed_frame) and the `Sink` queue");
-
+    from_parts;
     /// The inner writer.
-    pub fn get_ref(&self) -> &W {
-        &self.core.io.as_ref().expect(TAKEN).0
-    }
-
+    get_ref;
     /// The inner writer. Writing to it directly while frames are buffered puts bytes in the
     /// middle of the framing: [`flush`](Self::flush) first.
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.core.io.as_mut().expect(TAKEN).0
-    }
-
+    get_mut;
     /// The inner writer. This does not flush (it cannot await): frames still buffered are
     /// dropped, so [`flush`](Self::flush) first, or use [`into_parts`](Self::into_parts) to keep
     /// them.
-    pub fn into_inner(mut self) -> W {
-        self.core.io.take().expect(TAKEN).0
-    }
-
+    into_inner;
     /// The inner writer and the bytes accepted but not written, without writing anything.
-    pub fn into_parts(mut self) -> (W, Bytes) {
-        let unsent = self.core.state.take_buffered();
-        (self.core.io.take().expect(TAKEN).0, unsent)
-    }
-}
-
-/// Dropped with frames still buffered, the writer makes one best-effort write of them, without
-/// waiting: see [`FrameWriter`]'s "Dropping" section.
-impl<W> Drop for FrameWriter<W> {
-    fn drop(&mut self) {
-        self.core.dropped();
-    }
-}
-
-const TAKEN: &str = "the inner writer is only taken by into_inner and into_parts, which consume \
-                     the FrameWriter";
-
-impl<W: AsyncWrite + Unpin> FrameWriter<W> {
+    into_parts;
     /// Writes one frame: the header for `payload.len()`, then `payload`.
     ///
     /// A small payload is buffered and goes out with a later write or [`flush`](Self::flush); a
@@ -527,15 +449,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// cancel-safe, but the stream stays framed: as after an error, if none of the frame had gone
     /// out it is withdrawn, and otherwise the rest of the payload is copied into the buffer and
     /// goes out with the next write or flush. See the [table](self#cancel-safety).
-    pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        let payload = payload.as_ref();
-        // The common case first, with no inner future: a small frame that fits.
-        if self.core.queue_frame(None, payload)?.is_none() {
-            return Ok(());
-        }
-        self.core.write_frame_again(None, payload).await
-    }
-
+    write_frame;
     /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the
     /// header ([`length_field_offset`](crate::CodecBuilder::length_field_offset) > 0): `prefix`
     /// is the bytes before the length field (a message type tag, for instance), exactly
@@ -572,14 +486,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// [`EncodeError::WrongPrefixLen`](crate::EncodeError::WrongPrefixLen) (in
     /// [`Error::Encode`]) for a prefix that is not `length_field_offset` bytes long: nothing is
     /// written.
-    pub async fn write_frame_with_prefix(
-        &mut self,
-        prefix: &[u8],
-        payload: impl AsRef<[u8]>,
-    ) -> Result<(), Error> {
-        self.core.write_frame(Some(prefix), payload.as_ref()).await
-    }
-
+    write_frame_with_prefix;
     /// Writes one frame whose payload `body` writes straight into the writer's buffer: for a
     /// payload whose length is not known before it is written (a serialized message), with no
     /// intermediate buffer. The header is filled in once the body is written
@@ -620,23 +527,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     ///
     /// Cancel-safe until the body is written (`body` is not called); once it is written the
     /// frame is accepted and goes out with the next write or flush.
-    pub async fn write_frame_with<E: From<Error>>(
-        &mut self,
-        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
-    ) -> Result<(), E> {
-        self.core.write_frame_with(body).await
-    }
-
-    /// Buffers a frame whose body `body` writes in place, writing nothing: a typed `Sink`'s
-    /// `start_send`.
-    #[cfg(any(feature = "json", feature = "msgpack"))]
-    pub(crate) fn queue_frame_with<E: From<Error>>(
-        &mut self,
-        body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
-    ) -> Result<(), E> {
-        self.core.queue_frame_with(body)
-    }
-
+    write_frame_with;
     /// Queues one frame whose payload the writer may keep: the header for `payload.len()`, then
     /// `payload`, which is not copied (unless it is 8 KiB or less: small frames are copied into
     /// the buffer with their neighbours). The same as `SinkExt::feed`.
@@ -677,10 +568,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// # Cancel safety
     ///
     /// Cancel-safe: if the future is dropped before it completes, the frame was not queued.
-    pub async fn feed_frame(&mut self, payload: impl Into<Bytes>) -> Result<(), Error> {
-        self.core.feed_frame(payload.into()).await
-    }
-
+    feed_frame;
     /// Writes one frame and flushes: [`write_frame`](Self::write_frame) then
     /// [`flush`](Self::flush), so the frame is on its way when this returns, as Python's
     /// `sock.sendall(header + payload)` is. For many frames in a row, `write_frame` each and
@@ -709,11 +597,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     ///
     /// Not cancel-safe: if the future is dropped during the flush, the frame is accepted and
     /// still buffered.
-    pub async fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
-        self.core.write_frame(None, payload.as_ref()).await?;
-        self.core.flush().await
-    }
-
+    send_frame;
     /// Writes one frame whose `len`-byte payload comes from `src`, in bounded memory.
     ///
     /// The payload moves through the writer's buffer (up to about 64 KiB at a time), so a
@@ -760,13 +644,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     ///
     /// Cancel-safe if called again: as after an error, the bytes read from `src` so far are kept,
     /// and calling `copy_frame_from` again with the same `len` and source continues the frame.
-    pub async fn copy_frame_from<S>(&mut self, len: u64, src: &mut S) -> Result<(), Error>
-    where
-        S: AsyncRead + Unpin + ?Sized,
-    {
-        self.core.copy_frame_from(len, &mut FuturesIo(src)).await
-    }
-
+    copy_frame_from;
     /// Writes out every buffered frame, then flushes the inner writer.
     ///
     /// # Errors
@@ -777,10 +655,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// # Cancel safety
     ///
     /// Cancel-safe: what was not written stays buffered, and calling again continues.
-    pub async fn flush(&mut self) -> Result<(), Error> {
-        self.core.flush().await
-    }
-
+    flush;
     /// Writes out every buffered frame, flushes, then closes the inner writer
     /// ([`AsyncWrite::poll_close`]: for a TCP stream, the peer's reader sees a clean end of
     /// stream after the last frame). The same as `SinkExt::close`.
@@ -792,37 +667,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// # Cancel safety
     ///
     /// Cancel-safe, as [`flush`](Self::flush): calling again continues.
-    pub async fn shutdown(&mut self) -> Result<(), Error> {
-        self.core.shutdown().await
-    }
-}
-
-/// Frames of [`Bytes`]: `start_send` queues one, `poll_flush` writes them out.
-///
-/// As [`FrameWriter::feed_frame`]: a payload over 8 KiB is kept as the `Bytes` it came in and
-/// written from there, without a copy, gathered with its neighbours into vectored writes; small
-/// ones are copied into the buffer. `poll_close` flushes, then closes the inner writer.
-/// Errors are as [`FrameWriter::write_frame`]'s.
-impl<W: AsyncWrite + Unpin> Sink<Bytes> for FrameWriter<W> {
-    type Error = Error;
-
-    #[inline]
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().core.poll_ready(cx)
-    }
-
-    #[inline]
-    fn start_send(self: Pin<&mut Self>, payload: Bytes) -> Result<(), Error> {
-        self.get_mut().core.start_send(payload)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().core.poll_flush(cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().core.poll_close(cx)
-    }
+    shutdown;
 }
 
 /// A futures-io reader, writer, `copy_frame_to` destination or `copy_frame_from` source, as the

@@ -71,6 +71,28 @@ macro_rules! reader_settings {
     };
 }
 
+/// A reader's inner reader: `get_ref`, `get_mut`, `into_inner`; `$field` is where the
+/// reader's I/O wrapper keeps it (`0` or a name).
+macro_rules! reader_inner {
+    (field: $field:tt) => {
+        /// The inner reader.
+        pub fn get_ref(&self) -> &R {
+            &self.core.io.$field
+        }
+
+        /// The inner reader. Reading from it directly takes bytes out from under the framing.
+        pub fn get_mut(&mut self) -> &mut R {
+            &mut self.core.io.$field
+        }
+
+        /// The inner reader. Bytes already buffered (see [`buffer`](Self::buffer)) are
+        /// dropped; use [`into_parts`](Self::into_parts) to keep them.
+        pub fn into_inner(self) -> R {
+            self.core.io.$field
+        }
+    };
+}
+
 /// A writer's settings and what it holds: `with_buffer_size`, `buffer_size`,
 /// `with_max_write_size`, `max_write_size`, `codec`, `max_frame_len`, `set_max_frame_len`,
 /// `buffered_len`, `copy_remaining`.
@@ -146,4 +168,220 @@ macro_rules! writer_settings {
     };
 }
 
-pub(crate) use {reader_settings, writer_settings};
+pub(crate) use {reader_inner, reader_settings, writer_settings};
+
+/// An async reader's frame methods, `read_frame` and `copy_frame_to`, and its `Stream`, for a
+/// runtime (tokio, futures-io) whose `AsyncRead`/`AsyncWrite` are in scope where it expands.
+/// `$io` is the runtime's I/O wrapper (a tuple struct implementing the engine's I/O traits);
+/// each method's docs, with its runtime's examples, come from the caller, in this order.
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+macro_rules! async_reader {
+    (
+        io: $io:ident;
+        $(#[$read_frame:meta])* read_frame;
+        $(#[$copy_frame_to:meta])* copy_frame_to;
+    ) => {
+        impl<R: AsyncRead + Unpin> FrameReader<R> {
+            $(#[$read_frame])*
+            pub async fn read_frame(&mut self) -> Result<Option<Bytes>, Error> {
+                self.core.read_frame().await
+            }
+
+            $(#[$copy_frame_to])*
+            pub async fn copy_frame_to<W>(&mut self, dst: &mut W) -> Result<Option<u64>, Error>
+            where
+                W: AsyncWrite + Unpin + ?Sized,
+            {
+                self.core.copy_frame_to(&mut $io(dst)).await
+            }
+        }
+
+        impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
+            type Item = Result<Bytes, Error>;
+
+            #[inline]
+            fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+                self.get_mut().core.poll_next(cx)
+            }
+        }
+    };
+}
+
+/// An async writer whole but for its type's definition: constructors, settings, the inner
+/// writer, the frame methods, `Drop` and `Sink`, for a runtime (tokio, futures-io) whose
+/// `AsyncRead`/`AsyncWrite` are in scope where it expands. `FrameWriter<W>` must be defined
+/// there with `core: WriteLoop<Option<$io<W>>>`. Each method's docs, with its runtime's
+/// examples, come from the caller, in this order.
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+macro_rules! async_writer {
+    (
+        io: $io:ident, module: $module:literal;
+        $(#[$new:meta])* new;
+        $(#[$with_codec:meta])* with_codec;
+        $(#[$from_parts:meta])* from_parts;
+        $(#[$get_ref:meta])* get_ref;
+        $(#[$get_mut:meta])* get_mut;
+        $(#[$into_inner:meta])* into_inner;
+        $(#[$into_parts:meta])* into_parts;
+        $(#[$write_frame:meta])* write_frame;
+        $(#[$write_frame_with_prefix:meta])* write_frame_with_prefix;
+        $(#[$write_frame_with:meta])* write_frame_with;
+        $(#[$feed_frame:meta])* feed_frame;
+        $(#[$send_frame:meta])* send_frame;
+        $(#[$copy_frame_from:meta])* copy_frame_from;
+        $(#[$flush:meta])* flush;
+        $(#[$shutdown:meta])* shutdown;
+    ) => {
+        impl<W> FrameWriter<W> {
+            $(#[$new])*
+            pub fn new(inner: W) -> Self {
+                FrameWriter::with_codec(inner, Codec::default())
+            }
+
+            $(#[$with_codec])*
+            pub fn with_codec(inner: W, codec: Codec) -> Self {
+                FrameWriter {
+                    core: WriteLoop::new(Some($io(inner)), WriteState::new(codec)),
+                }
+            }
+
+            $(#[$from_parts])*
+            pub fn from_parts(inner: W, codec: Codec, unsent: Bytes) -> Self {
+                let mut writer = FrameWriter::with_codec(inner, codec);
+                writer.core.state.push_unsent(unsent);
+                writer
+            }
+
+            $crate::shells::writer_settings!(
+                module: $module,
+                queuers: "[`feed_frame`](Self::feed_frame) and the `Sink` queue"
+            );
+
+            $(#[$get_ref])*
+            pub fn get_ref(&self) -> &W {
+                &self.core.io.as_ref().expect($crate::shells::TAKEN).0
+            }
+
+            $(#[$get_mut])*
+            pub fn get_mut(&mut self) -> &mut W {
+                &mut self.core.io.as_mut().expect($crate::shells::TAKEN).0
+            }
+
+            $(#[$into_inner])*
+            pub fn into_inner(mut self) -> W {
+                self.core.io.take().expect($crate::shells::TAKEN).0
+            }
+
+            $(#[$into_parts])*
+            pub fn into_parts(mut self) -> (W, Bytes) {
+                let unsent = self.core.state.take_buffered();
+                (self.core.io.take().expect($crate::shells::TAKEN).0, unsent)
+            }
+        }
+
+        impl<W> Drop for FrameWriter<W> {
+            fn drop(&mut self) {
+                self.core.dropped();
+            }
+        }
+
+        impl<W: AsyncWrite + Unpin> FrameWriter<W> {
+            $(#[$write_frame])*
+            pub async fn write_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
+                let payload = payload.as_ref();
+                // The common case first, with no inner future: a small frame that fits.
+                if self.core.queue_frame(None, payload)?.is_none() {
+                    return Ok(());
+                }
+                self.core.write_frame_again(None, payload).await
+            }
+
+            $(#[$write_frame_with_prefix])*
+            pub async fn write_frame_with_prefix(
+                &mut self,
+                prefix: &[u8],
+                payload: impl AsRef<[u8]>,
+            ) -> Result<(), Error> {
+                self.core.write_frame(Some(prefix), payload.as_ref()).await
+            }
+
+            $(#[$write_frame_with])*
+            pub async fn write_frame_with<E: From<Error>>(
+                &mut self,
+                body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+            ) -> Result<(), E> {
+                self.core.write_frame_with(body).await
+            }
+
+            /// Buffers a frame whose body `body` writes in place, writing nothing: a typed
+            /// `Sink`'s `start_send`.
+            #[cfg(any(feature = "json", feature = "msgpack"))]
+            pub(crate) fn queue_frame_with<E: From<Error>>(
+                &mut self,
+                body: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+            ) -> Result<(), E> {
+                self.core.queue_frame_with(body)
+            }
+
+            $(#[$feed_frame])*
+            pub async fn feed_frame(&mut self, payload: impl Into<Bytes>) -> Result<(), Error> {
+                self.core.feed_frame(payload.into()).await
+            }
+
+            $(#[$send_frame])*
+            pub async fn send_frame(&mut self, payload: impl AsRef<[u8]>) -> Result<(), Error> {
+                self.core.write_frame(None, payload.as_ref()).await?;
+                self.core.flush().await
+            }
+
+            $(#[$copy_frame_from])*
+            pub async fn copy_frame_from<S>(&mut self, len: u64, src: &mut S) -> Result<(), Error>
+            where
+                S: AsyncRead + Unpin + ?Sized,
+            {
+                self.core.copy_frame_from(len, &mut $io(src)).await
+            }
+
+            $(#[$flush])*
+            pub async fn flush(&mut self) -> Result<(), Error> {
+                self.core.flush().await
+            }
+
+            $(#[$shutdown])*
+            pub async fn shutdown(&mut self) -> Result<(), Error> {
+                self.core.shutdown().await
+            }
+        }
+
+        impl<W: AsyncWrite + Unpin> Sink<Bytes> for FrameWriter<W> {
+            type Error = Error;
+
+            #[inline]
+            fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+                self.get_mut().core.poll_ready(cx)
+            }
+
+            #[inline]
+            fn start_send(self: Pin<&mut Self>, payload: Bytes) -> Result<(), Error> {
+                self.get_mut().core.start_send(payload)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+                self.get_mut().core.poll_flush(cx)
+            }
+
+            fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+                self.get_mut().core.poll_close(cx)
+            }
+        }
+    };
+}
+
+/// Why an async writer's inner writer is always there (it is an `Option` only so that
+/// `into_inner` can take it out of a type that implements `Drop`).
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+pub(crate) const TAKEN: &str = "the inner writer is only taken by into_inner and into_parts, \
+                                which consume the FrameWriter";
+
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+pub(crate) use {async_reader, async_writer};
