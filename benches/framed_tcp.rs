@@ -5,6 +5,11 @@
 //! its ratio to `LengthDelimitedCodec` per round (min, median, max): ratios are what to read on a
 //! shared machine. (`tokio_tcp`, under criterion, runs the same pairs one group after another.)
 //!
+//! On Linux each row also reports the CPU time the transfer used (every thread of the process,
+//! user and system, from `/proc/self/task/*/schedstat`) per frame, and `tokio_util`'s divided by
+//! the row's per round (above 1: the row used less): unlike frames/s, that does not count the
+//! time spent waiting for a core on a loaded machine.
+//!
 //! - `tokio_util`: `FramedWrite` + `LengthDelimitedCodec`, `SinkExt::feed` of each `Bytes`, one
 //!   flush; `FramedRead` + `LengthDelimitedCodec`, `StreamExt::next`;
 //! - `framed_codec`: the same calls with `lenframe::FramedCodec::default()`;
@@ -100,12 +105,24 @@ async fn read(mode: &'static str, stream: TcpStream, frames: usize) {
     }
 }
 
-/// One transfer of `frames(size)` frames: frames per second.
-fn transfer(rt: &Runtime, mode: &'static str, size: usize) -> f64 {
+/// The CPU time every thread of this process has used so far, in nanoseconds (Linux: the first
+/// field of each thread's `schedstat`); `None` elsewhere.
+fn cpu_ns() -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+/// One transfer of `frames(size)` frames: frames per second, and the CPU time per frame (ns).
+fn transfer(rt: &Runtime, mode: &'static str, size: usize) -> (f64, Option<f64>) {
     let frames = frames(size);
     let payload = Bytes::from((0..size).map(|i| i as u8).collect::<Vec<u8>>());
     let (client, server) = rt.block_on(pair());
-    rt.block_on(async move {
+    let cpu_before = cpu_ns();
+    let rate = rt.block_on(async move {
         let start = Instant::now();
         let writer = tokio::spawn(write(mode, client, payload, frames));
         let reader = tokio::spawn(read(mode, server, frames));
@@ -113,7 +130,11 @@ fn transfer(rt: &Runtime, mode: &'static str, size: usize) -> f64 {
         let elapsed = start.elapsed().as_secs_f64();
         writer.await.unwrap();
         frames as f64 / elapsed
-    })
+    });
+    let cpu = cpu_before
+        .zip(cpu_ns())
+        .map(|(before, after)| after.saturating_sub(before) as f64 / frames as f64);
+    (rate, cpu)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -145,33 +166,55 @@ fn main() {
     };
     println!("framed_tcp: tokio loopback, {ROUNDS} interleaved rounds; frames/s");
     for size in sizes {
-        let mut results = vec![Vec::new(); MODES.len()];
+        let mut rates = vec![Vec::new(); MODES.len()];
+        let mut cpus = vec![Vec::new(); MODES.len()];
         for round in 0..ROUNDS {
             // Each round starts with another row, so no row always runs first.
             for i in 0..MODES.len() {
                 let i = (i + round) % MODES.len();
-                results[i].push(transfer(&rt, MODES[i], size));
+                let (rate, cpu) = transfer(&rt, MODES[i], size);
+                rates[i].push(rate);
+                cpus[i].extend(cpu);
             }
         }
-        report(size, &results);
+        for (i, mode) in MODES.iter().enumerate() {
+            // Higher is better for both ratios: the row's rate over tokio_util's, and
+            // tokio_util's CPU time over the row's.
+            let rate_ratios = ratios(&rates[i], &rates[0]);
+            println!(
+                "{size:>6} B {mode:<14} median {:>10.0} frames/s ({}); \
+                 x tokio_util per round: median {}",
+                median(rates[i].clone()),
+                range(&rates[i], 0),
+                median_range(rate_ratios),
+            );
+            if cpus[i].len() == ROUNDS && cpus[0].len() == ROUNDS {
+                println!(
+                    "{size:>6} B {mode:<14} median {:>10.0} ns CPU/frame ({}); \
+                     tokio_util's / this per round: median {}",
+                    median(cpus[i].clone()),
+                    range(&cpus[i], 0),
+                    median_range(ratios(&cpus[0], &cpus[i])),
+                );
+            }
+        }
     }
 }
 
-/// Each row's median and range, and its ratio to the first row, round by round.
-fn report(size: usize, results: &[Vec<f64>]) {
-    for (mode, rates) in MODES.iter().zip(results) {
-        let (lo, hi) = rates
-            .iter()
-            .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
-        let ratios: Vec<f64> = rates.iter().zip(&results[0]).map(|(r, a)| r / a).collect();
-        let (rlo, rhi) = ratios
-            .iter()
-            .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
-        println!(
-            "{size:>6} B {mode:<14} median {:>10.0} frames/s ({lo:.0}-{hi:.0}); \
-             x tokio_util per round: median {:.2} ({rlo:.2}-{rhi:.2})",
-            median(rates.clone()),
-            median(ratios),
-        );
-    }
+/// `a[k] / b[k]` for each round `k`.
+fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(a, b)| a / b).collect()
+}
+
+/// `min-max` of `v`, with `digits` decimals.
+fn range(v: &[f64], digits: usize) -> String {
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    format!("{lo:.digits$}-{hi:.digits$}")
+}
+
+/// `median (min-max)` of ratios.
+fn median_range(v: Vec<f64>) -> String {
+    format!("{:.2} ({})", median(v.clone()), range(&v, 2))
 }
