@@ -4,9 +4,8 @@
 use ::tokio_util::codec;
 use bytes::{Bytes, BytesMut};
 
-use crate::engine::buffer::write_gives_back;
-use crate::engine::framed_sizing::FramedSizing;
-use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
+use crate::engine::framed_sizing::{fit_write_buffer, FramedSizing};
+use crate::{Codec, Error, FrameDecoder, FrameEncoder};
 
 /// The codec to hand to tokio-util's `Framed`, `FramedRead` and `FramedWrite`: a
 /// [`FrameDecoder`] and a [`FrameEncoder`] with the same settings in one value.
@@ -26,8 +25,8 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 ///
 /// `Framed` owns its read buffer; after each decoder call this codec sizes that buffer with the
 /// read sizer every lenframe reader uses, so an idle `Framed` holds about 8 KiB (at most
-/// 16 KiB) after any frame, and its write buffer is given back by the writers' rule once it has
-/// been written out after holding more than 8 KiB.
+/// 16 KiB) after any frame, and its write buffer is given back once it has been written out if
+/// its allocation is more than 16 KiB.
 ///
 /// [`FrameDecoder`] alone implements tokio-util's `Decoder` (for `FramedRead`, yielding
 /// [`Bytes`]) and [`FrameEncoder`] alone its `Encoder<Bytes>` (for `FramedWrite`).
@@ -87,7 +86,7 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 ///   tokio-util's is unsigned 4-byte **big-endian**, `"!I"` here
 ///   ([`LengthField::U32_BE`](crate::LengthField::U32_BE)).
 /// - **Signed lengths.** Signed fields (`b h i q`) are ours alone: a negative value is
-///   [`FrameError::NegativeLength`], so `"<i"` accepts at most
+///   [`FrameError::NegativeLength`](crate::FrameError::NegativeLength), so `"<i"` accepts at most
 ///   `i32::MAX` where tokio-util's unsigned fields read every value. Use an unsigned code
 ///   (`B H I Q`) to match tokio-util exactly.
 /// - **What the maximum counts.** Ours is always the payload alone, both ways. tokio-util's
@@ -104,7 +103,7 @@ use crate::{Codec, Error, FrameDecoder, FrameEncoder, FrameError};
 /// - **Memory.** tokio-util's decoder reserves the whole announced frame as soon as the header
 ///   is in; ours never reserves what a header claims, the buffer grows as bytes arrive.
 /// - **End of stream.** Ours reports a stream cut inside a frame as
-///   [`FrameError::Truncated`], with the bytes expected and
+///   [`FrameError::Truncated`](crate::FrameError::Truncated), with the bytes expected and
 ///   received; tokio-util's as an `io::Error` "bytes remaining on stream".
 ///
 /// With `Framed`, any error ends the stream (tokio-util returns `None` after it), so
@@ -116,8 +115,6 @@ pub struct FramedCodec {
     encoder: FrameEncoder,
     /// The read buffer policy's state for `Framed`'s read buffer.
     sizing: FramedSizing,
-    /// The most bytes `Framed`'s write buffer held since it was last given back.
-    write_peak: usize,
 }
 
 impl FramedCodec {
@@ -127,7 +124,6 @@ impl FramedCodec {
             decoder: codec.decoder(),
             encoder: codec.encoder(),
             sizing: FramedSizing::default(),
-            write_peak: 0,
         }
     }
 
@@ -225,8 +221,7 @@ impl codec::Decoder for FrameDecoder {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Error> {
         // No state of its own to keep: each call starts a fresh sizer (the small read size),
         // and sees only the buffer's capacity, not its allocation.
-        let mut sizing = FramedSizing::default();
-        let frame = fitted(self, src, &mut sizing, FrameDecoder::decode_mut)?;
+        let frame = fitted(self, src, &mut FramedSizing::default())?;
         Ok(frame.map(BytesMut::freeze))
     }
 
@@ -250,13 +245,9 @@ impl codec::Decoder for FramedCodec {
     type Item = BytesMut;
     type Error = Error;
 
+    #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
-        fitted(
-            &mut self.decoder,
-            src,
-            &mut self.sizing,
-            FrameDecoder::decode_mut,
-        )
+        fitted(&mut self.decoder, src, &mut self.sizing)
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, Error> {
@@ -265,35 +256,32 @@ impl codec::Decoder for FramedCodec {
 }
 
 /// As [`FrameEncoder`]'s. `Framed`'s write buffer grows to hold a large frame; once it has been
-/// written out, the next frame starts a new buffer, so the large allocation is given back (the
-/// writers' give-back rule; `Framed` does not tell the codec when it flushes, so this happens at
-/// the next frame).
+/// written out, the next frame starts a new buffer if the allocation is more than 16 KiB, so a
+/// large allocation is given back (`Framed` does not tell the codec when it flushes, so this
+/// happens at the next frame).
 impl codec::Encoder<Bytes> for FramedCodec {
     type Error = Error;
 
+    #[inline]
     fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), Error> {
-        if dst.is_empty() && write_gives_back(self.write_peak) {
-            *dst = BytesMut::new();
-            self.write_peak = 0;
-        }
-        self.encoder.encode(&payload, dst)?;
-        self.write_peak = self.write_peak.max(dst.len());
-        Ok(())
+        fit_write_buffer(dst);
+        Ok(self.encoder.encode(&payload, dst)?)
     }
 }
 
 /// One decoder call on `Framed`'s buffer, with the readers' buffer policy applied to that buffer
 /// after it ([`FramedSizing::fit`]): `Framed` never holds a big frame's allocation once the
 /// frame is handed out, and its buffer never grows past the frame in flight.
+#[inline(always)]
 fn fitted(
     decoder: &mut FrameDecoder,
     src: &mut BytesMut,
     sizing: &mut FramedSizing,
-    decode: fn(&mut FrameDecoder, &mut BytesMut) -> Result<Option<BytesMut>, FrameError>,
 ) -> Result<Option<BytesMut>, Error> {
     let capacity_before = src.capacity();
-    let frame = decode(decoder, src)?;
-    let needed = decoder.bytes_needed(src);
-    sizing.fit(src, capacity_before, frame.is_some(), needed);
+    let frame = decoder.decode_mut(src)?;
+    sizing.fit(src, capacity_before, frame.is_some(), |src| {
+        decoder.bytes_needed(src)
+    });
     Ok(frame)
 }

@@ -48,6 +48,7 @@ pub(crate) fn with_slack(len: usize, want: usize, small: usize) -> usize {
 
 /// Whether an allocation of `alloc` bytes is too big for a buffer that needs `want`: more than
 /// twice that (and than twice the small size). Then it is given back.
+#[inline]
 pub(crate) fn too_big(alloc: usize, want: usize, small: usize) -> bool {
     alloc / 2 > want.max(small)
 }
