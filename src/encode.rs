@@ -7,6 +7,8 @@ use core::ops::Deref;
 use bytes::{BufMut, BytesMut};
 
 use crate::checksum::Trailer;
+#[cfg(feature = "alloc")]
+use crate::codec::Plain;
 use crate::codec::{Codec, MAX_HEADER_LEN};
 use crate::error::EncodeError;
 #[cfg(feature = "alloc")]
@@ -281,6 +283,22 @@ impl FrameEncoder {
     #[inline]
     pub fn encode(&self, payload: impl AsRef<[u8]>, dst: &mut BytesMut) -> Result<(), EncodeError> {
         let payload = payload.as_ref();
+        if let Some(plain) = self.codec.plain() {
+            // A plain 4-byte header (the default `"<i"`, and `"!I"`): the field is the length,
+            // which fits it whenever it is at most `i32::MAX` (longer ones take the general
+            // path, which knows the field's own limit).
+            let len = payload.len();
+            if len <= self.codec.max_encode_len() && len <= i32::MAX as usize {
+                let field = match plain {
+                    Plain::Little { .. } => (len as u32).to_le_bytes(),
+                    Plain::Big { .. } => (len as u32).to_be_bytes(),
+                };
+                dst.reserve(4 + len);
+                dst.put_slice(&field);
+                dst.put_slice(payload);
+                return Ok(());
+            }
+        }
         if self.codec.extras {
             return self.encode_noisy(&[], payload, dst);
         }
