@@ -18,26 +18,12 @@
 //!     target/release/deps/framed_callgrind-*
 //! ```
 
+mod common;
+
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, StreamExt};
 use lenframe::FramedCodec;
-use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite, LengthDelimitedCodec};
-
-/// tokio-util's codec with lenframe's default layout.
-fn ldc() -> LengthDelimitedCodec {
-    LengthDelimitedCodec::builder()
-        .little_endian()
-        .length_field_length(4)
-        .new_codec()
-}
-
-/// lenframe's drop-in, with the same layout.
-fn dropin() -> lenframe::tokio_util::LengthDelimitedCodec {
-    lenframe::tokio_util::LengthDelimitedCodec::builder()
-        .little_endian()
-        .length_field_length(4)
-        .new_codec()
-}
+use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
 
 /// Feeds `frames` copies of `payload` into a `FramedWrite` over `tokio::io::sink()`, flushes once.
 async fn feed<C>(codec: C, payload: Bytes, frames: usize) -> usize
@@ -70,34 +56,28 @@ where
 }
 
 fn main() {
-    let Ok(args) = std::env::var("ARGS") else {
+    let Some((size, frames, mode)) = common::callgrind_args() else {
         return;
     };
-    let args: Vec<&str> = args.split_whitespace().collect();
-    let size: usize = args[0].parse().unwrap();
-    let frames: usize = args[1].parse().unwrap();
-    let payload = Bytes::from(vec![7u8; size]);
-    let mut wire = Vec::with_capacity(frames * (size + 4));
-    for _ in 0..frames {
-        wire.extend_from_slice(&(size as u32).to_le_bytes());
-        wire.extend_from_slice(&payload);
-    }
+    let payload = Bytes::from(common::payload(size));
+    let wire = common::wire(size, frames);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let count = rt.block_on(async {
-        match args[2] {
-            "none" => std::hint::black_box(wire.len()),
+        match mode.as_str() {
+            "none" => {
+                std::hint::black_box(&wire);
+                frames
+            }
             "framed_sink" => feed(FramedCodec::default(), payload, frames).await,
-            "ldc_sink" => feed(ldc(), payload, frames).await,
-            "dropin_sink" => feed(dropin(), payload, frames).await,
+            "ldc_sink" => feed(common::tokio_util_codec(), payload, frames).await,
+            "dropin_sink" => feed(common::dropin_codec(), payload, frames).await,
             "framed_stream" => next_all(FramedCodec::default(), &wire).await,
-            "ldc_stream" => next_all(ldc(), &wire).await,
-            "dropin_stream" => next_all(dropin(), &wire).await,
+            "ldc_stream" => next_all(common::tokio_util_codec(), &wire).await,
+            "dropin_stream" => next_all(common::dropin_codec(), &wire).await,
             other => panic!("unknown mode {other}"),
         }
     });
-    if args[2] != "none" {
-        assert_eq!(count, frames);
-    }
+    assert_eq!(count, frames);
 }

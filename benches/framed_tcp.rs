@@ -21,15 +21,18 @@
 //! Run: `cargo bench --features tokio-util --bench framed_tcp` (about 15 s); `-- 64` for one
 //! size. `ARGS="4096 framed_codec"` runs that one transfer once, for `valgrind --tool=callgrind`.
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Instant;
 
 use bytes::Bytes;
+use common::{median, range, ratios};
 use futures_util::{Sink, SinkExt, StreamExt};
 use lenframe::FramedCodec;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
-use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite, LengthDelimitedCodec};
+use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
 
 const ROUNDS: usize = 15;
 const MODES: [&str; 3] = ["tokio_util", "framed_codec", "dropin"];
@@ -38,31 +41,6 @@ const MODES: [&str; 3] = ["tokio_util", "framed_codec", "dropin"];
 /// takes some 50-300 ms here, long enough for the ratio of one round to mean something).
 fn frames(size: usize) -> usize {
     (if size < 1024 { 16 << 20 } else { 128 << 20 }) / size
-}
-
-/// tokio-util's codec with lenframe's default layout.
-fn ldc() -> LengthDelimitedCodec {
-    LengthDelimitedCodec::builder()
-        .little_endian()
-        .length_field_length(4)
-        .new_codec()
-}
-
-/// lenframe's drop-in, with the same layout.
-fn dropin() -> lenframe::tokio_util::LengthDelimitedCodec {
-    lenframe::tokio_util::LengthDelimitedCodec::builder()
-        .little_endian()
-        .length_field_length(4)
-        .new_codec()
-}
-
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    (client, server)
 }
 
 async fn feed<C>(codec: C, stream: TcpStream, payload: Bytes, frames: usize)
@@ -91,17 +69,17 @@ where
 
 async fn write(mode: &'static str, stream: TcpStream, payload: Bytes, frames: usize) {
     match mode {
-        "tokio_util" => feed(ldc(), stream, payload, frames).await,
+        "tokio_util" => feed(common::tokio_util_codec(), stream, payload, frames).await,
         "framed_codec" => feed(FramedCodec::default(), stream, payload, frames).await,
-        _ => feed(dropin(), stream, payload, frames).await,
+        _ => feed(common::dropin_codec(), stream, payload, frames).await,
     }
 }
 
 async fn read(mode: &'static str, stream: TcpStream, frames: usize) {
     match mode {
-        "tokio_util" => next(ldc(), stream, frames).await,
+        "tokio_util" => next(common::tokio_util_codec(), stream, frames).await,
         "framed_codec" => next(FramedCodec::default(), stream, frames).await,
-        _ => next(dropin(), stream, frames).await,
+        _ => next(common::dropin_codec(), stream, frames).await,
     }
 }
 
@@ -119,8 +97,8 @@ fn cpu_ns() -> Option<u64> {
 /// One transfer of `frames(size)` frames: frames per second, and the CPU time per frame (ns).
 fn transfer(rt: &Runtime, mode: &'static str, size: usize) -> (f64, Option<f64>) {
     let frames = frames(size);
-    let payload = Bytes::from((0..size).map(|i| i as u8).collect::<Vec<u8>>());
-    let (client, server) = rt.block_on(pair());
+    let payload = Bytes::from(common::payload(size));
+    let (client, server) = rt.block_on(common::tokio_pair());
     let cpu_before = cpu_ns();
     let rate = rt.block_on(async move {
         let start = Instant::now();
@@ -137,11 +115,6 @@ fn transfer(rt: &Runtime, mode: &'static str, size: usize) -> (f64, Option<f64>)
     (rate, cpu)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -155,38 +128,26 @@ fn main() {
         transfer(&rt, mode, args[0].parse().unwrap());
         return;
     }
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|arg| arg.parse().ok())
-        .collect();
-    let sizes = if sizes.is_empty() {
-        vec![64, 4096]
-    } else {
-        sizes
-    };
-    println!("framed_tcp: tokio loopback, {ROUNDS} interleaved rounds; frames/s");
-    for size in sizes {
-        let mut rates = vec![Vec::new(); MODES.len()];
-        let mut cpus = vec![Vec::new(); MODES.len()];
-        for round in 0..ROUNDS {
-            // Each round starts with another row, so no row always runs first.
-            for i in 0..MODES.len() {
-                let i = (i + round) % MODES.len();
-                let (rate, cpu) = transfer(&rt, MODES[i], size);
-                rates[i].push(rate);
-                cpus[i].extend(cpu);
-            }
-        }
+    println!("framed_tcp: tokio loopback, {ROUNDS} interleaved rounds");
+    for size in common::sizes_from_args(&[64, 4096]) {
+        let results = common::interleaved(ROUNDS, MODES.len(), |i| transfer(&rt, MODES[i], size));
+        let rates: Vec<Vec<f64>> = results
+            .iter()
+            .map(|r| r.iter().map(|x| x.0).collect())
+            .collect();
+        let cpus: Vec<Vec<f64>> = results
+            .iter()
+            .map(|r| r.iter().filter_map(|x| x.1).collect())
+            .collect();
         for (i, mode) in MODES.iter().enumerate() {
             // Higher is better for both ratios: the row's rate over tokio_util's, and
             // tokio_util's CPU time over the row's.
-            let rate_ratios = ratios(&rates[i], &rates[0]);
             println!(
                 "{size:>6} B {mode:<14} median {:>10.0} frames/s ({}); \
                  x tokio_util per round: median {}",
                 median(rates[i].clone()),
                 range(&rates[i], 0),
-                median_range(rate_ratios),
+                median_range(ratios(&rates[i], &rates[0])),
             );
             if cpus[i].len() == ROUNDS && cpus[0].len() == ROUNDS {
                 println!(
@@ -199,19 +160,6 @@ fn main() {
             }
         }
     }
-}
-
-/// `a[k] / b[k]` for each round `k`.
-fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
-    a.iter().zip(b).map(|(a, b)| a / b).collect()
-}
-
-/// `min-max` of `v`, with `digits` decimals.
-fn range(v: &[f64], digits: usize) -> String {
-    let (lo, hi) = v
-        .iter()
-        .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
-    format!("{lo:.digits$}-{hi:.digits$}")
 }
 
 /// `median (min-max)` of ratios.

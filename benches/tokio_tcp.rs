@@ -26,7 +26,7 @@ use futures_util::{SinkExt, StreamExt};
 use lenframe::tokio::{FrameReader, FrameWriter};
 use lenframe::FramedCodec;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
@@ -49,15 +49,6 @@ enum Impl {
 
 /// The unframed rows' write and read size.
 const UNFRAMED_CHUNK: usize = 1024 * 1024;
-
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    (client, server)
-}
 
 async fn write(which: Impl, stream: TcpStream, payload: Bytes, wire: Bytes, frames: usize) {
     match which {
@@ -138,7 +129,7 @@ async fn read(which: Impl, stream: TcpStream, frames: usize, size: usize) {
 
 /// Moves `frames` frames over a fresh loopback connection; times the transfer only.
 fn transfer(rt: &Runtime, which: Impl, payload: &Bytes, wire: &Bytes, frames: usize) -> Duration {
-    let (client, server) = rt.block_on(pair());
+    let (client, server) = rt.block_on(common::tokio_pair());
     let size = payload.len();
     let (payload, wire) = (payload.clone(), wire.clone());
     rt.block_on(async move {

@@ -104,3 +104,85 @@ pub fn time(f: impl FnOnce()) -> Duration {
     f();
     start.elapsed()
 }
+
+/// lenframe's drop-in `LengthDelimitedCodec` with the layout of [`tokio_util_codec`].
+#[cfg(feature = "tokio-util")]
+pub fn dropin_codec() -> lenframe::tokio_util::LengthDelimitedCodec {
+    lenframe::tokio_util::LengthDelimitedCodec::builder()
+        .little_endian()
+        .length_field_length(4)
+        .max_frame_length(MAX_FRAME)
+        .new_codec()
+}
+
+/// Both ends of a fresh tokio loopback connection: the connecting one, then the accepted one.
+pub async fn tokio_pair() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client, accepted) = tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+    (client.unwrap(), accepted.unwrap().0)
+}
+
+/// The `ARGS` of a callgrind bench, `"SIZE FRAMES MODE"`; `None` without them (then the bench
+/// runs nothing, so that a plain `cargo bench` passes through).
+pub fn callgrind_args() -> Option<(usize, usize, String)> {
+    let args = std::env::var("ARGS").ok()?;
+    let mut args = args.split_whitespace();
+    let mut number = || {
+        args.next()
+            .and_then(|n| n.parse().ok())
+            .expect("ARGS: SIZE FRAMES MODE")
+    };
+    let (size, frames) = (number(), number());
+    Some((
+        size,
+        frames,
+        args.next().expect("ARGS: SIZE FRAMES MODE").to_owned(),
+    ))
+}
+
+/// The payload sizes given on the command line (`cargo bench --bench NAME -- 64`), or `default`.
+pub fn sizes_from_args(default: &[usize]) -> Vec<usize> {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    if sizes.is_empty() {
+        default.to_vec()
+    } else {
+        sizes
+    }
+}
+
+/// `rounds` rounds of `run(row)` for each of `rows` rows, interleaved: every row once a round,
+/// each round starting with another row, so that no row always runs first and each comparison
+/// is made under the same load. Each row's results, in round order.
+pub fn interleaved<T>(rounds: usize, rows: usize, mut run: impl FnMut(usize) -> T) -> Vec<Vec<T>> {
+    let mut results: Vec<Vec<T>> = (0..rows).map(|_| Vec::with_capacity(rounds)).collect();
+    for round in 0..rounds {
+        for i in 0..rows {
+            let row = (i + round) % rows;
+            results[row].push(run(row));
+        }
+    }
+    results
+}
+
+/// The median of `v` (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// `a[k] / b[k]` for each round `k`.
+pub fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(a, b)| a / b).collect()
+}
+
+/// `min-max` of `v`, with `digits` decimals.
+pub fn range(v: &[f64], digits: usize) -> String {
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    format!("{lo:.digits$}-{hi:.digits$}")
+}
