@@ -12,8 +12,15 @@
 //! - the same three over tokio (`tokio_` rows, a 2-worker runtime, writer and reader tasks):
 //!   `AsyncWriteExt::write_all`/`AsyncReadExt::read`, and `lenframe::tokio`'s writer and reader.
 //!
+//! Small-frame latency, for the same comparison: a ping-pong of one frame each way at a time
+//! (`pingpong` rows, for sizes under 64 KiB): the client writes a frame and flushes, the server
+//! reads it and sends it back the same way, the client reads the reply. `pingpong_unframed`
+//! does the same with `write_all` and `read_exact` of the same bytes, headers included. Reported
+//! as round trips per second (median, range) and as a share of the unframed row.
+//!
 //! Run: `cargo bench --features tokio --bench bulk_tcp` (about two minutes); `-- 65536 1048576`
-//! for some sizes.
+//! for some sizes; a word that is not a number keeps only the rows whose mode contains it
+//! (`-- 65536 write_frame`, `-- 64 pingpong`); `BULK_ROUNDS=15` for more rounds.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -26,6 +33,10 @@ use lenframe::blocking::{FrameReader, FrameWriter};
 const ROUNDS: usize = 7;
 const MODES: [&str; 3] = ["unframed", "write_frame", "feed_frame"];
 const TOKIO_MODES: [&str; 3] = ["tokio_unframed", "tokio_write_frame", "tokio_feed_frame"];
+const PING_MODES: [&str; 2] = ["pingpong_unframed", "pingpong"];
+const TOKIO_PING_MODES: [&str; 2] = ["tokio_pingpong_unframed", "tokio_pingpong"];
+/// Round trips per ping-pong round.
+const ROUND_TRIPS: usize = 10_000;
 
 fn pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -166,33 +177,171 @@ fn tokio_transfer(rt: &tokio::runtime::Runtime, mode: &str, size: usize) -> f64 
     })
 }
 
+/// Round trips per second of one `size`-byte frame each way at a time, flushed each time.
+fn pingpong(mode: &str, size: usize) -> f64 {
+    let (client, server) = pair();
+    client.set_nodelay(true).unwrap();
+    server.set_nodelay(true).unwrap();
+    let payload = vec![7u8; size];
+    let unframed = mode == "pingpong_unframed";
+    let echo = thread::spawn(move || {
+        if unframed {
+            let mut server = server;
+            let mut buf = vec![0u8; size + 4];
+            for _ in 0..ROUND_TRIPS {
+                server.read_exact(&mut buf).unwrap();
+                server.write_all(&buf).unwrap();
+            }
+        } else {
+            let mut reader = FrameReader::new(server.try_clone().unwrap());
+            let mut writer = FrameWriter::new(server);
+            for _ in 0..ROUND_TRIPS {
+                let frame = reader.read_frame().unwrap().unwrap();
+                writer.write_frame(&frame).unwrap();
+                writer.flush().unwrap();
+            }
+        }
+    });
+    let start = Instant::now();
+    if unframed {
+        let mut client = client;
+        let out = vec![7u8; size + 4];
+        let mut back = vec![0u8; size + 4];
+        for _ in 0..ROUND_TRIPS {
+            client.write_all(&out).unwrap();
+            client.read_exact(&mut back).unwrap();
+        }
+    } else {
+        let mut reader = FrameReader::new(client.try_clone().unwrap());
+        let mut writer = FrameWriter::new(client);
+        for _ in 0..ROUND_TRIPS {
+            writer.write_frame(&payload).unwrap();
+            writer.flush().unwrap();
+            std::hint::black_box(reader.read_frame().unwrap().unwrap());
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    echo.join().unwrap();
+    ROUND_TRIPS as f64 / elapsed
+}
+
+/// The same over tokio: each side a task, reader and writer split.
+fn tokio_pingpong(rt: &tokio::runtime::Runtime, mode: &str, size: usize) -> f64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (client, server) = pair();
+    for stream in [&client, &server] {
+        stream.set_nonblocking(true).unwrap();
+        stream.set_nodelay(true).unwrap();
+    }
+    let payload = vec![7u8; size];
+    let unframed = mode == "tokio_pingpong_unframed";
+    rt.block_on(async move {
+        let client = tokio::net::TcpStream::from_std(client).unwrap();
+        let server = tokio::net::TcpStream::from_std(server).unwrap();
+        let echo = tokio::spawn(async move {
+            let (read, write) = server.into_split();
+            if unframed {
+                let (mut read, mut write) = (read, write);
+                let mut buf = vec![0u8; size + 4];
+                for _ in 0..ROUND_TRIPS {
+                    read.read_exact(&mut buf).await.unwrap();
+                    write.write_all(&buf).await.unwrap();
+                }
+            } else {
+                let mut reader = lenframe::tokio::FrameReader::new(read);
+                let mut writer = lenframe::tokio::FrameWriter::new(write);
+                for _ in 0..ROUND_TRIPS {
+                    let frame = reader.read_frame().await.unwrap().unwrap();
+                    writer.write_frame(&frame).await.unwrap();
+                    writer.flush().await.unwrap();
+                }
+            }
+        });
+        let start = Instant::now();
+        let (read, write) = client.into_split();
+        if unframed {
+            let (mut read, mut write) = (read, write);
+            let out = vec![7u8; size + 4];
+            let mut back = vec![0u8; size + 4];
+            for _ in 0..ROUND_TRIPS {
+                write.write_all(&out).await.unwrap();
+                read.read_exact(&mut back).await.unwrap();
+            }
+        } else {
+            let mut reader = lenframe::tokio::FrameReader::new(read);
+            let mut writer = lenframe::tokio::FrameWriter::new(write);
+            for _ in 0..ROUND_TRIPS {
+                writer.write_frame(&payload).await.unwrap();
+                writer.flush().await.unwrap();
+                std::hint::black_box(reader.read_frame().await.unwrap().unwrap());
+            }
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        echo.await.unwrap();
+        ROUND_TRIPS as f64 / elapsed
+    })
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
+    let args: Vec<String> = std::env::args()
         .skip(1)
-        .filter_map(|arg| arg.parse().ok())
+        .filter(|arg| !arg.starts_with('-'))
         .collect();
+    let sizes: Vec<usize> = args.iter().filter_map(|arg| arg.parse().ok()).collect();
     let sizes = if sizes.is_empty() {
         vec![64, 4096, 65536, 1 << 20]
     } else {
         sizes
     };
-    println!("bulk_tcp: loopback, {ROUNDS} interleaved rounds; GB/s of wire bytes");
+    // Words that are not sizes keep only the modes that contain one of them.
+    let words: Vec<&String> = args
+        .iter()
+        .filter(|arg| arg.parse::<usize>().is_err())
+        .collect();
+    let wanted =
+        |mode: &str| words.is_empty() || words.iter().any(|word| mode.contains(word.as_str()));
+    let rounds = std::env::var("BULK_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(ROUNDS);
+    println!(
+        "bulk_tcp: loopback, {rounds} interleaved rounds; GB/s of wire bytes, round trips/s for pingpong"
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     for size in sizes {
-        for modes in [MODES, TOKIO_MODES] {
+        let mut groups = vec![&MODES[..], &TOKIO_MODES[..]];
+        if size < 65536 {
+            groups.extend([&PING_MODES[..], &TOKIO_PING_MODES[..]]);
+        }
+        for group in groups {
+            // The first mode of a group is its baseline: run it whenever another row is.
+            let modes: Vec<&str> = group
+                .iter()
+                .enumerate()
+                .filter(|&(at, mode)| at == 0 || wanted(mode))
+                .map(|(_, mode)| *mode)
+                .collect();
+            if modes.len() == 1 && !wanted(modes[0]) {
+                continue;
+            }
             let mut results = vec![Vec::new(); modes.len()];
-            for _ in 0..ROUNDS {
+            for _ in 0..rounds {
                 for (mode, out) in modes.iter().zip(&mut results) {
-                    out.push(if mode.starts_with("tokio") {
+                    out.push(if mode.starts_with("tokio_pingpong") {
+                        tokio_pingpong(&rt, mode, size)
+                    } else if mode.starts_with("pingpong") {
+                        pingpong(mode, size)
+                    } else if mode.starts_with("tokio") {
                         tokio_transfer(&rt, mode, size)
                     } else {
                         transfer(mode, size)
@@ -212,9 +361,18 @@ fn report(size: usize, modes: &[&str], results: Vec<Vec<f64>>) {
             .iter()
             .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
         let med = median(rates);
-        println!(
-            "{size:>8} B {mode:<18} median {med:5.2} GB/s (range {lo:.2}-{hi:.2}), {:4.0}% of unframed",
-            100.0 * med / unframed
-        );
+        let share = 100.0 * med / unframed;
+        if mode.contains("pingpong") {
+            println!(
+                "{size:>8} B {mode:<24} median {:6.1} k/s (range {:.1}-{:.1}), {share:4.0}% of unframed",
+                med / 1e3,
+                lo / 1e3,
+                hi / 1e3
+            );
+        } else {
+            println!(
+                "{size:>8} B {mode:<24} median {med:5.2} GB/s (range {lo:.2}-{hi:.2}), {share:4.0}% of unframed"
+            );
+        }
     }
 }
