@@ -20,7 +20,8 @@
 //!
 //! Run: `cargo bench --features tokio --bench bulk_tcp` (about two minutes); `-- 65536 1048576`
 //! for some sizes; a word that is not a number keeps only the rows whose mode contains it
-//! (`-- 65536 write_frame`, `-- 64 pingpong`); `BULK_ROUNDS=15` for more rounds.
+//! (`-- 65536 write_frame`, `-- 64 pingpong`; `write_frame$` for that mode alone, not
+//! `tokio_write_frame`); `BULK_ROUNDS=15` for more rounds.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -304,8 +305,14 @@ fn main() {
         .iter()
         .filter(|arg| arg.parse::<usize>().is_err())
         .collect();
-    let wanted =
-        |mode: &str| words.is_empty() || words.iter().any(|word| mode.contains(word.as_str()));
+    // A word that ends with `$` keeps only the mode of that name.
+    let wanted = |mode: &str| {
+        words.is_empty()
+            || words.iter().any(|word| match word.strip_suffix('$') {
+                Some(name) => mode == name,
+                None => mode.contains(word.as_str()),
+            })
+    };
     let rounds = std::env::var("BULK_ROUNDS")
         .ok()
         .and_then(|rounds| rounds.parse().ok())
