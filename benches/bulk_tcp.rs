@@ -18,6 +18,10 @@
 //! does the same with `write_all` and `read_exact` of the same bytes, headers included. Reported
 //! as round trips per second (median, range) and as a share of the unframed row.
 //!
+//! Each row also reports the CPU time the round took, all threads together (Linux:
+//! `/proc/self/task/*/schedstat`), per MiB of wire bytes or per round trip, as a median and a
+//! share of the unframed row: on a loaded machine it moves much less than the rates do.
+//!
 //! Run: `cargo bench --features tokio --bench bulk_tcp` (about two minutes); `-- 65536 1048576`
 //! for some sizes; a word that is not a number keeps only the rows whose mode contains it
 //! (`-- 65536 write_frame`, `-- 64 pingpong`; `write_frame$` for that mode alone, not
@@ -25,6 +29,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Instant;
 
@@ -38,6 +43,39 @@ const PING_MODES: [&str; 2] = ["pingpong_unframed", "pingpong"];
 const TOKIO_PING_MODES: [&str; 2] = ["tokio_pingpong_unframed", "tokio_pingpong"];
 /// Round trips per ping-pong round.
 const ROUND_TRIPS: usize = 10_000;
+
+/// CPU time (ns) of the threads that ended, which `/proc/self/task` no longer lists.
+static ENDED_CPU: AtomicU64 = AtomicU64::new(0);
+
+/// CPU time (ns) the calling thread has run, 0 where the kernel does not say.
+fn thread_cpu() -> u64 {
+    schedstat("/proc/thread-self/schedstat")
+}
+
+fn schedstat(path: impl AsRef<std::path::Path>) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|stat| stat.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time (ns) of every thread of the process so far, ended ones included.
+fn process_cpu() -> u64 {
+    let live: u64 = std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .filter_map(Result::ok)
+                .map(|task| schedstat(task.path().join("schedstat")))
+                .sum()
+        })
+        .unwrap_or(0);
+    live + ENDED_CPU.load(Ordering::Relaxed)
+}
+
+/// Notes the calling thread's CPU time as it ends.
+fn thread_ends() {
+    ENDED_CPU.fetch_add(thread_cpu(), Ordering::Relaxed);
+}
 
 fn pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -63,7 +101,7 @@ fn transfer(mode: &str, size: usize) -> f64 {
     let (client, server) = pair();
     let payload = Bytes::from(vec![7u8; size]);
     let mode_w = mode.to_string();
-    let writer = thread::spawn(move || match mode_w.as_str() {
+    let write = move || match mode_w.as_str() {
         "unframed" => {
             let mut client = client;
             let chunk = vec![7u8; 1 << 20];
@@ -88,6 +126,10 @@ fn transfer(mode: &str, size: usize) -> f64 {
             }
             writer.flush().unwrap();
         }
+    };
+    let writer = thread::spawn(move || {
+        write();
+        thread_ends();
     });
     let start = Instant::now();
     if mode == "unframed" {
@@ -202,6 +244,7 @@ fn pingpong(mode: &str, size: usize) -> f64 {
                 writer.flush().unwrap();
             }
         }
+        thread_ends();
     });
     let start = Instant::now();
     if unframed {
@@ -344,7 +387,8 @@ fn main() {
             let mut results = vec![Vec::new(); modes.len()];
             for _ in 0..rounds {
                 for (mode, out) in modes.iter().zip(&mut results) {
-                    out.push(if mode.starts_with("tokio_pingpong") {
+                    let cpu = process_cpu();
+                    let rate = if mode.starts_with("tokio_pingpong") {
                         tokio_pingpong(&rt, mode, size)
                     } else if mode.starts_with("pingpong") {
                         pingpong(mode, size)
@@ -352,7 +396,15 @@ fn main() {
                         tokio_transfer(&rt, mode, size)
                     } else {
                         transfer(mode, size)
-                    });
+                    };
+                    let cpu = (process_cpu() - cpu) as f64;
+                    // Per MiB of wire bytes, or per round trip.
+                    let units = if mode.contains("pingpong") {
+                        ROUND_TRIPS as f64
+                    } else {
+                        ((total(size) / size) * (size + 4)) as f64 / (1 << 20) as f64
+                    };
+                    out.push((rate, cpu / units));
                 }
             }
             report(size, &modes, results);
@@ -360,10 +412,20 @@ fn main() {
     }
 }
 
-/// Prints each mode's median and range, and its median as a share of the first mode's.
-fn report(size: usize, modes: &[&str], results: Vec<Vec<f64>>) {
-    let unframed = median(results[0].clone());
-    for (mode, rates) in modes.iter().zip(results) {
+/// Prints each mode's median and range, and its median as a share of the first mode's; then
+/// the median CPU time per unit, and its share of the first mode's.
+fn report(size: usize, modes: &[&str], results: Vec<Vec<(f64, f64)>>) {
+    let column = |rows: &[(f64, f64)], at: usize| -> Vec<f64> {
+        rows.iter()
+            .map(|row| if at == 0 { row.0 } else { row.1 })
+            .collect()
+    };
+    let unframed = median(column(&results[0], 0));
+    let unframed_cpu = median(column(&results[0], 1));
+    for (mode, rows) in modes.iter().zip(results) {
+        let rates = column(&rows, 0);
+        let cpu = median(column(&rows, 1));
+        let cpu_share = 100.0 * cpu / unframed_cpu;
         let (lo, hi) = rates
             .iter()
             .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
@@ -371,14 +433,16 @@ fn report(size: usize, modes: &[&str], results: Vec<Vec<f64>>) {
         let share = 100.0 * med / unframed;
         if mode.contains("pingpong") {
             println!(
-                "{size:>8} B {mode:<24} median {:6.1} k/s (range {:.1}-{:.1}), {share:4.0}% of unframed",
+                "{size:>8} B {mode:<24} median {:6.1} k/s (range {:.1}-{:.1}), {share:4.0}% of unframed; CPU {:5.1} us a round trip ({cpu_share:3.0}%)",
                 med / 1e3,
                 lo / 1e3,
-                hi / 1e3
+                hi / 1e3,
+                cpu / 1e3
             );
         } else {
             println!(
-                "{size:>8} B {mode:<24} median {med:5.2} GB/s (range {lo:.2}-{hi:.2}), {share:4.0}% of unframed"
+                "{size:>8} B {mode:<24} median {med:5.2} GB/s (range {lo:.2}-{hi:.2}), {share:4.0}% of unframed; CPU {:5.0} us/MiB ({cpu_share:3.0}%)",
+                cpu / 1e3
             );
         }
     }
