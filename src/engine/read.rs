@@ -31,6 +31,10 @@
 //!   same at once. So a reader waiting for the next frame holds at most 16 KiB whatever it
 //!   received before; when the small read comes back full, the next asks for the size reads had
 //!   before they slowed down. Frames already handed out as `Bytes` keep their own memory.
+//!   Only at rest: while a frame is under way, the allocation is kept even when reads ask for
+//!   less for a while (after a short read), so that a bulk stream whose reader catches up with
+//!   its peer does not trade its buffer for a smaller one and back, touching fresh memory each
+//!   time (`gives_back`).
 //! - **Long frames read straight into their own buffer.** The rest of a frame that needs more
 //!   than a read (and more than 64 KiB) is read into a `Vec` of its own that starts as the bytes
 //!   already buffered plus one read's room and grows as bytes arrive (doubling, never past the
@@ -298,16 +302,23 @@ impl ReadState {
         self.settle();
         let len = self.buf.len();
         let needed = self.needed();
-        // At rest, a big buffer is given back below when the sizer asks for a small read.
+        // At rest, a big buffer is given back below when the sizer asks for less (a small read
+        // typically); under way, kept (`gives_back`).
         let room = self.sizer.room(self.at_rest());
         let want = wanted_capacity(len, needed, room);
-        if needs_room(self.available(), len, needed, room)
-            || too_big(self.alloc, want, self.small())
-        {
+        if needs_room(self.available(), len, needed, room) || self.gives_back(want) {
             self.reallocate(want);
         }
         self.room_len = self.available().min(room);
         self.room_whole = self.room_len == room;
+    }
+
+    /// Whether the allocation is given back for one of `want` bytes: at rest, when it is too
+    /// big for that. While a frame is under way the reader keeps it, even when reads ask for
+    /// less for a while (a short read): a bulk stream whose reader catches up with its peer
+    /// would otherwise trade its buffer for a smaller one and back, with fresh memory each time.
+    fn gives_back(&self, want: usize) -> bool {
+        self.at_rest() && too_big(self.alloc, want, self.small())
     }
 
     /// The room there is for a read without reallocating.
@@ -333,7 +344,7 @@ impl ReadState {
         let spare = mem::take(&mut self.spare);
         self.buf.unsplit(spare);
         self.buf.truncate(len);
-        let reuse = !too_big(self.alloc, want, self.small())
+        let reuse = !self.gives_back(want)
             && self.buf.try_reclaim(want - len)
             && self.buf.capacity() >= want;
         if !reuse {
@@ -477,6 +488,37 @@ mod tests {
         assert_eq!(read_empty_frames(&mut state, 100), SMALL);
         assert!(read_empty_frames(&mut state, 100) <= SMALL);
         assert!(read_empty_frames(&mut state, usize::MAX) <= SMALL);
+    }
+
+    #[test]
+    fn a_buffer_is_kept_while_a_frame_is_under_way_and_given_back_at_rest() {
+        let grown = || {
+            let mut state = ReadState::new(Codec::default(), 256 * KIB);
+            while read_empty_frames(&mut state, usize::MAX) < 256 * KIB {}
+            assert!(state.alloc >= 256 * KIB);
+            state
+        };
+        // A short read brings the start of a 30 KiB frame: the read size falls to the small
+        // one, but under way the reader keeps its allocation (no trading it for a small one
+        // and back when the next reads come back full).
+        let mut state = grown();
+        let alloc = state.alloc;
+        let mut start = (30 * KIB as u32).to_le_bytes().to_vec();
+        start.extend_from_slice(&[7; 20]);
+        feed(&mut state, &start);
+        assert_eq!(state.decode(), Ok(None));
+        assert_eq!(state.read_slice().len(), SMALL);
+        assert_eq!(state.alloc, alloc, "kept under way");
+        // At rest after a short read, it is given back for a small one.
+        let mut state = grown();
+        let alloc = state.alloc;
+        read_empty_frames(&mut state, 100);
+        assert_eq!(read_empty_frames(&mut state, 100), SMALL);
+        assert!(
+            state.alloc < alloc / 2,
+            "given back at rest: {}",
+            state.alloc
+        );
     }
 
     #[test]
