@@ -77,7 +77,10 @@
 //! [`FrameWriter`] buffers small frames, like [`std::io::BufWriter`], and writes them together:
 //! call [`flush`](FrameWriter::flush) when a batch is done. A frame of 64 KiB or more goes out at
 //! once, buffered frames first, header and payload in one vectored write from the caller's slice
-//! (the payload is not copied). [`FrameWriter::feed_frame`] takes an owned payload (a `Vec<u8>`,
+//! (the payload is not copied); in a run of such frames with no flush between (a bulk transfer),
+//! those after the first, up to 256 KiB each, are copied and go out together in writes of about
+//! 1 MiB (a copy costs less than a system call a frame), until the flush that ends the batch.
+//! [`FrameWriter::feed_frame`] takes an owned payload (a `Vec<u8>`,
 //! [`Bytes`]) and queues it without a copy: many such frames go out together in one vectored
 //! write. [`FrameWriter::copy_frame_from`] sends a frame whose payload of known length comes
 //! from any [`Read`], in bounded memory.
@@ -93,7 +96,7 @@
 //! | a peer that sends a header claiming 1 GiB, then 10 bytes | 8 KiB | – |
 //! | small frames | many frames a read, reads from 8 KiB | frames shorter than [`buffer_size`](FrameWriter::buffer_size) (64 KiB) copied and written together |
 //! | bulk traffic | reads double while they come back full, up to [`max_read_size`](FrameReader::max_read_size) (256 KiB) | queued frames gathered into one vectored write of up to [`max_write_size`](FrameWriter::max_write_size) (1 MiB) and 64 slices; owned payloads not copied |
-//! | one large frame | its buffer grows as its bytes arrive, never by what the header claims | borrowed: written from the caller's slice; owned: queued as it is |
+//! | one large frame | its buffer grows as its bytes arrive, never by what the header claims | borrowed: written from the caller's slice (in a run of them with no flush between, those after the first, up to 256 KiB each, copied and written 1 MiB at a time); owned: queued as it is |
 //! | after it | given back at the next frame boundary: back to 8 KiB | given back by the flush |
 //!
 //! - **Reading.** A fresh reader asks for 8 KiB. Each read that fills a room of the full read size
@@ -111,10 +114,13 @@
 //!   that is zeroed once when allocated (`std::io::Read` needs initialised memory), not before
 //!   every read.
 //! - **Writing.** Small frames are copied into the buffer; large borrowed payloads
-//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory, and
-//!   owned ones ([`feed_frame`](FrameWriter::feed_frame)) are queued without a copy. Each write
-//!   call gathers what is queued, headers, small frames and payloads, up to 1 MiB and 64 slices. A
-//!   flush gives back a buffer that grew past 8 KiB.
+//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory
+//!   (in a run of them, those after the first up to a quarter of
+//!   [`max_write_size`](FrameWriter::max_write_size) are copied, and the buffer holds up to
+//!   `max_write_size` and one frame), and owned ones ([`feed_frame`](FrameWriter::feed_frame)) are
+//!   queued without a copy. Each write call gathers what is queued, headers, small frames and
+//!   payloads, up to 1 MiB and 64 slices. A flush ends a run and gives back a buffer that grew
+//!   past 8 KiB.
 //!
 //! `tests/resource_bounds.rs` holds these figures: after one 8 MiB frame and 1,000 frames of
 //! 16 B, an idle reader holds 8.4 KiB and a flushed writer nothing; 300 idle connections that
@@ -485,7 +491,9 @@ impl<R: fmt::Debug> fmt::Debug for FrameReader<R> {
 /// Frames shorter than the buffer (64 KiB by default) are copied into it and go out together,
 /// like [`std::io::BufWriter`]: call [`flush`](Self::flush) when a batch is done. Longer frames
 /// go out at once, after what is buffered, in one vectored write of the header and the caller's
-/// payload, which is not copied. See the [module docs](self) for what happens on timeouts and
+/// payload, which is not copied; in a run of them with no flush between, those after the first
+/// are copied (up to a quarter of [`max_write_size`](Self::max_write_size)) and go out together.
+/// See the [module docs](self) for what happens on timeouts and
 /// non-blocking sockets.
 ///
 /// Dropping the writer writes what is buffered, ignoring errors, as `BufWriter` does; call
@@ -601,7 +609,12 @@ impl<W: Write> FrameWriter<W> {
     ///
     /// A frame shorter than the buffer is copied into it and goes out with a later write or
     /// [`flush`](Self::flush); a longer one is written before this returns, without being
-    /// copied.
+    /// copied. Except in a run: after a frame written that way, with no flush since, frames up
+    /// to a quarter of [`max_write_size`](Self::max_write_size) (256 KiB by default) are copied
+    /// too and go out together when about `max_write_size` bytes are buffered, or at the flush,
+    /// so that a bulk transfer of, say, 64 KiB frames makes one write a MiB rather than one a
+    /// frame. Flush (or use [`send_frame`](Self::send_frame)) when the peer must see a frame
+    /// now.
     ///
     /// # Examples
     ///

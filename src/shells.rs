@@ -104,8 +104,9 @@ macro_rules! writer_settings {
         /// Buffers up to `buffer_size` bytes before writing, instead of 64 KiB.
         ///
         /// Frames shorter than the buffer are copied into it; longer ones are written at once
-        /// from the caller's memory. A size of 0 writes every frame at once, header and
-        /// payload in one vectored write.
+        /// from the caller's memory (but in a run of them with no flush between, see
+        /// [`write_frame`](Self::write_frame)). A size of 0 writes every frame at once, header
+        /// and payload in one vectored write.
         pub fn with_buffer_size(mut self, buffer_size: usize) -> Self {
             self.core.state.set_capacity(buffer_size);
             self

@@ -77,7 +77,7 @@
 //! |--------|-------------|-----------------------------------------------|
 //! | [`FrameReader::read_frame`], [`StreamExt::next`] | **yes** | No frame was returned and no byte is lost: the bytes read so far, and the parsed header, stay in the reader, and the next call continues the same frame. |
 //! | [`FrameReader::copy_frame_to`] | **yes**, if called again | The bytes already written to the destination stay written; the reader remembers how many are left ([`copy_remaining`](FrameReader::copy_remaining)), and the next `copy_frame_to` continues the same frame where it stopped. Until then `read_frame` refuses with an error. |
-//! | [`FrameWriter::write_frame`], frame shorter than the [buffer](FrameWriter::buffer_size) (64 KiB) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
+//! | [`FrameWriter::write_frame`], frame shorter than the [buffer](FrameWriter::buffer_size) (64 KiB), or one copied in a run of large frames (see [`write_frame`](FrameWriter::write_frame)) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
 //! | [`FrameWriter::feed_frame`] | **yes** | The frame was not queued. (Earlier queued frames may have gone out to make room.) |
 //! | [`FrameWriter::write_frame`], larger payload | **no**, but the stream stays framed | If no byte of the frame had gone out, the frame is withdrawn, as if never called. Otherwise the rest of the payload is copied into the writer's buffer and goes out with the next write or flush: the peer still sees a whole frame, but the caller cannot tell which case happened. |
 //! | [`FrameWriter::write_frame_with`] | **yes** until the body is written, then **no**, but the stream stays framed | Dropped while earlier frames go out to make room, the frame was not accepted and `body` not called. Once the body is written the frame is accepted, and goes out with the next write or flush. |
@@ -96,7 +96,7 @@
 //! | a peer that sends a header claiming 1 GiB, then 10 bytes | 8 KiB | – |
 //! | small frames | many frames a read, reads from 8 KiB | frames shorter than [`buffer_size`](FrameWriter::buffer_size) (64 KiB) copied and written together |
 //! | bulk traffic | reads double while they come back full, up to [`max_read_size`](FrameReader::max_read_size) (256 KiB) | queued frames gathered into one vectored write of up to [`max_write_size`](FrameWriter::max_write_size) (1 MiB) and 64 slices; owned payloads not copied |
-//! | one large frame | its buffer grows as its bytes arrive, never by what the header claims | borrowed: written from the caller's slice; owned: queued as it is |
+//! | one large frame | its buffer grows as its bytes arrive, never by what the header claims | borrowed: written from the caller's slice (in a run of them with no flush between, those after the first, up to 256 KiB each, copied and written 1 MiB at a time); owned: queued as it is |
 //! | after it | given back at the next frame boundary: back to 8 KiB | given back by the flush |
 //!
 //! - **Reading.** A fresh reader asks for 8 KiB. Each read that fills a room of the full read size
@@ -110,7 +110,9 @@
 //!   own their memory and stay valid. Reads go into uninitialised memory (`read_buf`): nothing is
 //!   zeroed. A long frame grows the buffer by what has arrived (doubling), never past its end.
 //! - **Writing.** Small frames are copied into the buffer; large borrowed payloads
-//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory, and
+//!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory
+//!   (in a run of them with no flush between, those after the first, up to a quarter of
+//!   [`max_write_size`](FrameWriter::max_write_size), are copied and go out together), and
 //!   owned ones ([`feed_frame`](FrameWriter::feed_frame)) are queued without a copy. Each write
 //!   call gathers what is queued, headers, small frames and payloads, up to 1 MiB and 64 slices. A
 //!   flush gives back a buffer that grew past 8 KiB. The `Sink` queues its `Bytes` the same way as
@@ -429,7 +431,12 @@ crate::shells::async_writer! {
     ///
     /// A small payload is buffered and goes out with a later write or [`flush`](Self::flush); a
     /// large one is written before this returns (the buffered frames before it too), without
-    /// being copied.
+    /// being copied. Except in a run: after a frame written that way, with no flush since,
+    /// frames up to a quarter of [`max_write_size`](Self::max_write_size) (256 KiB by default)
+    /// are copied too and go out together when about `max_write_size` bytes are buffered, or at
+    /// the flush, so that a bulk transfer of, say, 64 KiB frames makes one write a MiB rather
+    /// than one a frame. Flush (or use [`send_frame`](Self::send_frame)) when the peer must see
+    /// a frame now.
     ///
     /// # Examples
     ///
@@ -460,8 +467,9 @@ crate::shells::async_writer! {
     ///
     /// # Cancel safety
     ///
-    /// For a frame shorter than the buffer (64 KiB by default), cancel-safe: if the future is dropped before it completes, the frame was not
-    /// accepted. For a larger one, not cancel-safe, but the stream stays framed: as after an
+    /// For a frame shorter than the buffer (64 KiB by default), or one copied in a run,
+    /// cancel-safe: if the future is dropped before it completes, the frame was not accepted.
+    /// For a larger one, not cancel-safe, but the stream stays framed: as after an
     /// error, if none of the frame had gone out it is withdrawn, and otherwise the rest of the
     /// payload is copied into the buffer and goes out with the next write or flush. See the
     /// [table](self#cancel-safety).

@@ -375,7 +375,7 @@ impl<W: WriteIo> WriteLoop<W> {
         self.write_through(head, payload).await
     }
 
-    /// A frame that is copied (shorter than the buffer), once
+    /// A frame that is copied (see `WriteState::copies`), once
     /// [`queue_frame`](Self::queue_frame) found no room for it: room is made, then it is queued
     /// (`true`). `false`: a large frame, nothing done. Cancel-safe: nothing is queued before
     /// the room is made.
@@ -390,6 +390,7 @@ impl<W: WriteIo> WriteLoop<W> {
             return Poll::Ready(Ok(false));
         }
         ready!(self.poll_make_room(cx, frame_len))?;
+        self.state.reserve_copied(frame_len);
         self.state.queue_copied(head, payload);
         Poll::Ready(Ok(true))
     }

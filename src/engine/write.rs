@@ -15,13 +15,21 @@
 //! - **Large payloads are not copied.** A borrowed one (`write_frame`) is written before the call
 //!   returns, straight from the caller's slice, after what is queued; an owned one
 //!   (`feed_frame`, `Sink::start_send`) is queued as the `Bytes` it came in.
+//! - **A run of large frames is gathered.** Once a borrowed frame of at least `buffer_size` and
+//!   at most a quarter of `max_write_size` ([`GATHER_SHARE`]: 256 KiB by default) was written
+//!   through, the borrowed frames after it up to that length are copied too, until the next
+//!   flush, and the buffer holds up to `max_write_size` and one more frame before it is written:
+//!   a run of 64 KiB frames goes out in writes of 1 MiB, not one write a frame (a copy of 64 KiB
+//!   costs less than a system call). The first frame of a run still goes out before its call
+//!   returns. A `buffer_size` of 0 writes every frame at once: no run.
 //! - **Gathered writes.** Each write call takes the queue in order, headers, small frames and
 //!   owned payloads, as up to [`MAX_SLICES`] (64) slices, gathering parts while it holds less
 //!   than `max_write_size` bytes (1 MiB by default; a part is never cut for it); each slice is
 //!   at most 1 GiB (Windows takes at most `u32::MAX` bytes a slice). Owned payloads are written when the queue reaches `max_write_size`, or on flush.
 //! - **Letting go.** A buffer that grew past the small size (8 KiB) is given back when a flush
 //!   empties it, and at once when it held more than `buffer_size` (the rest of a large frame
-//!   whose write stopped part way): an idle writer holds at most 16 KiB, whatever it wrote.
+//!   whose write stopped part way; in a run, more than the run's limit): an idle writer holds
+//!   at most 16 KiB, whatever it wrote.
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -55,6 +63,9 @@ pub(crate) const MAX_SLICE: usize = 1 << 30;
 
 /// The least room `copy_frame_from` reads into, even for a writer with a smaller capacity.
 const STREAM_MIN: usize = 8 * 1024;
+/// In a run of large borrowed frames, those of at most `max_write / GATHER_SHARE` bytes (256 KiB
+/// by default) are copied, so that at least this many go out in one write.
+pub(crate) const GATHER_SHARE: usize = 4;
 
 /// More than a frame's header can add to its payload (`MAX_HEADER_LEN`), and at least what
 /// `FrameEncoder::encode` reserves past the payload: the room [`WriteState::encode_small`]
@@ -78,6 +89,12 @@ pub(crate) struct WriteState {
     capacity: usize,
     /// The most bytes one write call takes.
     max_write: usize,
+    /// In a run of large frames (see [`gathers`](Self::gathers)), the longest borrowed frame
+    /// that is copied; 0 outside one.
+    gather: usize,
+    /// What the buffer holds at most before it is written: `capacity`, or in a run of large
+    /// frames `max_write` and one more frame.
+    limit: usize,
     /// A `copy_frame_from` that stopped inside a frame.
     streaming: Option<Streaming>,
     /// The room handed to the last read from a `copy_frame_from` source: where it starts in
@@ -169,6 +186,8 @@ impl WriteState {
             peak: 0,
             capacity: DEFAULT_BUFFER_SIZE,
             max_write: DEFAULT_MAX_WRITE,
+            gather: 0,
+            limit: DEFAULT_BUFFER_SIZE,
             streaming: None,
             room_at: 0,
             room_len: 0,
@@ -206,6 +225,7 @@ impl WriteState {
     /// Sets how many bytes the writer buffers before writing.
     pub(crate) fn set_capacity(&mut self, capacity: usize) {
         self.capacity = capacity;
+        self.end_run();
     }
 
     /// The most bytes one write call takes.
@@ -217,6 +237,36 @@ impl WriteState {
     /// Sets the most bytes one write call takes (at least 1).
     pub(crate) fn set_max_write(&mut self, max_write: usize) {
         self.max_write = max_write.max(1);
+        self.end_run();
+    }
+
+    /// Whether a run of large frames is under way: a borrowed frame of at least the buffer's
+    /// size, and of at most `max_write / GATHER_SHARE` bytes, was written through since the last
+    /// flush. Then the frames that follow, up to that length, are copied too, and the buffer
+    /// holds up to `max_write` bytes and one frame before it is written: a run of 64 KiB frames
+    /// goes out in writes of 1 MiB rather than one write a frame (a copy of 64 KiB costs less
+    /// than a system call). The first frame of a run is written before the call returns, so a
+    /// lone large frame still goes out at once; the flush that ends a batch ends the run.
+    #[inline]
+    pub(crate) fn gathers(&self) -> bool {
+        self.gather != 0
+    }
+
+    /// Starts a run of large frames after a borrowed frame of `frame_len` bytes was written
+    /// through (see [`gathers`](Self::gathers)).
+    fn start_run(&mut self, frame_len: usize) {
+        let gather = self.max_write / GATHER_SHARE;
+        // A buffer size of 0 asks for every frame to be written at once: no run.
+        if self.capacity != 0 && frame_len >= self.capacity && frame_len <= gather {
+            self.gather = gather;
+            self.limit = self.capacity.max(self.max_write.saturating_add(gather));
+        }
+    }
+
+    /// Ends a run of large frames: the buffer holds `capacity` bytes before it is written again.
+    fn end_run(&mut self) {
+        self.gather = 0;
+        self.limit = self.capacity;
     }
 
     /// The encoder, to change its maximum.
@@ -247,10 +297,11 @@ impl WriteState {
     }
 
     /// Whether a borrowed frame of `frame_len` bytes is copied into the buffer (shorter than the
-    /// buffer) rather than written from the caller's memory. The one copy-or-write-through rule.
+    /// buffer, or not longer than a run of large frames copies: see [`gathers`](Self::gathers))
+    /// rather than written from the caller's memory. The one copy-or-write-through rule.
     #[inline]
     pub(crate) fn copies(&self, frame_len: usize) -> bool {
-        self.copies_unchecked(frame_len) || self.whole_frames
+        self.copies_unchecked(frame_len) || self.whole_frames || frame_len <= self.gather
     }
 
     /// [`copies`](Self::copies) for a codec without a checksum (not [`checked`](Self::checked)).
@@ -276,16 +327,28 @@ impl WriteState {
     }
 
     /// Whether something must be written before `n` more bytes go into the buffer: the buffer
-    /// would pass its capacity, or the queue holds `max_write_size` already.
+    /// would pass its capacity (in a run of large frames, `max_write` and one frame), or the
+    /// queue holds `max_write_size` already.
     #[inline]
     pub(crate) fn must_write(&self, n: usize) -> bool {
         !self.is_empty() && (self.buffered_len() >= self.max_write || !self.fits(n))
     }
 
-    /// Whether `n` more bytes fit in the buffer without passing its capacity.
+    /// Whether `n` more bytes fit in the buffer without passing its limit.
     #[inline]
     fn fits(&self, n: usize) -> bool {
-        n <= self.capacity.saturating_sub(self.buf.len())
+        n <= self.limit.saturating_sub(self.buf.len())
+    }
+
+    /// Makes room for a copied frame of `frame_len` bytes: one as long as the buffer or longer
+    /// (a run of large frames) gets the buffer's whole limit at once, rather than doubling it
+    /// frame after frame.
+    #[inline]
+    pub(crate) fn reserve_copied(&mut self, frame_len: usize) {
+        if frame_len >= self.capacity && self.buf.capacity() - self.buf.len() < frame_len {
+            let want = self.limit.max(self.buf.len().saturating_add(frame_len));
+            self.buf.reserve(want - self.buf.len());
+        }
     }
 
     /// The header for a payload of `payload_len` bytes, after `prefix` (the bytes before the
@@ -551,17 +614,19 @@ impl WriteState {
         }
         let from_buf = n.min(self.buf.len());
         self.buf.advance(from_buf);
-        if self.buf.is_empty() && self.peak > self.capacity.max(SMALL) {
-            // It held the rest of a large frame: give that memory back now.
+        if self.buf.is_empty() && self.peak > self.limit.max(SMALL) {
+            // It held the rest of a large frame: give that memory back now. (A run of large
+            // frames keeps its buffer for the next frames, until the flush.)
             self.give_back();
         }
         n - from_buf
     }
 
-    /// Notes that a flush wrote everything: a buffer grown past the small size is given back, so
-    /// an idle writer holds little whatever it wrote.
+    /// Notes that a flush wrote everything: a run of large frames ends, and a buffer grown past
+    /// the small size is given back, so an idle writer holds little whatever it wrote.
     pub(crate) fn flushed(&mut self) {
         self.with_len = 0;
+        self.end_run();
         self.peak = self.peak.max(self.buf.len());
         if self.buf.is_empty() && super::buffer::write_gives_back(self.peak) {
             self.give_back();
@@ -589,11 +654,14 @@ impl WriteState {
     /// If none of it went out, its header is withdrawn from the buffer and it is not. Otherwise
     /// what went out cannot be taken back: the rest of the payload is copied into the buffer,
     /// to go out with the next write, so the peer still sees a whole frame.
+    ///
+    /// An accepted frame may start a run of large frames ([`gathers`](Self::gathers)).
     pub(crate) fn end_through(&mut self, frame: &Through<'_>) -> bool {
         if frame.written == 0 && self.buf.len() >= frame.header_len {
             self.buf.truncate(self.buf.len() - frame.header_len);
             return false;
         }
+        self.start_run(frame.header_len + frame.payload.len() + frame.trailer.len());
         let [payload, trailer] = frame.rest();
         let rest_len = payload.len() + trailer.len();
         let unsent = self.buf.len() + rest_len;
@@ -1398,6 +1466,140 @@ mod tests {
             capacity_after(50, 100) > KIB,
             "nothing left: nothing allocated"
         );
+    }
+
+    /// A state with a buffer of 100 bytes and writes of at most 1,000 (a run copies frames of
+    /// up to 250), which wrote a `frame_len`-byte borrowed frame through, whole.
+    fn after_a_frame_written_through(frame_len: usize) -> WriteState {
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(100);
+        state.set_max_write(1000);
+        let payload = vec![7u8; frame_len - 4];
+        state.queue(&[0; 4]);
+        let mut frame = Through::new(4, &payload, Trailer::NONE);
+        state.wrote_through(&mut frame, frame_len);
+        assert!(frame.is_done());
+        assert!(state.end_through(&frame));
+        state
+    }
+
+    #[test]
+    fn a_run_starts_with_a_frame_written_through_of_the_buffer_size_up_to_a_quarter_write() {
+        assert_eq!(GATHER_SHARE, 4);
+        assert_eq!(DEFAULT_MAX_WRITE / GATHER_SHARE, 256 * KIB);
+        assert!(!WriteState::new(Codec::default()).gathers());
+        assert!(!after_a_frame_written_through(99).gathers());
+        assert!(after_a_frame_written_through(100).gathers());
+        assert!(after_a_frame_written_through(250).gathers());
+        assert!(!after_a_frame_written_through(251).gathers());
+        // A frame withdrawn (none of it went out) starts nothing.
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(100);
+        state.set_max_write(1000);
+        state.queue(&[0; 4]);
+        let payload = [7u8; 196];
+        assert!(!state.end_through(&Through::new(4, &payload, Trailer::NONE)));
+        assert!(!state.gathers());
+        // A buffer size of 0 writes every frame at once: no run.
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(0);
+        state.queue(&[0; 4]);
+        let mut frame = Through::new(4, &payload, Trailer::NONE);
+        state.wrote_through(&mut frame, 200);
+        assert!(state.end_through(&frame));
+        assert!(!state.gathers());
+        assert!(!state.copies(200));
+    }
+
+    #[test]
+    fn a_run_copies_frames_up_to_a_quarter_write_until_the_flush() {
+        let mut state = after_a_frame_written_through(200);
+        assert!(state.copies(99), "shorter than the buffer: copied as ever");
+        assert!(state.copies(100) && state.copies(250));
+        assert!(!state.copies(251), "longer: written through");
+        state.flushed();
+        assert!(!state.gathers());
+        assert!(!state.copies(100));
+        for end in [
+            |state: &mut WriteState| state.set_capacity(100),
+            |state: &mut WriteState| state.set_max_write(1000),
+        ] {
+            let mut state = after_a_frame_written_through(200);
+            end(&mut state);
+            assert!(!state.copies(100), "a new setting ends the run");
+            assert!(!state.must_write(1), "empty");
+        }
+    }
+
+    #[test]
+    fn a_run_buffers_up_to_max_write_and_one_frame_then_writes() {
+        let mut state = after_a_frame_written_through(200);
+        assert!(!state.must_write(1000), "empty");
+        state.queue(&[1; 999]);
+        // 999 + 251 = 1,250: the most a run holds (max_write, then one frame of 250).
+        assert!(!state.must_write(251));
+        assert!(state.must_write(252));
+        state.queue(&[1; 1]);
+        assert!(state.must_write(1), "max_write reached: written first");
+        // Outside a run, the buffer's size.
+        let mut state = after_a_frame_written_through(300);
+        state.queue(&[1; 50]);
+        assert!(!state.must_write(50));
+        assert!(state.must_write(51));
+    }
+
+    #[test]
+    fn a_run_keeps_its_buffer_between_writes_and_the_flush_gives_it_back() {
+        // A buffer of 16 KiB, writes of 256 KiB: a run copies frames of up to 64 KiB and holds
+        // up to 320 KiB.
+        let written_through = |frame_len: usize| {
+            let mut state = WriteState::new(Codec::default());
+            state.set_capacity(16 * KIB);
+            state.set_max_write(256 * KIB);
+            let payload = vec![7u8; frame_len - 4];
+            state.queue(&[0; 4]);
+            let mut frame = Through::new(4, &payload, Trailer::NONE);
+            state.wrote_through(&mut frame, frame_len);
+            assert!(state.end_through(&frame));
+            state
+        };
+        let mut state = written_through(20 * KIB);
+        assert!(state.gathers());
+        state.reserve_copied(20 * KIB);
+        assert_eq!(state.buf.capacity(), 320 * KIB, "the run's limit, at once");
+        state.queue(&vec![1; 300 * KIB]);
+        state.wrote(300 * KIB);
+        // (`capacity` counts from the buffer's start, which the write moved on.)
+        assert_eq!(state.buf.capacity(), 20 * KIB, "kept for the next frames");
+        state.flushed();
+        assert_eq!(state.buf.capacity(), 0, "given back by the flush");
+        // Outside a run, a buffer that held more than its size goes at once, as before.
+        let mut state = written_through(70 * KIB);
+        assert!(!state.gathers());
+        state.queue(&[1; 20 * KIB]);
+        state.wrote(20 * KIB);
+        assert_eq!(state.buf.capacity(), 0);
+    }
+
+    #[test]
+    fn only_a_frame_as_long_as_the_buffer_without_room_reserves_the_limit() {
+        let mut state = after_a_frame_written_through(200);
+        state.queue(&[1; 10]);
+        let before = state.buf.capacity();
+        assert!(before < 99);
+        state.reserve_copied(99);
+        assert_eq!(
+            state.buf.capacity(),
+            before,
+            "a small frame: nothing reserved"
+        );
+        state.reserve_copied(100);
+        assert_eq!(state.buf.capacity(), 1250, "the run's limit");
+        state.reserve_copied(1240);
+        assert_eq!(state.buf.capacity(), 1250, "room enough");
+        // Longer than the limit (a caller's own check copies every frame): what it takes.
+        state.reserve_copied(1241);
+        assert!(state.buf.capacity() >= 1251);
     }
 
     #[test]
