@@ -327,17 +327,24 @@ impl WriteState {
     }
 
     /// Whether something must be written before `n` more bytes go into the buffer: the buffer
-    /// would pass its capacity (in a run of large frames, `max_write` and one frame), or the
-    /// queue holds `max_write_size` already.
+    /// would pass its capacity (for a frame of at least that size in a run of large frames,
+    /// `max_write` and one frame), or the queue holds `max_write_size` already.
     #[inline]
     pub(crate) fn must_write(&self, n: usize) -> bool {
         !self.is_empty() && (self.buffered_len() >= self.max_write || !self.fits(n))
     }
 
-    /// Whether `n` more bytes fit in the buffer without passing its limit.
+    /// Whether `n` more bytes fit in the buffer: without passing its capacity, or for a frame
+    /// of at least that size in a run of large frames, its limit (`max_write` and one frame).
     #[inline]
     fn fits(&self, n: usize) -> bool {
-        n <= self.limit.saturating_sub(self.buf.len())
+        n <= self.capacity.saturating_sub(self.buf.len()) || self.fits_in_run(n)
+    }
+
+    /// The run's part of [`fits`](Self::fits), out of the per-frame path (a frame that fits
+    /// the capacity never gets here).
+    fn fits_in_run(&self, n: usize) -> bool {
+        n >= self.capacity && n <= self.limit.saturating_sub(self.buf.len())
     }
 
     /// Makes room for a copied frame of `frame_len` bytes: one as long as the buffer or longer
@@ -1539,6 +1546,10 @@ mod tests {
         // 999 + 251 = 1,250: the most a run holds (max_write, then one frame of 250).
         assert!(!state.must_write(251));
         assert!(state.must_write(252));
+        assert!(
+            state.must_write(99),
+            "a small frame: the buffer's size, as ever"
+        );
         state.queue(&[1; 1]);
         assert!(state.must_write(1), "max_write reached: written first");
         // Outside a run, the buffer's size.
