@@ -389,7 +389,29 @@ impl<W: WriteIo> WriteLoop<W> {
         if !self.state.copies(frame_len) {
             return Poll::Ready(Ok(false));
         }
+        if !self.state.copies_unchecked(frame_len) {
+            return self.poll_queue_large(cx, head, payload, frame_len);
+        }
         ready!(self.poll_make_room(cx, frame_len))?;
+        self.state.queue_copied(head, payload);
+        Poll::Ready(Ok(true))
+    }
+
+    /// [`poll_queue_copied`](Self::poll_queue_copied) for a frame of at least the buffer's size
+    /// that is copied (in a run of large frames, or for a caller's own check): room as
+    /// `WriteState::must_write_large` says, reserved at once. Out of the per-frame path.
+    #[cold]
+    #[inline(never)]
+    fn poll_queue_large(
+        &mut self,
+        cx: &mut Context<'_>,
+        head: &Head,
+        payload: &[u8],
+        frame_len: usize,
+    ) -> Poll<Result<bool, Error>> {
+        while self.state.must_write_large(frame_len) {
+            ready!(self.poll_write_buffered(cx))?;
+        }
         self.state.reserve_copied(frame_len);
         self.state.queue_copied(head, payload);
         Poll::Ready(Ok(true))

@@ -327,32 +327,32 @@ impl WriteState {
     }
 
     /// Whether something must be written before `n` more bytes go into the buffer: the buffer
-    /// would pass its capacity (for a frame of at least that size in a run of large frames,
-    /// `max_write` and one frame), or the queue holds `max_write_size` already.
+    /// would pass its capacity, or the queue holds `max_write_size` already.
     #[inline]
     pub(crate) fn must_write(&self, n: usize) -> bool {
         !self.is_empty() && (self.buffered_len() >= self.max_write || !self.fits(n))
     }
 
-    /// Whether `n` more bytes fit in the buffer: without passing its capacity, or for a frame
-    /// of at least that size in a run of large frames, its limit (`max_write` and one frame).
+    /// Whether `n` more bytes fit in the buffer without passing its capacity.
     #[inline]
     fn fits(&self, n: usize) -> bool {
-        n <= self.capacity.saturating_sub(self.buf.len()) || self.fits_in_run(n)
+        n <= self.capacity.saturating_sub(self.buf.len())
     }
 
-    /// The run's part of [`fits`](Self::fits), out of the per-frame path (a frame that fits
-    /// the capacity never gets here).
-    fn fits_in_run(&self, n: usize) -> bool {
-        n >= self.capacity && n <= self.limit.saturating_sub(self.buf.len())
+    /// [`must_write`](Self::must_write) before a copied frame of `n` bytes, at least the
+    /// buffer's size (one of a run of large frames, or for a caller's own check): the buffer
+    /// holds up to its limit, `max_write` and one frame in a run, its capacity otherwise.
+    pub(crate) fn must_write_large(&self, n: usize) -> bool {
+        !self.is_empty()
+            && (self.buffered_len() >= self.max_write
+                || n > self.limit.saturating_sub(self.buf.len()))
     }
 
-    /// Makes room for a copied frame of `frame_len` bytes: one as long as the buffer or longer
-    /// (a run of large frames) gets the buffer's whole limit at once, rather than doubling it
-    /// frame after frame.
-    #[inline]
+    /// Makes room for a large copied frame of `frame_len` bytes (see
+    /// [`must_write_large`](Self::must_write_large)): the buffer gets its whole limit at once,
+    /// rather than doubling frame after frame of a run.
     pub(crate) fn reserve_copied(&mut self, frame_len: usize) {
-        if frame_len >= self.capacity && self.buf.capacity() - self.buf.len() < frame_len {
+        if self.buf.capacity() - self.buf.len() < frame_len {
             let want = self.limit.max(self.buf.len().saturating_add(frame_len));
             self.buf.reserve(want - self.buf.len());
         }
@@ -1541,22 +1541,25 @@ mod tests {
     #[test]
     fn a_run_buffers_up_to_max_write_and_one_frame_then_writes() {
         let mut state = after_a_frame_written_through(200);
-        assert!(!state.must_write(1000), "empty");
+        assert!(!state.must_write_large(1000), "empty");
         state.queue(&[1; 999]);
         // 999 + 251 = 1,250: the most a run holds (max_write, then one frame of 250).
-        assert!(!state.must_write(251));
-        assert!(state.must_write(252));
+        assert!(!state.must_write_large(251));
+        assert!(state.must_write_large(252));
         assert!(
             state.must_write(99),
             "a small frame: the buffer's size, as ever"
         );
         state.queue(&[1; 1]);
-        assert!(state.must_write(1), "max_write reached: written first");
+        assert!(
+            state.must_write_large(100),
+            "max_write reached: written first"
+        );
         // Outside a run, the buffer's size.
         let mut state = after_a_frame_written_through(300);
         state.queue(&[1; 50]);
-        assert!(!state.must_write(50));
-        assert!(state.must_write(51));
+        assert!(!state.must_write_large(50));
+        assert!(state.must_write_large(51));
     }
 
     #[test]
@@ -1593,18 +1596,17 @@ mod tests {
     }
 
     #[test]
-    fn only_a_frame_as_long_as_the_buffer_without_room_reserves_the_limit() {
+    fn a_large_copied_frame_without_room_reserves_the_limit_at_once() {
         let mut state = after_a_frame_written_through(200);
         state.queue(&[1; 10]);
-        let before = state.buf.capacity();
-        assert!(before < 99);
-        state.reserve_copied(99);
+        let spare = state.buf.capacity() - 10;
+        state.reserve_copied(spare);
         assert_eq!(
             state.buf.capacity(),
-            before,
-            "a small frame: nothing reserved"
+            spare + 10,
+            "room enough: nothing reserved"
         );
-        state.reserve_copied(100);
+        state.reserve_copied(spare + 1);
         assert_eq!(state.buf.capacity(), 1250, "the run's limit");
         state.reserve_copied(1240);
         assert_eq!(state.buf.capacity(), 1250, "room enough");
