@@ -567,6 +567,32 @@ fn a_big_frame_streams_both_ways_over_loopback() {
     writer.join().unwrap();
 }
 
+/// A run of 64 KiB frames with no flush between: the first goes out before its call returns,
+/// the next are copied and go out together once `max_write_size` (1 MiB) is buffered, and the
+/// flush ends the run (the next large frame goes out at once again).
+#[test]
+fn a_run_of_large_frames_goes_out_a_mib_at_a_time_until_the_flush() {
+    let frame = vec![7u8; 64 * 1024];
+    let wire = 4 + frame.len();
+    let mut writer = FrameWriter::new(Recorder::default());
+    writer.write_frame(&frame).unwrap();
+    assert_eq!(writer.get_ref().out.len(), wire, "the first: at once");
+    for _ in 0..40 {
+        writer.write_frame(&frame).unwrap();
+    }
+    // 16 frames make 1 MiB and 64 bytes: written when the 17th comes, twice in 40 frames.
+    assert_eq!(writer.get_ref().calls, 3);
+    assert_eq!(writer.get_ref().out.len(), 33 * wire);
+    assert_eq!(writer.buffered_len(), 8 * wire);
+    writer.flush().unwrap();
+    assert_eq!(writer.get_ref().calls, 4);
+    writer.write_frame(&frame).unwrap();
+    assert_eq!(writer.get_ref().calls, 5, "after the flush: at once");
+    assert_eq!(writer.get_ref().out.len(), 42 * wire);
+    let mut reader = FrameReader::new(&writer.get_ref().out[..]);
+    assert_eq!(read_all(&mut reader).len(), 42);
+}
+
 /// Counts write calls and records every slice it was handed, accepting at most `limit` bytes
 /// per call.
 #[derive(Default)]
