@@ -89,7 +89,7 @@ pub(crate) struct WriteState {
     capacity: usize,
     /// The most bytes one write call takes.
     max_write: usize,
-    /// In a run of large frames (see [`gathers`](Self::gathers)), the longest borrowed frame
+    /// In a run of large frames (see [`start_run`](Self::start_run)), the longest borrowed frame
     /// that is copied; 0 outside one.
     gather: usize,
     /// What the buffer holds at most before it is written: `capacity`, or in a run of large
@@ -240,20 +240,13 @@ impl WriteState {
         self.end_run();
     }
 
-    /// Whether a run of large frames is under way: a borrowed frame of at least the buffer's
-    /// size, and of at most `max_write / GATHER_SHARE` bytes, was written through since the last
-    /// flush. Then the frames that follow, up to that length, are copied too, and the buffer
-    /// holds up to `max_write` bytes and one frame before it is written: a run of 64 KiB frames
-    /// goes out in writes of 1 MiB rather than one write a frame (a copy of 64 KiB costs less
-    /// than a system call). The first frame of a run is written before the call returns, so a
-    /// lone large frame still goes out at once; the flush that ends a batch ends the run.
-    #[inline]
-    pub(crate) fn gathers(&self) -> bool {
-        self.gather != 0
-    }
-
     /// Starts a run of large frames after a borrowed frame of `frame_len` bytes was written
-    /// through (see [`gathers`](Self::gathers)).
+    /// through, if that frame is at least the buffer's size and at most
+    /// `max_write / GATHER_SHARE` bytes. Until the next flush, the frames that follow, up to that
+    /// length, are copied too, and the buffer holds up to `max_write` bytes and one frame before
+    /// it is written: a run of 64 KiB frames goes out in writes of 1 MiB rather than one write a
+    /// frame (a copy of 64 KiB costs less than a system call). The first frame of a run is
+    /// written before its call returns, so a lone large frame still goes out at once.
     fn start_run(&mut self, frame_len: usize) {
         let gather = self.max_write / GATHER_SHARE;
         // A buffer size of 0 asks for every frame to be written at once: no run.
@@ -297,7 +290,7 @@ impl WriteState {
     }
 
     /// Whether a borrowed frame of `frame_len` bytes is copied into the buffer (shorter than the
-    /// buffer, or not longer than a run of large frames copies: see [`gathers`](Self::gathers))
+    /// buffer, or not longer than a run of large frames copies: see [`start_run`](Self::start_run))
     /// rather than written from the caller's memory. The one copy-or-write-through rule.
     #[inline]
     pub(crate) fn copies(&self, frame_len: usize) -> bool {
@@ -662,7 +655,7 @@ impl WriteState {
     /// what went out cannot be taken back: the rest of the payload is copied into the buffer,
     /// to go out with the next write, so the peer still sees a whole frame.
     ///
-    /// An accepted frame may start a run of large frames ([`gathers`](Self::gathers)).
+    /// An accepted frame may start a run of large frames ([`start_run`](Self::start_run)).
     pub(crate) fn end_through(&mut self, frame: &Through<'_>) -> bool {
         if frame.written == 0 && self.buf.len() >= frame.header_len {
             self.buf.truncate(self.buf.len() - frame.header_len);
@@ -1475,6 +1468,11 @@ mod tests {
         );
     }
 
+    /// Whether a run of large frames is under way (`WriteState::start_run`).
+    fn in_run(state: &WriteState) -> bool {
+        state.gather != 0
+    }
+
     /// A state with a buffer of 100 bytes and writes of at most 1,000 (a run copies frames of
     /// up to 250), which wrote a `frame_len`-byte borrowed frame through, whole.
     fn after_a_frame_written_through(frame_len: usize) -> WriteState {
@@ -1494,11 +1492,11 @@ mod tests {
     fn a_run_starts_with_a_frame_written_through_of_the_buffer_size_up_to_a_quarter_write() {
         assert_eq!(GATHER_SHARE, 4);
         assert_eq!(DEFAULT_MAX_WRITE / GATHER_SHARE, 256 * KIB);
-        assert!(!WriteState::new(Codec::default()).gathers());
-        assert!(!after_a_frame_written_through(99).gathers());
-        assert!(after_a_frame_written_through(100).gathers());
-        assert!(after_a_frame_written_through(250).gathers());
-        assert!(!after_a_frame_written_through(251).gathers());
+        assert!(!in_run(&WriteState::new(Codec::default())));
+        assert!(!in_run(&after_a_frame_written_through(99)));
+        assert!(in_run(&after_a_frame_written_through(100)));
+        assert!(in_run(&after_a_frame_written_through(250)));
+        assert!(!in_run(&after_a_frame_written_through(251)));
         // A frame withdrawn (none of it went out) starts nothing.
         let mut state = WriteState::new(Codec::default());
         state.set_capacity(100);
@@ -1506,7 +1504,7 @@ mod tests {
         state.queue(&[0; 4]);
         let payload = [7u8; 196];
         assert!(!state.end_through(&Through::new(4, &payload, Trailer::NONE)));
-        assert!(!state.gathers());
+        assert!(!in_run(&state));
         // A buffer size of 0 writes every frame at once: no run.
         let mut state = WriteState::new(Codec::default());
         state.set_capacity(0);
@@ -1514,7 +1512,7 @@ mod tests {
         let mut frame = Through::new(4, &payload, Trailer::NONE);
         state.wrote_through(&mut frame, 200);
         assert!(state.end_through(&frame));
-        assert!(!state.gathers());
+        assert!(!in_run(&state));
         assert!(!state.copies(200));
     }
 
@@ -1525,7 +1523,7 @@ mod tests {
         assert!(state.copies(100) && state.copies(250));
         assert!(!state.copies(251), "longer: written through");
         state.flushed();
-        assert!(!state.gathers());
+        assert!(!in_run(&state));
         assert!(!state.copies(100));
         for end in [
             |state: &mut WriteState| state.set_capacity(100),
@@ -1578,7 +1576,7 @@ mod tests {
             state
         };
         let mut state = written_through(20 * KIB);
-        assert!(state.gathers());
+        assert!(in_run(&state));
         state.reserve_copied(20 * KIB);
         assert_eq!(state.buf.capacity(), 320 * KIB, "the run's limit, at once");
         state.queue(&vec![1; 300 * KIB]);
@@ -1589,7 +1587,7 @@ mod tests {
         assert_eq!(state.buf.capacity(), 0, "given back by the flush");
         // Outside a run, a buffer that held more than its size goes at once, as before.
         let mut state = written_through(70 * KIB);
-        assert!(!state.gathers());
+        assert!(!in_run(&state));
         state.queue(&[1; 20 * KIB]);
         state.wrote(20 * KIB);
         assert_eq!(state.buf.capacity(), 0);
