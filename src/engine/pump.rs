@@ -760,3 +760,99 @@ fn poll_write_gathered<W: WriteIo + ?Sized>(
 fn refused(err: crate::EncodeError) -> Error {
     err.into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ready::run;
+    use crate::Codec;
+
+    /// A writer that takes every write whole and notes each write call's length.
+    #[derive(Default)]
+    struct Recorder {
+        out: Vec<u8>,
+        writes: Vec<usize>,
+    }
+
+    impl WriteIo for Recorder {
+        fn poll_write_part(&mut self, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            self.out.extend_from_slice(buf);
+            self.writes.push(buf.len());
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_write_parts(
+            &mut self,
+            _: &mut Context<'_>,
+            parts: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            let mut n = 0;
+            for part in parts {
+                self.out.extend_from_slice(part);
+                n += part.len();
+            }
+            self.writes.push(n);
+            Poll::Ready(Ok(n))
+        }
+
+        fn poll_flush_io(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A writer with a buffer of 100 bytes and writes of at most 1,000: a run copies frames of
+    /// up to 250 bytes.
+    fn writer() -> WriteLoop<Recorder> {
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(100);
+        state.set_max_write(1000);
+        WriteLoop::new(Recorder::default(), state)
+    }
+
+    fn write(writer: &mut WriteLoop<Recorder>, payload_len: usize) {
+        run(writer.write_frame(None, &vec![7; payload_len])).unwrap();
+    }
+
+    #[test]
+    fn a_run_of_large_frames_is_copied_and_goes_out_max_write_at_a_time() {
+        let mut writer = writer();
+        write(&mut writer, 196);
+        assert_eq!(writer.io.writes, [200], "the first frame: at once");
+        for _ in 0..5 {
+            write(&mut writer, 196);
+        }
+        assert_eq!(writer.io.writes, [200], "copied: 1,000 bytes buffered");
+        assert_eq!(writer.state.buffered_len(), 1000);
+        write(&mut writer, 196);
+        assert_eq!(
+            writer.io.writes,
+            [200, 1000],
+            "max_write reached: written first"
+        );
+        // A small frame in a run waits for the buffer's size only: what is buffered goes first.
+        write(&mut writer, 6);
+        assert_eq!(writer.io.writes, [200, 1000, 200]);
+        assert_eq!(writer.state.buffered_len(), 10);
+        run(writer.flush()).unwrap();
+        assert_eq!(writer.io.writes, [200, 1000, 200, 10]);
+        // The flush ended the run: the next large frame goes out at once.
+        write(&mut writer, 196);
+        assert_eq!(writer.io.writes, [200, 1000, 200, 10, 200]);
+        assert_eq!(writer.io.out.len(), 1610);
+    }
+
+    #[test]
+    fn a_frame_over_a_quarter_write_is_written_through_even_in_a_run() {
+        let mut writer = writer();
+        write(&mut writer, 196);
+        write(&mut writer, 196);
+        assert_eq!(writer.io.writes, [200]);
+        write(&mut writer, 247);
+        assert_eq!(
+            writer.io.writes,
+            [200, 200, 251],
+            "what was buffered, then the frame"
+        );
+        assert!(writer.state.is_empty());
+    }
+}
