@@ -1517,6 +1517,28 @@ mod tests {
     }
 
     #[test]
+    fn a_run_counts_a_frame_with_its_trailer() {
+        // Frames of 250 and 251 bytes in all, 2 of them the trailer.
+        let in_run_after = |frame_len: usize| {
+            let mut state = WriteState::new(crc_codec());
+            state.set_capacity(100);
+            state.set_max_write(1000);
+            let head = head_for(&state, frame_len - 2 - 6);
+            assert_eq!(head.len(), 6);
+            let payload = vec![7u8; frame_len - 8];
+            let trailer = state.trailer(&head, &payload).unwrap();
+            state.queue_head(&head);
+            let mut frame = Through::new(head.len(), &payload, trailer);
+            state.wrote_through(&mut frame, frame_len);
+            assert!(frame.is_done());
+            assert!(state.end_through(&frame));
+            in_run(&state)
+        };
+        assert!(in_run_after(250));
+        assert!(!in_run_after(251));
+    }
+
+    #[test]
     fn a_run_copies_frames_up_to_a_quarter_write_until_the_flush() {
         let mut state = after_a_frame_written_through(200);
         assert!(state.copies(99), "shorter than the buffer: copied as ever");
