@@ -303,10 +303,13 @@ impl ReadState {
         let len = self.buf.len();
         let needed = self.needed();
         // At rest, a big buffer is given back below when the sizer asks for less (a small read
-        // typically); under way, kept (`gives_back`).
-        let room = self.sizer.room(self.at_rest());
+        // typically); under way, kept (`gives_back`, which `reallocate` asks too).
+        let at_rest = self.at_rest();
+        let room = self.sizer.room(at_rest);
         let want = wanted_capacity(len, needed, room);
-        if needs_room(self.available(), len, needed, room) || self.gives_back(want) {
+        if needs_room(self.available(), len, needed, room)
+            || (at_rest && too_big(self.alloc, want, self.small()))
+        {
             self.reallocate(want);
         }
         self.room_len = self.available().min(room);
@@ -318,7 +321,7 @@ impl ReadState {
     /// less for a while (a short read): a bulk stream whose reader catches up with its peer
     /// would otherwise trade its buffer for a smaller one and back, with fresh memory each time.
     fn gives_back(&self, want: usize) -> bool {
-        self.at_rest() && too_big(self.alloc, want, self.small())
+        too_big(self.alloc, want, self.small()) && self.at_rest()
     }
 
     /// The room there is for a read without reallocating.
