@@ -334,11 +334,15 @@ impl WriteState {
 
     /// [`must_write`](Self::must_write) before a copied frame of `n` bytes, at least the
     /// buffer's size (one of a run of large frames, or for a caller's own check): the buffer
-    /// holds up to its limit, `max_write` and one frame in a run, its capacity otherwise.
+    /// holds up to its limit, `max_write` and one frame in a run, its capacity otherwise; and
+    /// a frame its allocation has no room left for waits until it is written out (a write that
+    /// took part of it leaves the rest in place: growing then would copy that rest into a new
+    /// allocation, where once empty it is reused from its start).
     pub(crate) fn must_write_large(&self, n: usize) -> bool {
         !self.is_empty()
             && (self.buffered_len() >= self.max_write
-                || n > self.limit.saturating_sub(self.buf.len()))
+                || n > self.limit.saturating_sub(self.buf.len())
+                || n > self.buf.capacity() - self.buf.len())
     }
 
     /// Makes room for a large copied frame of `frame_len` bytes (see
@@ -1562,6 +1566,7 @@ mod tests {
     fn a_run_buffers_up_to_max_write_and_one_frame_then_writes() {
         let mut state = after_a_frame_written_through(200);
         assert!(!state.must_write_large(1000), "empty");
+        state.reserve_copied(200);
         state.queue(&[1; 999]);
         // 999 + 251 = 1,250: the most a run holds (max_write, then one frame of 250).
         assert!(!state.must_write_large(251));
@@ -1575,8 +1580,16 @@ mod tests {
             state.must_write_large(100),
             "max_write reached: written first"
         );
+        // A write that took part of it: room for one more frame, not for two.
+        let mut state = after_a_frame_written_through(200);
+        state.reserve_copied(200);
+        state.queue(&[1; 800]);
+        state.wrote(300);
+        assert!(!state.must_write_large(450));
+        assert!(state.must_write_large(451), "written out first, then reused");
         // Outside a run, the buffer's size.
         let mut state = after_a_frame_written_through(300);
+        state.reserve_copied(100);
         state.queue(&[1; 50]);
         assert!(!state.must_write_large(50));
         assert!(state.must_write_large(51));
