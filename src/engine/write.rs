@@ -347,11 +347,13 @@ impl WriteState {
 
     /// Makes room for a large copied frame of `frame_len` bytes (see
     /// [`must_write_large`](Self::must_write_large)): the buffer gets its whole limit at once,
-    /// rather than doubling frame after frame of a run.
+    /// rather than doubling frame after frame of a run, and once written out it starts again
+    /// from the front of its allocation (not in what a write left after the bytes it took).
     pub(crate) fn reserve_copied(&mut self, frame_len: usize) {
-        if self.buf.capacity() - self.buf.len() < frame_len {
-            let want = self.limit.max(self.buf.len().saturating_add(frame_len));
-            self.buf.reserve(want - self.buf.len());
+        let len = self.buf.len();
+        let want = self.limit.max(len.saturating_add(frame_len));
+        if (len == 0 || self.buf.capacity() - len < frame_len) && self.buf.capacity() < want {
+            self.buf.reserve(want - len);
         }
     }
 
@@ -1586,7 +1588,10 @@ mod tests {
         state.queue(&[1; 800]);
         state.wrote(300);
         assert!(!state.must_write_large(450));
-        assert!(state.must_write_large(451), "written out first, then reused");
+        assert!(
+            state.must_write_large(451),
+            "written out first, then reused"
+        );
         // Outside a run, the buffer's size.
         let mut state = after_a_frame_written_through(300);
         state.reserve_copied(100);
@@ -1618,6 +1623,12 @@ mod tests {
         state.wrote(300 * KIB);
         // (`capacity` counts from the buffer's start, which the write moved on.)
         assert_eq!(state.buf.capacity(), 20 * KIB, "kept for the next frames");
+        state.reserve_copied(20 * KIB);
+        let capacity = state.buf.capacity();
+        assert!(
+            (320 * KIB..321 * KIB).contains(&capacity),
+            "from its front again: {capacity}"
+        );
         state.flushed();
         assert_eq!(state.buf.capacity(), 0, "given back by the flush");
         // Outside a run, a buffer that held more than its size goes at once, as before.
