@@ -1573,24 +1573,19 @@ mod tests {
         // 999 + 251 = 1,250: the most a run holds (max_write, then one frame of 250).
         assert!(!state.must_write_large(251));
         assert!(state.must_write_large(252));
-        assert!(
-            state.must_write(99),
-            "a small frame: the buffer's size, as ever"
-        );
+        // A small frame waits for the buffer's size, as ever.
+        assert!(state.must_write(99));
         state.queue(&[1; 1]);
-        assert!(
-            state.must_write_large(100),
-            "max_write reached: written first"
-        );
-        // A write that took part of it: room for one more frame, not for two.
+        assert!(state.must_write_large(100), "max_write reached");
+        // A write that took part of it: room for one more frame, not for two (the second is
+        // written out first, then the buffer is reused from its front).
         let mut state = after_a_frame_written_through(200);
         state.reserve_copied(200);
         state.queue(&[1; 800]);
         state.wrote(300);
-        assert!(!state.must_write_large(450));
-        assert!(
-            state.must_write_large(451),
-            "written out first, then reused"
+        assert_eq!(
+            (state.must_write_large(450), state.must_write_large(451)),
+            (false, true)
         );
         // Outside a run, the buffer's size.
         let mut state = after_a_frame_written_through(300);
