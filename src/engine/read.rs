@@ -512,6 +512,7 @@ mod tests {
         assert_eq!(state.decode(), Ok(None));
         assert_eq!(state.read_slice().len(), SMALL);
         assert_eq!(state.alloc, alloc, "kept under way");
+        assert!(state.available() > 64 * KIB, "not even moved");
         // At rest after a short read, it is given back for a small one.
         let mut state = grown();
         let alloc = state.alloc;
@@ -522,6 +523,27 @@ mod tests {
             "given back at rest: {}",
             state.alloc
         );
+    }
+
+    #[test]
+    fn a_buffer_is_reused_from_its_front_at_rest_and_under_way() {
+        let mut state = ReadState::new(Codec::default(), 256 * KIB);
+        while read_empty_frames(&mut state, usize::MAX) < 256 * KIB {}
+        // A full read of empty frames: at rest, the next read reuses the allocation.
+        let start = state.read_slice().as_ptr() as usize;
+        let len = read_empty_frames(&mut state, usize::MAX);
+        assert_eq!(len, 256 * KIB);
+        let room = state.read_slice();
+        assert_eq!(room.as_ptr() as usize, start, "reused at rest");
+        // A full read that ends with the start of a 30 KiB frame: under way, the same.
+        let n = room.len();
+        room.fill(0);
+        room[n - 24..n - 20].copy_from_slice(&(30 * KIB as u32).to_le_bytes());
+        state.filled(n);
+        while let Ok(Some(_)) = state.decode() {}
+        assert_eq!(state.buffer().len(), 24);
+        state.read_slice();
+        assert_eq!(state.buf.as_ptr() as usize, start, "reused under way");
     }
 
     #[test]

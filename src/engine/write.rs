@@ -352,7 +352,8 @@ impl WriteState {
     pub(crate) fn reserve_copied(&mut self, frame_len: usize) {
         let len = self.buf.len();
         let want = self.limit.max(len.saturating_add(frame_len));
-        if (len == 0 || self.buf.capacity() - len < frame_len) && self.buf.capacity() < want {
+        if len == 0 || self.buf.capacity() - len < frame_len {
+            // A no-op when there is room already.
             self.buf.reserve(want - len);
         }
     }
