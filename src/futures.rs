@@ -75,7 +75,7 @@
 //! |--------|-------------|-----------------------------------------------|
 //! | [`FrameReader::read_frame`], [`StreamExt::next`] | **yes** | No frame was returned and no byte is lost: the bytes read so far, and the parsed header, stay in the reader, and the next call continues the same frame. |
 //! | [`FrameReader::copy_frame_to`] | **yes**, if called again | The bytes already written to the destination stay written; the reader remembers how many are left ([`copy_remaining`](FrameReader::copy_remaining)), and the next `copy_frame_to` continues the same frame where it stopped. Until then `read_frame` refuses with an error. |
-//! | [`FrameWriter::write_frame`], frame shorter than the [buffer](FrameWriter::buffer_size) (64 KiB) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
+//! | [`FrameWriter::write_frame`], frame shorter than the [buffer](FrameWriter::buffer_size) (64 KiB), or one copied in a run of large frames (see [`write_frame`](FrameWriter::write_frame)) | **yes** | The frame was not queued. (Earlier buffered frames may have gone out to make room.) |
 //! | [`FrameWriter::feed_frame`] | **yes** | The frame was not queued. (Earlier queued frames may have gone out to make room.) |
 //! | [`FrameWriter::write_frame`], larger payload | **no**, but the stream stays framed | If no byte of the frame had gone out, the frame is withdrawn, as if never called. Otherwise the rest of the payload is copied into the writer's buffer and goes out with the next write or flush: the peer still sees a whole frame, but the caller cannot tell which case happened. |
 //! | [`FrameWriter::copy_frame_from`] | **yes**, if called again | The frame's header and the payload bytes read so far are kept; the writer remembers how many are left ([`copy_remaining`](FrameWriter::copy_remaining)). Calling `copy_frame_from` again with the same length and source continues the frame; other writes are refused until then. |
@@ -185,7 +185,9 @@
 //! 1 GiB followed by 10 bytes costs 8 KiB.
 //!
 //! The writer copies frames shorter than its [buffer](FrameWriter::buffer_size) (64 KiB) and
-//! writes them together; larger borrowed payloads are written from the caller's memory, and
+//! writes them together; larger borrowed payloads are written from the caller's memory (in a
+//! run of them with no flush between, those after the first, up to a quarter of
+//! [`max_write_size`](FrameWriter::max_write_size), are copied and go out together), and
 //! owned ones ([`feed_frame`](FrameWriter::feed_frame), the [`Sink`]) are queued without a
 //! copy. Queued frames go out in gathered writes of up to
 //! [`max_write_size`](FrameWriter::max_write_size) (1 MiB) and 64 slices through
@@ -412,7 +414,12 @@ crate::shells::async_writer! {
     ///
     /// A small payload is buffered and goes out with a later write or [`flush`](Self::flush); a
     /// large one is written before this returns (the buffered frames before it too), without
-    /// being copied.
+    /// being copied. Except in a run: after a frame written that way, with no flush since,
+    /// frames up to a quarter of [`max_write_size`](Self::max_write_size) (256 KiB by default)
+    /// are copied too and go out together when about `max_write_size` bytes are buffered, or at
+    /// the flush, so that a bulk transfer of, say, 64 KiB frames makes one write a MiB rather
+    /// than one a frame. Flush (or use [`send_frame`](Self::send_frame)) when the peer must see
+    /// a frame now.
     ///
     /// # Examples
     ///
@@ -444,11 +451,12 @@ crate::shells::async_writer! {
     ///
     /// # Cancel safety
     ///
-    /// For a frame shorter than the buffer (64 KiB by default), cancel-safe: if the future is
-    /// dropped before it completes, the frame was not accepted. For a larger one, not
-    /// cancel-safe, but the stream stays framed: as after an error, if none of the frame had gone
-    /// out it is withdrawn, and otherwise the rest of the payload is copied into the buffer and
-    /// goes out with the next write or flush. See the [table](self#cancel-safety).
+    /// For a frame shorter than the buffer (64 KiB by default), or one copied in a run,
+    /// cancel-safe: if the future is dropped before it completes, the frame was not accepted.
+    /// For a larger one, not cancel-safe, but the stream stays framed: as after an error, if
+    /// none of the frame had gone out it is withdrawn, and otherwise the rest of the payload is
+    /// copied into the buffer and goes out with the next write or flush. See the
+    /// [table](self#cancel-safety).
     write_frame;
     /// [`write_frame`](Self::write_frame) for a codec whose length field does not start the
     /// header ([`length_field_offset`](crate::CodecBuilder::length_field_offset) > 0): `prefix`
