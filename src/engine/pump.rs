@@ -856,3 +856,7 @@ mod tests {
         assert!(writer.state.is_empty());
     }
 }
+
+#[cfg(test)]
+#[path = "pump_tests.rs"]
+mod loop_tests;

@@ -67,3 +67,54 @@ pub(crate) fn run<T, E: From<Error>>(fut: impl Future<Output = Result<T, E>>) ->
 pub(crate) fn pending() -> io::Error {
     io::Error::new(io::ErrorKind::WouldBlock, "blocking I/O returned pending")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::{pending as never, ready};
+
+    use super::*;
+
+    #[test]
+    fn a_ready_loop_completes_in_one_poll_and_a_pending_one_does_not() {
+        assert_eq!(poll_once(ready(7)), Some(7));
+        assert_eq!(poll_once(never::<u8>()), None);
+        assert_eq!(poll_now(|_| Poll::Ready(7)), Some(7));
+        assert_eq!(poll_now(|_| Poll::<u8>::Pending), None);
+        // The context is the no-op waker's: waking it does nothing.
+        assert_eq!(
+            poll_now(|cx| {
+                cx.waker().wake_by_ref();
+                Poll::Ready(cx.waker().will_wake(noop_waker()))
+            }),
+            Some(true)
+        );
+        noop_waker().clone().wake();
+    }
+
+    #[test]
+    fn a_blocking_run_returns_the_loops_result_or_an_error_if_it_stayed_pending() {
+        assert_eq!(run(ready(Ok::<_, Error>(7))).unwrap(), 7);
+        assert!(matches!(
+            run(ready(Err::<u8, _>(Error::Io(io::ErrorKind::BrokenPipe.into())))),
+            Err(Error::Io(err)) if err.kind() == io::ErrorKind::BrokenPipe
+        ));
+        assert_eq!(run_poll(|_| Poll::Ready(Ok::<_, Error>(7))).unwrap(), 7);
+        let stayed = [
+            run(never::<Result<u8, Error>>()).unwrap_err(),
+            run_poll(|_| Poll::<Result<u8, Error>>::Pending).unwrap_err(),
+        ];
+        for err in stayed {
+            let Error::Io(err) = err else {
+                panic!("an I/O error: {err:?}")
+            };
+            assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+            assert_eq!(err.to_string(), "blocking I/O returned pending");
+        }
+        assert_eq!(pending().kind(), io::ErrorKind::WouldBlock);
+    }
+
+    #[test]
+    fn the_no_op_waker_is_made_once() {
+        assert!(std::ptr::eq(noop_waker(), noop_waker()));
+    }
+}
