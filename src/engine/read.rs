@@ -72,6 +72,8 @@ mod allocator;
 mod copy;
 mod long_frame;
 mod progress;
+#[cfg(test)]
+mod unit_tests;
 
 pub(crate) use copy::CopyStep;
 use copy::Partial;

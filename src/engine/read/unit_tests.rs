@@ -1,0 +1,220 @@
+//! More unit tests of the read state, for the decisions mutation testing found unpinned by the
+//! library's own tests (docs/testing.md, "The loops at unit speed"): when an idle or failed
+//! read gives the buffer back, when an allocation is reused in place, the room a read into
+//! uninitialised memory gets, and the frame count of lent and skipped frames. A module of its
+//! own beside `read.rs`'s `mod tests`, so that the two can change apart.
+
+use std::io;
+
+#[cfg(feature = "tokio")]
+use bytes::BufMut;
+use bytes::Bytes;
+
+use super::{ReadState, SMALL};
+use crate::{Codec, FrameError};
+
+const KIB: usize = 1024;
+
+/// A frame of the default codec.
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut wire = (payload.len() as u32).to_le_bytes().to_vec();
+    wire.extend_from_slice(payload);
+    wire
+}
+
+/// Reads `bytes` into the next read's room (at most the room), as `std::io::Read` would.
+fn read(state: &mut ReadState, bytes: &[u8]) -> usize {
+    let room = state.read_slice();
+    let n = bytes.len().min(room.len());
+    room[..n].copy_from_slice(&bytes[..n]);
+    state.filled(n)
+}
+
+/// Four full reads of empty frames (8, 16, 32 and 64 KiB), all decoded: a reader at rest whose
+/// allocation grew past 64 KiB.
+fn grown() -> ReadState {
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    for _ in 0..4 {
+        let room = state.read_slice();
+        let len = room.len();
+        room.fill(0);
+        state.filled(len);
+        while let Ok(Some(_)) = state.decode() {}
+    }
+    assert!(state.alloc >= 64 * KIB, "{}", state.alloc);
+    state
+}
+
+#[test]
+fn a_reader_at_rest_gives_a_large_buffer_back_when_nothing_is_ready() {
+    let mut state = grown();
+    state.idle();
+    assert_eq!(state.alloc, SMALL);
+    assert_eq!(state.read_slice().len(), SMALL);
+
+    let mut state = grown();
+    state.read_failed(&io::ErrorKind::WouldBlock.into());
+    assert_eq!(state.alloc, SMALL);
+    let mut state = grown();
+    state.read_failed(&io::ErrorKind::TimedOut.into());
+    assert_eq!(state.alloc, SMALL);
+
+    // With the start of a short frame buffered: kept, in room for it and a small read.
+    let mut state = grown();
+    assert_eq!(read(&mut state, &frame(b"0123456789")[..7]), 7);
+    assert_eq!(state.decode().unwrap(), None);
+    state.idle();
+    assert_eq!(state.alloc, 7 + SMALL);
+    assert_eq!(state.buffer(), &frame(b"0123456789")[..7]);
+}
+
+#[test]
+fn a_failed_read_that_was_not_a_wait_keeps_the_buffer() {
+    let mut state = grown();
+    let alloc = state.alloc;
+    state.read_failed(&io::ErrorKind::ConnectionReset.into());
+    assert_eq!(state.alloc, alloc);
+}
+
+#[test]
+fn a_reader_inside_a_long_frame_keeps_its_buffer_when_nothing_is_ready() {
+    let mut state = grown();
+    let alloc = state.alloc;
+    // The header of a 50 KiB frame and 100 bytes of it: not at rest.
+    let mut wire = (50 * KIB as u32).to_le_bytes().to_vec();
+    wire.extend_from_slice(&[7; 100]);
+    assert_eq!(read(&mut state, &wire), 104);
+    assert_eq!(state.decode().unwrap(), None);
+    state.idle();
+    assert_eq!(state.alloc, alloc, "not copied mid-frame");
+    assert_eq!(state.buffer(), &wire[..]);
+}
+
+#[test]
+fn an_allocation_no_frame_uses_is_reused_in_place() {
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    let start = state.read_slice().as_ptr();
+    assert_eq!(state.alloc, SMALL);
+    // A whole read: one frame of 8000 bytes and the first 188 bytes of the next.
+    let mut wire = frame(&[1; 8000]);
+    wire.extend_from_slice(&frame(&[2; 1000])[..188]);
+    assert_eq!(read(&mut state, &wire), SMALL);
+    let first = state.decode().unwrap().unwrap();
+    assert_eq!(first.len(), 8000);
+    drop(first);
+    // The 188 bytes move to the front of the same allocation, which has room for 8 KiB.
+    state.reallocate(SMALL);
+    assert_eq!(state.alloc, SMALL);
+    assert_eq!(state.buf.as_ptr(), start);
+    assert_eq!(state.buffer(), &wire[8004..]);
+}
+
+#[test]
+fn an_allocation_a_frame_still_uses_is_not_reused() {
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    let start = state.read_slice().as_ptr();
+    let mut wire = frame(&[1; 8000]);
+    wire.extend_from_slice(&frame(&[2; 1000])[..188]);
+    assert_eq!(read(&mut state, &wire), SMALL);
+    let first = state.decode().unwrap().unwrap();
+    state.reallocate(SMALL);
+    assert_ne!(state.buf.as_ptr(), start);
+    assert_eq!(state.buffer(), &wire[8004..]);
+    assert!(
+        first.iter().all(|&b| b == 1),
+        "the frame handed out is intact"
+    );
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn a_read_into_uninitialised_memory_gets_room_reserved_for_it() {
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    // The header of a 200-byte frame and 100 bytes of it.
+    let mut wire = (200u32).to_le_bytes().to_vec();
+    wire.extend_from_slice(&[3; 100]);
+    let mut room = state.read_room();
+    assert_eq!(room.remaining_mut(), SMALL);
+    room.put_slice(&wire);
+    state.filled_in_place(wire.len());
+    assert_eq!(state.decode().unwrap(), None);
+    let limit = state.read_room().remaining_mut();
+    assert!(limit > 0);
+    assert!(
+        state.buf.capacity() - state.buf.len() >= limit,
+        "the room is there before the read: {} of capacity, {} buffered, room {limit}",
+        state.buf.capacity(),
+        state.buf.len()
+    );
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn reads_into_uninitialised_memory_size_the_next_read_too() {
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    let mut rooms = Vec::new();
+    for _ in 0..4 {
+        let mut room = state.read_room();
+        let limit = room.remaining_mut();
+        room.put_bytes(0, limit);
+        state.filled_in_place(limit);
+        while let Ok(Some(_)) = state.decode() {}
+        rooms.push(limit);
+    }
+    assert_eq!(rooms, [8 * KIB, 16 * KIB, 32 * KIB, 64 * KIB]);
+}
+
+#[test]
+fn lent_frames_are_counted() {
+    let wire: Vec<u8> = [frame(b"a"), frame(b""), frame(b"ccc")].concat();
+    let mut state = ReadState::from_buffered(Codec::default(), SMALL, Bytes::from(wire));
+    assert!(state.decode_ref().unwrap());
+    assert_eq!(state.lent(), b"a");
+    assert_eq!(state.frames, 1);
+    assert!(state.decode_ref().unwrap());
+    assert!(state.decode_ref().unwrap());
+    assert_eq!(state.lent(), b"ccc");
+    assert_eq!(state.frames, 3);
+}
+
+/// A codec skipping frames over 8 bytes, and a stream of an oversized frame whose payload looks
+/// like a frame itself, then a good frame.
+fn skipping_stream() -> (Codec, Vec<u8>) {
+    let codec = Codec::builder()
+        .max_frame_len(8)
+        .skip_oversized(true)
+        .build()
+        .unwrap();
+    let mut payload = frame(b"no");
+    payload.resize(20, 9);
+    let mut wire = frame(&payload);
+    wire.extend_from_slice(&frame(b"ok"));
+    (codec, wire)
+}
+
+#[test]
+fn a_frame_after_a_skipped_one_is_counted_after_it() {
+    let (codec, wire) = skipping_stream();
+    let mut state = ReadState::new(codec, SMALL);
+    assert_eq!(read(&mut state, &wire[..10]), 10);
+    assert!(matches!(state.decode(), Err(FrameError::TooLarge { .. })));
+    assert!(state.skipping());
+    assert_eq!(read(&mut state, &wire[10..]), wire.len() - 10);
+    assert_eq!(state.decode().unwrap().unwrap(), &b"ok"[..]);
+    assert_eq!(state.frames, 2, "the skipped frame, then this one");
+}
+
+#[test]
+fn no_frame_is_lent_from_the_rest_of_a_frame_being_skipped() {
+    let (codec, wire) = skipping_stream();
+    let mut state = ReadState::new(codec, SMALL);
+    assert_eq!(read(&mut state, &wire[..6]), 6);
+    assert!(matches!(
+        state.decode_ref(),
+        Err(FrameError::TooLarge { .. })
+    ));
+    assert_eq!(read(&mut state, &wire[6..]), wire.len() - 6);
+    assert!(state.decode_ref().unwrap());
+    assert_eq!(state.lent(), b"ok");
+    assert_eq!(state.frames, 2);
+}
