@@ -218,3 +218,35 @@ fn no_frame_is_lent_from_the_rest_of_a_frame_being_skipped() {
     assert_eq!(state.lent(), b"ok");
     assert_eq!(state.frames, 2);
 }
+
+#[test]
+fn a_long_frames_buffer_grows_only_once_less_than_half_a_read_of_room_is_left() {
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    // The header of a 200 KiB frame and 1000 bytes of it.
+    let mut wire = (200 * KIB as u32).to_le_bytes().to_vec();
+    wire.extend_from_slice(&[5; 1000]);
+    assert_eq!(read(&mut state, &wire), 1004);
+    assert_eq!(state.decode().unwrap(), None);
+    let read_len = state.sizer.read_len();
+    assert_eq!(read_len, SMALL);
+    // Started: what arrived and one read's room, exactly.
+    assert_eq!(state.long_frame_reserve(), Some(read_len));
+    let vec = state.long_frame_buf();
+    assert_eq!((vec.len(), vec.capacity()), (1004, 1004 + read_len));
+    // Exactly half a read of room left: no growth.
+    let half = read_len.div_ceil(2);
+    vec.resize(vec.len() + read_len - half, 6);
+    state.long_frame_filled();
+    assert_eq!(state.long_frame_reserve(), Some(half));
+    assert_eq!(state.long_frame_buf().capacity(), 1004 + read_len);
+    // Less than half: grown by a read, or by what arrived if that is more (here a read).
+    state.long_frame_buf().push(6);
+    state.long_frame_filled();
+    let room = state.long_frame_reserve().unwrap();
+    let vec = state.long_frame_buf();
+    let arrived = 1004 + read_len - half + 1;
+    assert!(arrived < read_len);
+    assert_eq!(vec.len(), arrived);
+    assert_eq!(vec.capacity(), arrived + read_len);
+    assert_eq!(room, read_len);
+}
