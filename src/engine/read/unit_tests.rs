@@ -250,3 +250,99 @@ fn a_long_frames_buffer_grows_only_once_less_than_half_a_read_of_room_is_left() 
     assert_eq!(vec.capacity(), arrived + read_len);
     assert_eq!(room, read_len);
 }
+
+/// Reads `bytes` as the blocking reader does: a long frame into its own buffer, at most the
+/// room `long_frame_reserve` gives; anything else into the shared buffer. How many went.
+fn read_long_aware(state: &mut ReadState, bytes: &[u8]) -> usize {
+    match state.long_frame_reserve() {
+        Some(room) => {
+            let n = bytes.len().min(room);
+            state.long_frame_buf().extend_from_slice(&bytes[..n]);
+            state.long_frame_filled();
+            n
+        }
+        None => read(state, bytes),
+    }
+}
+
+/// Every frame of `wire` read as the blocking reader does, then whether it ended cleanly.
+fn read_all(state: &mut ReadState, mut wire: &[u8]) -> (Vec<Bytes>, Result<(), FrameError>) {
+    let mut frames = Vec::new();
+    loop {
+        match state.decode() {
+            Ok(Some(frame)) => frames.push(frame),
+            Ok(None) if wire.is_empty() => break,
+            Ok(None) => {
+                let n = read_long_aware(state, wire);
+                wire = &wire[n..];
+            }
+            Err(err) => return (frames, Err(err)),
+        }
+    }
+    loop {
+        match state.decode_eof() {
+            Ok(Some(frame)) => frames.push(frame),
+            Ok(None) => return (frames, Ok(())),
+            Err(err) => return (frames, Err(err)),
+        }
+    }
+}
+
+#[test]
+fn a_long_frame_of_a_layout_the_decoder_parses_whole_each_time_stays_in_the_shared_buffer() {
+    // A checksum: the decoder parses the header again at each call (it is never mid-frame),
+    // and the trailer after the payload is checked there; no buffer of its own.
+    let codec = Codec::builder()
+        .checksum(crate::Checksum::new(
+            crate::ChecksumAlgorithm::Fletcher8,
+            crate::ByteOrder::Little,
+        ))
+        .build()
+        .unwrap();
+    let long: Vec<u8> = (0..200 * KIB).map(|i| (i % 251) as u8).collect();
+    let mut wire = bytes::BytesMut::new();
+    codec.encoder().encode(&long, &mut wire).unwrap();
+    codec.encoder().encode(b"next", &mut wire).unwrap();
+    let mut state = ReadState::new(codec, 256 * KIB);
+    let (frames, end) = read_all(&mut state, &wire);
+    assert_eq!(end, Ok(()));
+    assert_eq!(frames.len(), 2);
+    assert!(frames[0] == long);
+    assert_eq!(frames[1], &b"next"[..]);
+    assert!(state.long.is_none());
+}
+
+#[test]
+fn the_read_after_a_long_frame_is_a_small_one() {
+    // Reads grown to 64 KiB, then a long frame in its own buffer: the next read, at rest,
+    // asks for the small size (what the long frame's reads brought says nothing of what
+    // follows).
+    let mut state = grown();
+    let long = vec![4; 300 * KIB];
+    let mut wire = frame(&long);
+    wire.extend_from_slice(&frame(b"after"));
+    let mut rest = &wire[..];
+    let first = loop {
+        if let Some(frame) = state.decode().unwrap() {
+            break frame;
+        }
+        let n = read_long_aware(&mut state, rest);
+        rest = &rest[n..];
+    };
+    assert!(first == long);
+    assert_eq!(state.buffer(), b"");
+    assert_eq!(state.read_slice().len(), SMALL);
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn a_read_into_uninitialised_memory_gets_a_long_frames_own_room() {
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    let mut wire = (200 * KIB as u32).to_le_bytes().to_vec();
+    wire.extend_from_slice(&[5; 1000]);
+    assert_eq!(read(&mut state, &wire), 1004);
+    assert_eq!(state.decode().unwrap(), None);
+    let room = state.long_frame_room().expect("a long frame's room");
+    assert_eq!(room.remaining_mut(), SMALL);
+    assert_eq!(state.long_frame_buf().len(), 1004);
+}
