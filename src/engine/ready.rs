@@ -88,7 +88,9 @@ mod tests {
             }),
             Some(true)
         );
-        noop_waker().clone().wake();
+        // A clone woken by value does nothing either.
+        let waker = noop_waker().clone();
+        waker.wake();
     }
 
     #[test]
