@@ -219,14 +219,20 @@ fn no_frame_is_lent_from_the_rest_of_a_frame_being_skipped() {
     assert_eq!(state.frames, 2);
 }
 
-#[test]
-fn a_long_frames_buffer_grows_only_once_less_than_half_a_read_of_room_is_left() {
+/// A fresh reader that has read the header of a 200 KiB frame and 1000 bytes of it (one read,
+/// decoded): its next read goes to a buffer of the frame's own.
+fn in_a_long_frame() -> ReadState {
     let mut state = ReadState::new(Codec::default(), 256 * KIB);
-    // The header of a 200 KiB frame and 1000 bytes of it.
     let mut wire = (200 * KIB as u32).to_le_bytes().to_vec();
     wire.extend_from_slice(&[5; 1000]);
     assert_eq!(read(&mut state, &wire), 1004);
     assert_eq!(state.decode().unwrap(), None);
+    state
+}
+
+#[test]
+fn a_long_frames_buffer_grows_only_once_less_than_half_a_read_of_room_is_left() {
+    let mut state = in_a_long_frame();
     let read_len = state.sizer.read_len();
     assert_eq!(read_len, SMALL);
     // Started: what arrived and one read's room, exactly.
@@ -337,11 +343,7 @@ fn the_read_after_a_long_frame_is_a_small_one() {
 #[cfg(feature = "tokio")]
 #[test]
 fn a_read_into_uninitialised_memory_gets_a_long_frames_own_room() {
-    let mut state = ReadState::new(Codec::default(), 256 * KIB);
-    let mut wire = (200 * KIB as u32).to_le_bytes().to_vec();
-    wire.extend_from_slice(&[5; 1000]);
-    assert_eq!(read(&mut state, &wire), 1004);
-    assert_eq!(state.decode().unwrap(), None);
+    let mut state = in_a_long_frame();
     let room = state.long_frame_room().expect("a long frame's room");
     assert_eq!(room.remaining_mut(), SMALL);
     assert_eq!(state.long_frame_buf().len(), 1004);
