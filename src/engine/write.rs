@@ -1197,6 +1197,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     fn a_small_owned_payload_is_encoded_in_place_up_to_copy_max_and_sets_the_room() {
         let mut state = WriteState::new(Codec::default());
         state.buf.reserve(4 * COPY_MAX);
