@@ -321,11 +321,11 @@ impl Codec {
         self.sync.len() + self.length_offset + self.field.width().unwrap_or(1)
     }
 
-    /// For a plain 4-byte header (a 4-byte length field, in either byte order, with nothing
-    /// before it, no adjustment, stripped from the frame: the default `"<i"`, and `"!I"`),
-    /// which the decoders read on their own short path, what that path needs to know; `None`
-    /// for any other layout. A [`FrameDecoder`] keeps it, so that its short path tests one
-    /// value rather than every setting.
+    /// For a plain header (a 2-, 4- or 8-byte length field, in either byte order, with nothing
+    /// before it, no adjustment, stripped from the frame: the default `"<i"`, `"!I"`, `">Q"`,
+    /// `"<H"`...), which the decoders and the encoder read and write on their own short path,
+    /// what that path needs to know; `None` for any other layout. A [`FrameDecoder`] keeps it,
+    /// so that its short path tests one value rather than every setting.
     #[inline(always)]
     pub(crate) fn plain(&self) -> Option<Plain> {
         self.plain
@@ -333,17 +333,30 @@ impl Codec {
 
     /// [`plain`](Self::plain) from the settings.
     pub(crate) fn compute_plain(&self) -> Option<Plain> {
-        let plain = self.length_offset == 0
-            && self.adjustment == 0
-            && !self.keep_header
-            && self.field.width() == Some(4)
-            && !self.extras;
-        // At most `i32::MAX` for a signed field: a negative value is over it as a `u32`.
-        let limit = self.max_decode_len.min(self.field.max_value() as usize) as u32;
-        plain.then(|| match self.field.is_big_endian() {
-            false => Plain::Little { limit },
-            true => Plain::Big { limit },
-        })
+        let plain =
+            self.length_offset == 0 && self.adjustment == 0 && !self.keep_header && !self.extras;
+        if !plain {
+            return None;
+        }
+        let big = self.field.is_big_endian();
+        // At most the signed maximum for a signed field: a negative value, read as unsigned,
+        // is over it.
+        let limit = (self.max_decode_len as u64).min(self.field.max_value());
+        // Each limit fits its type: it is at most the field's largest value.
+        match self.field.width() {
+            Some(4) if big => Some(Plain::Big {
+                limit: limit as u32,
+            }),
+            Some(4) => Some(Plain::Little {
+                limit: limit as u32,
+            }),
+            Some(2) => Some(Plain::Short {
+                big,
+                limit: limit as u16,
+            }),
+            Some(8) => Some(Plain::Long { big, limit }),
+            _ => None,
+        }
     }
 
     /// The frame at the front of `buf`: its header and payload lengths once the header is all
@@ -353,18 +366,10 @@ impl Codec {
     #[inline(always)]
     pub(crate) fn front(&self, buf: &[u8], plain: Option<Plain>) -> Result<Front, FrameError> {
         if let Some(plain) = plain {
-            let Some(&field) = buf.first_chunk::<4>() else {
-                return Ok(Front::Header {
-                    needed: 4 - buf.len(),
-                });
+            return match plain.front(buf) {
+                Some(front) => Ok(front),
+                None => Err(self.rejected(buf)),
             };
-            let Some(payload_len) = plain.len(field) else {
-                return Err(self.rejected(buf));
-            };
-            return Ok(Front::Frame {
-                header_len: 4,
-                payload_len,
-            });
         }
         let Some(head) = self.read_head(buf)? else {
             return Ok(Front::Header {
@@ -377,7 +382,7 @@ impl Codec {
         })
     }
 
-    /// The error for the complete header at the front of `buf`, which [`Plain::len`] rejected.
+    /// The error for the complete header at the front of `buf`, which [`Plain::front`] rejected.
     #[cold]
     #[inline(never)]
     pub(crate) fn rejected(&self, buf: &[u8]) -> FrameError {
@@ -496,33 +501,73 @@ impl Codec {
     }
 }
 
-/// What the short path for a plain 4-byte header needs: see [`Codec::plain`]. The byte order is
-/// the variant, so that testing for the default layout is one comparison.
+/// What the short path for a plain header needs: see [`Codec::plain`]. The 4-byte layouts have
+/// a variant for each byte order, so that testing for the default layout is one comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Plain {
-    /// Little-endian, at most `limit` (the maximum, or less if the field holds less).
+    /// 4 bytes, little-endian, at most `limit` (the maximum, or less if the field holds less).
     Little { limit: u32 },
-    /// Big-endian, at most `limit`.
+    /// 4 bytes, big-endian, at most `limit`.
     Big { limit: u32 },
+    /// 2 bytes, big-endian if `big`, at most `limit`.
+    Short { big: bool, limit: u16 },
+    /// 8 bytes, big-endian if `big`, at most `limit`.
+    Long { big: bool, limit: u64 },
 }
 
 impl Plain {
-    /// The payload length in the header `field` if it is acceptable, `None` if the header is
-    /// bad ([`Codec::rejected`] says why).
+    /// The header's and payload's lengths of the frame at the front of `buf` if its header is
+    /// all there and acceptable, or how many more bytes the header needs; `None` if the header
+    /// is bad ([`Codec::rejected`] says why).
     #[inline(always)]
-    pub(crate) fn len(self, field: [u8; 4]) -> Option<usize> {
-        // One comparison: as a `u32`, a negative `i32` is over `i32::MAX`, and so over the
-        // limit; which error it is, is sorted out off this path.
-        let (value, limit) = match self {
-            Plain::Little { limit } => (u32::from_le_bytes(field), limit),
-            Plain::Big { limit } => (read_big_endian(field), limit),
-        };
-        (value <= limit).then_some(value as usize)
+    pub(crate) fn front(self, buf: &[u8]) -> Option<Front> {
+        // One comparison each: read as unsigned, a negative signed value is over the field's
+        // signed maximum, and so over the limit; which error it is, is sorted out off this path.
+        match self {
+            Plain::Little { limit } => take(buf, u32::from_le_bytes, limit),
+            Plain::Big { limit } => take(buf, read_big_endian, limit),
+            Plain::Short { big, limit } => take(
+                buf,
+                |field| match big {
+                    true => u16::from_be_bytes(field),
+                    false => u16::from_le_bytes(field),
+                },
+                limit,
+            ),
+            Plain::Long { big, limit } => take(
+                buf,
+                |field| match big {
+                    true => u64::from_be_bytes(field),
+                    false => u64::from_le_bytes(field),
+                },
+                limit,
+            ),
+        }
     }
 }
 
+/// [`Plain::front`] for an `N`-byte field that `read` reads, at most `limit`.
+#[inline(always)]
+fn take<const N: usize, T: Into<u64>>(
+    buf: &[u8],
+    read: impl FnOnce([u8; N]) -> T,
+    limit: T,
+) -> Option<Front> {
+    let Some(&field) = buf.first_chunk::<N>() else {
+        return Some(Front::Header {
+            needed: N - buf.len(),
+        });
+    };
+    let value = read(field).into();
+    // No truncation: the limit is at most the decoding maximum, a `usize`.
+    (value <= limit.into()).then_some(Front::Frame {
+        header_len: N,
+        payload_len: value as usize,
+    })
+}
+
 /// `u32::from_be_bytes`, out of line: inline, the compiler merges the two byte orders of
-/// [`Plain::len`] into a conditional byte swap that every frame of the default layout pays for.
+/// [`Plain::front`] into a conditional byte swap that every frame of the default layout pays for.
 #[inline(never)]
 fn read_big_endian(field: [u8; 4]) -> u32 {
     u32::from_be_bytes(field)
@@ -540,7 +585,7 @@ mod tests {
     /// The decoders' short path is worth having only if the common layouts take it: losing it
     /// changes no result, only the speed of every frame.
     #[test]
-    fn the_short_path_takes_exactly_the_plain_4_byte_layouts() {
+    fn the_short_path_takes_exactly_the_plain_2_4_and_8_byte_layouts() {
         let default_limit = DEFAULT_MAX_FRAME_LEN as u32;
         assert_eq!(
             Codec::default().plain(),
@@ -566,12 +611,40 @@ mod tests {
             with(Codec::builder().struct_format("<I").max_frame_len(huge)).plain(),
             Some(Plain::Little { limit: u32::MAX })
         );
+        assert_eq!(
+            with(Codec::builder().struct_format(">Q")).plain(),
+            Some(Plain::Long {
+                big: true,
+                limit: DEFAULT_MAX_FRAME_LEN as u64
+            })
+        );
+        assert_eq!(
+            with(Codec::builder().struct_format("<q").max_frame_len(huge)).plain(),
+            Some(Plain::Long {
+                big: false,
+                limit: huge as u64
+            })
+        );
+        assert_eq!(
+            with(Codec::builder().struct_format("<H")).plain(),
+            Some(Plain::Short {
+                big: false,
+                limit: u16::MAX
+            })
+        );
+        assert_eq!(
+            with(Codec::builder().struct_format("!h")).plain(),
+            Some(Plain::Short {
+                big: true,
+                limit: i16::MAX as u16
+            })
+        );
         let others = [
             Codec::builder().length_field_offset(1),
             Codec::builder().length_adjustment(-4),
             Codec::builder().keep_header(true),
-            Codec::builder().struct_format("<H"),
-            Codec::builder().struct_format("<q"),
+            Codec::builder().struct_format("B"),
+            Codec::builder().struct_format(">Q").length_adjustment(8),
             Codec::builder().length_field(LengthField::VARINT),
             Codec::builder().length_field(LengthField::fixed(3, false, ByteOrder::Little).unwrap()),
         ];

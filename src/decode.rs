@@ -80,11 +80,15 @@ impl Codec {
     /// soon as the header is complete, before any payload byte is looked at.
     #[inline(always)]
     pub fn decode_slice<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
-        // The default layout on its short path. Big-endian plain headers take the general path
-        // here (which keeps a loop over `"!I"` as fast as before): with them, the short path
-        // would cost a tight loop over the default layout a few more instructions a frame.
+        // The default layout on its short path, and the 2- and 8-byte plain ones. Big-endian
+        // 4-byte headers take the general path here (which keeps a loop over `"!I"` as fast as
+        // before): with them, the short path would cost a tight loop over the default layout a
+        // few more instructions a frame.
         match self.plain() {
             Some(plain @ Plain::Little { .. }) => self.decode_slice_plain(buf, plain),
+            Some(plain @ (Plain::Short { .. } | Plain::Long { .. })) => {
+                self.decode_slice_plain(buf, plain)
+            }
             _ => self.decode_slice_general(buf),
         }
     }
@@ -161,25 +165,25 @@ impl Codec {
         ))
     }
 
-    /// [`decode_slice`](Self::decode_slice) for a plain 4-byte header ([`Codec::plain`]). Its
-    /// own copy of `slice_frame`, with the header's length a constant the compiler can check
-    /// bounds with.
+    /// [`decode_slice`](Self::decode_slice) for a plain header ([`Codec::plain`]). Its own copy
+    /// of `slice_frame`, with the header's length a constant (once `plain`'s variant is known)
+    /// the compiler can check bounds with.
     #[inline(always)]
     fn decode_slice_plain<'a>(
         &self,
         buf: &'a [u8],
         plain: Plain,
     ) -> Result<Decoded<'a>, FrameError> {
-        let Some(&field) = buf.first_chunk::<4>() else {
-            return Ok(Decoded::Incomplete {
-                needed: 4 - buf.len(),
-            });
+        let (header_len, payload_len) = match plain.front(buf) {
+            Some(Front::Frame {
+                header_len,
+                payload_len,
+            }) => (header_len, payload_len),
+            Some(Front::Header { needed }) => return Ok(Decoded::Incomplete { needed }),
+            None => return Err(self.rejected(buf)),
         };
-        let Some(payload_len) = plain.len(field) else {
-            return Err(self.rejected(buf));
-        };
-        let frame_len = 4 + payload_len;
-        Ok(match buf.get(4..frame_len) {
+        let frame_len = header_len + payload_len;
+        Ok(match buf.get(header_len..frame_len) {
             Some(frame) => Decoded::Frame {
                 frame,
                 consumed: frame_len,
@@ -580,7 +584,7 @@ impl FrameDecoder {
     #[inline(always)]
     pub fn decode_slice<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
         if let (State::Head, Some(plain)) = (self.state, self.plain) {
-            // A plain 4-byte header on a frame boundary: the stateless decoder does it all, unless
+            // A plain header on a frame boundary: the stateless decoder does it all, unless
             // the frame is not all there (its header is to be remembered) or is bad (it may
             // start a skip).
             match self.codec.decode_slice_plain(buf, plain) {
@@ -1127,5 +1131,118 @@ mod tests {
         buf.extend_from_slice(b"o");
         assert_eq!(decoder.decode(&mut buf), Ok(None));
         assert_eq!(decoder.skip_progress(), None);
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod short_path {
+    use bytes::BytesMut;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    use crate::Codec;
+
+    /// Every layout the short path takes ([`Codec::plain`]): 2, 4 and 8 bytes, signed and
+    /// unsigned, every byte order.
+    const PLAIN: [&str; 16] = [
+        "<H", ">H", "<h", "!h", "=H", "<i", "!i", "<I", "!I", "=i", "<q", ">q", "<Q", ">Q", "!Q",
+        "=q",
+    ];
+
+    /// The same codec off the short path: every setting alike, but `plain` unset, so that
+    /// every decoding and encoding path takes the general one.
+    fn general(codec: Codec) -> Codec {
+        let mut general = codec;
+        general.plain = None;
+        general
+    }
+
+    /// The stateless and stateful `decode_slice` and the streaming `decode`, on `wire` given
+    /// first up to `cut` and then whole (the caller's buffer growing), each result as text.
+    fn decode_all(codec: Codec, wire: &[u8], cut: usize) -> Vec<String> {
+        let mut out = vec![format!("{:?}", codec.decode_slice(wire))];
+        let mut decoder = codec.decoder();
+        let mut at = 0;
+        for end in [cut, wire.len()] {
+            for _ in 0..4 {
+                let result = decoder.decode_slice(&wire[at.min(end)..end]);
+                out.push(format!("{result:?}"));
+                match result {
+                    Ok(crate::Decoded::Frame { consumed, .. })
+                    | Ok(crate::Decoded::Skipped { consumed }) => at += consumed,
+                    _ => break,
+                }
+            }
+        }
+        let mut decoder = codec.decoder();
+        let mut buf = BytesMut::from(&wire[..cut]);
+        for more in [&wire[cut..], &[][..]] {
+            for _ in 0..4 {
+                let result = decoder.decode(&mut buf);
+                out.push(format!("{result:?} {}", buf.len()));
+                if !matches!(result, Ok(Some(_))) && decoder.skip_remaining().is_none() {
+                    break;
+                }
+            }
+            buf.extend_from_slice(more);
+        }
+        out
+    }
+
+    /// The short paths give what the general path gives, for every plain layout: frames,
+    /// incomplete headers and payloads, negative and oversized lengths (with skip_oversized
+    /// too), and on the encoding side the bytes written or the error.
+    #[test]
+    fn the_short_paths_agree_with_the_general_path_for_every_plain_layout() {
+        let value = prop_oneof![0..80u64, 0x7ff0..0x10010u64, any::<u64>()];
+        let max = prop_oneof![
+            0..80usize,
+            0x7ff0..0x10010usize,
+            Just(crate::MAX_FRAME_LEN_LIMIT)
+        ];
+        let input = (
+            0..PLAIN.len(),
+            value,
+            max.clone(),
+            any::<bool>(),
+            proptest::collection::vec(any::<u8>(), 0..100),
+            any::<prop::sample::Index>(),
+            prop_oneof![0..100usize, 0x7ff0..0x10010usize],
+            max,
+        );
+        let mut runner = TestRunner::new(Config::with_cases(2048));
+        runner
+            .run(
+                &input,
+                |(layout, value, max, skip, tail, cut, payload_len, encode_max)| {
+                    let codec = Codec::builder()
+                        .struct_format(PLAIN[layout])
+                        .max_decode_len(max)
+                        .max_encode_len(encode_max)
+                        .skip_oversized(skip)
+                        .build()
+                        .unwrap();
+                    prop_assert!(codec.plain().is_some(), "{}", PLAIN[layout]);
+                    let slow = general(codec);
+                    // The header's bytes are the value's lowest ones, in the field's order.
+                    let width = codec.length_field().width().unwrap();
+                    let bytes = match codec.length_field().is_big_endian() {
+                        true => value.to_be_bytes()[8 - width..].to_vec(),
+                        false => value.to_le_bytes()[..width].to_vec(),
+                    };
+                    let wire = [bytes, tail].concat();
+                    let cut = cut.index(wire.len() + 1);
+                    prop_assert_eq!(decode_all(codec, &wire, cut), decode_all(slow, &wire, cut));
+
+                    let payload = vec![7u8; payload_len];
+                    let (mut fast_out, mut slow_out) = (BytesMut::new(), BytesMut::new());
+                    let fast_result = codec.encoder().encode(&payload, &mut fast_out);
+                    let slow_result = slow.encoder().encode(&payload, &mut slow_out);
+                    prop_assert_eq!(fast_result, slow_result);
+                    prop_assert_eq!(fast_out, slow_out);
+                    Ok(())
+                },
+            )
+            .unwrap();
     }
 }

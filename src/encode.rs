@@ -284,19 +284,42 @@ impl FrameEncoder {
     pub fn encode(&self, payload: impl AsRef<[u8]>, dst: &mut BytesMut) -> Result<(), EncodeError> {
         let payload = payload.as_ref();
         if let Some(plain) = self.codec.plain() {
-            // A plain 4-byte header (the default `"<i"`, and `"!I"`): the field is the length,
-            // which fits it whenever it is at most `i32::MAX` (longer ones take the general
-            // path, which knows the field's own limit).
+            // A plain header (the default `"<i"`, `"!I"`, `">Q"`...): the field is the length,
+            // which fits it whenever it is at most the signed maximum (longer ones take the
+            // general path, which knows the field's own limit; no length reaches `i64::MAX`).
             let len = payload.len();
-            if len <= self.codec.max_encode_len() && len <= i32::MAX as usize {
-                let field = match plain {
-                    Plain::Little { .. } => (len as u32).to_le_bytes(),
-                    Plain::Big { .. } => (len as u32).to_be_bytes(),
-                };
-                dst.reserve(4 + len);
-                dst.put_slice(&field);
-                dst.put_slice(payload);
-                return Ok(());
+            if len <= self.codec.max_encode_len() {
+                match plain {
+                    Plain::Little { .. } if len <= i32::MAX as usize => {
+                        put_plain(dst, (len as u32).to_le_bytes(), payload);
+                        return Ok(());
+                    }
+                    Plain::Big { .. } if len <= i32::MAX as usize => {
+                        put_plain(dst, (len as u32).to_be_bytes(), payload);
+                        return Ok(());
+                    }
+                    Plain::Short { big, .. } if len <= i16::MAX as usize => {
+                        let len = len as u16;
+                        let field = if big {
+                            len.to_be_bytes()
+                        } else {
+                            len.to_le_bytes()
+                        };
+                        put_plain(dst, field, payload);
+                        return Ok(());
+                    }
+                    Plain::Long { big, .. } => {
+                        let len = len as u64;
+                        let field = if big {
+                            len.to_be_bytes()
+                        } else {
+                            len.to_le_bytes()
+                        };
+                        put_plain(dst, field, payload);
+                        return Ok(());
+                    }
+                    _ => {}
+                }
             }
         }
         if self.codec.extras {
@@ -498,4 +521,13 @@ impl FrameEncoder {
             .clamp(0, i128::from(codec.max_field_value()));
         codec.sync_bytes().len() + codec.length_field_offset() + field.encoded_len(widest as u64)
     }
+}
+
+/// The plain header `field` and `payload` appended to `dst`, after one reserve.
+#[cfg(feature = "alloc")]
+#[inline(always)]
+fn put_plain<const N: usize>(dst: &mut BytesMut, field: [u8; N], payload: &[u8]) {
+    dst.reserve(N + payload.len());
+    dst.put_slice(&field);
+    dst.put_slice(payload);
 }
