@@ -354,7 +354,8 @@ impl Codec {
                 big,
                 limit: limit as u16,
             }),
-            Some(8) => Some(Plain::Long { big, limit }),
+            // The field holds any maximum: the limit is the maximum, which `front` is given.
+            Some(8) => Some(Plain::Long { big }),
             _ => None,
         }
     }
@@ -365,11 +366,29 @@ impl Codec {
     /// [`plain`](Self::plain).
     #[inline(always)]
     pub(crate) fn front(&self, buf: &[u8], plain: Option<Plain>) -> Result<Front, FrameError> {
-        if let Some(plain) = plain {
-            return match plain.front(buf) {
-                Some(front) => Ok(front),
-                None => Err(self.rejected(buf)),
-            };
+        match plain {
+            // The 4-byte layouts first, on the path they had before the others had one.
+            Some(plain @ (Plain::Little { .. } | Plain::Big { .. })) => {
+                let Some(&field) = buf.first_chunk::<4>() else {
+                    return Ok(Front::Header {
+                        needed: 4 - buf.len(),
+                    });
+                };
+                let Some(payload_len) = plain.len(field) else {
+                    return Err(self.rejected(buf));
+                };
+                return Ok(Front::Frame {
+                    header_len: 4,
+                    payload_len,
+                });
+            }
+            Some(plain) => {
+                return match plain.front(buf, self.max_decode_len) {
+                    Some(front) => Ok(front),
+                    None => Err(self.rejected(buf)),
+                }
+            }
+            None => {}
         }
         let Some(head) = self.read_head(buf)? else {
             return Ok(Front::Header {
@@ -511,21 +530,45 @@ pub(crate) enum Plain {
     Big { limit: u32 },
     /// 2 bytes, big-endian if `big`, at most `limit`.
     Short { big: bool, limit: u16 },
-    /// 8 bytes, big-endian if `big`, at most `limit`.
-    Long { big: bool, limit: u64 },
+    /// 8 bytes, big-endian if `big`, at most the decoding maximum (kept out of the variant, so
+    /// that a `Plain` stays as small as a 4-byte field's).
+    Long { big: bool },
 }
 
 impl Plain {
+    /// For a 4-byte layout, the payload length in the header `field` if it is acceptable, `None`
+    /// if the header is bad ([`Codec::rejected`] says why).
+    #[inline(always)]
+    pub(crate) fn len(self, field: [u8; 4]) -> Option<usize> {
+        // One comparison: as a `u32`, a negative `i32` is over `i32::MAX`, and so over the
+        // limit; which error it is, is sorted out off this path.
+        let (value, limit) = match self {
+            Plain::Little { limit } => (u32::from_le_bytes(field), limit),
+            Plain::Big { limit } => (read_big_endian(field), limit),
+            Plain::Short { .. } | Plain::Long { .. } => unreachable!("not a 4-byte layout"),
+        };
+        (value <= limit).then_some(value as usize)
+    }
+
     /// The header's and payload's lengths of the frame at the front of `buf` if its header is
     /// all there and acceptable, or how many more bytes the header needs; `None` if the header
-    /// is bad ([`Codec::rejected`] says why).
+    /// is bad ([`Codec::rejected`] says why). `max` is the decoding maximum.
     #[inline(always)]
-    pub(crate) fn front(self, buf: &[u8]) -> Option<Front> {
+    pub(crate) fn front(self, buf: &[u8], max: usize) -> Option<Front> {
         // One comparison each: read as unsigned, a negative signed value is over the field's
         // signed maximum, and so over the limit; which error it is, is sorted out off this path.
         match self {
-            Plain::Little { limit } => take(buf, u32::from_le_bytes, limit),
-            Plain::Big { limit } => take(buf, read_big_endian, limit),
+            Plain::Little { .. } | Plain::Big { .. } => {
+                let Some(&field) = buf.first_chunk::<4>() else {
+                    return Some(Front::Header {
+                        needed: 4 - buf.len(),
+                    });
+                };
+                self.len(field).map(|payload_len| Front::Frame {
+                    header_len: 4,
+                    payload_len,
+                })
+            }
             Plain::Short { big, limit } => take(
                 buf,
                 |field| match big {
@@ -534,13 +577,13 @@ impl Plain {
                 },
                 limit,
             ),
-            Plain::Long { big, limit } => take(
+            Plain::Long { big } => take(
                 buf,
                 |field| match big {
                     true => u64::from_be_bytes(field),
                     false => u64::from_le_bytes(field),
                 },
-                limit,
+                max as u64,
             ),
         }
     }
@@ -567,7 +610,7 @@ fn take<const N: usize, T: Into<u64>>(
 }
 
 /// `u32::from_be_bytes`, out of line: inline, the compiler merges the two byte orders of
-/// [`Plain::front`] into a conditional byte swap that every frame of the default layout pays for.
+/// [`Plain::len`] into a conditional byte swap that every frame of the default layout pays for.
 #[inline(never)]
 fn read_big_endian(field: [u8; 4]) -> u32 {
     u32::from_be_bytes(field)
@@ -613,17 +656,11 @@ mod tests {
         );
         assert_eq!(
             with(Codec::builder().struct_format(">Q")).plain(),
-            Some(Plain::Long {
-                big: true,
-                limit: DEFAULT_MAX_FRAME_LEN as u64
-            })
+            Some(Plain::Long { big: true })
         );
         assert_eq!(
             with(Codec::builder().struct_format("<q").max_frame_len(huge)).plain(),
-            Some(Plain::Long {
-                big: false,
-                limit: huge as u64
-            })
+            Some(Plain::Long { big: false })
         );
         assert_eq!(
             with(Codec::builder().struct_format("<H")).plain(),

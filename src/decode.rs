@@ -174,24 +174,26 @@ impl Codec {
         buf: &'a [u8],
         plain: Plain,
     ) -> Result<Decoded<'a>, FrameError> {
-        let (header_len, payload_len) = match plain.front(buf) {
+        if let Plain::Little { .. } | Plain::Big { .. } = plain {
+            // The 4-byte layouts: the header's length a constant.
+            let Some(&field) = buf.first_chunk::<4>() else {
+                return Ok(Decoded::Incomplete {
+                    needed: 4 - buf.len(),
+                });
+            };
+            let Some(payload_len) = plain.len(field) else {
+                return Err(self.rejected(buf));
+            };
+            return Ok(plain_frame(buf, 4, payload_len));
+        }
+        match plain.front(buf, self.max_decode_len) {
             Some(Front::Frame {
                 header_len,
                 payload_len,
-            }) => (header_len, payload_len),
-            Some(Front::Header { needed }) => return Ok(Decoded::Incomplete { needed }),
-            None => return Err(self.rejected(buf)),
-        };
-        let frame_len = header_len + payload_len;
-        Ok(match buf.get(header_len..frame_len) {
-            Some(frame) => Decoded::Frame {
-                frame,
-                consumed: frame_len,
-            },
-            None => Decoded::Incomplete {
-                needed: shortfall(frame_len, buf.len()),
-            },
-        })
+            }) => Ok(plain_frame(buf, header_len, payload_len)),
+            Some(Front::Header { needed }) => Ok(Decoded::Incomplete { needed }),
+            None => Err(self.rejected(buf)),
+        }
     }
 
     /// [`decode_slice`](Self::decode_slice) for every other layout.
@@ -225,6 +227,22 @@ impl Codec {
                 needed: frame_len - buf.len(),
             },
         }
+    }
+}
+
+/// The frame of a plain header of `header_len` bytes and its payload's length, or how many more
+/// bytes it needs.
+#[inline(always)]
+fn plain_frame(buf: &[u8], header_len: usize, payload_len: usize) -> Decoded<'_> {
+    let frame_len = header_len + payload_len;
+    match buf.get(header_len..frame_len) {
+        Some(frame) => Decoded::Frame {
+            frame,
+            consumed: frame_len,
+        },
+        None => Decoded::Incomplete {
+            needed: shortfall(frame_len, buf.len()),
+        },
     }
 }
 

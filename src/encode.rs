@@ -285,17 +285,21 @@ impl FrameEncoder {
         let payload = payload.as_ref();
         if let Some(plain) = self.codec.plain() {
             // A plain header (the default `"<i"`, `"!I"`, `">Q"`...): the field is the length,
-            // which fits it whenever it is at most the signed maximum (longer ones take the
-            // general path, which knows the field's own limit; no length reaches `i64::MAX`).
+            // which fits it whenever it is at most `i32::MAX` (`i16::MAX` for 2 bytes; longer
+            // ones take the general path, which knows the field's own limit).
             let len = payload.len();
-            if len <= self.codec.max_encode_len() {
-                match plain {
-                    Plain::Little { .. } if len <= i32::MAX as usize => {
-                        put_plain(dst, (len as u32).to_le_bytes(), payload);
-                        return Ok(());
-                    }
-                    Plain::Big { .. } if len <= i32::MAX as usize => {
-                        put_plain(dst, (len as u32).to_be_bytes(), payload);
+            if len <= self.codec.max_encode_len() && len <= i32::MAX as usize {
+                let field = match plain {
+                    Plain::Little { .. } => (len as u32).to_le_bytes(),
+                    Plain::Big { .. } => (len as u32).to_be_bytes(),
+                    Plain::Long { big } => {
+                        let len = len as u64;
+                        let field = if big {
+                            len.to_be_bytes()
+                        } else {
+                            len.to_le_bytes()
+                        };
+                        put_plain(dst, field, payload);
                         return Ok(());
                     }
                     Plain::Short { big, .. } if len <= i16::MAX as usize => {
@@ -308,20 +312,18 @@ impl FrameEncoder {
                         put_plain(dst, field, payload);
                         return Ok(());
                     }
-                    Plain::Long { big, .. } => {
-                        let len = len as u64;
-                        let field = if big {
-                            len.to_be_bytes()
-                        } else {
-                            len.to_le_bytes()
-                        };
-                        put_plain(dst, field, payload);
-                        return Ok(());
-                    }
-                    _ => {}
-                }
+                    Plain::Short { .. } => return self.encode_general(payload, dst),
+                };
+                put_plain(dst, field, payload);
+                return Ok(());
             }
         }
+        self.encode_general(payload, dst)
+    }
+
+    /// [`encode`](Self::encode) off its short path.
+    #[inline(never)]
+    fn encode_general(&self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
         if self.codec.extras {
             return self.encode_noisy(&[], payload, dst);
         }
