@@ -107,9 +107,25 @@ pub struct Codec {
     /// Whether any of the sync bytes, bit range or checksum is set: one test keeps the paths
     /// of the other layouts as they were.
     pub(crate) extras: bool,
-    /// [`plain`](Self::plain), worked out whenever a setting changes (`build`, the maximum), so
-    /// that the stateless decoder's short path tests one value rather than every setting.
-    pub(crate) plain: Option<Plain>,
+    /// [`plain`](Self::plain) and [`wide`](Self::wide), worked out whenever a setting changes
+    /// (`build`, the maximum), so that the short paths test one value rather than every
+    /// setting.
+    pub(crate) plain: ShortPaths,
+}
+
+/// [`Codec::plain`] and [`Codec::wide`]: at most one of them is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ShortPaths {
+    four: Option<Plain>,
+    wide: Option<Wide>,
+}
+
+impl ShortPaths {
+    /// No short path: every layout the general way.
+    pub(crate) const NONE: ShortPaths = ShortPaths {
+        four: None,
+        wide: None,
+    };
 }
 
 impl Default for Codec {
@@ -128,7 +144,7 @@ impl Default for Codec {
             checksum: None,
             field_at: 0,
             extras: false,
-            plain: None,
+            plain: ShortPaths::NONE,
         };
         codec.plain = codec.compute_plain();
         codec
@@ -321,74 +337,91 @@ impl Codec {
         self.sync.len() + self.length_offset + self.field.width().unwrap_or(1)
     }
 
-    /// For a plain header (a 2-, 4- or 8-byte length field, in either byte order, with nothing
-    /// before it, no adjustment, stripped from the frame: the default `"<i"`, `"!I"`, `">Q"`,
-    /// `"<H"`...), which the decoders and the encoder read and write on their own short path,
-    /// what that path needs to know; `None` for any other layout. A [`FrameDecoder`] keeps it,
-    /// so that its short path tests one value rather than every setting.
+    /// For a plain 4-byte header (a 4-byte length field, in either byte order, with nothing
+    /// before it, no adjustment, stripped from the frame: the default `"<i"`, and `"!I"`),
+    /// which the decoders read on their own short path, what that path needs to know; `None`
+    /// for any other layout. A [`FrameDecoder`] keeps it, so that its short path tests one
+    /// value rather than every setting.
     #[inline(always)]
     pub(crate) fn plain(&self) -> Option<Plain> {
-        self.plain
+        self.plain.four
     }
 
-    /// [`plain`](Self::plain) from the settings.
-    pub(crate) fn compute_plain(&self) -> Option<Plain> {
+    /// The same as [`plain`](Self::plain) for the plain 2- and 8-byte headers (`">Q"`,
+    /// `"<H"`...), which the 4-byte layouts' paths never test for: they are looked at only
+    /// when `plain` is `None`.
+    #[inline(always)]
+    pub(crate) fn wide(&self) -> Option<Wide> {
+        self.plain.wide
+    }
+
+    /// [`plain`](Self::plain) and [`wide`](Self::wide) from the settings.
+    pub(crate) fn compute_plain(&self) -> ShortPaths {
+        let mut paths = ShortPaths::NONE;
         let plain =
             self.length_offset == 0 && self.adjustment == 0 && !self.keep_header && !self.extras;
         if !plain {
-            return None;
+            return paths;
         }
         let big = self.field.is_big_endian();
         // At most the signed maximum for a signed field: a negative value, read as unsigned,
-        // is over it.
+        // is over it. Each limit fits its type: it is at most the field's largest value.
         let limit = (self.max_decode_len as u64).min(self.field.max_value());
-        // Each limit fits its type: it is at most the field's largest value.
         match self.field.width() {
-            Some(4) if big => Some(Plain::Big {
-                limit: limit as u32,
-            }),
-            Some(4) => Some(Plain::Little {
-                limit: limit as u32,
-            }),
-            Some(2) => Some(Plain::Short {
-                big,
-                limit: limit as u16,
-            }),
+            Some(4) if big => {
+                paths.four = Some(Plain::Big {
+                    limit: limit as u32,
+                })
+            }
+            Some(4) => {
+                paths.four = Some(Plain::Little {
+                    limit: limit as u32,
+                })
+            }
+            Some(2) => {
+                paths.wide = Some(Wide::Short {
+                    big,
+                    limit: limit as u16,
+                })
+            }
             // The field holds any maximum: the limit is the maximum, which `front` is given.
-            Some(8) => Some(Plain::Long { big }),
-            _ => None,
+            Some(8) => paths.wide = Some(Wide::Long { big }),
+            _ => {}
         }
+        paths
     }
 
     /// The frame at the front of `buf`: its header and payload lengths once the header is all
     /// there and its length is checked against the maximum, else how many more bytes the header
     /// needs. The one header parser of every decoding path; `plain` is
-    /// [`plain`](Self::plain).
+    /// [`plain`](Self::plain) and `wide` [`wide`](Self::wide) (or `None`, to take the general
+    /// path).
     #[inline(always)]
-    pub(crate) fn front(&self, buf: &[u8], plain: Option<Plain>) -> Result<Front, FrameError> {
-        match plain {
-            // The 4-byte layouts first, on the path they had before the others had one.
-            Some(plain @ (Plain::Little { .. } | Plain::Big { .. })) => {
-                let Some(&field) = buf.first_chunk::<4>() else {
-                    return Ok(Front::Header {
-                        needed: 4 - buf.len(),
-                    });
-                };
-                let Some(payload_len) = plain.len(field) else {
-                    return Err(self.rejected(buf));
-                };
-                return Ok(Front::Frame {
-                    header_len: 4,
-                    payload_len,
+    pub(crate) fn front(
+        &self,
+        buf: &[u8],
+        plain: Option<Plain>,
+        wide: Option<Wide>,
+    ) -> Result<Front, FrameError> {
+        if let Some(plain) = plain {
+            let Some(&field) = buf.first_chunk::<4>() else {
+                return Ok(Front::Header {
+                    needed: 4 - buf.len(),
                 });
-            }
-            Some(plain) => {
-                return match plain.front(buf, self.max_decode_len) {
-                    Some(front) => Ok(front),
-                    None => Err(self.rejected(buf)),
-                }
-            }
-            None => {}
+            };
+            let Some(payload_len) = plain.len(field) else {
+                return Err(self.rejected(buf));
+            };
+            return Ok(Front::Frame {
+                header_len: 4,
+                payload_len,
+            });
+        }
+        if let Some(wide) = wide {
+            return match wide.front(buf, self.max_decode_len) {
+                Some(front) => Ok(front),
+                None => Err(self.rejected(buf)),
+            };
         }
         let Some(head) = self.read_head(buf)? else {
             return Ok(Front::Header {
@@ -401,7 +434,8 @@ impl Codec {
         })
     }
 
-    /// The error for the complete header at the front of `buf`, which [`Plain::front`] rejected.
+    /// The error for the complete header at the front of `buf`, which [`Plain::len`] or
+    /// [`Wide::front`] rejected.
     #[cold]
     #[inline(never)]
     pub(crate) fn rejected(&self, buf: &[u8]) -> FrameError {
@@ -520,24 +554,19 @@ impl Codec {
     }
 }
 
-/// What the short path for a plain header needs: see [`Codec::plain`]. The 4-byte layouts have
-/// a variant for each byte order, so that testing for the default layout is one comparison.
+/// What the short path for a plain 4-byte header needs: see [`Codec::plain`]. The byte order is
+/// the variant, so that testing for the default layout is one comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Plain {
-    /// 4 bytes, little-endian, at most `limit` (the maximum, or less if the field holds less).
+    /// Little-endian, at most `limit` (the maximum, or less if the field holds less).
     Little { limit: u32 },
-    /// 4 bytes, big-endian, at most `limit`.
+    /// Big-endian, at most `limit`.
     Big { limit: u32 },
-    /// 2 bytes, big-endian if `big`, at most `limit`.
-    Short { big: bool, limit: u16 },
-    /// 8 bytes, big-endian if `big`, at most the decoding maximum (kept out of the variant, so
-    /// that a `Plain` stays as small as a 4-byte field's).
-    Long { big: bool },
 }
 
 impl Plain {
-    /// For a 4-byte layout, the payload length in the header `field` if it is acceptable, `None`
-    /// if the header is bad ([`Codec::rejected`] says why).
+    /// The payload length in the header `field` if it is acceptable, `None` if the header is
+    /// bad ([`Codec::rejected`] says why).
     #[inline(always)]
     pub(crate) fn len(self, field: [u8; 4]) -> Option<usize> {
         // One comparison: as a `u32`, a negative `i32` is over `i32::MAX`, and so over the
@@ -545,11 +574,21 @@ impl Plain {
         let (value, limit) = match self {
             Plain::Little { limit } => (u32::from_le_bytes(field), limit),
             Plain::Big { limit } => (read_big_endian(field), limit),
-            Plain::Short { .. } | Plain::Long { .. } => unreachable!("not a 4-byte layout"),
         };
         (value <= limit).then_some(value as usize)
     }
+}
 
+/// What the short path for a plain 2- or 8-byte header needs: see [`Codec::wide`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Wide {
+    /// 2 bytes, big-endian if `big`, at most `limit`.
+    Short { big: bool, limit: u16 },
+    /// 8 bytes, big-endian if `big`, at most the decoding maximum (any maximum fits the field).
+    Long { big: bool },
+}
+
+impl Wide {
     /// The header's and payload's lengths of the frame at the front of `buf` if its header is
     /// all there and acceptable, or how many more bytes the header needs; `None` if the header
     /// is bad ([`Codec::rejected`] says why). `max` is the decoding maximum.
@@ -558,18 +597,7 @@ impl Plain {
         // One comparison each: read as unsigned, a negative signed value is over the field's
         // signed maximum, and so over the limit; which error it is, is sorted out off this path.
         match self {
-            Plain::Little { .. } | Plain::Big { .. } => {
-                let Some(&field) = buf.first_chunk::<4>() else {
-                    return Some(Front::Header {
-                        needed: 4 - buf.len(),
-                    });
-                };
-                self.len(field).map(|payload_len| Front::Frame {
-                    header_len: 4,
-                    payload_len,
-                })
-            }
-            Plain::Short { big, limit } => take(
+            Wide::Short { big, limit } => take(
                 buf,
                 |field| match big {
                     true => u16::from_be_bytes(field),
@@ -577,7 +605,7 @@ impl Plain {
                 },
                 limit,
             ),
-            Plain::Long { big } => take(
+            Wide::Long { big } => take(
                 buf,
                 |field| match big {
                     true => u64::from_be_bytes(field),
@@ -589,7 +617,7 @@ impl Plain {
     }
 }
 
-/// [`Plain::front`] for an `N`-byte field that `read` reads, at most `limit`.
+/// [`Wide::front`] for an `N`-byte field that `read` reads, at most `limit`.
 #[inline(always)]
 fn take<const N: usize, T: Into<u64>>(
     buf: &[u8],
@@ -655,27 +683,32 @@ mod tests {
             Some(Plain::Little { limit: u32::MAX })
         );
         assert_eq!(
-            with(Codec::builder().struct_format(">Q")).plain(),
-            Some(Plain::Long { big: true })
+            with(Codec::builder().struct_format(">Q")).wide(),
+            Some(Wide::Long { big: true })
         );
         assert_eq!(
-            with(Codec::builder().struct_format("<q").max_frame_len(huge)).plain(),
-            Some(Plain::Long { big: false })
+            with(Codec::builder().struct_format("<q").max_frame_len(huge)).wide(),
+            Some(Wide::Long { big: false })
         );
         assert_eq!(
-            with(Codec::builder().struct_format("<H")).plain(),
-            Some(Plain::Short {
+            with(Codec::builder().struct_format("<H")).wide(),
+            Some(Wide::Short {
                 big: false,
                 limit: u16::MAX
             })
         );
         assert_eq!(
-            with(Codec::builder().struct_format("!h")).plain(),
-            Some(Plain::Short {
+            with(Codec::builder().struct_format("!h")).wide(),
+            Some(Wide::Short {
                 big: true,
                 limit: i16::MAX as u16
             })
         );
+        // Each layout has one short path: the 4-byte ones never test for the others'.
+        assert_eq!(Codec::default().wide(), None);
+        assert_eq!(with(Codec::builder().struct_format("!I")).wide(), None);
+        assert_eq!(with(Codec::builder().struct_format(">Q")).plain(), None);
+        assert_eq!(with(Codec::builder().struct_format("<H")).plain(), None);
         let others = [
             Codec::builder().length_field_offset(1),
             Codec::builder().length_adjustment(-4),
@@ -688,6 +721,7 @@ mod tests {
         for builder in others {
             let codec = with(builder);
             assert_eq!(codec.plain(), None, "{codec:?}");
+            assert_eq!(codec.wide(), None, "{codec:?}");
         }
     }
 }

@@ -5,7 +5,7 @@
 #[cfg(feature = "alloc")]
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::codec::{Codec, Front, Plain};
+use crate::codec::{Codec, Front, Plain, Wide};
 use crate::error::FrameError;
 
 /// The result of decoding from a borrowed buffer ([`Codec::decode_slice`],
@@ -80,16 +80,17 @@ impl Codec {
     /// soon as the header is complete, before any payload byte is looked at.
     #[inline(always)]
     pub fn decode_slice<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
-        // The default layout on its short path, and the 2- and 8-byte plain ones. Big-endian
-        // 4-byte headers take the general path here (which keeps a loop over `"!I"` as fast as
-        // before): with them, the short path would cost a tight loop over the default layout a
-        // few more instructions a frame.
+        // The default layout on its short path. Big-endian plain headers take the general path
+        // here (which keeps a loop over `"!I"` as fast as before): with them, the short path
+        // would cost a tight loop over the default layout a few more instructions a frame. The
+        // plain 2- and 8-byte headers have their own, tested for only off the 4-byte layouts'.
         match self.plain() {
             Some(plain @ Plain::Little { .. }) => self.decode_slice_plain(buf, plain),
-            Some(plain @ (Plain::Short { .. } | Plain::Long { .. })) => {
-                self.decode_slice_plain(buf, plain)
-            }
-            _ => self.decode_slice_general(buf),
+            Some(_) => self.decode_slice_general(buf),
+            None => match self.wide() {
+                Some(wide) => self.decode_slice_wide(buf, wide),
+                None => self.decode_slice_general(buf),
+            },
         }
     }
 
@@ -165,32 +166,54 @@ impl Codec {
         ))
     }
 
-    /// [`decode_slice`](Self::decode_slice) for a plain header ([`Codec::plain`]). Its own copy
-    /// of `slice_frame`, with the header's length a constant (once `plain`'s variant is known)
-    /// the compiler can check bounds with.
+    /// [`decode_slice`](Self::decode_slice) for a plain 4-byte header ([`Codec::plain`]). Its
+    /// own copy of `slice_frame`, with the header's length a constant the compiler can check
+    /// bounds with.
     #[inline(always)]
     fn decode_slice_plain<'a>(
         &self,
         buf: &'a [u8],
         plain: Plain,
     ) -> Result<Decoded<'a>, FrameError> {
-        if let Plain::Little { .. } | Plain::Big { .. } = plain {
-            // The 4-byte layouts: the header's length a constant.
-            let Some(&field) = buf.first_chunk::<4>() else {
-                return Ok(Decoded::Incomplete {
-                    needed: 4 - buf.len(),
-                });
-            };
-            let Some(payload_len) = plain.len(field) else {
-                return Err(self.rejected(buf));
-            };
-            return Ok(plain_frame(buf, 4, payload_len));
-        }
-        match plain.front(buf, self.max_decode_len) {
+        let Some(&field) = buf.first_chunk::<4>() else {
+            return Ok(Decoded::Incomplete {
+                needed: 4 - buf.len(),
+            });
+        };
+        let Some(payload_len) = plain.len(field) else {
+            return Err(self.rejected(buf));
+        };
+        let frame_len = 4 + payload_len;
+        Ok(match buf.get(4..frame_len) {
+            Some(frame) => Decoded::Frame {
+                frame,
+                consumed: frame_len,
+            },
+            None => Decoded::Incomplete {
+                needed: shortfall(frame_len, buf.len()),
+            },
+        })
+    }
+
+    /// [`decode_slice`](Self::decode_slice) for a plain 2- or 8-byte header ([`Codec::wide`]).
+    #[inline(always)]
+    fn decode_slice_wide<'a>(&self, buf: &'a [u8], wide: Wide) -> Result<Decoded<'a>, FrameError> {
+        match wide.front(buf, self.max_decode_len) {
             Some(Front::Frame {
                 header_len,
                 payload_len,
-            }) => Ok(plain_frame(buf, header_len, payload_len)),
+            }) => {
+                let frame_len = header_len + payload_len;
+                Ok(match buf.get(header_len..frame_len) {
+                    Some(frame) => Decoded::Frame {
+                        frame,
+                        consumed: frame_len,
+                    },
+                    None => Decoded::Incomplete {
+                        needed: shortfall(frame_len, buf.len()),
+                    },
+                })
+            }
             Some(Front::Header { needed }) => Ok(Decoded::Incomplete { needed }),
             None => Err(self.rejected(buf)),
         }
@@ -202,7 +225,7 @@ impl Codec {
         if self.is_noisy() {
             return self.decode_slice_noisy(buf);
         }
-        Ok(match self.front(buf, None)? {
+        Ok(match self.front(buf, None, None)? {
             Front::Frame {
                 header_len,
                 payload_len,
@@ -227,22 +250,6 @@ impl Codec {
                 needed: frame_len - buf.len(),
             },
         }
-    }
-}
-
-/// The frame of a plain header of `header_len` bytes and its payload's length, or how many more
-/// bytes it needs.
-#[inline(always)]
-fn plain_frame(buf: &[u8], header_len: usize, payload_len: usize) -> Decoded<'_> {
-    let frame_len = header_len + payload_len;
-    match buf.get(header_len..frame_len) {
-        Some(frame) => Decoded::Frame {
-            frame,
-            consumed: frame_len,
-        },
-        None => Decoded::Incomplete {
-            needed: shortfall(frame_len, buf.len()),
-        },
     }
 }
 
@@ -347,6 +354,8 @@ pub struct FrameDecoder {
     state: State,
     /// [`Codec::plain`], kept up to date with the maximum.
     plain: Option<Plain>,
+    /// [`Codec::wide`], kept up to date with the maximum.
+    wide: Option<Wide>,
     /// What resynchronising dropped, for [`dropped_bytes`](Self::dropped_bytes) and friends.
     counters: Counters,
 }
@@ -389,6 +398,7 @@ impl FrameDecoder {
             codec,
             state: FrameDecoder::boundary(&codec),
             plain: codec.plain(),
+            wide: codec.wide(),
             counters: Counters::default(),
         }
     }
@@ -527,6 +537,7 @@ impl FrameDecoder {
     pub fn set_max_frame_len(&mut self, max: usize) {
         self.codec.set_max_decode_len(max);
         self.plain = self.codec.plain();
+        self.wide = self.codec.wide();
     }
 
     /// Forgets any parsed header or frame being skipped, as for a new stream. The counters
@@ -602,7 +613,7 @@ impl FrameDecoder {
     #[inline(always)]
     pub fn decode_slice<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
         if let (State::Head, Some(plain)) = (self.state, self.plain) {
-            // A plain header on a frame boundary: the stateless decoder does it all, unless
+            // A plain 4-byte header on a frame boundary: the stateless decoder does it all, unless
             // the frame is not all there (its header is to be remembered) or is bad (it may
             // start a skip).
             match self.codec.decode_slice_plain(buf, plain) {
@@ -619,7 +630,7 @@ impl FrameDecoder {
     #[inline(never)]
     fn decode_slice_stateful<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
         let (header_len, payload_len) = match self.state {
-            State::Head => match self.codec.front(buf, self.plain) {
+            State::Head => match self.codec.front(buf, self.plain, self.wide) {
                 Ok(Front::Frame {
                     header_len,
                     payload_len,
@@ -902,7 +913,7 @@ impl FrameDecoder {
     /// header is dropped from `buf` when skipping it.
     #[inline(always)]
     fn front_mut(&mut self, buf: &mut BytesMut) -> Result<Option<(usize, usize)>, FrameError> {
-        match self.codec.front(buf, self.plain) {
+        match self.codec.front(buf, self.plain, self.wide) {
             Ok(Front::Frame {
                 header_len,
                 payload_len,
@@ -1171,7 +1182,7 @@ mod short_path {
     /// every decoding and encoding path takes the general one.
     fn general(codec: Codec) -> Codec {
         let mut general = codec;
-        general.plain = None;
+        general.plain = crate::codec::ShortPaths::NONE;
         general
     }
 
@@ -1240,7 +1251,11 @@ mod short_path {
                         .skip_oversized(skip)
                         .build()
                         .unwrap();
-                    prop_assert!(codec.plain().is_some(), "{}", PLAIN[layout]);
+                    prop_assert!(
+                        codec.plain().is_some() || codec.wide().is_some(),
+                        "{}",
+                        PLAIN[layout]
+                    );
                     let slow = general(codec);
                     // The header's bytes are the value's lowest ones, in the field's order.
                     let width = codec.length_field().width().unwrap();

@@ -7,9 +7,9 @@ use core::ops::Deref;
 use bytes::{BufMut, BytesMut};
 
 use crate::checksum::Trailer;
-#[cfg(feature = "alloc")]
-use crate::codec::Plain;
 use crate::codec::{Codec, MAX_HEADER_LEN};
+#[cfg(feature = "alloc")]
+use crate::codec::{Plain, Wide};
 use crate::error::EncodeError;
 #[cfg(feature = "alloc")]
 use crate::error::EncodeWithError;
@@ -284,15 +284,25 @@ impl FrameEncoder {
     pub fn encode(&self, payload: impl AsRef<[u8]>, dst: &mut BytesMut) -> Result<(), EncodeError> {
         let payload = payload.as_ref();
         if let Some(plain) = self.codec.plain() {
-            // A plain header (the default `"<i"`, `"!I"`, `">Q"`...): the field is the length,
-            // which fits it whenever it is at most `i32::MAX` (`i16::MAX` for 2 bytes; longer
-            // ones take the general path, which knows the field's own limit).
+            // A plain 4-byte header (the default `"<i"`, and `"!I"`): the field is the length,
+            // which fits it whenever it is at most `i32::MAX` (longer ones take the general
+            // path, which knows the field's own limit).
             let len = payload.len();
             if len <= self.codec.max_encode_len() && len <= i32::MAX as usize {
                 let field = match plain {
                     Plain::Little { .. } => (len as u32).to_le_bytes(),
                     Plain::Big { .. } => (len as u32).to_be_bytes(),
-                    Plain::Long { big } => {
+                };
+                put_plain(dst, field, payload);
+                return Ok(());
+            }
+        } else if let Some(wide) = self.codec.wide() {
+            // A plain 2- or 8-byte header (`">Q"`, `"<H"`...): the same, up to `i16::MAX` for
+            // 2 bytes (no length reaches an 8-byte field's limit).
+            let len = payload.len();
+            if len <= self.codec.max_encode_len() {
+                match wide {
+                    Wide::Long { big } => {
                         let len = len as u64;
                         let field = if big {
                             len.to_be_bytes()
@@ -302,7 +312,7 @@ impl FrameEncoder {
                         put_plain(dst, field, payload);
                         return Ok(());
                     }
-                    Plain::Short { big, .. } if len <= i16::MAX as usize => {
+                    Wide::Short { big, .. } if len <= i16::MAX as usize => {
                         let len = len as u16;
                         let field = if big {
                             len.to_be_bytes()
@@ -312,10 +322,8 @@ impl FrameEncoder {
                         put_plain(dst, field, payload);
                         return Ok(());
                     }
-                    Plain::Short { .. } => return self.encode_general(payload, dst),
-                };
-                put_plain(dst, field, payload);
-                return Ok(());
+                    Wide::Short { .. } => {}
+                }
             }
         }
         self.encode_general(payload, dst)
