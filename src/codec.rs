@@ -418,7 +418,10 @@ impl Codec {
             });
         }
         if let Some(wide) = wide {
-            return self.front_wide(buf, wide);
+            return match wide.front(buf, self.max_decode_len) {
+                Some(front) => Ok(front),
+                None => Err(self.rejected(buf)),
+            };
         }
         let Some(head) = self.read_head(buf)? else {
             return Ok(Front::Header {
@@ -429,17 +432,6 @@ impl Codec {
             header_len: head.header_len,
             payload_len: self.check_len(head, buf)?,
         })
-    }
-
-    /// [`front`](Self::front) for a plain 2- or 8-byte header: out of line, so that the 4-byte
-    /// layouts' path through the streaming decoder stays short (inline, it cost `"!I"` there
-    /// 7 instructions a frame, benches/decode_callgrind.rs's `bytesmut_net`; out of line, 3).
-    #[inline(never)]
-    fn front_wide(&self, buf: &[u8], wide: Wide) -> Result<Front, FrameError> {
-        match wide.front(buf, self.max_decode_len) {
-            Some(front) => Ok(front),
-            None => Err(self.rejected(buf)),
-        }
     }
 
     /// The error for the complete header at the front of `buf`, which [`Plain::len`] or
