@@ -304,26 +304,17 @@ impl FrameEncoder {
                 match wide {
                     Wide::Long { big } => {
                         let len = len as u64;
-                        let field = if big {
-                            len.to_be_bytes()
-                        } else {
-                            len.to_le_bytes()
-                        };
+                        let field = [len.to_le_bytes(), len.to_be_bytes()][usize::from(big)];
                         put_plain(dst, field, payload);
-                        return Ok(());
                     }
                     Wide::Short { big, .. } if len <= i16::MAX as usize => {
                         let len = len as u16;
-                        let field = if big {
-                            len.to_be_bytes()
-                        } else {
-                            len.to_le_bytes()
-                        };
+                        let field = [len.to_le_bytes(), len.to_be_bytes()][usize::from(big)];
                         put_plain(dst, field, payload);
-                        return Ok(());
                     }
-                    Wide::Short { .. } => {}
+                    Wide::Short { .. } => return self.encode_general(payload, dst),
                 }
+                return Ok(());
             }
         }
         self.encode_general(payload, dst)
