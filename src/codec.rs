@@ -107,9 +107,25 @@ pub struct Codec {
     /// Whether any of the sync bytes, bit range or checksum is set: one test keeps the paths
     /// of the other layouts as they were.
     pub(crate) extras: bool,
-    /// [`plain`](Self::plain), worked out whenever a setting changes (`build`, the maximum), so
-    /// that the stateless decoder's short path tests one value rather than every setting.
-    pub(crate) plain: Option<Plain>,
+    /// [`plain`](Self::plain) and [`wide`](Self::wide), worked out whenever a setting changes
+    /// (`build`, the maximum), so that the short paths test one value rather than every
+    /// setting.
+    pub(crate) plain: ShortPaths,
+}
+
+/// [`Codec::plain`] and [`Codec::wide`]: at most one of them is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ShortPaths {
+    four: Option<Plain>,
+    wide: Option<Wide>,
+}
+
+impl ShortPaths {
+    /// No short path: every layout the general way.
+    pub(crate) const NONE: ShortPaths = ShortPaths {
+        four: None,
+        wide: None,
+    };
 }
 
 impl Default for Codec {
@@ -128,7 +144,7 @@ impl Default for Codec {
             checksum: None,
             field_at: 0,
             extras: false,
-            plain: None,
+            plain: ShortPaths::NONE,
         };
         codec.plain = codec.compute_plain();
         codec
@@ -328,30 +344,65 @@ impl Codec {
     /// value rather than every setting.
     #[inline(always)]
     pub(crate) fn plain(&self) -> Option<Plain> {
-        self.plain
+        self.plain.four
     }
 
-    /// [`plain`](Self::plain) from the settings.
-    pub(crate) fn compute_plain(&self) -> Option<Plain> {
-        let plain = self.length_offset == 0
-            && self.adjustment == 0
-            && !self.keep_header
-            && self.field.width() == Some(4)
-            && !self.extras;
-        // At most `i32::MAX` for a signed field: a negative value is over it as a `u32`.
-        let limit = self.max_decode_len.min(self.field.max_value() as usize) as u32;
-        plain.then(|| match self.field.is_big_endian() {
-            false => Plain::Little { limit },
-            true => Plain::Big { limit },
-        })
+    /// The same as [`plain`](Self::plain) for the plain 2- and 8-byte headers (`">Q"`,
+    /// `"<H"`...), which the 4-byte layouts' paths never test for: they are looked at only
+    /// when `plain` is `None`.
+    #[inline(always)]
+    pub(crate) fn wide(&self) -> Option<Wide> {
+        self.plain.wide
+    }
+
+    /// [`plain`](Self::plain) and [`wide`](Self::wide) from the settings.
+    pub(crate) fn compute_plain(&self) -> ShortPaths {
+        let mut paths = ShortPaths::NONE;
+        let plain =
+            self.length_offset == 0 && self.adjustment == 0 && !self.keep_header && !self.extras;
+        if !plain {
+            return paths;
+        }
+        let big = self.field.is_big_endian();
+        // At most the signed maximum for a signed field: a negative value, read as unsigned,
+        // is over it. Each limit fits its type: it is at most the field's largest value.
+        let limit = (self.max_decode_len as u64).min(self.field.max_value());
+        match self.field.width() {
+            Some(4) if big => {
+                paths.four = Some(Plain::Big {
+                    limit: limit as u32,
+                })
+            }
+            Some(4) => {
+                paths.four = Some(Plain::Little {
+                    limit: limit as u32,
+                })
+            }
+            Some(2) => {
+                paths.wide = Some(Wide::Short {
+                    big,
+                    limit: limit as u16,
+                })
+            }
+            // The field holds any maximum: the limit is the maximum, which `front` is given.
+            Some(8) => paths.wide = Some(Wide::Long { big }),
+            _ => {}
+        }
+        paths
     }
 
     /// The frame at the front of `buf`: its header and payload lengths once the header is all
     /// there and its length is checked against the maximum, else how many more bytes the header
     /// needs. The one header parser of every decoding path; `plain` is
-    /// [`plain`](Self::plain).
+    /// [`plain`](Self::plain) and `wide` [`wide`](Self::wide) (or `None`, to take the general
+    /// path).
     #[inline(always)]
-    pub(crate) fn front(&self, buf: &[u8], plain: Option<Plain>) -> Result<Front, FrameError> {
+    pub(crate) fn front(
+        &self,
+        buf: &[u8],
+        plain: Option<Plain>,
+        wide: Option<Wide>,
+    ) -> Result<Front, FrameError> {
         if let Some(plain) = plain {
             let Some(&field) = buf.first_chunk::<4>() else {
                 return Ok(Front::Header {
@@ -366,6 +417,12 @@ impl Codec {
                 payload_len,
             });
         }
+        if let Some(wide) = wide {
+            return match wide.front(buf, self.max_decode_len) {
+                Some(front) => Ok(front),
+                None => Err(self.rejected(buf)),
+            };
+        }
         let Some(head) = self.read_head(buf)? else {
             return Ok(Front::Header {
                 needed: self.header_len_at_least(buf) - buf.len(),
@@ -377,7 +434,8 @@ impl Codec {
         })
     }
 
-    /// The error for the complete header at the front of `buf`, which [`Plain::len`] rejected.
+    /// The error for the complete header at the front of `buf`, which [`Plain::len`] or
+    /// [`Wide::front`] rejected.
     #[cold]
     #[inline(never)]
     pub(crate) fn rejected(&self, buf: &[u8]) -> FrameError {
@@ -521,6 +579,64 @@ impl Plain {
     }
 }
 
+/// What the short path for a plain 2- or 8-byte header needs: see [`Codec::wide`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Wide {
+    /// 2 bytes, big-endian if `big`, at most `limit`.
+    Short { big: bool, limit: u16 },
+    /// 8 bytes, big-endian if `big`, at most the decoding maximum (any maximum fits the field).
+    Long { big: bool },
+}
+
+impl Wide {
+    /// The header's and payload's lengths of the frame at the front of `buf` if its header is
+    /// all there and acceptable, or how many more bytes the header needs; `None` if the header
+    /// is bad ([`Codec::rejected`] says why). `max` is the decoding maximum.
+    #[inline(always)]
+    pub(crate) fn front(self, buf: &[u8], max: usize) -> Option<Front> {
+        // One comparison each: read as unsigned, a negative signed value is over the field's
+        // signed maximum, and so over the limit; which error it is, is sorted out off this path.
+        match self {
+            Wide::Short { big, limit } => take(
+                buf,
+                |field| match big {
+                    true => u16::from_be_bytes(field),
+                    false => u16::from_le_bytes(field),
+                },
+                limit,
+            ),
+            Wide::Long { big } => take(
+                buf,
+                |field| match big {
+                    true => u64::from_be_bytes(field),
+                    false => u64::from_le_bytes(field),
+                },
+                max as u64,
+            ),
+        }
+    }
+}
+
+/// [`Wide::front`] for an `N`-byte field that `read` reads, at most `limit`.
+#[inline(always)]
+fn take<const N: usize, T: Into<u64>>(
+    buf: &[u8],
+    read: impl FnOnce([u8; N]) -> T,
+    limit: T,
+) -> Option<Front> {
+    let Some(&field) = buf.first_chunk::<N>() else {
+        return Some(Front::Header {
+            needed: N - buf.len(),
+        });
+    };
+    let value = read(field).into();
+    // No truncation: the limit is at most the decoding maximum, a `usize`.
+    (value <= limit.into()).then_some(Front::Frame {
+        header_len: N,
+        payload_len: value as usize,
+    })
+}
+
 /// `u32::from_be_bytes`, out of line: inline, the compiler merges the two byte orders of
 /// [`Plain::len`] into a conditional byte swap that every frame of the default layout pays for.
 #[inline(never)]
@@ -540,7 +656,7 @@ mod tests {
     /// The decoders' short path is worth having only if the common layouts take it: losing it
     /// changes no result, only the speed of every frame.
     #[test]
-    fn the_short_path_takes_exactly_the_plain_4_byte_layouts() {
+    fn the_short_path_takes_exactly_the_plain_2_4_and_8_byte_layouts() {
         let default_limit = DEFAULT_MAX_FRAME_LEN as u32;
         assert_eq!(
             Codec::default().plain(),
@@ -566,18 +682,46 @@ mod tests {
             with(Codec::builder().struct_format("<I").max_frame_len(huge)).plain(),
             Some(Plain::Little { limit: u32::MAX })
         );
+        assert_eq!(
+            with(Codec::builder().struct_format(">Q")).wide(),
+            Some(Wide::Long { big: true })
+        );
+        assert_eq!(
+            with(Codec::builder().struct_format("<q").max_frame_len(huge)).wide(),
+            Some(Wide::Long { big: false })
+        );
+        assert_eq!(
+            with(Codec::builder().struct_format("<H")).wide(),
+            Some(Wide::Short {
+                big: false,
+                limit: u16::MAX
+            })
+        );
+        assert_eq!(
+            with(Codec::builder().struct_format("!h")).wide(),
+            Some(Wide::Short {
+                big: true,
+                limit: i16::MAX as u16
+            })
+        );
+        // Each layout has one short path: the 4-byte ones never test for the others'.
+        assert_eq!(Codec::default().wide(), None);
+        assert_eq!(with(Codec::builder().struct_format("!I")).wide(), None);
+        assert_eq!(with(Codec::builder().struct_format(">Q")).plain(), None);
+        assert_eq!(with(Codec::builder().struct_format("<H")).plain(), None);
         let others = [
             Codec::builder().length_field_offset(1),
             Codec::builder().length_adjustment(-4),
             Codec::builder().keep_header(true),
-            Codec::builder().struct_format("<H"),
-            Codec::builder().struct_format("<q"),
+            Codec::builder().struct_format("B"),
+            Codec::builder().struct_format(">Q").length_adjustment(8),
             Codec::builder().length_field(LengthField::VARINT),
             Codec::builder().length_field(LengthField::fixed(3, false, ByteOrder::Little).unwrap()),
         ];
         for builder in others {
             let codec = with(builder);
             assert_eq!(codec.plain(), None, "{codec:?}");
+            assert_eq!(codec.wide(), None, "{codec:?}");
         }
     }
 }

@@ -7,9 +7,9 @@ use core::ops::Deref;
 use bytes::{BufMut, BytesMut};
 
 use crate::checksum::Trailer;
-#[cfg(feature = "alloc")]
-use crate::codec::Plain;
 use crate::codec::{Codec, MAX_HEADER_LEN};
+#[cfg(feature = "alloc")]
+use crate::codec::{Plain, Wide};
 use crate::error::EncodeError;
 #[cfg(feature = "alloc")]
 use crate::error::EncodeWithError;
@@ -293,12 +293,36 @@ impl FrameEncoder {
                     Plain::Little { .. } => (len as u32).to_le_bytes(),
                     Plain::Big { .. } => (len as u32).to_be_bytes(),
                 };
-                dst.reserve(4 + len);
-                dst.put_slice(&field);
-                dst.put_slice(payload);
+                put_plain(dst, field, payload);
+                return Ok(());
+            }
+        } else if let Some(wide) = self.codec.wide() {
+            // A plain 2- or 8-byte header (`">Q"`, `"<H"`...): the same, up to `i16::MAX` for
+            // 2 bytes (no length reaches an 8-byte field's limit).
+            let len = payload.len();
+            if len <= self.codec.max_encode_len() {
+                match wide {
+                    Wide::Long { big } => {
+                        let len = len as u64;
+                        let field = [len.to_le_bytes(), len.to_be_bytes()][usize::from(big)];
+                        put_plain(dst, field, payload);
+                    }
+                    Wide::Short { big, .. } if len <= i16::MAX as usize => {
+                        let len = len as u16;
+                        let field = [len.to_le_bytes(), len.to_be_bytes()][usize::from(big)];
+                        put_plain(dst, field, payload);
+                    }
+                    Wide::Short { .. } => return self.encode_general(payload, dst),
+                }
                 return Ok(());
             }
         }
+        self.encode_general(payload, dst)
+    }
+
+    /// [`encode`](Self::encode) off its short path.
+    #[inline(never)]
+    fn encode_general(&self, payload: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
         if self.codec.extras {
             return self.encode_noisy(&[], payload, dst);
         }
@@ -498,4 +522,13 @@ impl FrameEncoder {
             .clamp(0, i128::from(codec.max_field_value()));
         codec.sync_bytes().len() + codec.length_field_offset() + field.encoded_len(widest as u64)
     }
+}
+
+/// The plain header `field` and `payload` appended to `dst`, after one reserve.
+#[cfg(feature = "alloc")]
+#[inline(always)]
+fn put_plain<const N: usize>(dst: &mut BytesMut, field: [u8; N], payload: &[u8]) {
+    dst.reserve(N + payload.len());
+    dst.put_slice(&field);
+    dst.put_slice(payload);
 }
