@@ -264,7 +264,7 @@ impl ReadState {
     pub(crate) fn idle(&mut self) {
         self.sizer.quiet();
         let want = self.buf.len() + self.small();
-        if self.at_rest() && too_big(self.alloc, want, self.small()) {
+        if self.gives_back(want) {
             self.reallocate(want);
         }
     }
