@@ -1197,6 +1197,28 @@ mod tests {
     }
 
     #[test]
+    fn a_frame_with_the_longest_header_is_encoded_in_place_only_when_shorter_than_the_buffer() {
+        // SMALL_ROOM stands for any header: with the longest one (offset 16, an 8-byte field),
+        // a frame exactly the buffer's size is not one the exact rules copy, so the short path
+        // must leave it to them even when the allocation has room.
+        let codec = Codec::builder()
+            .length_field_offset(crate::MAX_LENGTH_OFFSET)
+            .struct_format(">Q")
+            .build()
+            .unwrap();
+        let mut state = WriteState::new(codec);
+        state.set_capacity(1024);
+        state.buf.reserve(4096);
+        let payload = vec![7u8; 1024 - crate::MAX_HEADER_LEN];
+        assert_eq!(state.queue_small(&payload), Ok(false));
+        assert!(state.is_empty());
+        // One byte shorter still is not copied whatever its header: also left to the exact
+        // rules, which copy it (the frame is shorter than the buffer).
+        assert_eq!(state.queue_small(&payload[1..]), Ok(false));
+        assert!(state.is_empty());
+    }
+
+    #[test]
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     fn a_small_owned_payload_is_encoded_in_place_up_to_copy_max_and_sets_the_room() {
         let mut state = WriteState::new(Codec::default());
