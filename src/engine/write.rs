@@ -1219,6 +1219,25 @@ mod tests {
     }
 
     #[test]
+    fn a_small_frame_waits_for_the_buffer_to_be_written_when_it_and_small_room_do_not_fit() {
+        // An empty payload's frame behind 1000 buffered bytes of a 1024-byte buffer: the
+        // payload and SMALL_ROOM do not fit, so the exact rules decide (they write first), even
+        // though the allocation has room.
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(1024);
+        state.buf.reserve(4096);
+        state.queue(&[0; 1000]);
+        assert_eq!(state.queue_small(b""), Ok(false));
+        assert_eq!(state.buffered_len(), 1000);
+        // With room for SMALL_ROOM after it, encoded in place.
+        state.take_buffered();
+        state.buf.reserve(4096);
+        state.queue(&[0; 1024 - SMALL_ROOM]);
+        assert_eq!(state.queue_small(b""), Ok(true));
+        assert_eq!(state.buffered_len(), 1024 - SMALL_ROOM + 4);
+    }
+
+    #[test]
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     fn a_small_owned_payload_is_encoded_in_place_up_to_copy_max_and_sets_the_room() {
         let mut state = WriteState::new(Codec::default());
