@@ -1238,6 +1238,23 @@ mod tests {
     }
 
     #[test]
+    fn a_small_frame_is_encoded_in_place_only_into_the_allocation_left_after_what_is_buffered() {
+        // 100 bytes buffered: the room is the allocation's spare, not its whole capacity.
+        let mut state = WriteState::new(Codec::default());
+        state.buf.reserve(1024);
+        state.queue(&[0; 100]);
+        let spare = state.buf.capacity() - state.buf.len();
+        let allocation = state.buf.capacity();
+        assert_eq!(
+            state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]),
+            Ok(false)
+        );
+        assert_eq!(state.buffered_len(), 100);
+        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]), Ok(true));
+        assert_eq!(state.buf.capacity(), allocation, "no growth");
+    }
+
+    #[test]
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     fn a_small_owned_payload_is_encoded_in_place_up_to_copy_max_and_sets_the_room() {
         let mut state = WriteState::new(Codec::default());
