@@ -1255,6 +1255,19 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "tokio")]
+    fn the_room_of_a_read_into_uninitialised_memory_counts_toward_the_peak() {
+        // tokio's copy_frame_from: the buffer's peak (what the give-back judges) is what is
+        // buffered plus the room, as for stream_slice's zeroed room.
+        let mut state = WriteState::new(Codec::default());
+        state.queue(&[0; 10]);
+        assert_eq!(bytes::BufMut::remaining_mut(&state.stream_room(100)), 100);
+        assert_eq!(state.peak, 110);
+        assert_eq!(state.streamed(0), 0);
+        assert_eq!(state.buffered_len(), 10);
+    }
+
+    #[test]
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     fn a_small_owned_payload_is_encoded_in_place_up_to_copy_max_and_sets_the_room() {
         let mut state = WriteState::new(Codec::default());
