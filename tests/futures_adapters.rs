@@ -4,9 +4,8 @@
 //! loopback TCP with smol, cancelled large writes that keep the stream framed, `shutdown`
 //! closing the writer, and `is_mid_frame`.
 
-use std::future::{poll_fn, Future};
 use std::io;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
@@ -15,6 +14,10 @@ use futures_util::{stream, SinkExt, StreamExt};
 use lenframe::futures::{FrameReader, FrameWriter};
 use lenframe::{Codec, EncodeError, Error};
 use smol::net::{TcpListener, TcpStream};
+
+#[path = "support/seeded.rs"]
+mod seeded;
+use seeded::poll_at_most;
 
 /// A reader that hands out its bytes `chunk` at a time, `Pending` between pieces.
 struct ChunkedReader {
@@ -166,20 +169,6 @@ async fn read_all<R: AsyncRead + Unpin>(reader: &mut FrameReader<R>) -> Vec<Byte
         frames.push(frame);
     }
     frames
-}
-
-/// Polls `fut` at most `polls` times; `None` if it had not finished by then (it is dropped).
-async fn poll_at_most<F: Future>(fut: F, polls: u32) -> Option<F::Output> {
-    let mut fut = pin!(fut);
-    let mut left = polls;
-    poll_fn(move |cx| {
-        if left == 0 {
-            return Poll::Ready(None);
-        }
-        left -= 1;
-        fut.as_mut().poll(cx).map(Some)
-    })
-    .await
 }
 
 #[test]
