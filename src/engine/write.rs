@@ -620,11 +620,21 @@ impl WriteState {
             self.queue.pop_front();
         }
         let from_buf = n.min(self.buf.len());
+        let room = self.buf.capacity();
         self.buf.advance(from_buf);
-        if self.buf.is_empty() && self.peak > self.limit.max(SMALL) {
-            // It held the rest of a large frame: give that memory back now. (A run of large
-            // frames keeps its buffer for the next frames, until the flush.)
-            self.give_back();
+        if self.buf.is_empty() {
+            if self.peak > self.limit.max(SMALL) {
+                // It held the rest of a large frame: give that memory back now. (A run of large
+                // frames keeps its buffer for the next frames, until the flush.)
+                self.give_back();
+            } else {
+                // The next frames go in from the allocation's front again, now that there is
+                // nothing to move: otherwise they fill what the write left past its bytes, and
+                // once that is full the buffer moves them all to the front (a copy of up to
+                // 8 KiB a buffer, and a frame off the short path, at 64 B frames). Never
+                // allocates.
+                self.buf.try_reclaim(room);
+            }
         }
         n - from_buf
     }
@@ -1047,6 +1057,28 @@ mod tests {
         assert!(kept(SMALL + 1, false) > SMALL, "kept until the flush");
         assert!(kept(SMALL + 1, true) < SMALL, "given back by the flush");
         assert!(kept(SMALL, true) >= SMALL, "the small size is kept");
+    }
+
+    #[test]
+    fn a_write_that_empties_the_buffer_takes_it_back_to_its_allocations_front() {
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(1000);
+        state.queue(&[7; 600]);
+        let allocation = state.buf.capacity();
+        state.wrote(100);
+        assert_eq!(
+            state.buf.capacity(),
+            allocation - 100,
+            "bytes left: nothing moves"
+        );
+        state.wrote(500);
+        assert_eq!(
+            state.buf.capacity(),
+            allocation,
+            "emptied: the next frames go in from the front, not after what was written"
+        );
+        state.queue(&[7; 600]);
+        assert_eq!(state.buf.capacity(), allocation, "no new allocation");
     }
 
     #[test]
@@ -1689,8 +1721,12 @@ mod tests {
         assert_eq!(state.buf.capacity(), 320 * KIB, "the run's limit, at once");
         state.queue(&vec![1; 300 * KIB]);
         state.wrote(300 * KIB);
-        // (`capacity` counts from the buffer's start, which the write moved on.)
-        assert_eq!(state.buf.capacity(), 20 * KIB, "kept for the next frames");
+        // Emptied by the write: kept, and taken back to its allocation's front.
+        assert_eq!(
+            state.buf.capacity(),
+            320 * KIB,
+            "kept for the next frames, from its front"
+        );
         state.reserve_copied(20 * KIB);
         let capacity = state.buf.capacity();
         assert!(
