@@ -451,10 +451,8 @@ impl<W: WriteIo> WriteLoop<W> {
         if prefix.is_some() || self.state.checked() {
             return self.queue_frame_cold(prefix, payload);
         }
-        match self.state.queue_small(payload) {
-            Ok(true) => return Ok(None),
-            Ok(false) => {}
-            Err(err) => return Err(refused(err)),
+        if self.state.queue_small(payload) {
+            return Ok(None);
         }
         let head = match self.state.plain_head(payload.len()) {
             Ok(head) => head,
@@ -583,19 +581,16 @@ impl<W: WriteIo> WriteLoop<W> {
     pub(crate) fn start_send(&mut self, payload: Bytes) -> Result<(), Error> {
         self.state.check_not_streaming()?;
         self.arm();
-        if self.state.checked() {
-            return self.start_send_cold(payload);
-        }
         // The per-frame case: a small payload copied.
-        match self.state.feed_small(&payload) {
-            Ok(true) => Ok(()),
-            Ok(false) => self.start_send_cold(payload),
-            Err(err) => Err(refused(err)),
+        if self.state.feed_small(&payload) {
+            return Ok(());
         }
+        self.start_send_cold(payload)
     }
 
-    /// [`start_send`](Self::start_send) for a codec with a checksum, a large payload, or a
-    /// buffer that grows for it: out of the per-frame path.
+    /// [`start_send`](Self::start_send) for a codec with a checksum or another header than a
+    /// plain fixed-width one, a large payload or one the encoder refuses, or a buffer that
+    /// grows for it: out of the per-frame path.
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[cold]
     #[inline(never)]

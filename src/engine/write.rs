@@ -42,6 +42,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::head::Head;
 use super::read::{clamp, SMALL};
+use crate::encode::PlainField;
 use crate::{
     ChecksumDigest, Codec, EncodeError, EncodeWithError, Error, FrameEncoder, Trailer,
     MAX_LENGTH_OFFSET,
@@ -113,6 +114,15 @@ pub(crate) struct WriteState {
     /// The codec has a checksum: its frames take the writers' out-of-line path, so that the
     /// per-frame path of the other codecs does not carry the trailer's work.
     checked: bool,
+    /// The encoder's short path for a plain fixed-width header, for the per-frame path.
+    plain: PlainField,
+    /// One more than the longest borrowed payload the per-frame path copies
+    /// ([`queue_small`](Self::queue_small)): every rule on its length (the header's form, the
+    /// encoder's maximum, no checksum, shorter than the buffer with the longest header) in one
+    /// bound, set by [`set_bounds`](Self::set_bounds) whenever one of them changes.
+    small_bound: usize,
+    /// The same for an owned payload ([`feed_small`](Self::feed_small)): at most [`COPY_MAX`].
+    owned_bound: usize,
 }
 
 /// The frame `copy_frame_from` is sending: its header is accepted, `left` payload bytes to go,
@@ -197,7 +207,31 @@ impl WriteState {
                 .is_some_and(|check| check.algorithm().is_none()),
             trailer_len: codec.trailer_len(),
             checked: codec.checksum().is_some(),
+            plain: PlainField::of(&codec.encoder()),
+            small_bound: 0,
+            owned_bound: 0,
         }
+        .with_bounds()
+    }
+
+    fn with_bounds(mut self) -> WriteState {
+        self.set_bounds();
+        self
+    }
+
+    /// Folds the per-frame path's rules on a payload's length into
+    /// [`small_bound`](Self::small_bound) and [`owned_bound`](Self::owned_bound), after a
+    /// setting changed.
+    fn set_bounds(&mut self) {
+        // No form (a bound of 0) for a codec with a checksum, whose frames end with a trailer.
+        self.plain = PlainField::of(&self.encoder);
+        // And `encode_small`'s room shorter than the buffer.
+        let bound = self
+            .plain
+            .bound()
+            .min(self.capacity.saturating_sub(SMALL_ROOM));
+        self.small_bound = bound;
+        self.owned_bound = bound.min(COPY_MAX + 1);
     }
 
     #[inline]
@@ -226,6 +260,7 @@ impl WriteState {
     pub(crate) fn set_capacity(&mut self, capacity: usize) {
         self.capacity = capacity;
         self.end_run();
+        self.set_bounds();
     }
 
     /// The most bytes one write call takes.
@@ -262,9 +297,10 @@ impl WriteState {
         self.limit = self.capacity;
     }
 
-    /// The encoder, to change its maximum.
-    pub(crate) fn encoder_mut(&mut self) -> &mut FrameEncoder {
-        &mut self.encoder
+    /// Changes the longest payload the writer accepts, from the next frame on.
+    pub(crate) fn set_max_frame_len(&mut self, max: usize) {
+        self.encoder.set_max_frame_len(max);
+        self.set_bounds();
     }
 
     /// Takes the bytes accepted and not yet written, leaving the writer empty.
@@ -450,53 +486,43 @@ impl WriteState {
 
     /// A borrowed payload's frame, queued by the rules of [`copies`](Self::copies) and
     /// [`must_write`](Self::must_write) whatever its header's length: the per-frame case of
-    /// `write_frame` for a codec without a checksum (not [`checked`](Self::checked)). `Ok(true)`:
-    /// queued. `Ok(false)`: nothing done, the exact rules decide.
+    /// `write_frame` for a codec without a checksum (not [`checked`](Self::checked)). `true`:
+    /// queued. `false`: nothing done, the exact rules decide.
     ///
-    /// # Errors
-    ///
-    /// The encoder's: nothing was added.
+    /// A payload the encoder refuses is left to the exact rules too.
     #[inline(always)]
-    pub(crate) fn queue_small(&mut self, payload: &[u8]) -> Result<bool, EncodeError> {
+    pub(crate) fn queue_small(&mut self, payload: &[u8]) -> bool {
         if self.must_write(payload.len() + SMALL_ROOM) {
-            return Ok(false);
+            return false;
         }
-        Ok(self.encode_small(payload)? != 0)
+        self.encode_small(payload, self.small_bound) != 0
     }
 
     /// An owned payload's frame, queued by the rules of [`feed_unsized`](Self::feed_unsized)
     /// when its payload is copied whatever its header's length: the per-frame case of a `Sink`'s
-    /// `start_send` for a codec without a checksum (not [`checked`](Self::checked)). `Ok(true)`:
-    /// queued. `Ok(false)`: nothing done, the exact rules decide.
-    ///
-    /// # Errors
-    ///
-    /// The encoder's: nothing was added.
+    /// `start_send`. `true`: queued. `false`: nothing done, the exact rules decide (a codec
+    /// with a checksum, a payload over [`COPY_MAX`] or that the encoder refuses...).
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[inline(always)]
-    pub(crate) fn feed_small(&mut self, payload: &[u8]) -> Result<bool, EncodeError> {
-        if payload.len() > COPY_MAX {
-            return Ok(false);
-        }
-        let added = self.encode_small(payload)?;
+    pub(crate) fn feed_small(&mut self, payload: &[u8]) -> bool {
+        let added = self.encode_small(payload, self.owned_bound);
         self.with_len = self.with_len.max(added);
-        Ok(added != 0)
+        added != 0
     }
 
-    /// Encodes `payload`'s frame straight into the buffer when it is copied whatever its
-    /// header's length (shorter than the buffer with the longest header) and the buffer's
-    /// allocation has room for it, so that it does not grow for it: how many bytes it added, 0
-    /// if it did nothing. For a codec without a checksum only.
+    /// Encodes `payload`'s frame straight into the buffer when it is shorter than `bound`
+    /// ([`small_bound`](Self::small_bound) or [`owned_bound`](Self::owned_bound): then it is
+    /// copied whatever its header's length, shorter than the buffer with the longest header)
+    /// and the buffer's allocation has room for it, so that it does not grow for it: how many
+    /// bytes it added, 0 if it did nothing.
     #[inline(always)]
-    fn encode_small(&mut self, payload: &[u8]) -> Result<usize, EncodeError> {
-        debug_assert!(!self.checked);
+    fn encode_small(&mut self, payload: &[u8], bound: usize) -> usize {
         let room = payload.len() + SMALL_ROOM;
-        if room >= self.capacity || self.buf.capacity() - self.buf.len() < room {
-            return Ok(0);
+        if payload.len() >= bound || self.buf.capacity() - self.buf.len() < room {
+            return 0;
         }
-        let before = self.buf.len();
-        self.encoder.encode(payload, &mut self.buf)?;
-        Ok(self.buf.len() - before)
+        self.plain.put(payload, &mut self.buf);
+        self.plain.width() + payload.len()
     }
 
     /// The room to make before a frame is written in place or sent through a `Sink`: as much as
@@ -632,8 +658,8 @@ impl WriteState {
                 // nothing to move: otherwise they fill what the write left past its bytes, and
                 // once that is full the buffer moves them all to the front (a copy of up to
                 // 8 KiB a buffer, and a frame off the short path, at 64 B frames). Never
-                // allocates.
-                self.buf.try_reclaim(room);
+                // allocates (and always reclaims: nothing else holds the emptied allocation).
+                let _ = self.buf.try_reclaim(room);
             }
         }
         n - from_buf
@@ -947,7 +973,7 @@ mod tests {
         assert_eq!(state.max_write(), 10);
         state.set_max_write(0);
         assert_eq!(state.max_write(), 1, "at least one byte a write");
-        state.encoder_mut().set_max_frame_len(3);
+        state.set_max_frame_len(3);
         assert_eq!(state.encoder.codec().max_encode_len(), 3);
     }
 
@@ -1195,37 +1221,88 @@ mod tests {
         let codec = Codec::from_struct_format(">Q").unwrap();
         let mut state = WriteState::new(codec);
         // A fresh buffer has no allocation: the exact path queues (and grows) instead.
-        assert_eq!(state.queue_small(b"abc"), Ok(false));
+        assert_eq!(state.queue_small(b"abc"), false);
         assert!(state.is_empty());
         state.buf.reserve(1024);
-        assert_eq!(state.queue_small(b"abc"), Ok(true));
+        assert_eq!(state.queue_small(b"abc"), true);
         assert_eq!(state.take_buffered(), encoded(codec, b"abc"));
         // The allocation must hold the payload and SMALL_ROOM more.
         let spare = state.buf.capacity() - state.buf.len();
-        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]), Ok(true));
+        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]), true);
         state.take_buffered();
         state.buf.reserve(1024);
         let spare = state.buf.capacity() - state.buf.len();
-        assert_eq!(
-            state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]),
-            Ok(false)
-        );
+        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]), false);
         // Copied whatever the header: the payload and SMALL_ROOM shorter than the buffer.
         state.set_capacity(SMALL_ROOM + 4);
-        assert_eq!(state.queue_small(b"abc"), Ok(true));
-        assert_eq!(state.queue_small(b"abcd"), Ok(false));
+        assert_eq!(state.queue_small(b"abc"), true);
+        assert_eq!(state.queue_small(b"abcd"), false);
         state.take_buffered();
         // Nothing is written first: a buffer that must write goes the exact way.
         state.set_capacity(1024);
         state.set_max_write(1);
         state.queue(b"x");
-        assert_eq!(state.queue_small(b"abc"), Ok(false));
+        assert_eq!(state.queue_small(b"abc"), false);
         assert_eq!(state.buffered_len(), 1);
-        // The encoder's refusal, nothing added.
+        // A payload the encoder refuses: left to the exact rules (which refuse it), nothing
+        // added; up to the maximum, encoded.
         state.set_max_write(DEFAULT_MAX_WRITE);
-        state.encoder_mut().set_max_frame_len(2);
-        assert!(state.queue_small(b"abc").is_err());
+        state.set_max_frame_len(2);
+        assert!(!state.queue_small(b"abc"));
         assert_eq!(state.buffered_len(), 1);
+        assert!(state.queue_small(b"ab"));
+        assert_eq!(state.buffered_len(), 1 + 8 + 2);
+    }
+
+    #[test]
+    fn the_plain_field_writes_the_encoders_bytes_for_every_length_under_its_bound() {
+        use crate::{Checksum, ChecksumAlgorithm, DEFAULT_MAX_FRAME_LEN};
+        let short = i16::MAX as usize + 1;
+        let long = DEFAULT_MAX_FRAME_LEN + 1;
+        for (format, bound) in [
+            ("<i", long),
+            ("!I", long),
+            (">Q", long),
+            ("<Q", long),
+            (">H", short),
+            ("<h", short),
+            ("<B", 0),
+        ] {
+            let codec = Codec::from_struct_format(format).unwrap();
+            let plain = PlainField::of(&codec.encoder());
+            assert_eq!(plain.bound(), bound, "{format}");
+            for len in [0, 1, 5, 255, 256, 300, 65_000, 70_000] {
+                if len >= bound {
+                    continue;
+                }
+                let payload = vec![7u8; len];
+                let mut out = BytesMut::with_capacity(len + 8);
+                plain.put(&payload, &mut out);
+                assert_eq!(out, encoded(codec, &payload), "{format} {len}");
+                assert_eq!(out.len(), plain.width() + len);
+            }
+        }
+        // The encoder's maximum, and no form with a checksum (a trailer follows the payload).
+        let mut encoder = Codec::from_struct_format(">Q").unwrap().encoder();
+        encoder.set_max_frame_len(100);
+        assert_eq!(PlainField::of(&encoder).bound(), 101);
+        let offset = Codec::builder().length_field_offset(1).struct_format("!H");
+        assert_eq!(
+            PlainField::of(&offset.build().unwrap().encoder()).bound(),
+            0
+        );
+        let checked = Codec::builder()
+            .struct_format(">Q")
+            .checksum(Checksum::new(
+                ChecksumAlgorithm::Fletcher8,
+                crate::ByteOrder::Big,
+            ))
+            .build()
+            .unwrap();
+        assert_eq!(PlainField::of(&checked.encoder()).bound(), 0);
+        let mut state = WriteState::new(checked);
+        state.buf.reserve(1024);
+        assert!(!state.queue_small(b"abc"));
     }
 
     #[test]
@@ -1242,11 +1319,11 @@ mod tests {
         state.set_capacity(1024);
         state.buf.reserve(4096);
         let payload = vec![7u8; 1024 - crate::MAX_HEADER_LEN];
-        assert_eq!(state.queue_small(&payload), Ok(false));
+        assert_eq!(state.queue_small(&payload), false);
         assert!(state.is_empty());
         // One byte shorter still is not copied whatever its header: also left to the exact
         // rules, which copy it (the frame is shorter than the buffer).
-        assert_eq!(state.queue_small(&payload[1..]), Ok(false));
+        assert_eq!(state.queue_small(&payload[1..]), false);
         assert!(state.is_empty());
     }
 
@@ -1259,13 +1336,13 @@ mod tests {
         state.set_capacity(1024);
         state.buf.reserve(4096);
         state.queue(&[0; 1000]);
-        assert_eq!(state.queue_small(b""), Ok(false));
+        assert_eq!(state.queue_small(b""), false);
         assert_eq!(state.buffered_len(), 1000);
         // With room for SMALL_ROOM after it, encoded in place.
         state.take_buffered();
         state.buf.reserve(4096);
         state.queue(&[0; 1024 - SMALL_ROOM]);
-        assert_eq!(state.queue_small(b""), Ok(true));
+        assert_eq!(state.queue_small(b""), true);
         assert_eq!(state.buffered_len(), 1024 - SMALL_ROOM + 4);
     }
 
@@ -1277,12 +1354,9 @@ mod tests {
         state.queue(&[0; 100]);
         let spare = state.buf.capacity() - state.buf.len();
         let allocation = state.buf.capacity();
-        assert_eq!(
-            state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]),
-            Ok(false)
-        );
+        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]), false);
         assert_eq!(state.buffered_len(), 100);
-        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]), Ok(true));
+        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]), true);
         assert_eq!(state.buf.capacity(), allocation, "no growth");
     }
 
@@ -1304,12 +1378,12 @@ mod tests {
     fn a_small_owned_payload_is_encoded_in_place_up_to_copy_max_and_sets_the_room() {
         let mut state = WriteState::new(Codec::default());
         state.buf.reserve(4 * COPY_MAX);
-        assert_eq!(state.feed_small(b"abc"), Ok(true));
+        assert_eq!(state.feed_small(b"abc"), true);
         assert_eq!(state.with_room(), 7);
-        assert_eq!(state.feed_small(&[7u8; COPY_MAX]), Ok(true));
+        assert_eq!(state.feed_small(&[7u8; COPY_MAX]), true);
         assert_eq!(state.with_room(), 4 + COPY_MAX);
         let before = state.buffered_len();
-        assert_eq!(state.feed_small(&[7u8; COPY_MAX + 1]), Ok(false));
+        assert_eq!(state.feed_small(&[7u8; COPY_MAX + 1]), false);
         assert_eq!(state.buffered_len(), before);
         assert_eq!(state.with_room(), 4 + COPY_MAX);
     }
