@@ -571,6 +571,9 @@ impl<W: WriteIo> WriteLoop<W> {
     #[inline]
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.state.check_not_streaming()?;
+        if self.state.sink_ready() {
+            return Poll::Ready(Ok(()));
+        }
         let room = self.state.with_room().max(1);
         Poll::Ready(Ok(ready!(self.poll_make_room(cx, room))?))
     }

@@ -123,6 +123,11 @@ pub(crate) struct WriteState {
     small_bound: usize,
     /// The same for an owned payload ([`feed_small`](Self::feed_small)): at most [`COPY_MAX`].
     owned_bound: usize,
+    /// While nothing is queued before the buffer and it holds at most this many bytes, a
+    /// `Sink`'s next frame has its room ([`sink_ready`](Self::sink_ready)): the exact rule,
+    /// [`must_write`](Self::must_write) of [`with_room`](Self::with_room), folded into one
+    /// bound by [`set_ready_mark`](Self::set_ready_mark) whenever one of its terms changes.
+    ready_mark: usize,
 }
 
 /// The frame `copy_frame_from` is sending: its header is accepted, `left` payload bytes to go,
@@ -210,6 +215,7 @@ impl WriteState {
             plain: PlainField::of(&codec.encoder()),
             small_bound: 0,
             owned_bound: 0,
+            ready_mark: 0,
         }
         .with_bounds()
     }
@@ -232,6 +238,34 @@ impl WriteState {
             .min(self.capacity.saturating_sub(SMALL_ROOM));
         self.small_bound = bound;
         self.owned_bound = bound.min(COPY_MAX + 1);
+        self.set_ready_mark();
+    }
+
+    /// Sets [`ready_mark`](Self::ready_mark) after the capacity, `max_write` or
+    /// [`with_len`](Self::with_len) changed: with nothing queued, `must_write(room)` is false
+    /// exactly when the buffer holds less than `max_write` bytes and `room` more fit its
+    /// capacity (or it is empty, which any mark allows).
+    fn set_ready_mark(&mut self) {
+        let room = self.with_room().max(1);
+        self.ready_mark = (self.max_write - 1).min(self.capacity.saturating_sub(room));
+    }
+
+    /// `Sink::poll_ready`'s per-frame case: whether the room for the next frame is there
+    /// without writing. `false`: the exact rule decides.
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    #[inline(always)]
+    pub(crate) fn sink_ready(&self) -> bool {
+        self.queued == 0 && self.buf.len() <= self.ready_mark
+    }
+
+    /// Notes a frame of `added` bytes whose length was not known when room was made for it:
+    /// the room made before the next one grows to it.
+    #[inline(always)]
+    fn note_unsized(&mut self, added: usize) {
+        if added > self.with_len {
+            self.with_len = added;
+            self.set_ready_mark();
+        }
     }
 
     #[inline]
@@ -273,6 +307,7 @@ impl WriteState {
     pub(crate) fn set_max_write(&mut self, max_write: usize) {
         self.max_write = max_write.max(1);
         self.end_run();
+        self.set_bounds();
     }
 
     /// Starts a run of large frames after a borrowed frame of `frame_len` bytes was written
@@ -480,7 +515,7 @@ impl WriteState {
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) fn feed_unsized(&mut self, head: &Head, payload: Bytes) -> Result<(), Error> {
         let adds = self.feed(head, payload)?;
-        self.with_len = self.with_len.max(adds);
+        self.note_unsized(adds);
         Ok(())
     }
 
@@ -495,7 +530,7 @@ impl WriteState {
         if self.must_write(payload.len() + SMALL_ROOM) {
             return false;
         }
-        self.encode_small(payload, self.small_bound) != 0
+        self.encode_small(payload, self.small_bound)
     }
 
     /// An owned payload's frame, queued by the rules of [`feed_unsized`](Self::feed_unsized)
@@ -505,24 +540,26 @@ impl WriteState {
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[inline(always)]
     pub(crate) fn feed_small(&mut self, payload: &[u8]) -> bool {
-        let added = self.encode_small(payload, self.owned_bound);
-        self.with_len = self.with_len.max(added);
-        added != 0
+        if !self.encode_small(payload, self.owned_bound) {
+            return false;
+        }
+        self.note_unsized(self.plain.width() + payload.len());
+        true
     }
 
     /// Encodes `payload`'s frame straight into the buffer when it is shorter than `bound`
     /// ([`small_bound`](Self::small_bound) or [`owned_bound`](Self::owned_bound): then it is
     /// copied whatever its header's length, shorter than the buffer with the longest header)
-    /// and the buffer's allocation has room for it, so that it does not grow for it: how many
-    /// bytes it added, 0 if it did nothing.
+    /// and the buffer's allocation has room for it, so that it does not grow for it: whether
+    /// it did (it added the header's width and the payload).
     #[inline(always)]
-    fn encode_small(&mut self, payload: &[u8], bound: usize) -> usize {
+    fn encode_small(&mut self, payload: &[u8], bound: usize) -> bool {
         let room = payload.len() + SMALL_ROOM;
         if payload.len() >= bound || self.buf.capacity() - self.buf.len() < room {
-            return 0;
+            return false;
         }
         self.plain.put(payload, &mut self.buf);
-        self.plain.width() + payload.len()
+        true
     }
 
     /// The room to make before a frame is written in place or sent through a `Sink`: as much as
@@ -559,7 +596,7 @@ impl WriteState {
         }
         match result {
             Ok(()) => {
-                self.with_len = self.with_len.max(self.buf.len() - before);
+                self.note_unsized(self.buf.len() - before);
                 Ok(())
             }
             Err(EncodeWithError::Body(err)) => Err(err),
@@ -669,6 +706,7 @@ impl WriteState {
     /// the small size is given back, so an idle writer holds little whatever it wrote.
     pub(crate) fn flushed(&mut self) {
         self.with_len = 0;
+        self.set_ready_mark();
         self.end_run();
         self.peak = self.peak.max(self.buf.len());
         if self.buf.is_empty() && super::buffer::write_gives_back(self.peak) {
@@ -1386,6 +1424,51 @@ mod tests {
         assert_eq!(state.feed_small(&[7u8; COPY_MAX + 1]), false);
         assert_eq!(state.buffered_len(), before);
         assert_eq!(state.with_room(), 4 + COPY_MAX);
+    }
+
+    #[test]
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    fn a_sink_is_ready_without_writing_exactly_when_the_exact_rule_says_so() {
+        // With nothing queued, `sink_ready` is `must_write(with_room().max(1))` negated, for
+        // every capacity, max_write, room and buffered length; the mark follows each setting,
+        // whichever was set last, and a flush.
+        let exact = |state: &WriteState| !state.must_write(state.with_room().max(1));
+        for capacity in [0, 1, 40, 100] {
+            for max_write in [1, 30, 60, 1000] {
+                for with in [0, 1, 10, 60, 200] {
+                    for capacity_last in [false, true] {
+                        let mut state = WriteState::new(Codec::default());
+                        if capacity_last {
+                            state.set_max_write(max_write);
+                            state.set_capacity(capacity);
+                        } else {
+                            state.set_capacity(capacity);
+                            state.set_max_write(max_write);
+                        }
+                        state.note_unsized(with);
+                        assert_eq!(state.with_len, with);
+                        for len in 0..=capacity + 2 {
+                            state.buf.clear();
+                            state.queue(&vec![0; len]);
+                            let case = (capacity, max_write, with, len);
+                            assert_eq!(state.sink_ready(), exact(&state), "{case:?}");
+                        }
+                        state.flushed();
+                        state.queue(&vec![0; capacity.saturating_sub(1)]);
+                        assert_eq!(state.sink_ready(), exact(&state), "after a flush");
+                    }
+                }
+            }
+        }
+        // Something queued before the buffer: the exact rule decides.
+        let mut state = WriteState::new(Codec::default());
+        state.push_unsent(Bytes::from_static(b"abc"));
+        assert!(!state.sink_ready());
+        assert!(exact(&state));
+        // The room only grows until the flush.
+        state.note_unsized(50);
+        state.note_unsized(20);
+        assert_eq!(state.with_len, 50);
     }
 
     #[test]
