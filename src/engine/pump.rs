@@ -570,10 +570,20 @@ impl<W: WriteIo> WriteLoop<W> {
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[inline]
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.state.check_not_streaming()?;
+        // The per-frame case: the room is there.
         if self.state.sink_ready() {
             return Poll::Ready(Ok(()));
         }
+        self.poll_ready_cold(cx)
+    }
+
+    /// [`poll_ready`](Self::poll_ready) when the buffer must be written first, or during a
+    /// `copy_frame_from`: out of the per-frame path.
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    #[cold]
+    #[inline(never)]
+    fn poll_ready_cold(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.state.check_not_streaming()?;
         let room = self.state.with_room().max(1);
         Poll::Ready(Ok(ready!(self.poll_make_room(cx, room))?))
     }
@@ -582,22 +592,23 @@ impl<W: WriteIo> WriteLoop<W> {
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[inline]
     pub(crate) fn start_send(&mut self, payload: Bytes) -> Result<(), Error> {
-        self.state.check_not_streaming()?;
-        self.arm();
         // The per-frame case: a small payload copied.
         if self.state.feed_small(&payload) {
+            self.arm();
             return Ok(());
         }
         self.start_send_cold(payload)
     }
 
     /// [`start_send`](Self::start_send) for a codec with a checksum or another header than a
-    /// plain fixed-width one, a large payload or one the encoder refuses, or a buffer that
-    /// grows for it: out of the per-frame path.
+    /// plain fixed-width one, a large payload or one the encoder refuses, a buffer that grows
+    /// for it, or during a `copy_frame_from`: out of the per-frame path.
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[cold]
     #[inline(never)]
     fn start_send_cold(&mut self, payload: Bytes) -> Result<(), Error> {
+        self.state.check_not_streaming()?;
+        self.arm();
         let head = self.state.head(None, payload.len())?;
         self.state.feed_unsized(&head, payload)
     }

@@ -251,11 +251,11 @@ impl WriteState {
     }
 
     /// `Sink::poll_ready`'s per-frame case: whether the room for the next frame is there
-    /// without writing. `false`: the exact rule decides.
+    /// without writing, and no `copy_frame_from` is under way. `false`: the exact rules decide.
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[inline(always)]
     pub(crate) fn sink_ready(&self) -> bool {
-        self.queued == 0 && self.buf.len() <= self.ready_mark
+        self.streaming.is_none() && self.queued == 0 && self.buf.len() <= self.ready_mark
     }
 
     /// Notes a frame of `added` bytes whose length was not known when room was made for it:
@@ -540,7 +540,7 @@ impl WriteState {
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[inline(always)]
     pub(crate) fn feed_small(&mut self, payload: &[u8]) -> bool {
-        if !self.encode_small(payload, self.owned_bound) {
+        if self.streaming.is_some() || !self.encode_small(payload, self.owned_bound) {
             return false;
         }
         self.note_unsized(self.plain.width() + payload.len());
