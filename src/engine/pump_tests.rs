@@ -1401,6 +1401,11 @@ fn every_call_that_accepts_bytes_arms_the_drop() {
         &|w| now(w.feed_frame(Bytes::from_static(b"f"))).unwrap()
     ));
     assert!(armed(&|w| w.start_send(Bytes::from_static(b"s")).unwrap()));
+    // The same on the per-frame path (the buffer's allocation has room for the frame).
+    assert!(armed(&|w| {
+        w.state.reserve_copied(64);
+        w.start_send(Bytes::from_static(b"s")).unwrap()
+    }));
     assert!(armed(&|w| w
         .queue_frame_with(|b: &mut BytesMut| {
             b.extend_from_slice(b"w");
