@@ -548,20 +548,24 @@ impl PlainField {
     /// The form for `encoder`'s settings.
     pub(crate) fn of(encoder: &FrameEncoder) -> PlainField {
         let codec = &encoder.codec;
-        let (width, big, field_max) = match (codec.plain(), codec.wide()) {
-            (Some(Plain::Little { .. }), _) => (4, false, i32::MAX as usize),
-            (Some(Plain::Big { .. }), _) => (4, true, i32::MAX as usize),
-            (None, Some(Wide::Short { big, .. })) => (2, big, i16::MAX as usize),
-            (None, Some(Wide::Long { big })) => (8, big, usize::MAX - 1),
-            (None, None) => (0, false, 0),
-        };
-        let bound = if width == 0 {
-            0
-        } else {
-            codec.max_encode_len().min(field_max) + 1
+        let max = codec.max_encode_len();
+        // The longest payload `encode`'s short path takes for each layout.
+        let (width, big, longest) = match (codec.plain(), codec.wide()) {
+            (Some(Plain::Little { .. }), _) => (4, false, max.min(i32::MAX as usize)),
+            (Some(Plain::Big { .. }), _) => (4, true, max.min(i32::MAX as usize)),
+            (None, Some(Wide::Short { big, .. })) => (2, big, max.min(i16::MAX as usize)),
+            (None, Some(Wide::Long { big })) => (8, big, max),
+            (None, None) => {
+                return PlainField {
+                    bound: 0,
+                    width: 0,
+                    big: false,
+                    shift: 0,
+                }
+            }
         };
         PlainField {
-            bound,
+            bound: longest + 1,
             width,
             big,
             shift: 64 - 8 * width as u32,
