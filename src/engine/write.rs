@@ -1259,28 +1259,28 @@ mod tests {
         let codec = Codec::from_struct_format(">Q").unwrap();
         let mut state = WriteState::new(codec);
         // A fresh buffer has no allocation: the exact path queues (and grows) instead.
-        assert_eq!(state.queue_small(b"abc"), false);
+        assert!(!state.queue_small(b"abc"));
         assert!(state.is_empty());
         state.buf.reserve(1024);
-        assert_eq!(state.queue_small(b"abc"), true);
+        assert!(state.queue_small(b"abc"));
         assert_eq!(state.take_buffered(), encoded(codec, b"abc"));
         // The allocation must hold the payload and SMALL_ROOM more.
         let spare = state.buf.capacity() - state.buf.len();
-        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]), true);
+        assert!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]));
         state.take_buffered();
         state.buf.reserve(1024);
         let spare = state.buf.capacity() - state.buf.len();
-        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]), false);
+        assert!(!state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]));
         // Copied whatever the header: the payload and SMALL_ROOM shorter than the buffer.
         state.set_capacity(SMALL_ROOM + 4);
-        assert_eq!(state.queue_small(b"abc"), true);
-        assert_eq!(state.queue_small(b"abcd"), false);
+        assert!(state.queue_small(b"abc"));
+        assert!(!state.queue_small(b"abcd"));
         state.take_buffered();
         // Nothing is written first: a buffer that must write goes the exact way.
         state.set_capacity(1024);
         state.set_max_write(1);
         state.queue(b"x");
-        assert_eq!(state.queue_small(b"abc"), false);
+        assert!(!state.queue_small(b"abc"));
         assert_eq!(state.buffered_len(), 1);
         // A payload the encoder refuses: left to the exact rules (which refuse it), nothing
         // added; up to the maximum, encoded.
@@ -1357,11 +1357,11 @@ mod tests {
         state.set_capacity(1024);
         state.buf.reserve(4096);
         let payload = vec![7u8; 1024 - crate::MAX_HEADER_LEN];
-        assert_eq!(state.queue_small(&payload), false);
+        assert!(!state.queue_small(&payload));
         assert!(state.is_empty());
         // One byte shorter still is not copied whatever its header: also left to the exact
         // rules, which copy it (the frame is shorter than the buffer).
-        assert_eq!(state.queue_small(&payload[1..]), false);
+        assert!(!state.queue_small(&payload[1..]));
         assert!(state.is_empty());
     }
 
@@ -1374,13 +1374,13 @@ mod tests {
         state.set_capacity(1024);
         state.buf.reserve(4096);
         state.queue(&[0; 1000]);
-        assert_eq!(state.queue_small(b""), false);
+        assert!(!state.queue_small(b""));
         assert_eq!(state.buffered_len(), 1000);
         // With room for SMALL_ROOM after it, encoded in place.
         state.take_buffered();
         state.buf.reserve(4096);
         state.queue(&[0; 1024 - SMALL_ROOM]);
-        assert_eq!(state.queue_small(b""), true);
+        assert!(state.queue_small(b""));
         assert_eq!(state.buffered_len(), 1024 - SMALL_ROOM + 4);
     }
 
@@ -1392,9 +1392,9 @@ mod tests {
         state.queue(&[0; 100]);
         let spare = state.buf.capacity() - state.buf.len();
         let allocation = state.buf.capacity();
-        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]), false);
+        assert!(!state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]));
         assert_eq!(state.buffered_len(), 100);
-        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]), true);
+        assert!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]));
         assert_eq!(state.buf.capacity(), allocation, "no growth");
     }
 
@@ -1416,12 +1416,12 @@ mod tests {
     fn a_small_owned_payload_is_encoded_in_place_up_to_copy_max_and_sets_the_room() {
         let mut state = WriteState::new(Codec::default());
         state.buf.reserve(4 * COPY_MAX);
-        assert_eq!(state.feed_small(b"abc"), true);
+        assert!(state.feed_small(b"abc"));
         assert_eq!(state.with_room(), 7);
-        assert_eq!(state.feed_small(&[7u8; COPY_MAX]), true);
+        assert!(state.feed_small(&[7u8; COPY_MAX]));
         assert_eq!(state.with_room(), 4 + COPY_MAX);
         let before = state.buffered_len();
-        assert_eq!(state.feed_small(&[7u8; COPY_MAX + 1]), false);
+        assert!(!state.feed_small(&[7u8; COPY_MAX + 1]));
         assert_eq!(state.buffered_len(), before);
         assert_eq!(state.with_room(), 4 + COPY_MAX);
     }
