@@ -579,6 +579,7 @@ impl PlainField {
     }
 
     /// The header's length.
+    #[cfg_attr(not(any(feature = "tokio", feature = "futures-io")), allow(dead_code))]
     #[inline(always)]
     pub(crate) fn width(self) -> usize {
         self.width
