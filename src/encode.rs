@@ -524,6 +524,83 @@ impl FrameEncoder {
     }
 }
 
+/// [`FrameEncoder::encode`]'s short path for a plain fixed-width header (`"<i"`, `">Q"`,
+/// `"<H"`...: no offset, adjustment, sync bytes or checksum), with every check it makes on a
+/// length folded into one bound and the header written as one 8-byte store: the form the
+/// stream writers keep for their per-frame path, computed when a setting changes rather than
+/// looked up for each frame. The same bytes as `encode`.
+#[cfg(feature = "std")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlainField {
+    /// One more than the longest payload it takes (the encoder's maximum, or less if the field
+    /// holds less, or than `encode`'s short path takes); 0 for a layout without the form.
+    bound: usize,
+    /// The field's width in bytes.
+    width: usize,
+    /// Big-endian: the length's bytes are swapped, then shifted down by this many bits to the
+    /// field's width.
+    big: bool,
+    shift: u32,
+}
+
+#[cfg(feature = "std")]
+impl PlainField {
+    /// The form for `encoder`'s settings.
+    pub(crate) fn of(encoder: &FrameEncoder) -> PlainField {
+        let codec = &encoder.codec;
+        let max = codec.max_encode_len();
+        // The longest payload `encode`'s short path takes for each layout.
+        let (width, big, longest) = match (codec.plain(), codec.wide()) {
+            (Some(Plain::Little { .. }), _) => (4, false, max.min(i32::MAX as usize)),
+            (Some(Plain::Big { .. }), _) => (4, true, max.min(i32::MAX as usize)),
+            (None, Some(Wide::Short { big, .. })) => (2, big, max.min(i16::MAX as usize)),
+            (None, Some(Wide::Long { big })) => (8, big, max),
+            (None, None) => {
+                return PlainField {
+                    bound: 0,
+                    width: 0,
+                    big: false,
+                    shift: 0,
+                }
+            }
+        };
+        PlainField {
+            bound: longest + 1,
+            width,
+            big,
+            shift: 64 - 8 * width as u32,
+        }
+    }
+
+    /// One more than the longest payload [`put`](Self::put) takes; 0 if it takes none.
+    #[inline(always)]
+    pub(crate) fn bound(self) -> usize {
+        self.bound
+    }
+
+    /// The header's length.
+    #[cfg_attr(not(any(feature = "tokio", feature = "futures-io")), allow(dead_code))]
+    #[inline(always)]
+    pub(crate) fn width(self) -> usize {
+        self.width
+    }
+
+    /// Appends `payload`'s frame to `dst`. The caller checked that the payload is shorter than
+    /// [`bound`](Self::bound) and, for it not to grow, that `dst` has room for 8 bytes more than
+    /// the frame.
+    #[inline(always)]
+    pub(crate) fn put(self, payload: &[u8], dst: &mut BytesMut) {
+        debug_assert!(payload.len() < self.bound);
+        let len = payload.len() as u64;
+        let swapped = len.swap_bytes() >> self.shift;
+        let field = if self.big { swapped } else { len };
+        let end = dst.len() + self.width;
+        dst.put_slice(&field.to_le_bytes());
+        dst.truncate(end);
+        dst.put_slice(payload);
+    }
+}
+
 /// The plain header `field` and `payload` appended to `dst`, after one reserve.
 #[cfg(feature = "alloc")]
 #[inline(always)]

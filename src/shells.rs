@@ -152,7 +152,7 @@ macro_rules! writer_settings {
 
         /// Changes the longest payload the writer accepts, from the next frame on.
         pub fn set_max_frame_len(&mut self, max: usize) {
-            self.core.state.encoder_mut().set_max_frame_len(max);
+            self.core.state.set_max_frame_len(max);
         }
 
         /// How many bytes are accepted but not yet written: whole frames, and perhaps the

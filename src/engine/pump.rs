@@ -451,10 +451,8 @@ impl<W: WriteIo> WriteLoop<W> {
         if prefix.is_some() || self.state.checked() {
             return self.queue_frame_cold(prefix, payload);
         }
-        match self.state.queue_small(payload) {
-            Ok(true) => return Ok(None),
-            Ok(false) => {}
-            Err(err) => return Err(refused(err)),
+        if self.state.queue_small(payload) {
+            return Ok(None);
         }
         let head = match self.state.plain_head(payload.len()) {
             Ok(head) => head,
@@ -572,6 +570,19 @@ impl<W: WriteIo> WriteLoop<W> {
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[inline]
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        // The per-frame case: the room is there.
+        if self.state.sink_ready() {
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_ready_cold(cx)
+    }
+
+    /// [`poll_ready`](Self::poll_ready) when the buffer must be written first, or during a
+    /// `copy_frame_from`: out of the per-frame path.
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    #[cold]
+    #[inline(never)]
+    fn poll_ready_cold(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.state.check_not_streaming()?;
         let room = self.state.with_room().max(1);
         Poll::Ready(Ok(ready!(self.poll_make_room(cx, room))?))
@@ -581,25 +592,23 @@ impl<W: WriteIo> WriteLoop<W> {
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[inline]
     pub(crate) fn start_send(&mut self, payload: Bytes) -> Result<(), Error> {
-        self.state.check_not_streaming()?;
-        self.arm();
-        if self.state.checked() {
-            return self.start_send_cold(payload);
-        }
         // The per-frame case: a small payload copied.
-        match self.state.feed_small(&payload) {
-            Ok(true) => Ok(()),
-            Ok(false) => self.start_send_cold(payload),
-            Err(err) => Err(refused(err)),
+        if self.state.feed_small(&payload) {
+            self.arm();
+            return Ok(());
         }
+        self.start_send_cold(payload)
     }
 
-    /// [`start_send`](Self::start_send) for a codec with a checksum, a large payload, or a
-    /// buffer that grows for it: out of the per-frame path.
+    /// [`start_send`](Self::start_send) for a codec with a checksum or another header than a
+    /// plain fixed-width one, a large payload or one the encoder refuses, a buffer that grows
+    /// for it, or during a `copy_frame_from`: out of the per-frame path.
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[cold]
     #[inline(never)]
     fn start_send_cold(&mut self, payload: Bytes) -> Result<(), Error> {
+        self.state.check_not_streaming()?;
+        self.arm();
         let head = self.state.head(None, payload.len())?;
         self.state.feed_unsized(&head, payload)
     }

@@ -1296,6 +1296,25 @@ fn copy_frame_from_a_source_that_ends_or_fails_early() {
     assert_eq!(writer.io.out, frame(b"abcdefghij"));
 }
 
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+#[test]
+fn a_sink_takes_nothing_in_the_middle_of_a_copied_frame() {
+    let mut writer = write_loop([ALL]);
+    let mut src = source([data(b"abc"), Read::End]);
+    assert!(now(writer.copy_frame_from(10, &mut src)).is_err());
+    let buffered = writer.state.buffered_len();
+    // The buffer has room for a small frame: only the unfinished one refuses it.
+    assert!(matches!(
+        run_poll(|cx| writer.poll_ready(cx)),
+        Err(Error::CopyUnfinished { len: 10, left: 7 })
+    ));
+    assert!(matches!(
+        writer.start_send(Bytes::from_static(b"x")),
+        Err(Error::CopyUnfinished { len: 10, left: 7 })
+    ));
+    assert_eq!(writer.state.buffered_len(), buffered);
+}
+
 #[test]
 fn copy_frame_from_waits_for_room_for_its_header() {
     let mut writer = small_write_loop(16, [ALL]);
@@ -1382,6 +1401,11 @@ fn every_call_that_accepts_bytes_arms_the_drop() {
         &|w| now(w.feed_frame(Bytes::from_static(b"f"))).unwrap()
     ));
     assert!(armed(&|w| w.start_send(Bytes::from_static(b"s")).unwrap()));
+    // The same on the per-frame path (the buffer's allocation has room for the frame).
+    assert!(armed(&|w| {
+        w.state.reserve_copied(64);
+        w.start_send(Bytes::from_static(b"s")).unwrap()
+    }));
     assert!(armed(&|w| w
         .queue_frame_with(|b: &mut BytesMut| {
             b.extend_from_slice(b"w");

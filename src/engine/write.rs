@@ -42,6 +42,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::head::Head;
 use super::read::{clamp, SMALL};
+use crate::encode::PlainField;
 use crate::{
     ChecksumDigest, Codec, EncodeError, EncodeWithError, Error, FrameEncoder, Trailer,
     MAX_LENGTH_OFFSET,
@@ -113,6 +114,20 @@ pub(crate) struct WriteState {
     /// The codec has a checksum: its frames take the writers' out-of-line path, so that the
     /// per-frame path of the other codecs does not carry the trailer's work.
     checked: bool,
+    /// The encoder's short path for a plain fixed-width header, for the per-frame path.
+    plain: PlainField,
+    /// One more than the longest borrowed payload the per-frame path copies
+    /// ([`queue_small`](Self::queue_small)): every rule on its length (the header's form, the
+    /// encoder's maximum, no checksum, shorter than the buffer with the longest header) in one
+    /// bound, set by [`set_bounds`](Self::set_bounds) whenever one of them changes.
+    small_bound: usize,
+    /// The same for an owned payload ([`feed_small`](Self::feed_small)): at most [`COPY_MAX`].
+    owned_bound: usize,
+    /// While nothing is queued before the buffer and it holds at most this many bytes, a
+    /// `Sink`'s next frame has its room ([`sink_ready`](Self::sink_ready)): the exact rule,
+    /// [`must_write`](Self::must_write) of [`with_room`](Self::with_room), folded into one
+    /// bound by [`set_ready_mark`](Self::set_ready_mark) whenever one of its terms changes.
+    ready_mark: usize,
 }
 
 /// The frame `copy_frame_from` is sending: its header is accepted, `left` payload bytes to go,
@@ -197,6 +212,59 @@ impl WriteState {
                 .is_some_and(|check| check.algorithm().is_none()),
             trailer_len: codec.trailer_len(),
             checked: codec.checksum().is_some(),
+            plain: PlainField::of(&codec.encoder()),
+            small_bound: 0,
+            owned_bound: 0,
+            ready_mark: 0,
+        }
+        .with_bounds()
+    }
+
+    fn with_bounds(mut self) -> WriteState {
+        self.set_bounds();
+        self
+    }
+
+    /// Folds the per-frame path's rules on a payload's length into
+    /// [`small_bound`](Self::small_bound) and [`owned_bound`](Self::owned_bound), after a
+    /// setting changed.
+    fn set_bounds(&mut self) {
+        // No form (a bound of 0) for a codec with a checksum, whose frames end with a trailer.
+        self.plain = PlainField::of(&self.encoder);
+        // And `encode_small`'s room shorter than the buffer.
+        let bound = self
+            .plain
+            .bound()
+            .min(self.capacity.saturating_sub(SMALL_ROOM));
+        self.small_bound = bound;
+        self.owned_bound = bound.min(COPY_MAX + 1);
+        self.set_ready_mark();
+    }
+
+    /// Sets [`ready_mark`](Self::ready_mark) after the capacity, `max_write` or
+    /// [`with_len`](Self::with_len) changed: with nothing queued, `must_write(room)` is false
+    /// exactly when the buffer holds less than `max_write` bytes and `room` more fit its
+    /// capacity (or it is empty, which any mark allows).
+    fn set_ready_mark(&mut self) {
+        let room = self.with_room().max(1);
+        self.ready_mark = (self.max_write - 1).min(self.capacity.saturating_sub(room));
+    }
+
+    /// `Sink::poll_ready`'s per-frame case: whether the room for the next frame is there
+    /// without writing, and no `copy_frame_from` is under way. `false`: the exact rules decide.
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    #[inline(always)]
+    pub(crate) fn sink_ready(&self) -> bool {
+        self.streaming.is_none() && self.queued == 0 && self.buf.len() <= self.ready_mark
+    }
+
+    /// Notes a frame of `added` bytes whose length was not known when room was made for it:
+    /// the room made before the next one grows to it.
+    #[inline(always)]
+    fn note_unsized(&mut self, added: usize) {
+        if added > self.with_len {
+            self.with_len = added;
+            self.set_ready_mark();
         }
     }
 
@@ -226,6 +294,7 @@ impl WriteState {
     pub(crate) fn set_capacity(&mut self, capacity: usize) {
         self.capacity = capacity;
         self.end_run();
+        self.set_bounds();
     }
 
     /// The most bytes one write call takes.
@@ -238,6 +307,7 @@ impl WriteState {
     pub(crate) fn set_max_write(&mut self, max_write: usize) {
         self.max_write = max_write.max(1);
         self.end_run();
+        self.set_bounds();
     }
 
     /// Starts a run of large frames after a borrowed frame of `frame_len` bytes was written
@@ -262,9 +332,10 @@ impl WriteState {
         self.limit = self.capacity;
     }
 
-    /// The encoder, to change its maximum.
-    pub(crate) fn encoder_mut(&mut self) -> &mut FrameEncoder {
-        &mut self.encoder
+    /// Changes the longest payload the writer accepts, from the next frame on.
+    pub(crate) fn set_max_frame_len(&mut self, max: usize) {
+        self.encoder.set_max_frame_len(max);
+        self.set_bounds();
     }
 
     /// Takes the bytes accepted and not yet written, leaving the writer empty.
@@ -444,59 +515,51 @@ impl WriteState {
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     pub(crate) fn feed_unsized(&mut self, head: &Head, payload: Bytes) -> Result<(), Error> {
         let adds = self.feed(head, payload)?;
-        self.with_len = self.with_len.max(adds);
+        self.note_unsized(adds);
         Ok(())
     }
 
     /// A borrowed payload's frame, queued by the rules of [`copies`](Self::copies) and
     /// [`must_write`](Self::must_write) whatever its header's length: the per-frame case of
-    /// `write_frame` for a codec without a checksum (not [`checked`](Self::checked)). `Ok(true)`:
-    /// queued. `Ok(false)`: nothing done, the exact rules decide.
+    /// `write_frame` for a codec without a checksum (not [`checked`](Self::checked)). `true`:
+    /// queued. `false`: nothing done, the exact rules decide.
     ///
-    /// # Errors
-    ///
-    /// The encoder's: nothing was added.
+    /// A payload the encoder refuses is left to the exact rules too.
     #[inline(always)]
-    pub(crate) fn queue_small(&mut self, payload: &[u8]) -> Result<bool, EncodeError> {
+    pub(crate) fn queue_small(&mut self, payload: &[u8]) -> bool {
         if self.must_write(payload.len() + SMALL_ROOM) {
-            return Ok(false);
+            return false;
         }
-        Ok(self.encode_small(payload)? != 0)
+        self.encode_small(payload, self.small_bound)
     }
 
     /// An owned payload's frame, queued by the rules of [`feed_unsized`](Self::feed_unsized)
     /// when its payload is copied whatever its header's length: the per-frame case of a `Sink`'s
-    /// `start_send` for a codec without a checksum (not [`checked`](Self::checked)). `Ok(true)`:
-    /// queued. `Ok(false)`: nothing done, the exact rules decide.
-    ///
-    /// # Errors
-    ///
-    /// The encoder's: nothing was added.
+    /// `start_send`. `true`: queued. `false`: nothing done, the exact rules decide (a codec
+    /// with a checksum, a payload over [`COPY_MAX`] or that the encoder refuses...).
     #[cfg(any(feature = "tokio", feature = "futures-io"))]
     #[inline(always)]
-    pub(crate) fn feed_small(&mut self, payload: &[u8]) -> Result<bool, EncodeError> {
-        if payload.len() > COPY_MAX {
-            return Ok(false);
+    pub(crate) fn feed_small(&mut self, payload: &[u8]) -> bool {
+        if self.streaming.is_some() || !self.encode_small(payload, self.owned_bound) {
+            return false;
         }
-        let added = self.encode_small(payload)?;
-        self.with_len = self.with_len.max(added);
-        Ok(added != 0)
+        self.note_unsized(self.plain.width() + payload.len());
+        true
     }
 
-    /// Encodes `payload`'s frame straight into the buffer when it is copied whatever its
-    /// header's length (shorter than the buffer with the longest header) and the buffer's
-    /// allocation has room for it, so that it does not grow for it: how many bytes it added, 0
-    /// if it did nothing. For a codec without a checksum only.
+    /// Encodes `payload`'s frame straight into the buffer when it is shorter than `bound`
+    /// ([`small_bound`](Self::small_bound) or [`owned_bound`](Self::owned_bound): then it is
+    /// copied whatever its header's length, shorter than the buffer with the longest header)
+    /// and the buffer's allocation has room for it, so that it does not grow for it: whether
+    /// it did (it added the header's width and the payload).
     #[inline(always)]
-    fn encode_small(&mut self, payload: &[u8]) -> Result<usize, EncodeError> {
-        debug_assert!(!self.checked);
+    fn encode_small(&mut self, payload: &[u8], bound: usize) -> bool {
         let room = payload.len() + SMALL_ROOM;
-        if room >= self.capacity || self.buf.capacity() - self.buf.len() < room {
-            return Ok(0);
+        if payload.len() >= bound || self.buf.capacity() - self.buf.len() < room {
+            return false;
         }
-        let before = self.buf.len();
-        self.encoder.encode(payload, &mut self.buf)?;
-        Ok(self.buf.len() - before)
+        self.plain.put(payload, &mut self.buf);
+        true
     }
 
     /// The room to make before a frame is written in place or sent through a `Sink`: as much as
@@ -533,7 +596,7 @@ impl WriteState {
         }
         match result {
             Ok(()) => {
-                self.with_len = self.with_len.max(self.buf.len() - before);
+                self.note_unsized(self.buf.len() - before);
                 Ok(())
             }
             Err(EncodeWithError::Body(err)) => Err(err),
@@ -620,11 +683,21 @@ impl WriteState {
             self.queue.pop_front();
         }
         let from_buf = n.min(self.buf.len());
+        let room = self.buf.capacity();
         self.buf.advance(from_buf);
-        if self.buf.is_empty() && self.peak > self.limit.max(SMALL) {
-            // It held the rest of a large frame: give that memory back now. (A run of large
-            // frames keeps its buffer for the next frames, until the flush.)
-            self.give_back();
+        if self.buf.is_empty() {
+            if self.peak > self.limit.max(SMALL) {
+                // It held the rest of a large frame: give that memory back now. (A run of large
+                // frames keeps its buffer for the next frames, until the flush.)
+                self.give_back();
+            } else {
+                // The next frames go in from the allocation's front again, now that there is
+                // nothing to move: otherwise they fill what the write left past its bytes, and
+                // once that is full the buffer moves them all to the front (a copy of up to
+                // 8 KiB a buffer, and a frame off the short path, at 64 B frames). Never
+                // allocates (and always reclaims: nothing else holds the emptied allocation).
+                let _ = self.buf.try_reclaim(room);
+            }
         }
         n - from_buf
     }
@@ -633,6 +706,7 @@ impl WriteState {
     /// the small size is given back, so an idle writer holds little whatever it wrote.
     pub(crate) fn flushed(&mut self) {
         self.with_len = 0;
+        self.set_ready_mark();
         self.end_run();
         self.peak = self.peak.max(self.buf.len());
         if self.buf.is_empty() && super::buffer::write_gives_back(self.peak) {
@@ -937,7 +1011,7 @@ mod tests {
         assert_eq!(state.max_write(), 10);
         state.set_max_write(0);
         assert_eq!(state.max_write(), 1, "at least one byte a write");
-        state.encoder_mut().set_max_frame_len(3);
+        state.set_max_frame_len(3);
         assert_eq!(state.encoder.codec().max_encode_len(), 3);
     }
 
@@ -1047,6 +1121,28 @@ mod tests {
         assert!(kept(SMALL + 1, false) > SMALL, "kept until the flush");
         assert!(kept(SMALL + 1, true) < SMALL, "given back by the flush");
         assert!(kept(SMALL, true) >= SMALL, "the small size is kept");
+    }
+
+    #[test]
+    fn a_write_that_empties_the_buffer_takes_it_back_to_its_allocations_front() {
+        let mut state = WriteState::new(Codec::default());
+        state.set_capacity(1000);
+        state.queue(&[7; 600]);
+        let allocation = state.buf.capacity();
+        state.wrote(100);
+        assert_eq!(
+            state.buf.capacity(),
+            allocation - 100,
+            "bytes left: nothing moves"
+        );
+        state.wrote(500);
+        assert_eq!(
+            state.buf.capacity(),
+            allocation,
+            "emptied: the next frames go in from the front, not after what was written"
+        );
+        state.queue(&[7; 600]);
+        assert_eq!(state.buf.capacity(), allocation, "no new allocation");
     }
 
     #[test]
@@ -1163,37 +1259,88 @@ mod tests {
         let codec = Codec::from_struct_format(">Q").unwrap();
         let mut state = WriteState::new(codec);
         // A fresh buffer has no allocation: the exact path queues (and grows) instead.
-        assert_eq!(state.queue_small(b"abc"), Ok(false));
+        assert!(!state.queue_small(b"abc"));
         assert!(state.is_empty());
         state.buf.reserve(1024);
-        assert_eq!(state.queue_small(b"abc"), Ok(true));
+        assert!(state.queue_small(b"abc"));
         assert_eq!(state.take_buffered(), encoded(codec, b"abc"));
         // The allocation must hold the payload and SMALL_ROOM more.
         let spare = state.buf.capacity() - state.buf.len();
-        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]), Ok(true));
+        assert!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]));
         state.take_buffered();
         state.buf.reserve(1024);
         let spare = state.buf.capacity() - state.buf.len();
-        assert_eq!(
-            state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]),
-            Ok(false)
-        );
+        assert!(!state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]));
         // Copied whatever the header: the payload and SMALL_ROOM shorter than the buffer.
         state.set_capacity(SMALL_ROOM + 4);
-        assert_eq!(state.queue_small(b"abc"), Ok(true));
-        assert_eq!(state.queue_small(b"abcd"), Ok(false));
+        assert!(state.queue_small(b"abc"));
+        assert!(!state.queue_small(b"abcd"));
         state.take_buffered();
         // Nothing is written first: a buffer that must write goes the exact way.
         state.set_capacity(1024);
         state.set_max_write(1);
         state.queue(b"x");
-        assert_eq!(state.queue_small(b"abc"), Ok(false));
+        assert!(!state.queue_small(b"abc"));
         assert_eq!(state.buffered_len(), 1);
-        // The encoder's refusal, nothing added.
+        // A payload the encoder refuses: left to the exact rules (which refuse it), nothing
+        // added; up to the maximum, encoded.
         state.set_max_write(DEFAULT_MAX_WRITE);
-        state.encoder_mut().set_max_frame_len(2);
-        assert!(state.queue_small(b"abc").is_err());
+        state.set_max_frame_len(2);
+        assert!(!state.queue_small(b"abc"));
         assert_eq!(state.buffered_len(), 1);
+        assert!(state.queue_small(b"ab"));
+        assert_eq!(state.buffered_len(), 1 + 8 + 2);
+    }
+
+    #[test]
+    fn the_plain_field_writes_the_encoders_bytes_for_every_length_under_its_bound() {
+        use crate::{Checksum, ChecksumAlgorithm, DEFAULT_MAX_FRAME_LEN};
+        let short = i16::MAX as usize + 1;
+        let long = DEFAULT_MAX_FRAME_LEN + 1;
+        for (format, bound) in [
+            ("<i", long),
+            ("!I", long),
+            (">Q", long),
+            ("<Q", long),
+            (">H", short),
+            ("<h", short),
+            ("<B", 0),
+        ] {
+            let codec = Codec::from_struct_format(format).unwrap();
+            let plain = PlainField::of(&codec.encoder());
+            assert_eq!(plain.bound(), bound, "{format}");
+            for len in [0, 1, 5, 255, 256, 300, 65_000, 70_000] {
+                if len >= bound {
+                    continue;
+                }
+                let payload = vec![7u8; len];
+                let mut out = BytesMut::with_capacity(len + 8);
+                plain.put(&payload, &mut out);
+                assert_eq!(out, encoded(codec, &payload), "{format} {len}");
+                assert_eq!(out.len(), plain.width() + len);
+            }
+        }
+        // The encoder's maximum, and no form with a checksum (a trailer follows the payload).
+        let mut encoder = Codec::from_struct_format(">Q").unwrap().encoder();
+        encoder.set_max_frame_len(100);
+        assert_eq!(PlainField::of(&encoder).bound(), 101);
+        let offset = Codec::builder().length_field_offset(1).struct_format("!H");
+        assert_eq!(
+            PlainField::of(&offset.build().unwrap().encoder()).bound(),
+            0
+        );
+        let checked = Codec::builder()
+            .struct_format(">Q")
+            .checksum(Checksum::new(
+                ChecksumAlgorithm::Fletcher8,
+                crate::ByteOrder::Big,
+            ))
+            .build()
+            .unwrap();
+        assert_eq!(PlainField::of(&checked.encoder()).bound(), 0);
+        let mut state = WriteState::new(checked);
+        state.buf.reserve(1024);
+        assert!(!state.queue_small(b"abc"));
     }
 
     #[test]
@@ -1210,11 +1357,11 @@ mod tests {
         state.set_capacity(1024);
         state.buf.reserve(4096);
         let payload = vec![7u8; 1024 - crate::MAX_HEADER_LEN];
-        assert_eq!(state.queue_small(&payload), Ok(false));
+        assert!(!state.queue_small(&payload));
         assert!(state.is_empty());
         // One byte shorter still is not copied whatever its header: also left to the exact
         // rules, which copy it (the frame is shorter than the buffer).
-        assert_eq!(state.queue_small(&payload[1..]), Ok(false));
+        assert!(!state.queue_small(&payload[1..]));
         assert!(state.is_empty());
     }
 
@@ -1227,13 +1374,13 @@ mod tests {
         state.set_capacity(1024);
         state.buf.reserve(4096);
         state.queue(&[0; 1000]);
-        assert_eq!(state.queue_small(b""), Ok(false));
+        assert!(!state.queue_small(b""));
         assert_eq!(state.buffered_len(), 1000);
         // With room for SMALL_ROOM after it, encoded in place.
         state.take_buffered();
         state.buf.reserve(4096);
         state.queue(&[0; 1024 - SMALL_ROOM]);
-        assert_eq!(state.queue_small(b""), Ok(true));
+        assert!(state.queue_small(b""));
         assert_eq!(state.buffered_len(), 1024 - SMALL_ROOM + 4);
     }
 
@@ -1245,12 +1392,9 @@ mod tests {
         state.queue(&[0; 100]);
         let spare = state.buf.capacity() - state.buf.len();
         let allocation = state.buf.capacity();
-        assert_eq!(
-            state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]),
-            Ok(false)
-        );
+        assert!(!state.queue_small(&vec![7u8; spare - SMALL_ROOM + 1]));
         assert_eq!(state.buffered_len(), 100);
-        assert_eq!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]), Ok(true));
+        assert!(state.queue_small(&vec![7u8; spare - SMALL_ROOM]));
         assert_eq!(state.buf.capacity(), allocation, "no growth");
     }
 
@@ -1272,14 +1416,59 @@ mod tests {
     fn a_small_owned_payload_is_encoded_in_place_up_to_copy_max_and_sets_the_room() {
         let mut state = WriteState::new(Codec::default());
         state.buf.reserve(4 * COPY_MAX);
-        assert_eq!(state.feed_small(b"abc"), Ok(true));
+        assert!(state.feed_small(b"abc"));
         assert_eq!(state.with_room(), 7);
-        assert_eq!(state.feed_small(&[7u8; COPY_MAX]), Ok(true));
+        assert!(state.feed_small(&[7u8; COPY_MAX]));
         assert_eq!(state.with_room(), 4 + COPY_MAX);
         let before = state.buffered_len();
-        assert_eq!(state.feed_small(&[7u8; COPY_MAX + 1]), Ok(false));
+        assert!(!state.feed_small(&[7u8; COPY_MAX + 1]));
         assert_eq!(state.buffered_len(), before);
         assert_eq!(state.with_room(), 4 + COPY_MAX);
+    }
+
+    #[test]
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
+    fn a_sink_is_ready_without_writing_exactly_when_the_exact_rule_says_so() {
+        // With nothing queued, `sink_ready` is `must_write(with_room().max(1))` negated, for
+        // every capacity, max_write, room and buffered length; the mark follows each setting,
+        // whichever was set last, and a flush.
+        let exact = |state: &WriteState| !state.must_write(state.with_room().max(1));
+        for capacity in [0, 1, 40, 100] {
+            for max_write in [1, 30, 60, 1000] {
+                for with in [0, 1, 10, 60, 200] {
+                    for capacity_last in [false, true] {
+                        let mut state = WriteState::new(Codec::default());
+                        if capacity_last {
+                            state.set_max_write(max_write);
+                            state.set_capacity(capacity);
+                        } else {
+                            state.set_capacity(capacity);
+                            state.set_max_write(max_write);
+                        }
+                        state.note_unsized(with);
+                        assert_eq!(state.with_len, with);
+                        for len in 0..=capacity + 2 {
+                            state.buf.clear();
+                            state.queue(&vec![0; len]);
+                            let case = (capacity, max_write, with, len);
+                            assert_eq!(state.sink_ready(), exact(&state), "{case:?}");
+                        }
+                        state.flushed();
+                        state.queue(&vec![0; capacity.saturating_sub(1)]);
+                        assert_eq!(state.sink_ready(), exact(&state), "after a flush");
+                    }
+                }
+            }
+        }
+        // Something queued before the buffer: the exact rule decides.
+        let mut state = WriteState::new(Codec::default());
+        state.push_unsent(Bytes::from_static(b"abc"));
+        assert!(!state.sink_ready());
+        assert!(exact(&state));
+        // The room only grows until the flush.
+        state.note_unsized(50);
+        state.note_unsized(20);
+        assert_eq!(state.with_len, 50);
     }
 
     #[test]
@@ -1689,8 +1878,12 @@ mod tests {
         assert_eq!(state.buf.capacity(), 320 * KIB, "the run's limit, at once");
         state.queue(&vec![1; 300 * KIB]);
         state.wrote(300 * KIB);
-        // (`capacity` counts from the buffer's start, which the write moved on.)
-        assert_eq!(state.buf.capacity(), 20 * KIB, "kept for the next frames");
+        // Emptied by the write: kept, and taken back to its allocation's front.
+        assert_eq!(
+            state.buf.capacity(),
+            320 * KIB,
+            "kept for the next frames, from its front"
+        );
         state.reserve_copied(20 * KIB);
         let capacity = state.buf.capacity();
         assert!(
