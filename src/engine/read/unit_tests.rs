@@ -257,18 +257,92 @@ fn a_long_frames_buffer_grows_only_once_less_than_half_a_read_of_room_is_left() 
     assert_eq!(room, read_len);
 }
 
-/// Reads `bytes` as the blocking reader does: a long frame into its own buffer, at most the
-/// room `long_frame_reserve` gives; anything else into the shared buffer. How many went.
+/// Reads `bytes` as the blocking reader does: a long frame into the initialised room at the end
+/// of its own buffer, at most the room `long_frame_slice` gives; anything else into the shared
+/// buffer. How many went.
 fn read_long_aware(state: &mut ReadState, bytes: &[u8]) -> usize {
-    match state.long_frame_reserve() {
+    match state.long_frame_slice() {
         Some(room) => {
-            let n = bytes.len().min(room);
-            state.long_frame_buf().extend_from_slice(&bytes[..n]);
-            state.long_frame_filled();
-            n
+            let n = bytes.len().min(room.len());
+            room[..n].copy_from_slice(&bytes[..n]);
+            state.long_frame_read(n)
         }
         None => read(state, bytes),
     }
+}
+
+#[test]
+fn a_long_frames_initialised_room_is_zeroed_once_and_kept_after_a_short_read() {
+    let mut state = in_a_long_frame();
+    let room = state.long_frame_slice().expect("a long frame's room");
+    assert_eq!(room.len(), SMALL, "one read's room, not the claim");
+    assert!(room.iter().all(|&b| b == 0), "zeroed");
+    // A short read: 100 bytes, and a reader that scribbled over the rest of the room.
+    room[..100].fill(6);
+    room[100..].fill(9);
+    assert_eq!(state.long_frame_read(100), 100);
+    assert_eq!(
+        state.buffer().len(),
+        1104,
+        "only what arrived is the frame's"
+    );
+    assert_eq!(state.progress(), (1104, 4 + 200 * KIB as u64));
+    // The rest of the room is still there, initialised: not zeroed again, not grown.
+    let room = state.long_frame_slice().unwrap();
+    assert_eq!(room.len(), SMALL - 100);
+    assert!(room.iter().all(|&b| b == 9), "kept, not zeroed again");
+    assert_eq!(state.long.as_ref().unwrap().vec.len(), 1004 + SMALL);
+    // A read never counts more than its room.
+    assert_eq!(state.long_frame_read(usize::MAX), SMALL - 100);
+    assert_eq!(state.buffer().len(), 1004 + SMALL);
+}
+
+#[test]
+fn a_long_frame_cut_short_keeps_only_what_arrived_not_its_zeroed_room() {
+    let mut state = in_a_long_frame();
+    state.long_frame_slice().unwrap()[..10].fill(6);
+    state.long_frame_read(10);
+    let err = state.decode_eof().unwrap_err();
+    assert_eq!(
+        err,
+        FrameError::truncated(state.codec(), 4 + 200 * KIB as u64, 1014, state.buffer())
+    );
+    let mut state = in_a_long_frame();
+    state.long_frame_slice().unwrap()[..10].fill(6);
+    state.long_frame_read(10);
+    let buffered = state.into_buffer();
+    assert_eq!(buffered.len(), 1014);
+    assert_eq!(&buffered[1004..], [6; 10]);
+}
+
+#[test]
+fn a_long_frame_read_into_initialised_room_takes_a_read_a_room_and_zeroes_each_byte_once() {
+    // A 1 MiB frame after a small one, from a peer that always has more ready: each room is
+    // filled by one read (`read_to_end` made about 28 of them for this frame, starting at
+    // 8 KiB at every room), and no byte of the frame is zeroed twice.
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    let payload: Vec<u8> = (0..1024 * KIB).map(|i| (i % 251) as u8).collect();
+    let mut wire = frame(b"first");
+    wire.extend_from_slice(&frame(&payload));
+    let mut rest = &wire[..];
+    let (mut reads, mut zeroed) = (0, 0);
+    let mut frames = Vec::new();
+    while frames.len() < 2 {
+        if let Some(frame) = state.decode().unwrap() {
+            frames.push(frame);
+            continue;
+        }
+        let before = state.long.as_ref().map_or(0, |long| long.vec.len());
+        let n = read_long_aware(&mut state, rest);
+        if let Some(long) = &state.long {
+            zeroed += long.vec.len() - before.max(long.arrived() - n);
+        }
+        rest = &rest[n..];
+        reads += 1;
+    }
+    assert!(frames[1] == payload);
+    assert!(zeroed <= payload.len(), "zeroed {zeroed}");
+    assert_eq!(reads, 8, "{reads} reads");
 }
 
 /// Every frame of `wire` read as the blocking reader does, then whether it ended cleanly.
