@@ -27,6 +27,11 @@ pub(super) struct LongFrame {
     pub(super) vec: Vec<u8>,
     /// How many bytes at the end of `vec` are zeroed room, not the frame's.
     zeroed: usize,
+    /// The room the last [`long_frame_reserve`](ReadState::long_frame_reserve) gave, and how
+    /// many of the frame's bytes had arrived then: the read into it sizes the next reads
+    /// ([`long_frame_filled`](ReadState::long_frame_filled)). 0 once counted.
+    room: usize,
+    before: usize,
     header_len: usize,
     /// The whole frame's length, header included.
     pub(super) len: usize,
@@ -66,7 +71,9 @@ impl ReadState {
             let additional = rest.min(read_len.max(arrived));
             grow_long_frame(&mut long.vec, arrived + additional, long.in_place);
         }
-        Some(rest.min(long.vec.capacity() - arrived))
+        long.room = rest.min(long.vec.capacity() - arrived);
+        long.before = arrived;
+        Some(long.room)
     }
 
     /// [`long_frame_reserve`](Self::long_frame_reserve), as initialised room, for a
@@ -150,6 +157,8 @@ impl ReadState {
         self.long = Some(LongFrame {
             vec,
             zeroed: 0,
+            room: 0,
+            before: 0,
             header_len,
             len: header_len + payload_len,
             in_place: self.frames == self.after_long,
@@ -159,10 +168,19 @@ impl ReadState {
         self.sizer.stop_streaming();
     }
 
-    /// Notes that a read appended bytes to the long frame's buffer. It read at most what the
-    /// frame needed: that says nothing about what follows it, so the next read at rest is a
-    /// small one.
+    /// Notes that a read appended bytes to the long frame's buffer. What it brought sizes the
+    /// next reads as any read does (one that fills its room grows them, so the next long frame
+    /// of a bulk stream starts with a large room: four reads a MiB of 1 MiB frames rather than
+    /// eight); but it read at most what the frame needed, which says nothing about what follows
+    /// it, so the next read at rest is a small one.
     pub(crate) fn long_frame_filled(&mut self) {
+        if let Some(long) = self.long.as_mut() {
+            if long.room != 0 {
+                let n = long.arrived() - long.before;
+                self.sizer.read(n, long.room, false);
+                long.room = 0;
+            }
+        }
         self.sizer.quiet();
     }
 

@@ -273,6 +273,9 @@ fn read_long_aware(state: &mut ReadState, bytes: &[u8]) -> usize {
 
 #[test]
 fn a_long_frames_initialised_room_is_zeroed_once_and_kept_after_a_short_read() {
+    let mut idle = ReadState::new(Codec::default(), 256 * KIB);
+    assert_eq!(idle.long_frame_slice(), None);
+    assert_eq!(idle.long_frame_read(5), 0, "no long frame: nothing counted");
     let mut state = in_a_long_frame();
     let room = state.long_frame_slice().expect("a long frame's room");
     assert_eq!(room.len(), SMALL, "one read's room, not the claim");
@@ -295,6 +298,64 @@ fn a_long_frames_initialised_room_is_zeroed_once_and_kept_after_a_short_read() {
     // A read never counts more than its room.
     assert_eq!(state.long_frame_read(usize::MAX), SMALL - 100);
     assert_eq!(state.buffer().len(), 1004 + SMALL);
+}
+
+/// Reads `count` frames of `len` bytes each as the blocking reader does, from a peer that always
+/// has more ready: how many reads each frame took (the read that brought its header counts for
+/// it).
+fn reads_per_frame(state: &mut ReadState, len: usize, count: usize) -> Vec<usize> {
+    let payload = vec![3; len];
+    let wire: Vec<u8> = (0..count).flat_map(|_| frame(&payload)).collect();
+    let mut rest = &wire[..];
+    let mut reads = vec![0];
+    while reads.len() <= count {
+        match state.decode().unwrap() {
+            Some(frame) => {
+                assert_eq!(frame.len(), len);
+                reads.push(0);
+            }
+            None => {
+                let n = read_long_aware(state, rest);
+                rest = &rest[n..];
+                *reads.last_mut().unwrap() += 1;
+            }
+        }
+    }
+    reads.pop();
+    reads
+}
+
+#[test]
+fn the_reads_of_a_long_frame_size_the_next_ones_and_a_run_of_them_takes_fewer() {
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    let reads = reads_per_frame(&mut state, 1024 * KIB, 6);
+    // The first from 8 KiB up, each room the frame's bytes so far; once the reads have grown
+    // to 256 KiB, a frame takes the small read at rest, 256 KiB, then rooms of what arrived.
+    assert_eq!(reads[0], 8, "{reads:?}");
+    assert_eq!(reads[5], 4, "{reads:?}");
+    assert_eq!(state.sizer.read_len(), 256 * KIB);
+    // And the read at rest after them is still a small one.
+    assert_eq!(state.read_slice().len(), SMALL);
+    // A short read into a long frame's room lowers the size as any short read does.
+    let mut state = in_a_long_frame();
+    let room = state.long_frame_slice().unwrap().len();
+    assert_eq!(room, SMALL);
+    state.long_frame_read(SMALL);
+    assert_eq!(
+        state.sizer.read_len(),
+        16 * KIB,
+        "a full room grows the reads"
+    );
+    let room = state.long_frame_slice().unwrap().len();
+    state.long_frame_read(room / 4);
+    assert_eq!(
+        state.sizer.read_len(),
+        SMALL,
+        "twice what came, at least the small size"
+    );
+    // Counted once: a second report with no read in between changes nothing.
+    state.long_frame_filled();
+    assert_eq!(state.sizer.read_len(), SMALL);
 }
 
 #[test]
