@@ -177,7 +177,11 @@ impl ReadState {
         if let Some(long) = self.long.as_mut() {
             if long.room != 0 {
                 let n = long.arrived() - long.before;
-                self.sizer.read(n, long.room, false);
+                // A room cut by the frame's end says nothing of the peer (`ReadSizer::read`);
+                // any other is whole, and one filled after a short read resumes the size from
+                // before it, as in the shared buffer.
+                let whole = long.room < long.len - long.before;
+                self.sizer.read(n, long.room, whole);
                 long.room = 0;
             }
         }

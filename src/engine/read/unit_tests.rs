@@ -359,6 +359,49 @@ fn the_reads_of_a_long_frame_size_the_next_ones_and_a_run_of_them_takes_fewer() 
 }
 
 #[test]
+fn a_full_room_of_a_long_frame_after_a_short_read_resumes_the_read_size_unless_cut_by_its_end() {
+    // Reads grown to 64 KiB, then a long frame: a short read lowers the size, and the next
+    // room filled resumes the size from before (the peer is streaming after all), as in the
+    // shared buffer.
+    let mut state = grown();
+    assert_eq!(state.sizer.read_len(), 64 * KIB);
+    let wire = frame(&[2; 1024 * KIB]);
+    assert_eq!(read(&mut state, &wire), 64 * KIB);
+    assert_eq!(state.decode(), Ok(None));
+    assert_eq!(state.long_frame_slice().unwrap().len(), 64 * KIB);
+    state.long_frame_read(1000);
+    assert_eq!(state.sizer.read_len(), SMALL);
+    let room = state.long_frame_slice().unwrap().len();
+    state.long_frame_read(room);
+    assert_eq!(state.sizer.read_len(), 64 * KIB, "resumed");
+    // The frame's last room is cut by its end: filled after a short read, it says nothing
+    // of the peer, and the size stays where the short read put it.
+    let mut state = grown();
+    let wire = frame(&[2; 150 * KIB]);
+    assert_eq!(read(&mut state, &wire), 64 * KIB);
+    assert_eq!(state.decode(), Ok(None));
+    loop {
+        let room = state.long_frame_slice().unwrap().len();
+        let long = state.long.as_ref().unwrap();
+        let rest = long.len - long.arrived();
+        if room < rest {
+            state.long_frame_read(room);
+            continue;
+        }
+        let before = state.sizer.read_len();
+        state.long_frame_read(rest / 2);
+        let short = state.sizer.read_len();
+        assert!(short < before, "{short} {before}");
+        let room = state.long_frame_slice().unwrap().len();
+        assert_eq!(room, rest - rest / 2);
+        state.long_frame_read(room);
+        assert_eq!(state.sizer.read_len(), short, "no resume");
+        break;
+    }
+    assert!(state.decode().unwrap().is_some());
+}
+
+#[test]
 fn a_long_frame_cut_short_keeps_only_what_arrived_not_its_zeroed_room() {
     let mut state = in_a_long_frame();
     state.long_frame_slice().unwrap()[..10].fill(6);
