@@ -9,7 +9,10 @@
 //!   `blocking::FrameReader::read_frame`;
 //! - `feed_frame`: `FrameWriter::feed_frame` of an owned `Bytes` (gathered writes), the same
 //!   reader;
-//! - the same three over tokio (`tokio_` rows, a 2-worker runtime, writer and reader tasks):
+//! - `read_side`: one side of lenframe alone, the reader: the writer sends the same frames with
+//!   `write_all` of about 1 MiB at a time (16 frames of 64 KiB), `read_frame` reads them;
+//! - `write_side`: the other side alone: `write_frame` then `flush`, read as the unframed row;
+//! - the same over tokio (`tokio_` rows, a 2-worker runtime, writer and reader tasks):
 //!   `AsyncWriteExt::write_all`/`AsyncReadExt::read`, and `lenframe::tokio`'s writer and reader.
 //!
 //! Small-frame latency, for the same comparison: a ping-pong of one frame each way at a time
@@ -37,8 +40,20 @@ use bytes::Bytes;
 use lenframe::blocking::{FrameReader, FrameWriter};
 
 const ROUNDS: usize = 7;
-const MODES: [&str; 3] = ["unframed", "write_frame", "feed_frame"];
-const TOKIO_MODES: [&str; 3] = ["tokio_unframed", "tokio_write_frame", "tokio_feed_frame"];
+const MODES: [&str; 5] = [
+    "unframed",
+    "write_frame",
+    "feed_frame",
+    "read_side",
+    "write_side",
+];
+const TOKIO_MODES: [&str; 5] = [
+    "tokio_unframed",
+    "tokio_write_frame",
+    "tokio_feed_frame",
+    "tokio_read_side",
+    "tokio_write_side",
+];
 const PING_MODES: [&str; 2] = ["pingpong_unframed", "pingpong"];
 const TOKIO_PING_MODES: [&str; 2] = ["tokio_pingpong_unframed", "tokio_pingpong"];
 /// Round trips per ping-pong round.
@@ -94,6 +109,18 @@ fn total(size: usize) -> usize {
     }
 }
 
+/// Frames of `size` bytes, encoded, as many as fit in 1 MiB (at least one), and how many: what
+/// the `read_side` rows' writer sends a write at a time.
+fn encoded_frames(size: usize) -> (Vec<u8>, usize) {
+    let count = ((1 << 20) / size).max(1);
+    let mut wire = Vec::with_capacity(count * (size + 4));
+    for _ in 0..count {
+        wire.extend_from_slice(&(size as u32).to_le_bytes());
+        wire.resize(wire.len() + size, 7);
+    }
+    (wire, count)
+}
+
 /// One transfer of `total(size)` bytes of frames: GB/s of wire bytes (headers included).
 fn transfer(mode: &str, size: usize) -> f64 {
     let frames = total(size) / size;
@@ -102,6 +129,16 @@ fn transfer(mode: &str, size: usize) -> f64 {
     let payload = Bytes::from(vec![7u8; size]);
     let mode_w = mode.to_string();
     let write = move || match mode_w.as_str() {
+        "read_side" => {
+            let mut client = client;
+            let (chunk, count) = encoded_frames(size);
+            for _ in 0..frames / count {
+                client.write_all(&chunk).unwrap();
+            }
+            client
+                .write_all(&chunk[..frames % count * (size + 4)])
+                .unwrap();
+        }
         "unframed" => {
             let mut client = client;
             let chunk = vec![7u8; 1 << 20];
@@ -132,7 +169,7 @@ fn transfer(mode: &str, size: usize) -> f64 {
         thread_ends();
     });
     let start = Instant::now();
-    if mode == "unframed" {
+    if mode == "unframed" || mode == "write_side" {
         let mut server = server;
         let mut buf = vec![0u8; 1 << 20];
         let mut got = 0;
@@ -167,9 +204,20 @@ fn tokio_transfer(rt: &tokio::runtime::Runtime, mode: &str, size: usize) -> f64 
         let client = tokio::net::TcpStream::from_std(client).unwrap();
         let server = tokio::net::TcpStream::from_std(server).unwrap();
         let start = Instant::now();
-        let unframed = mode == "tokio_unframed";
+        let unframed = mode == "tokio_unframed" || mode == "tokio_write_side";
         let writer = tokio::spawn(async move {
             match mode.as_str() {
+                "tokio_read_side" => {
+                    let mut client = client;
+                    let (chunk, count) = encoded_frames(size);
+                    for _ in 0..frames / count {
+                        client.write_all(&chunk).await.unwrap();
+                    }
+                    client
+                        .write_all(&chunk[..frames % count * (size + 4)])
+                        .await
+                        .unwrap();
+                }
                 "tokio_unframed" => {
                     let mut client = client;
                     let chunk = vec![7u8; 1 << 20];

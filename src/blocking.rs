@@ -108,11 +108,10 @@
 //!   few bytes in it move to a small one): a reader waiting for its next frame holds 8 KiB. When
 //!   that small read comes back full, the next asks for the full size again. Frames already
 //!   returned as [`Bytes`] own their memory and stay valid. A frame that still needs more than a
-//!   read (and more than 64 KiB) is read straight into a buffer of its own by `read_to_end` on the
-//!   reader limited to exactly the rest of the frame: it grows as bytes arrive, nothing of it is
-//!   zeroed, and the frame is handed out from it without another copy. Other reads go into room
-//!   that is zeroed once when allocated (`std::io::Read` needs initialised memory), not before
-//!   every read.
+//!   read (and more than 64 KiB) is read straight into a buffer of its own, never past the
+//!   frame's end: it grows as bytes arrive, a `read` at a time, and the frame is handed out from
+//!   it without another copy. Every read goes into room that is zeroed once when made
+//!   (`std::io::Read` needs initialised memory), not before every read.
 //! - **Writing.** Small frames are copied into the buffer; large borrowed payloads
 //!   ([`write_frame`](FrameWriter::write_frame)) are written through from the caller's memory
 //!   (in a run of them, those after the first up to a quarter of
@@ -911,35 +910,22 @@ struct StdWriter<W> {
 }
 
 impl<R: Read> FillRead for StdIo<R> {
-    /// A long frame by `read_to_end` on the reader limited to the rest of the frame, into a
-    /// buffer of its own (nothing zeroed); anything else into the shared buffer's initialised
-    /// room.
+    /// One `read`: a long frame's into the initialised room at the end of its own buffer
+    /// (`ReadState::long_frame_slice`), anything else into the shared buffer's initialised room.
     fn poll_fill(
         &mut self,
         _: &mut Context<'_>,
         state: &mut ReadState,
     ) -> Poll<Result<usize, Error>> {
-        let result = match state.long_frame_reserve() {
-            Some(room) => {
-                let vec = state.long_frame_buf();
-                let before = vec.len();
-                let result = (&mut self.0).take(room as u64).read_to_end(vec);
-                let n = vec.len() - before;
-                state.long_frame_filled();
-                match result {
-                    // What came before the error is kept; the next call meets the error again
-                    // if it persists.
-                    Err(_) if n > 0 => Ok(n),
-                    result => result.map(|_| n),
-                }
+        let result = loop {
+            let read = match state.long_frame_slice() {
+                Some(room) => self.0.read(room).map(|n| state.long_frame_read(n)),
+                None => self.0.read(state.read_slice()).map(|n| state.filled(n)),
+            };
+            match read {
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                read => break read,
             }
-            None => loop {
-                match self.0.read(state.read_slice()) {
-                    Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                    Ok(n) => break Ok(state.filled(n)),
-                    Err(err) => break Err(err),
-                }
-            },
         };
         Poll::Ready(result.map_err(|err| {
             state.read_failed(&err);

@@ -44,8 +44,8 @@
 //!   in all), so that when it is freed glibc's `malloc` can give its memory back to the system
 //!   (see read/allocator.rs); while a step is copied, its buffer and the next one's are both
 //!   held: at most three times what has arrived, under twice the frame. With
-//!   `std::io::Read` it is read by `read_to_end` on the reader limited to the rest of the
-//!   frame, so nothing of it is zeroed either.
+//!   `std::io::Read` each room of it is zeroed once, when made, and filled by one `read` (a
+//!   short read leaves the rest of the room, still initialised, to the next).
 //! - **No zero-filling per read.** tokio reads into uninitialised memory: nothing is zeroed.
 //!   `std::io::Read` (and futures-io) needs initialised memory, and safe Rust cannot reuse
 //!   memory handed out in a frame without initialising it again: their room (one read's, not
@@ -187,8 +187,8 @@ impl ReadState {
     /// The bytes read and not yet returned.
     #[inline]
     pub(crate) fn buffer(&self) -> &[u8] {
-        match &self.long {
-            Some(long) => &long.vec,
+        match self.long_frame_bytes() {
+            Some(long) => long,
             None => &self.buf[self.lent..],
         }
     }

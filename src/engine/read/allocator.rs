@@ -9,8 +9,9 @@
 //! each reader kept its 8 MiB buffer. No side-by-side run of "always in place" against this
 //! rule is recorded; the reasoning is in [`grow_long_frame`].
 
-/// Makes room for `additional` more bytes of a long frame in `vec`: in place (`realloc`) for a
-/// frame of a bulk stream, otherwise in a fresh allocation that what arrived is copied into.
+/// Makes room in `vec` for a long frame of `capacity` bytes (what it holds included): in place
+/// (`realloc`) for a frame of a bulk stream, otherwise in a fresh allocation that what arrived
+/// is copied into.
 ///
 /// Why both: glibc's `malloc` (Linux's usual allocator) serves large blocks from its per-thread
 /// arenas once a large block has been freed (its mmap threshold rises to that block's size),
@@ -22,7 +23,8 @@
 /// when the frame is freed about twice its size comes free at once: given back. A bulk stream
 /// of long frames grows in place instead, so that the memory one frame frees is the next one's
 /// buffer, with no page faults (a fresh buffer given back and taken again faults in every page).
-pub(super) fn grow_long_frame(vec: &mut Vec<u8>, additional: usize, in_place: bool) {
+pub(super) fn grow_long_frame(vec: &mut Vec<u8>, capacity: usize, in_place: bool) {
+    let additional = capacity.saturating_sub(vec.len());
     if in_place {
         vec.reserve_exact(additional);
     } else {
@@ -40,7 +42,7 @@ mod tests {
     fn a_long_frame_grows_into_fresh_or_the_same_allocation() {
         for in_place in [false, true] {
             let mut vec = vec![1, 2, 3];
-            grow_long_frame(&mut vec, 1000, in_place);
+            grow_long_frame(&mut vec, 1003, in_place);
             assert_eq!(vec, [1, 2, 3]);
             assert!(vec.capacity() >= 1003);
         }

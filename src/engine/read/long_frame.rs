@@ -16,18 +16,35 @@ use super::ReadState;
 /// buffer of their own by a `std::io::Read` reader.
 pub(super) const LONG_MIN: usize = 64 * 1024;
 
-/// A frame longer than a read, read straight into its own buffer by `read_to_end`, which fills
-/// uninitialised memory: nothing is zeroed, and the frame is not copied again. Its header is at
-/// the front; `vec` grows as bytes arrive (never by what the header claims).
+/// A frame longer than a read, read straight into its own buffer and handed out from it: the
+/// frame is not copied again. Its header is at the front; `vec` grows as bytes arrive (never by
+/// what the header claims). Readers into uninitialised memory (tokio) append to `vec`; readers
+/// into initialised memory (`std::io::Read`) read into zeroed room at its end, `zeroed`, which
+/// stays initialised until bytes fill it (so each byte of the frame is zeroed at most once).
 #[derive(Debug)]
 pub(super) struct LongFrame {
+    /// The frame's bytes so far, then `zeroed` bytes of zeroed room.
     pub(super) vec: Vec<u8>,
+    /// How many bytes at the end of `vec` are zeroed room, not the frame's.
+    zeroed: usize,
+    /// The room the last [`long_frame_reserve`](ReadState::long_frame_reserve) gave, and how
+    /// many of the frame's bytes had arrived then: the read into it sizes the next reads
+    /// ([`long_frame_filled`](ReadState::long_frame_filled)). 0 once counted.
+    room: usize,
+    before: usize,
     header_len: usize,
     /// The whole frame's length, header included.
     pub(super) len: usize,
     /// `vec` grows in place (the frame directly follows a long frame: a bulk stream), rather
     /// than into fresh allocations (see `grow_long_frame`).
     in_place: bool,
+}
+
+impl LongFrame {
+    /// How many of the frame's bytes (header included) are in `vec`.
+    pub(super) fn arrived(&self) -> usize {
+        self.vec.len() - self.zeroed
+    }
 }
 
 impl ReadState {
@@ -40,26 +57,70 @@ impl ReadState {
     /// The buffer starts as the bytes already buffered plus one read's room and grows by what
     /// has arrived (doubling; growing a large `Vec` remaps its pages rather than copying them),
     /// never past the frame's end and never by what its header claims. The frame is handed out
-    /// from it, with no further copy. A `std::io::Read` reader reads the room with `read_to_end`
-    /// on the reader limited to it, which fills uninitialised memory: nothing is zeroed.
+    /// from it, with no further copy. A reader into uninitialised memory (tokio) appends to it;
+    /// a `std::io::Read` reader reads into [`long_frame_slice`](Self::long_frame_slice).
     pub(crate) fn long_frame_reserve(&mut self) -> Option<usize> {
         if self.long.is_none() {
             self.start_long_frame();
         }
         let read_len = self.sizer.read_len();
         let long = self.long.as_mut()?;
-        let rest = long.len - long.vec.len();
-        let vec = &mut long.vec;
-        if vec.capacity() - vec.len() < rest.min(read_len).div_ceil(2) {
-            let additional = rest.min(read_len.max(vec.len()));
-            grow_long_frame(vec, additional, long.in_place);
+        let arrived = long.arrived();
+        let rest = long.len - arrived;
+        if long.vec.capacity() - arrived < rest.min(read_len).div_ceil(2) {
+            let additional = rest.min(read_len.max(arrived));
+            grow_long_frame(&mut long.vec, arrived + additional, long.in_place);
         }
-        Some(rest.min(vec.capacity() - vec.len()))
+        long.room = rest.min(long.vec.capacity() - arrived);
+        long.before = arrived;
+        Some(long.room)
     }
 
-    /// The buffer [`long_frame_reserve`](Self::long_frame_reserve) made room in.
+    /// [`long_frame_reserve`](Self::long_frame_reserve), as initialised room, for a
+    /// `std::io::Read` reader: the room is zeroed once, when first made, and stays initialised
+    /// until bytes fill it (a short read leaves the rest for the next one), so zeroing follows
+    /// the bytes received, not the reads made. One read fills it, however large: `read_to_end`,
+    /// which fills uninitialised memory, begins each call with reads of 8 KiB that double only
+    /// as they come back full (about 28 reads for a 1 MiB frame). Report what arrived with
+    /// [`long_frame_read`](Self::long_frame_read).
+    pub(crate) fn long_frame_slice(&mut self) -> Option<&mut [u8]> {
+        let room = self.long_frame_reserve()?;
+        let long = self.long.as_mut()?;
+        let start = long.arrived();
+        if long.vec.len() < start + room {
+            long.zeroed = room;
+            long.vec.resize(start + room, 0);
+        }
+        Some(&mut long.vec[start..start + room])
+    }
+
+    /// Notes that a read into [`long_frame_slice`](Self::long_frame_slice) brought `n` bytes
+    /// (at most that room): they are the frame's now. The next read at rest is a small one, as
+    /// after [`long_frame_filled`](Self::long_frame_filled).
+    pub(crate) fn long_frame_read(&mut self, n: usize) -> usize {
+        let n = match self.long.as_mut() {
+            Some(long) => {
+                let n = n.min(long.zeroed);
+                long.zeroed -= n;
+                n
+            }
+            None => 0,
+        };
+        self.long_frame_filled();
+        n
+    }
+
+    /// The buffer [`long_frame_reserve`](Self::long_frame_reserve) made room in, to append to
+    /// (a reader into initialised memory uses [`long_frame_slice`](Self::long_frame_slice)).
+    #[cfg(any(feature = "tokio", feature = "futures-io", test))]
     pub(crate) fn long_frame_buf(&mut self) -> &mut Vec<u8> {
         &mut self.long.as_mut().expect("a long frame is being read").vec
+    }
+
+    /// The long frame's bytes so far, if one is being read.
+    pub(super) fn long_frame_bytes(&self) -> Option<&[u8]> {
+        let long = self.long.as_ref()?;
+        Some(&long.vec[..long.arrived()])
     }
 
     /// [`long_frame_reserve`](Self::long_frame_reserve), as the room itself, for a read into
@@ -95,6 +156,9 @@ impl ReadState {
         self.buf.clear();
         self.long = Some(LongFrame {
             vec,
+            zeroed: 0,
+            room: 0,
+            before: 0,
             header_len,
             len: header_len + payload_len,
             in_place: self.frames == self.after_long,
@@ -104,17 +168,30 @@ impl ReadState {
         self.sizer.stop_streaming();
     }
 
-    /// Notes that `read_to_end` appended bytes to the long frame's buffer. It read exactly what
-    /// the frame needed: that says nothing about what follows it, so the next read at rest is a
-    /// small one.
+    /// Notes that a read appended bytes to the long frame's buffer. What it brought sizes the
+    /// next reads as any read does (one that fills its room grows them, so the next long frame
+    /// of a bulk stream starts with a large room: four reads a MiB of 1 MiB frames rather than
+    /// eight); but it read at most what the frame needed, which says nothing about what follows
+    /// it, so the next read at rest is a small one.
     pub(crate) fn long_frame_filled(&mut self) {
+        if let Some(long) = self.long.as_mut() {
+            if long.room != 0 {
+                let n = long.arrived() - long.before;
+                // A room cut by the frame's end says nothing of the peer (`ReadSizer::read`);
+                // any other is whole, and one filled after a short read resumes the size from
+                // before it, as in the shared buffer.
+                let whole = long.room < long.len - long.before;
+                self.sizer.read(n, long.room, whole);
+                long.room = 0;
+            }
+        }
         self.sizer.quiet();
     }
 
     /// The long frame, if it is whole.
     pub(super) fn take_long_frame(&mut self) -> Option<Bytes> {
         let long = self.long.as_ref()?;
-        if long.vec.len() < long.len {
+        if long.arrived() < long.len {
             return None;
         }
         let long = self.long.take()?;
@@ -132,7 +209,7 @@ impl ReadState {
     /// the paths that do not read into a buffer of its own.
     pub(super) fn unlong(&mut self) {
         if let Some(long) = self.long.take() {
-            let mut bytes = BytesMut::from(&long.vec[..]);
+            let mut bytes = BytesMut::from(&long.vec[..long.arrived()]);
             bytes.extend_from_slice(&self.buf);
             self.buf = bytes;
             self.spare = BytesMut::new();

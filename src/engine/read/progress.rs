@@ -30,7 +30,7 @@ impl ReadState {
     /// The bytes of the current frame (header included) that arrived, and the bytes it needs.
     pub(crate) fn progress(&self) -> (u64, u64) {
         if let Some(long) = &self.long {
-            return (long.vec.len() as u64, long.len as u64);
+            return (self.buffer().len() as u64, long.len as u64);
         }
         let buffered = self.buffer().len() as u64;
         match self.partial {

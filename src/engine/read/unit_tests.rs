@@ -257,18 +257,196 @@ fn a_long_frames_buffer_grows_only_once_less_than_half_a_read_of_room_is_left() 
     assert_eq!(room, read_len);
 }
 
-/// Reads `bytes` as the blocking reader does: a long frame into its own buffer, at most the
-/// room `long_frame_reserve` gives; anything else into the shared buffer. How many went.
+/// Reads `bytes` as the blocking reader does: a long frame into the initialised room at the end
+/// of its own buffer, at most the room `long_frame_slice` gives; anything else into the shared
+/// buffer. How many went.
 fn read_long_aware(state: &mut ReadState, bytes: &[u8]) -> usize {
-    match state.long_frame_reserve() {
+    match state.long_frame_slice() {
         Some(room) => {
-            let n = bytes.len().min(room);
-            state.long_frame_buf().extend_from_slice(&bytes[..n]);
-            state.long_frame_filled();
-            n
+            let n = bytes.len().min(room.len());
+            room[..n].copy_from_slice(&bytes[..n]);
+            state.long_frame_read(n)
         }
         None => read(state, bytes),
     }
+}
+
+#[test]
+fn a_long_frames_initialised_room_is_zeroed_once_and_kept_after_a_short_read() {
+    let mut idle = ReadState::new(Codec::default(), 256 * KIB);
+    assert_eq!(idle.long_frame_slice(), None);
+    assert_eq!(idle.long_frame_read(5), 0, "no long frame: nothing counted");
+    let mut state = in_a_long_frame();
+    let room = state.long_frame_slice().expect("a long frame's room");
+    assert_eq!(room.len(), SMALL, "one read's room, not the claim");
+    assert!(room.iter().all(|&b| b == 0), "zeroed");
+    // A short read: 100 bytes, and a reader that scribbled over the rest of the room.
+    room[..100].fill(6);
+    room[100..].fill(9);
+    assert_eq!(state.long_frame_read(100), 100);
+    assert_eq!(
+        state.buffer().len(),
+        1104,
+        "only what arrived is the frame's"
+    );
+    assert_eq!(state.progress(), (1104, 4 + 200 * KIB as u64));
+    // The rest of the room is still there, initialised: not zeroed again, not grown.
+    let room = state.long_frame_slice().unwrap();
+    assert_eq!(room.len(), SMALL - 100);
+    assert!(room.iter().all(|&b| b == 9), "kept, not zeroed again");
+    assert_eq!(state.long.as_ref().unwrap().vec.len(), 1004 + SMALL);
+    // A read never counts more than its room.
+    assert_eq!(state.long_frame_read(usize::MAX), SMALL - 100);
+    assert_eq!(state.buffer().len(), 1004 + SMALL);
+}
+
+/// Reads `count` frames of `len` bytes each as the blocking reader does, from a peer that always
+/// has more ready: how many reads each frame took (the read that brought its header counts for
+/// it).
+fn reads_per_frame(state: &mut ReadState, len: usize, count: usize) -> Vec<usize> {
+    let payload = vec![3; len];
+    let wire: Vec<u8> = (0..count).flat_map(|_| frame(&payload)).collect();
+    let mut rest = &wire[..];
+    let mut reads = vec![0];
+    while reads.len() <= count {
+        match state.decode().unwrap() {
+            Some(frame) => {
+                assert_eq!(frame.len(), len);
+                reads.push(0);
+            }
+            None => {
+                let n = read_long_aware(state, rest);
+                rest = &rest[n..];
+                *reads.last_mut().unwrap() += 1;
+            }
+        }
+    }
+    reads.pop();
+    reads
+}
+
+#[test]
+fn the_reads_of_a_long_frame_size_the_next_ones_and_a_run_of_them_takes_fewer() {
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    let reads = reads_per_frame(&mut state, 1024 * KIB, 6);
+    // The first from 8 KiB up, each room the frame's bytes so far; once the reads have grown
+    // to 256 KiB, a frame takes the small read at rest, 256 KiB, then rooms of what arrived.
+    assert_eq!(reads[0], 8, "{reads:?}");
+    assert_eq!(reads[5], 4, "{reads:?}");
+    assert_eq!(state.sizer.read_len(), 256 * KIB);
+    // And the read at rest after them is still a small one.
+    assert_eq!(state.read_slice().len(), SMALL);
+    // A short read into a long frame's room lowers the size as any short read does.
+    let mut state = in_a_long_frame();
+    let room = state.long_frame_slice().unwrap().len();
+    assert_eq!(room, SMALL);
+    state.long_frame_read(SMALL);
+    assert_eq!(
+        state.sizer.read_len(),
+        16 * KIB,
+        "a full room grows the reads"
+    );
+    let room = state.long_frame_slice().unwrap().len();
+    state.long_frame_read(room / 4);
+    assert_eq!(
+        state.sizer.read_len(),
+        SMALL,
+        "twice what came, at least the small size"
+    );
+    // Counted once: a second report with no read in between changes nothing.
+    state.long_frame_filled();
+    assert_eq!(state.sizer.read_len(), SMALL);
+}
+
+#[test]
+fn a_full_room_of_a_long_frame_after_a_short_read_resumes_the_read_size_unless_cut_by_its_end() {
+    // Reads grown to 64 KiB, then a long frame: a short read lowers the size, and the next
+    // room filled resumes the size from before (the peer is streaming after all), as in the
+    // shared buffer.
+    let mut state = grown();
+    assert_eq!(state.sizer.read_len(), 64 * KIB);
+    let wire = frame(&[2; 1024 * KIB]);
+    assert_eq!(read(&mut state, &wire), 64 * KIB);
+    assert_eq!(state.decode(), Ok(None));
+    assert_eq!(state.long_frame_slice().unwrap().len(), 64 * KIB);
+    state.long_frame_read(1000);
+    assert_eq!(state.sizer.read_len(), SMALL);
+    let room = state.long_frame_slice().unwrap().len();
+    state.long_frame_read(room);
+    assert_eq!(state.sizer.read_len(), 64 * KIB, "resumed");
+    // The frame's last room is cut by its end: filled after a short read, it says nothing
+    // of the peer, and the size stays where the short read put it.
+    let mut state = grown();
+    let wire = frame(&[2; 150 * KIB]);
+    assert_eq!(read(&mut state, &wire), 64 * KIB);
+    assert_eq!(state.decode(), Ok(None));
+    loop {
+        let room = state.long_frame_slice().unwrap().len();
+        let long = state.long.as_ref().unwrap();
+        let rest = long.len - long.arrived();
+        if room < rest {
+            state.long_frame_read(room);
+            continue;
+        }
+        let before = state.sizer.read_len();
+        state.long_frame_read(rest / 2);
+        let short = state.sizer.read_len();
+        assert!(short < before, "{short} {before}");
+        let room = state.long_frame_slice().unwrap().len();
+        assert_eq!(room, rest - rest / 2);
+        state.long_frame_read(room);
+        assert_eq!(state.sizer.read_len(), short, "no resume");
+        break;
+    }
+    assert!(state.decode().unwrap().is_some());
+}
+
+#[test]
+fn a_long_frame_cut_short_keeps_only_what_arrived_not_its_zeroed_room() {
+    let mut state = in_a_long_frame();
+    state.long_frame_slice().unwrap()[..10].fill(6);
+    state.long_frame_read(10);
+    let err = state.decode_eof().unwrap_err();
+    assert_eq!(
+        err,
+        FrameError::truncated(state.codec(), 4 + 200 * KIB as u64, 1014, state.buffer())
+    );
+    let mut state = in_a_long_frame();
+    state.long_frame_slice().unwrap()[..10].fill(6);
+    state.long_frame_read(10);
+    let buffered = state.into_buffer();
+    assert_eq!(buffered.len(), 1014);
+    assert_eq!(&buffered[1004..], [6; 10]);
+}
+
+#[test]
+fn a_long_frame_read_into_initialised_room_takes_a_read_a_room_and_zeroes_each_byte_once() {
+    // A 1 MiB frame after a small one, from a peer that always has more ready: each room is
+    // filled by one read (`read_to_end` made about 28 of them for this frame, starting at
+    // 8 KiB at every room), and no byte of the frame is zeroed twice.
+    let mut state = ReadState::new(Codec::default(), 256 * KIB);
+    let payload: Vec<u8> = (0..1024 * KIB).map(|i| (i % 251) as u8).collect();
+    let mut wire = frame(b"first");
+    wire.extend_from_slice(&frame(&payload));
+    let mut rest = &wire[..];
+    let (mut reads, mut zeroed) = (0, 0);
+    let mut frames = Vec::new();
+    while frames.len() < 2 {
+        if let Some(frame) = state.decode().unwrap() {
+            frames.push(frame);
+            continue;
+        }
+        let before = state.long.as_ref().map_or(0, |long| long.vec.len());
+        let n = read_long_aware(&mut state, rest);
+        if let Some(long) = &state.long {
+            zeroed += long.vec.len() - before.max(long.arrived() - n);
+        }
+        rest = &rest[n..];
+        reads += 1;
+    }
+    assert!(frames[1] == payload);
+    assert!(zeroed <= payload.len(), "zeroed {zeroed}");
+    assert_eq!(reads, 8, "{reads} reads");
 }
 
 /// Every frame of `wire` read as the blocking reader does, then whether it ended cleanly.
