@@ -9,9 +9,9 @@
 #
 #   bash scripts/check_mutant_exclusions.sh      (also: MUTANTS_CHECK=1 bash .ci/mutants)
 #
-# Needs cargo-mutants (.ci/mutants installs the version it uses) and python3 (3.11+: tomllib).
-# Python's `re` is used for the match; the entries use only the syntax it shares with the
-# regex crate cargo-mutants uses (escapes, literals).
+# Needs cargo-mutants (.ci/mutants installs the version it uses) and python3. Python's `re`
+# does the matching; the entries use only the syntax it shares with the regex crate that
+# cargo-mutants uses (escaped punctuation, literals).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,29 +19,34 @@ CONFIG=.cargo/mutants.toml
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# The config without `exclude_re`, every other top-level key as it is (features, skip_calls,
-# globs, ...: whatever changes the list of mutants). JSON values are valid TOML here (strings,
-# numbers, booleans, arrays of strings).
-python3 - "$CONFIG" "$work/config.toml" <<'EOF'
-import json, sys, tomllib
-with open(sys.argv[1], "rb") as f:
-    config = tomllib.load(f)
+# The config without the `exclude_re` array, every other line as it is (features, skip_calls,
+# globs, ...: whatever changes the list of mutants), and the array's entries one a line.
+# tomllib reads them where Python has it (3.11+); otherwise they are read as the one-a-line
+# literal strings the file uses.
+python3 - "$CONFIG" "$work/config.toml" "$work/entries.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+block = re.search(r"^exclude_re\s*=\s*\[.*?^\]", text, re.S | re.M)
+if not block:
+    sys.exit(f"check_mutant_exclusions: no exclude_re array in {sys.argv[1]}")
 with open(sys.argv[2], "w") as out:
-    for key, value in config.items():
-        if key == "exclude_re":
-            continue
-        if isinstance(value, dict):
-            sys.exit(f"check_mutant_exclusions: table [{key}] in {sys.argv[1]} not handled")
-        out.write(f"{key} = {json.dumps(value)}\n")
-EOF
+    out.write(text[: block.start()] + text[block.end() :])
+try:
+    import tomllib
+    entries = tomllib.loads(text)["exclude_re"]
+except ImportError:
+    entries = re.findall(r"^\s*'([^'\n]*)',?\s*(?:#.*)?$", block.group(0), re.M)
+with open(sys.argv[3], "w") as out:
+    out.writelines(entry + "\n" for entry in entries)
+PY
 
 cargo mutants --list --config "$work/config.toml" >"$work/mutants.txt"
 
-python3 - "$CONFIG" "$work/mutants.txt" <<'EOF'
-import re, sys, tomllib
-with open(sys.argv[1], "rb") as f:
-    entries = tomllib.load(f).get("exclude_re", [])
+python3 - "$CONFIG" "$work/entries.txt" "$work/mutants.txt" <<'PY'
+import re, sys
 with open(sys.argv[2]) as f:
+    entries = f.read().splitlines()
+with open(sys.argv[3]) as f:
     mutants = f.read().splitlines()
 bad = 0
 for entry in entries:
@@ -58,4 +63,4 @@ if bad:
           "mutant its reason is about in `cargo mutants --list` and update the line and column "
           "(docs/testing.md, Mutation testing)", file=sys.stderr)
     sys.exit(1)
-EOF
+PY
