@@ -23,7 +23,11 @@ fn byte_len() -> Codec {
 }
 
 fn long() -> Codec {
-    Codec::builder().struct_format("<I").max_frame_len(1 << 24).build().unwrap()
+    Codec::builder()
+        .struct_format("<I")
+        .max_frame_len(1 << 24)
+        .build()
+        .unwrap()
 }
 
 fn long_frame() -> (Vec<u8>, Vec<u8>) {
@@ -60,8 +64,10 @@ fn io_kind(err: &Error) -> ErrorKind {
 
 #[test]
 fn read_frame_returns_each_frame_then_none_at_the_end() {
-    let mut reader =
-        FrameReader::with_codec(reads([data(b"\x02ab\x01"), data(b"c"), Step::End]), byte_len());
+    let mut reader = FrameReader::with_codec(
+        reads([data(b"\x02ab\x01"), data(b"c"), Step::End]),
+        byte_len(),
+    );
     assert_eq!(now(reader.read_frame()).unwrap().unwrap(), &b"ab"[..]);
     assert_eq!(now(reader.read_frame()).unwrap().unwrap(), &b"c"[..]);
     assert_eq!(now(reader.read_frame()).unwrap(), None);
@@ -112,18 +118,19 @@ fn a_long_frame_from_short_reads_pending_and_interrupted() {
         ]),
         long(),
     );
-    assert_eq!(io_kind(&now(reader.read_frame()).unwrap_err()), ErrorKind::ConnectionReset);
+    assert_eq!(
+        io_kind(&now(reader.read_frame()).unwrap_err()),
+        ErrorKind::ConnectionReset
+    );
     assert!(now(reader.read_frame()).unwrap().unwrap() == payload);
     // The end inside a long frame.
-    let mut reader =
-        FrameReader::with_codec(reads([data(&wire[..200_000]), Step::End]), long());
+    let mut reader = FrameReader::with_codec(reads([data(&wire[..200_000]), Step::End]), long());
     assert!(matches!(now(reader.read_frame()), Err(Error::Frame(_))));
 }
 
 #[test]
 fn the_stream_yields_the_frames_then_ends() {
-    let mut reader =
-        FrameReader::with_codec(reads([data(b"\x01a\x01b"), Step::End]), byte_len());
+    let mut reader = FrameReader::with_codec(reads([data(b"\x01a\x01b"), Step::End]), byte_len());
     let mut cx = Context::from_waker(noop_waker());
     let mut next = || match Pin::new(&mut reader).poll_next(&mut cx) {
         Poll::Ready(item) => item.map(Result::unwrap),
@@ -137,8 +144,7 @@ fn the_stream_yields_the_frames_then_ends() {
 #[cfg(any(feature = "json", feature = "msgpack"))]
 #[test]
 fn frames_read_counts_the_frames() {
-    let mut reader =
-        FrameReader::with_codec(reads([data(b"\x01a\x01b\x01c")]), byte_len());
+    let mut reader = FrameReader::with_codec(reads([data(b"\x01a\x01b\x01c")]), byte_len());
     assert_eq!(reader.frames_read(), 0);
     now(reader.read_frame()).unwrap();
     now(reader.read_frame()).unwrap();
@@ -162,7 +168,10 @@ fn copy_frame_to_writes_the_payload_to_the_destination() {
     let mut reader = FrameReader::with_codec(reads([Step::Data(wire), Step::End]), long());
     let mut out = writes([Step::Accept(1000), Step::Pending]);
     assert!(poll_once(reader.copy_frame_to(&mut out)).is_none());
-    assert_eq!(now(reader.copy_frame_to(&mut out)).unwrap(), Some(payload.len() as u64));
+    assert_eq!(
+        now(reader.copy_frame_to(&mut out)).unwrap(),
+        Some(payload.len() as u64)
+    );
     assert!(out.written == payload);
 
     let mut reader = FrameReader::with_codec(reads([data(b"\x02ab")]), byte_len());
@@ -190,28 +199,52 @@ fn the_writer_writes_gathers_flushes_and_closes() {
         now(writer.shutdown()).unwrap();
         assert_eq!(writer.get_ref().count(&Call::Close), 1);
         if vectored {
-            assert!(matches!(writer.get_ref().calls[0], Call::Vectored(_, 10_000)));
+            assert!(matches!(
+                writer.get_ref().calls[0],
+                Call::Vectored(_, 10_000)
+            ));
         }
     }
     let mut inner = writes([Step::Accept(0)]);
     inner.vectored = true;
     let mut writer = FrameWriter::with_codec(inner, long());
-    assert_eq!(io_kind(&now(writer.write_frame(&payload)).unwrap_err()), ErrorKind::WriteZero);
+    assert_eq!(
+        io_kind(&now(writer.write_frame(&payload)).unwrap_err()),
+        ErrorKind::WriteZero
+    );
     let mut writer = FrameWriter::with_codec(writes([Step::Accept(0)]), long());
-    assert_eq!(io_kind(&now(writer.write_frame(&payload)).unwrap_err()), ErrorKind::WriteZero);
+    assert_eq!(
+        io_kind(&now(writer.write_frame(&payload)).unwrap_err()),
+        ErrorKind::WriteZero
+    );
 }
 
 #[test]
 fn flush_and_close_errors_are_returned() {
     let mut writer = FrameWriter::with_codec(writes([]), byte_len());
-    writer.get_mut().flushes.push_back(Step::Fail(ErrorKind::BrokenPipe));
-    assert_eq!(io_kind(&now(writer.send_frame(b"a")).unwrap_err()), ErrorKind::BrokenPipe);
-    writer.get_mut().flushes.push_back(Step::Fail(ErrorKind::NotConnected));
-    assert_eq!(io_kind(&now(writer.shutdown()).unwrap_err()), ErrorKind::NotConnected);
+    writer
+        .get_mut()
+        .flushes
+        .push_back(Step::Fail(ErrorKind::BrokenPipe));
+    assert_eq!(
+        io_kind(&now(writer.send_frame(b"a")).unwrap_err()),
+        ErrorKind::BrokenPipe
+    );
+    writer
+        .get_mut()
+        .flushes
+        .push_back(Step::Fail(ErrorKind::NotConnected));
+    assert_eq!(
+        io_kind(&now(writer.shutdown()).unwrap_err()),
+        ErrorKind::NotConnected
+    );
     let mut cx = Context::from_waker(noop_waker());
     writer.get_mut().flushes.push_back(Step::Pending);
     assert!(Pin::new(&mut writer).poll_flush(&mut cx).is_pending());
-    assert!(matches!(Pin::new(&mut writer).poll_close(&mut cx), Poll::Ready(Ok(()))));
+    assert!(matches!(
+        Pin::new(&mut writer).poll_close(&mut cx),
+        Poll::Ready(Ok(()))
+    ));
 }
 
 #[test]
@@ -224,7 +257,10 @@ fn copy_frame_from_streams_a_source() {
     assert_eq!(writer.get_ref().written, b"\x05hello");
     let mut src = reads([data(b"ab"), Step::End]);
     let err = now(writer.copy_frame_from(3, &mut src)).unwrap_err();
-    assert!(matches!(err, Error::SourceEnded { len: 3, left: 1 }), "{err:?}");
+    assert!(
+        matches!(err, Error::SourceEnded { len: 3, left: 1 }),
+        "{err:?}"
+    );
     let mut src = reads([Step::Fail(ErrorKind::ConnectionReset)]);
     let err = now(writer.copy_frame_from(3, &mut src)).unwrap_err();
     assert_eq!(io_kind(&err), ErrorKind::ConnectionReset);
