@@ -10,37 +10,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use bytes::{Bytes, BytesMut};
 
 use super::{FrameReader, FrameWriter};
-use crate::test_io::{data, reads, writes, Call, Step};
+use crate::test_io::{byte_len, data, io_kind, long, long_frame, reads, writes, Call, Step};
 use crate::{Codec, EncodeError, Error, FrameError};
-
-/// `"B"`: 1-byte lengths, short frames.
-fn byte_len() -> Codec {
-    Codec::from_struct_format("B").unwrap()
-}
-
-/// `"<I"` with the largest maximum the tests need: a long frame.
-fn long() -> Codec {
-    Codec::builder()
-        .struct_format("<I")
-        .max_frame_len(1 << 24)
-        .build()
-        .unwrap()
-}
-
-/// A 1 MiB frame in `"<I"`: header and payload.
-fn long_frame() -> (Vec<u8>, Vec<u8>) {
-    let payload: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
-    let mut wire = (payload.len() as u32).to_le_bytes().to_vec();
-    wire.extend_from_slice(&payload);
-    (wire, payload)
-}
-
-fn io_kind(err: &Error) -> ErrorKind {
-    match err {
-        Error::Io(err) => err.kind(),
-        other => panic!("not an I/O error: {other:?}"),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The reader

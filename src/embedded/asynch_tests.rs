@@ -7,10 +7,12 @@ use std::future::Future;
 use std::vec::Vec;
 
 use super::{FrameReader, FrameWriter};
-use crate::embedded::unit_tests::{byte_len, data, scripted, Broken, Read, Scripted};
+use crate::embedded::unit_tests::{
+    byte_len, data, encoded_with_prefix, every_part, scripted, Broken, Read, Scripted,
+};
 use crate::embedded::Error;
 use crate::engine::ready::poll_once;
-use crate::{ByteOrder, Checksum, ChecksumAlgorithm, Codec, FrameError};
+use crate::FrameError;
 
 impl embedded_io_async::Read for Scripted {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Broken> {
@@ -74,23 +76,10 @@ fn the_readers_errors() {
 
 #[test]
 fn the_writer_writes_frames_and_flushes_on_send() {
-    let codec = Codec::builder()
-        .length_field_offset(1)
-        .struct_format("B")
-        .checksum(Checksum::new(
-            ChecksumAlgorithm::Fletcher8,
-            ByteOrder::Little,
-        ))
-        .build()
-        .unwrap();
-    let mut writer = FrameWriter::with_codec(scripted([]), codec);
-    now(writer.write_frame_with_prefix(b"T", b"abcd")).unwrap();
-    let mut expected = bytes::BytesMut::new();
-    codec
-        .encoder()
-        .encode_with_prefix(b"T", b"abcd", &mut expected)
-        .unwrap();
-    assert_eq!(writer.get_ref().written(), (expected.to_vec(), 0));
+    let mut writer = FrameWriter::with_codec(scripted([]), every_part());
+    now(writer.write_frame_with_prefix(b"T12", b"abcd")).unwrap();
+    let expected = encoded_with_prefix(every_part(), b"T12", b"abcd");
+    assert_eq!(writer.get_ref().written(), (expected, 0));
 
     let mut writer = FrameWriter::with_codec(scripted([]), byte_len());
     now(writer.write_frame(b"hello")).unwrap();

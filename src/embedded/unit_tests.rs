@@ -153,6 +153,16 @@ pub(crate) fn every_part() -> Codec {
         .unwrap()
 }
 
+/// What the core encoder writes for `prefix` and `payload`: what the writers must write.
+pub(crate) fn encoded_with_prefix(codec: Codec, prefix: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut out = bytes::BytesMut::new();
+    codec
+        .encoder()
+        .encode_with_prefix(prefix, payload, &mut out)
+        .unwrap();
+    out.to_vec()
+}
+
 fn frame(reader: &mut FrameReader<'_, Scripted>) -> Vec<u8> {
     reader.read_frame().unwrap().expect("a frame").to_vec()
 }
@@ -472,30 +482,17 @@ fn the_writer_writes_the_header_payload_and_trailer_and_flushes_on_send() {
     writer.flush().unwrap();
     assert_eq!(writer.into_inner().written().1, 2);
 
-    // With a prefix and a trailer.
-    let codec = Codec::builder()
-        .length_field_offset(2)
-        .struct_format("B")
-        .checksum(Checksum::new(
-            ChecksumAlgorithm::Fletcher8,
-            ByteOrder::Little,
-        ))
-        .build()
-        .unwrap();
+    // With sync bytes, a prefix and a trailer.
+    let codec = every_part();
     let mut writer = FrameWriter::with_codec(scripted([]), codec);
-    writer.write_frame_with_prefix(b"T1", b"abcd").unwrap();
-    let mut expected = bytes::BytesMut::new();
-    codec
-        .encoder()
-        .encode_with_prefix(b"T1", b"abcd", &mut expected)
-        .unwrap();
-    assert_eq!(writer.get_ref().written().0, &expected[..]);
-    assert_eq!(&expected[..7], b"T1\x04abcd");
-    assert_eq!(expected.len(), 9);
+    writer.write_frame_with_prefix(b"T12", b"abcd").unwrap();
+    let expected = encoded_with_prefix(codec, b"T12", b"abcd");
+    assert_eq!(writer.get_ref().written(), (expected.clone(), 0));
+    assert_eq!(&expected[..13], b"\xAA\x55T12\x04\0\0\0abcd");
+    assert_eq!(expected.len(), 15);
     // The frame reads back.
     let mut buf = [0u8; 32];
-    let mut reader =
-        FrameReader::with_codec(scripted([Read::Data(expected.to_vec())]), codec, &mut buf);
+    let mut reader = FrameReader::with_codec(scripted([Read::Data(expected)]), codec, &mut buf);
     assert_eq!(frame(&mut reader), b"abcd");
 }
 
