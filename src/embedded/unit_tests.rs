@@ -411,14 +411,20 @@ fn a_frame_at_the_front_is_not_moved() {
 
 #[test]
 fn a_reader_that_reports_more_than_its_room_fills_the_buffer_and_no_more() {
-    let mut buf = [0u8; 4];
+    // 3 bytes, then a read that fills the 5 left and says it read 10.
+    let mut buf = [0u8; 8];
     let mut reader = FrameReader::with_codec(
-        scripted([Read::Overfill(b"\x03abc".to_vec(), 5), Read::End]),
+        scripted([
+            data(b"\x06ab"),
+            Read::Overfill(b"cdefg".to_vec(), 5),
+            Read::End,
+        ]),
         byte_len(),
         &mut buf,
     );
-    assert_eq!(frame(&mut reader), b"abc");
-    assert_eq!(reader.read_frame().unwrap(), None);
+    assert_eq!(frame(&mut reader), b"abcdef");
+    assert_eq!(reader.buffer(), b"g");
+    assert_eq!(reader.get_ref().rooms, [8, 5]);
 }
 
 #[test]

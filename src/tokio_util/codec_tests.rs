@@ -366,6 +366,22 @@ fn num_skip_past_the_header_waits_for_its_bytes_before_reading_the_length() {
 }
 
 #[test]
+fn the_maximum_applies_to_a_header_read_before_all_the_num_skip_bytes_are_in() {
+    // The length field is in, the 4 `num_skip` bytes are not: the header is not read yet, so
+    // a maximum lowered now applies to it.
+    let mut codec = Builder::new()
+        .length_field_type::<u8>()
+        .num_skip(4)
+        .new_codec();
+    let mut wire = buf(b"\x05ab");
+    assert_eq!(decode(&mut codec, &mut wire).unwrap(), None);
+    codec.set_max_frame_length(2);
+    wire.extend_from_slice(b"c12345");
+    let err = decode(&mut codec, &mut wire).unwrap_err();
+    assert_eq!(too_big(&err), (ErrorKind::InvalidData, 5, 2));
+}
+
+#[test]
 fn an_adjustment_is_added_to_the_value_read() {
     let mut codec = Builder::new()
         .length_field_type::<u8>()
