@@ -7,12 +7,11 @@
 //! of its script panics: an adapter that reads more than the test expects fails, never hangs.
 
 use std::collections::VecDeque;
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
 use std::future::Future;
 use std::io::{self, ErrorKind, IoSlice};
-use std::pin::pin;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
-use crate::engine::ready::{noop_waker, poll_once};
 use crate::{Codec, Error};
 
 /// One scripted step of a read, a write or a flush.
@@ -46,6 +45,8 @@ pub(crate) enum Call {
     /// A gathering write: the slices' total and how many were taken.
     Vectored(usize, usize),
     Flush,
+    /// A close (futures-io) or shutdown (tokio).
+    #[cfg(any(feature = "tokio", feature = "futures-io"))]
     Close,
 }
 
@@ -235,15 +236,17 @@ pub(crate) fn io_kind(err: &Error) -> ErrorKind {
 }
 
 /// Polls `fut` once: the scripted I/O is ready unless its script says `Pending`.
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
 pub(crate) fn now<F: Future>(fut: F) -> F::Output {
-    poll_once(fut).expect("ready")
+    crate::engine::ready::poll_once(fut).expect("ready")
 }
 
 /// Polls `fut` until it completes (at most 10 times): its output and how many polls were
 /// `Pending`.
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
 pub(crate) fn drive<F: Future>(fut: F) -> (F::Output, usize) {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(noop_waker());
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(crate::engine::ready::noop_waker());
     for pending in 0..10 {
         if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
             return (out, pending);
