@@ -167,7 +167,7 @@ mod message;
 mod shells;
 mod struct_format;
 mod sync;
-#[cfg(all(test, feature = "std"))]
+#[cfg(test)]
 mod test_io;
 
 #[cfg(feature = "std")]

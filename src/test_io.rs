@@ -6,6 +6,9 @@
 //! test pins what an adapter asked of its I/O as well as what it returned. A read past the end
 //! of its script panics: an adapter that reads more than the test expects fails, never hangs.
 
+// Test-only (the `mod` is `#[cfg(test)]`, which cargo-mutants skips), and needs `std`.
+#![cfg(feature = "std")]
+
 use std::collections::VecDeque;
 #[cfg(any(feature = "tokio", feature = "futures-io"))]
 use std::future::Future;

@@ -222,6 +222,6 @@ impl<W: Write> FrameWriter<W> {
     }
 }
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(test)]
 #[path = "asynch_tests.rs"]
 mod unit_tests;

@@ -3,6 +3,9 @@
 //! poll with a no-op waker. The shared state's rules are pinned there; these pin that the
 //! async loops move the same bytes, return the same results and report the same errors.
 
+// Test-only (the `mod` is `#[cfg(test)]`, which cargo-mutants skips), and needs `std`.
+#![cfg(feature = "std")]
+
 use std::future::Future;
 use std::vec::Vec;
 

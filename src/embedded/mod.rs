@@ -265,5 +265,5 @@ macro_rules! reader_debug {
 }
 pub(crate) use reader_debug;
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(test)]
 pub(crate) mod unit_tests;

@@ -5,6 +5,9 @@
 //! panics, so a reader that asks for more than the test expects fails rather than loops. The
 //! writer logs each `write` and `flush`. The async twins (`asynch_tests.rs`) use the same I/O.
 
+// Test-only (the `mod` is `#[cfg(test)]`, which cargo-mutants skips), and needs `std`.
+#![cfg(feature = "std")]
+
 use std::collections::VecDeque;
 use std::vec::Vec;
 
