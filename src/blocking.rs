@@ -1005,3 +1005,7 @@ impl<R: Read + ?Sized> PayloadSource for StdIo<&mut R> {
         Poll::Ready(result.map(|_| n))
     }
 }
+
+#[cfg(test)]
+#[path = "blocking_tests.rs"]
+mod unit_tests;

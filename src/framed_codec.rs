@@ -285,3 +285,7 @@ fn fitted(
     });
     Ok(frame)
 }
+
+#[cfg(test)]
+#[path = "framed_codec_tests.rs"]
+mod unit_tests;

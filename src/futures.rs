@@ -773,3 +773,7 @@ impl<S: AsyncRead + Unpin> PayloadSource for FuturesIo<S> {
         polled.map(|result| result.map(|_| n))
     }
 }
+
+#[cfg(test)]
+#[path = "futures_tests.rs"]
+mod unit_tests;

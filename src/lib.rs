@@ -167,6 +167,8 @@ mod message;
 mod shells;
 mod struct_format;
 mod sync;
+#[cfg(test)]
+mod test_io;
 
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]

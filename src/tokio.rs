@@ -866,3 +866,7 @@ impl<S: AsyncRead + Unpin> PayloadSource for TokioIo<S> {
         Poll::Ready(result.map(|_| n))
     }
 }
+
+#[cfg(test)]
+#[path = "tokio_tests.rs"]
+mod unit_tests;

@@ -221,3 +221,7 @@ impl<W: Write> FrameWriter<W> {
         self.inner.flush().await.map_err(Error::Io)
     }
 }
+
+#[cfg(test)]
+#[path = "asynch_tests.rs"]
+mod unit_tests;

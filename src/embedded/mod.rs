@@ -264,3 +264,6 @@ macro_rules! reader_debug {
     };
 }
 pub(crate) use reader_debug;
+
+#[cfg(test)]
+pub(crate) mod unit_tests;

@@ -331,3 +331,7 @@ impl Encoder<Bytes> for LengthDelimitedCodec {
         Encoder::<&[u8]>::encode(self, &data, dst)
     }
 }
+
+#[cfg(test)]
+#[path = "codec_tests.rs"]
+mod unit_tests;
