@@ -526,3 +526,98 @@ fn a_read_into_uninitialised_memory_gets_a_long_frames_own_room() {
     assert_eq!(room.remaining_mut(), SMALL);
     assert_eq!(state.long_frame_buf().len(), 1004);
 }
+
+#[test]
+fn decode_whole_takes_each_whole_frame_and_counts_it() {
+    let wire = [frame(b"one"), frame(b""), frame(b"three")].concat();
+    let mut state = ReadState::new(Codec::default(), SMALL);
+    read(&mut state, &wire[..wire.len() - 1]);
+    assert_eq!(state.decode_whole().unwrap(), &b"one"[..]);
+    assert_eq!(state.decode_whole().unwrap(), &b""[..]);
+    assert_eq!(state.frames, 2);
+    // All of the header, not all of the payload: declined, and nothing is remembered (the
+    // header stays in the buffer, the decoder between frames), for `decode` to do it.
+    assert_eq!(state.decode_whole(), None);
+    assert_eq!(state.buffer(), &frame(b"three")[..8]);
+    assert!(!state.decoder().is_mid_frame());
+    assert_eq!(state.frames, 2);
+    // The last byte: exactly whole.
+    read(&mut state, &wire[wire.len() - 1..]);
+    assert_eq!(state.decode_whole().unwrap(), &b"three"[..]);
+    assert_eq!(state.frames, 3);
+    assert!(state.buffer().is_empty());
+    assert_eq!(state.decode_whole(), None, "an empty buffer");
+    // Part of a header.
+    read(&mut state, &frame(b"x")[..3]);
+    assert_eq!(state.decode_whole(), None);
+    assert_eq!(state.buffer(), &frame(b"x")[..3]);
+}
+
+#[test]
+fn decode_whole_keeps_the_header_when_the_codec_does() {
+    let codec = Codec::builder().keep_header(true).build().unwrap();
+    let mut state = ReadState::new(codec, SMALL);
+    read(&mut state, &frame(b"kept"));
+    assert_eq!(state.decode_whole().unwrap(), &frame(b"kept")[..]);
+}
+
+#[test]
+fn decode_whole_leaves_a_frame_whose_header_was_parsed_before_to_decode() {
+    let wire = frame(b"later");
+    let mut state = ReadState::new(Codec::default(), SMALL);
+    read(&mut state, &wire[..6]);
+    assert_eq!(state.decode(), Ok(None));
+    assert!(state.decoder().is_mid_frame());
+    read(&mut state, &wire[6..]);
+    assert_eq!(state.decode_whole(), None, "the decoder is inside a frame");
+    assert_eq!(state.decode().unwrap().unwrap(), &b"later"[..]);
+    assert_eq!(state.frames, 1);
+}
+
+#[test]
+fn decode_whole_drops_a_lent_frame_first() {
+    let wire = [frame(b"lent"), frame(b"next")].concat();
+    let mut state = ReadState::from_buffered(Codec::default(), SMALL, Bytes::from(wire));
+    assert!(state.decode_ref().unwrap());
+    assert_eq!(state.lent(), b"lent");
+    assert_eq!(state.decode_whole().unwrap(), &b"next"[..]);
+    assert_eq!(state.frames, 2);
+    assert!(state.buffer().is_empty());
+}
+
+#[test]
+fn decode_whole_declines_while_a_frame_is_skipped_or_copied_or_checked() {
+    // The rest of a skipped frame starts with what looks like a whole frame.
+    let (codec, wire) = skipping_stream();
+    let mut state = ReadState::new(codec, SMALL);
+    read(&mut state, &wire[..4]);
+    assert!(matches!(state.decode(), Err(FrameError::TooLarge { .. })));
+    read(&mut state, &wire[4..]);
+    assert_eq!(state.decode_whole(), None, "skipping");
+    assert_eq!(state.decode().unwrap().unwrap(), &b"ok"[..]);
+
+    // A copy under way whose rest looks like a whole frame.
+    let payload = [&[9][..], &frame(b"ab")].concat();
+    let mut state = ReadState::new(Codec::default(), SMALL);
+    read(&mut state, &frame(&payload));
+    assert!(matches!(state.copy_step(false), Ok(super::CopyStep::Write)));
+    state.copied(1);
+    assert_eq!(state.buffer(), &frame(b"ab")[..]);
+    assert_eq!(state.decode_whole(), None, "copying");
+    assert!(state.check_not_copying().is_err());
+
+    // A codec with a checksum: every frame goes through `decode`, which checks it.
+    let codec = Codec::builder()
+        .checksum(crate::Checksum::new(
+            crate::ChecksumAlgorithm::Fletcher8,
+            crate::ByteOrder::Little,
+        ))
+        .build()
+        .unwrap();
+    let mut wire = bytes::BytesMut::new();
+    codec.encoder().encode(b"sum", &mut wire).unwrap();
+    let mut state = ReadState::new(codec, SMALL);
+    read(&mut state, &wire);
+    assert_eq!(state.decode_whole(), None, "checked");
+    assert_eq!(state.decode().unwrap().unwrap(), &b"sum"[..]);
+}
