@@ -472,17 +472,22 @@ fn read_all(state: &mut ReadState, mut wire: &[u8]) -> (Vec<Bytes>, Result<(), F
     }
 }
 
-#[test]
-fn a_long_frame_of_a_layout_the_decoder_parses_whole_each_time_stays_in_the_shared_buffer() {
-    // A checksum: the decoder parses the header again at each call (it is never mid-frame),
-    // and the trailer after the payload is checked there; no buffer of its own.
-    let codec = Codec::builder()
+/// A codec with a checksum trailer: its decoder parses every frame whole, header and trailer.
+fn checked_codec() -> Codec {
+    Codec::builder()
         .checksum(crate::Checksum::new(
             crate::ChecksumAlgorithm::Fletcher8,
             crate::ByteOrder::Little,
         ))
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_long_frame_of_a_layout_the_decoder_parses_whole_each_time_stays_in_the_shared_buffer() {
+    // A checksum: the decoder parses the header again at each call (it is never mid-frame),
+    // and the trailer after the payload is checked there; no buffer of its own.
+    let codec = checked_codec();
     let long: Vec<u8> = (0..200 * KIB).map(|i| (i % 251) as u8).collect();
     let mut wire = bytes::BytesMut::new();
     codec.encoder().encode(&long, &mut wire).unwrap();
@@ -575,14 +580,34 @@ fn decode_whole_leaves_a_frame_whose_header_was_parsed_before_to_decode() {
 }
 
 #[test]
-fn decode_whole_drops_a_lent_frame_first() {
+fn decode_whole_leaves_a_lent_frame_to_decode() {
+    // Lent from the buffer: still at its front.
     let wire = [frame(b"lent"), frame(b"next")].concat();
     let mut state = ReadState::from_buffered(Codec::default(), SMALL, Bytes::from(wire));
     assert!(state.decode_ref().unwrap());
     assert_eq!(state.lent(), b"lent");
-    assert_eq!(state.decode_whole().unwrap(), &b"next"[..]);
+    assert_eq!(state.decode_whole(), None);
+    assert_eq!(state.lent(), b"lent");
+    assert_eq!(state.decode().unwrap().unwrap(), &b"next"[..]);
     assert_eq!(state.frames, 2);
-    assert!(state.buffer().is_empty());
+    assert_eq!(state.decode_whole(), None, "nothing left");
+
+    // Held: the frame after a skipped one, split off by the decoder.
+    let (codec, mut wire) = skipping_stream();
+    wire.extend_from_slice(&frame(b"more"));
+    let mut state = ReadState::new(codec, SMALL);
+    read(&mut state, &wire[..4]);
+    assert!(matches!(
+        state.decode_ref(),
+        Err(FrameError::TooLarge { .. })
+    ));
+    read(&mut state, &wire[4..]);
+    assert!(state.decode_ref().unwrap());
+    assert_eq!(state.lent(), b"ok");
+    assert!(state.held.is_some());
+    assert_eq!(state.decode_whole(), None);
+    assert_eq!(state.decode().unwrap().unwrap(), &b"more"[..]);
+    assert!(state.held.is_none());
 }
 
 #[test]
@@ -607,13 +632,7 @@ fn decode_whole_declines_while_a_frame_is_skipped_or_copied_or_checked() {
     assert!(state.check_not_copying().is_err());
 
     // A codec with a checksum: every frame goes through `decode`, which checks it.
-    let codec = Codec::builder()
-        .checksum(crate::Checksum::new(
-            crate::ChecksumAlgorithm::Fletcher8,
-            crate::ByteOrder::Little,
-        ))
-        .build()
-        .unwrap();
+    let codec = checked_codec();
     let mut wire = bytes::BytesMut::new();
     codec.encoder().encode(b"sum", &mut wire).unwrap();
     let mut state = ReadState::new(codec, SMALL);
