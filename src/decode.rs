@@ -878,6 +878,7 @@ impl FrameDecoder {
     /// common case alone, for a reader's per-frame path. `None` for anything else (part of a
     /// frame, a bad header, a frame being skipped), with `buf` and the decoder left as they
     /// were: `decode_mut` then does the rest.
+    #[cfg(feature = "std")]
     #[inline(always)]
     pub(crate) fn split_whole(&mut self, buf: &mut BytesMut) -> Option<Bytes> {
         if self.state != State::Head {
