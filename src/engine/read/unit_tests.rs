@@ -559,11 +559,38 @@ fn decode_whole_takes_each_whole_frame_and_counts_it() {
 }
 
 #[test]
-fn decode_whole_keeps_the_header_when_the_codec_does() {
-    let codec = Codec::builder().keep_header(true).build().unwrap();
-    let mut state = ReadState::new(codec, SMALL);
-    read(&mut state, &frame(b"kept"));
-    assert_eq!(state.decode_whole().unwrap(), &frame(b"kept")[..]);
+fn decode_whole_takes_the_plain_2_and_8_byte_headers_too() {
+    for (format, header) in [("!H", vec![0, 3]), (">Q", vec![0, 0, 0, 0, 0, 0, 0, 3])] {
+        let codec = Codec::from_struct_format(format).unwrap();
+        let mut state = ReadState::new(codec, SMALL);
+        read(&mut state, &[&header[..], b"abc", &header[..]].concat());
+        assert_eq!(state.decode_whole().unwrap(), &b"abc"[..], "{format}");
+        assert_eq!(state.decode_whole(), None, "{format}: a header alone");
+    }
+}
+
+#[test]
+fn decode_whole_takes_the_other_layouts_as_decode_would() {
+    // A kept header, a length that counts the header, a field after a tag byte.
+    let codecs = [
+        Codec::builder().keep_header(true).build().unwrap(),
+        Codec::builder().length_adjustment(-4).build().unwrap(),
+        Codec::builder().length_field_offset(1).build().unwrap(),
+    ];
+    let wires = [
+        frame(b"kept"),
+        [&[8, 0, 0, 0][..], b"self"].concat(),
+        [&[b'T'][..], &frame(b"tag")].concat(),
+    ];
+    let decoded = [frame(b"kept"), b"self".to_vec(), b"tag".to_vec()];
+    for ((codec, wire), want) in codecs.into_iter().zip(wires).zip(decoded) {
+        let mut state = ReadState::new(codec, SMALL);
+        read(&mut state, &wire[..wire.len() - 1]);
+        assert_eq!(state.decode_whole(), None, "{want:?}: not all there");
+        read(&mut state, &wire[wire.len() - 1..]);
+        assert_eq!(state.decode_whole().unwrap(), &want[..]);
+        assert!(state.buffer().is_empty());
+    }
 }
 
 #[test]
