@@ -873,6 +873,37 @@ impl FrameDecoder {
         }
     }
 
+    /// The frame at the front of `buf` if all of it is there and the decoder is on a frame
+    /// boundary of a layout without sync bytes or a checksum: [`decode_mut`](Self::decode_mut)'s
+    /// common case alone, for a reader's per-frame path. `None` for anything else (part of a
+    /// frame, a bad header, a frame being skipped), with `buf` and the decoder left as they
+    /// were: `decode_mut` then does the rest.
+    #[cfg(feature = "std")]
+    #[inline(always)]
+    pub(crate) fn split_whole(&mut self, buf: &mut BytesMut) -> Option<Bytes> {
+        if self.state != State::Head {
+            return None;
+        }
+        let Ok(Front::Frame {
+            header_len,
+            payload_len,
+        }) = self.codec.front(buf, self.plain, self.wide)
+        else {
+            return None;
+        };
+        // A whole header is there: no underflow.
+        if buf.len() - header_len < payload_len {
+            return None;
+        }
+        // The header is dropped from the frozen frame: `Bytes::advance` is a few inlined
+        // instructions, `BytesMut::advance` a call.
+        let mut frame = buf.split_to(header_len + payload_len).freeze();
+        if !self.codec.keeps_header() {
+            frame.advance(header_len);
+        }
+        Some(frame)
+    }
+
     /// [`decode_mut`](Self::decode_mut) with sync bytes or a checksum: dropped bytes are
     /// advanced past here, and counted.
     #[cold]

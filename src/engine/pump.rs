@@ -38,7 +38,8 @@ pub(crate) trait FillRead {
     ) -> Poll<Result<usize, Error>>;
 
     /// Called after each decoding step, whatever its outcome: tokio's reader starts its frame
-    /// clock here once a header is in.
+    /// clock here once a header is in. (Not after `ReadState::decode_whole`, which leaves the
+    /// reader between frames.)
     #[inline]
     fn stepped(&mut self, _state: &ReadState) {}
 }
@@ -153,9 +154,19 @@ impl<I: FillRead> ReadLoop<I> {
     }
 
     /// The next frame if the buffer holds it: no I/O (the common case with small frames, many
-    /// to a read).
+    /// to a read, takes `ReadState::decode_whole`'s few comparisons).
     #[inline]
     pub(crate) fn read_buffered(&mut self) -> Result<Option<Bytes>, Error> {
+        if let Some(frame) = self.state.decode_whole() {
+            return Ok(Some(frame));
+        }
+        self.decode_buffered()
+    }
+
+    /// [`read_buffered`](Self::read_buffered) once the common case did not apply: a copy under
+    /// way, a frame being skipped, sync bytes or a checksum, an error, or no whole frame.
+    #[inline(never)]
+    fn decode_buffered(&mut self) -> Result<Option<Bytes>, Error> {
         self.state.check_not_copying()?;
         let frame = self.state.decode();
         self.io.stepped(&self.state);
@@ -256,11 +267,22 @@ impl<I: FillRead> ReadLoop<I> {
     /// after an error it goes on only if reading can continue from it (`continues_after`).
     #[inline]
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Error>>> {
+        // The per-frame case (a whole frame in the buffer) returns at once; the rest out of line.
+        if !self.stream_ended {
+            if let Some(frame) = self.state.decode_whole() {
+                return Poll::Ready(Some(Ok(frame)));
+            }
+        }
+        self.poll_next_more(cx)
+    }
+
+    /// [`poll_next`](Self::poll_next) once the buffer held no whole frame on the common path.
+    #[inline(never)]
+    fn poll_next_more(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Error>>> {
         if self.stream_ended {
             return Poll::Ready(None);
         }
-        // The per-frame case (a frame in the buffer) returns at once; the rest out of line.
-        let result = match self.read_buffered() {
+        let result = match self.decode_buffered() {
             Ok(Some(frame)) => return Poll::Ready(Some(Ok(frame))),
             Ok(None) => ready!(self.poll_read_more(cx)),
             Err(err) => Err(err),

@@ -640,6 +640,32 @@ fn the_stream_ends_at_a_clean_end_and_reads_no_more() {
 }
 
 #[test]
+fn an_ended_stream_returns_no_frame_even_a_whole_one_in_the_buffer() {
+    let mut reader = read_loop([Read::End]);
+    assert!(poll_now(|cx| reader.poll_next(cx)).unwrap().is_none());
+    // Bytes put in the buffer after the end (no read: the script is empty).
+    let wire = frame(b"late");
+    let room = reader.state.read_slice();
+    room[..wire.len()].copy_from_slice(&wire);
+    reader.state.filled(wire.len());
+    assert!(poll_now(|cx| reader.poll_next(cx)).unwrap().is_none());
+    assert_eq!(reader.read_buffered().unwrap().unwrap(), &b"late"[..]);
+    assert_eq!(reader.io.reads, 1);
+}
+
+#[test]
+fn a_stream_takes_whole_frames_from_the_buffer_and_reads_for_the_rest() {
+    let wire = frames(&[b"a", b"bb", b"ccc"]);
+    let mut reader = read_loop([data(&wire[..12]), data(&wire[12..]), Read::End]);
+    let mut next = || poll_now(|cx| reader.poll_next(cx)).expect("ready");
+    assert_eq!(next().unwrap().unwrap(), &b"a"[..]);
+    assert_eq!(next().unwrap().unwrap(), &b"bb"[..]);
+    assert_eq!(next().unwrap().unwrap(), &b"ccc"[..]);
+    assert!(next().is_none());
+    assert_eq!(reader.io.reads, 3);
+}
+
+#[test]
 fn the_stream_ends_after_an_error_it_cannot_continue_from() {
     let mut reader = read_loop([Read::Fail(ErrorKind::ConnectionReset), data(b"unread")]);
     let first = poll_now(|cx| reader.poll_next(cx)).unwrap().unwrap();

@@ -472,17 +472,22 @@ fn read_all(state: &mut ReadState, mut wire: &[u8]) -> (Vec<Bytes>, Result<(), F
     }
 }
 
-#[test]
-fn a_long_frame_of_a_layout_the_decoder_parses_whole_each_time_stays_in_the_shared_buffer() {
-    // A checksum: the decoder parses the header again at each call (it is never mid-frame),
-    // and the trailer after the payload is checked there; no buffer of its own.
-    let codec = Codec::builder()
+/// A codec with a checksum trailer: its decoder parses every frame whole, header and trailer.
+fn checked_codec() -> Codec {
+    Codec::builder()
         .checksum(crate::Checksum::new(
             crate::ChecksumAlgorithm::Fletcher8,
             crate::ByteOrder::Little,
         ))
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_long_frame_of_a_layout_the_decoder_parses_whole_each_time_stays_in_the_shared_buffer() {
+    // A checksum: the decoder parses the header again at each call (it is never mid-frame),
+    // and the trailer after the payload is checked there; no buffer of its own.
+    let codec = checked_codec();
     let long: Vec<u8> = (0..200 * KIB).map(|i| (i % 251) as u8).collect();
     let mut wire = bytes::BytesMut::new();
     codec.encoder().encode(&long, &mut wire).unwrap();
@@ -525,4 +530,140 @@ fn a_read_into_uninitialised_memory_gets_a_long_frames_own_room() {
     let room = state.long_frame_room().expect("a long frame's room");
     assert_eq!(room.remaining_mut(), SMALL);
     assert_eq!(state.long_frame_buf().len(), 1004);
+}
+
+#[test]
+fn decode_whole_takes_each_whole_frame_and_counts_it() {
+    let wire = [frame(b"one"), frame(b""), frame(b"three")].concat();
+    let mut state = ReadState::new(Codec::default(), SMALL);
+    read(&mut state, &wire[..wire.len() - 1]);
+    assert_eq!(state.decode_whole().unwrap(), &b"one"[..]);
+    assert_eq!(state.decode_whole().unwrap(), &b""[..]);
+    assert_eq!(state.frames, 2);
+    // All of the header, not all of the payload: declined, and nothing is remembered (the
+    // header stays in the buffer, the decoder between frames), for `decode` to do it.
+    assert_eq!(state.decode_whole(), None);
+    assert_eq!(state.buffer(), &frame(b"three")[..8]);
+    assert!(!state.decoder().is_mid_frame());
+    assert_eq!(state.frames, 2);
+    // The last byte: exactly whole.
+    read(&mut state, &wire[wire.len() - 1..]);
+    assert_eq!(state.decode_whole().unwrap(), &b"three"[..]);
+    assert_eq!(state.frames, 3);
+    assert!(state.buffer().is_empty());
+    assert_eq!(state.decode_whole(), None, "an empty buffer");
+    // Part of a header.
+    read(&mut state, &frame(b"x")[..3]);
+    assert_eq!(state.decode_whole(), None);
+    assert_eq!(state.buffer(), &frame(b"x")[..3]);
+}
+
+#[test]
+fn decode_whole_takes_the_plain_2_and_8_byte_headers_too() {
+    for (format, header) in [("!H", vec![0, 3]), (">Q", vec![0, 0, 0, 0, 0, 0, 0, 3])] {
+        let codec = Codec::from_struct_format(format).unwrap();
+        let mut state = ReadState::new(codec, SMALL);
+        read(&mut state, &[&header[..], b"abc", &header[..]].concat());
+        assert_eq!(state.decode_whole().unwrap(), &b"abc"[..], "{format}");
+        assert_eq!(state.decode_whole(), None, "{format}: a header alone");
+    }
+}
+
+#[test]
+fn decode_whole_takes_the_other_layouts_as_decode_would() {
+    // A kept header, a length that counts the header, a field after a tag byte.
+    let codecs = [
+        Codec::builder().keep_header(true).build().unwrap(),
+        Codec::builder().length_adjustment(-4).build().unwrap(),
+        Codec::builder().length_field_offset(1).build().unwrap(),
+    ];
+    let wires = [
+        frame(b"kept"),
+        [&[8, 0, 0, 0][..], b"self"].concat(),
+        [&[b'T'][..], &frame(b"tag")].concat(),
+    ];
+    let decoded = [frame(b"kept"), b"self".to_vec(), b"tag".to_vec()];
+    for ((codec, wire), want) in codecs.into_iter().zip(wires).zip(decoded) {
+        let mut state = ReadState::new(codec, SMALL);
+        read(&mut state, &wire[..wire.len() - 1]);
+        assert_eq!(state.decode_whole(), None, "{want:?}: not all there");
+        read(&mut state, &wire[wire.len() - 1..]);
+        assert_eq!(state.decode_whole().unwrap(), &want[..]);
+        assert!(state.buffer().is_empty());
+    }
+}
+
+#[test]
+fn decode_whole_leaves_a_frame_whose_header_was_parsed_before_to_decode() {
+    let wire = frame(b"later");
+    let mut state = ReadState::new(Codec::default(), SMALL);
+    read(&mut state, &wire[..6]);
+    assert_eq!(state.decode(), Ok(None));
+    assert!(state.decoder().is_mid_frame());
+    read(&mut state, &wire[6..]);
+    assert_eq!(state.decode_whole(), None, "the decoder is inside a frame");
+    assert_eq!(state.decode().unwrap().unwrap(), &b"later"[..]);
+    assert_eq!(state.frames, 1);
+}
+
+#[test]
+fn decode_whole_leaves_a_lent_frame_to_decode() {
+    // Lent from the buffer: still at its front.
+    let wire = [frame(b"lent"), frame(b"next")].concat();
+    let mut state = ReadState::from_buffered(Codec::default(), SMALL, Bytes::from(wire));
+    assert!(state.decode_ref().unwrap());
+    assert_eq!(state.lent(), b"lent");
+    assert_eq!(state.decode_whole(), None);
+    assert_eq!(state.lent(), b"lent");
+    assert_eq!(state.decode().unwrap().unwrap(), &b"next"[..]);
+    assert_eq!(state.frames, 2);
+    assert_eq!(state.decode_whole(), None, "nothing left");
+
+    // Held: the frame after a skipped one, split off by the decoder.
+    let (codec, mut wire) = skipping_stream();
+    wire.extend_from_slice(&frame(b"more"));
+    let mut state = ReadState::new(codec, SMALL);
+    read(&mut state, &wire[..4]);
+    assert!(matches!(
+        state.decode_ref(),
+        Err(FrameError::TooLarge { .. })
+    ));
+    read(&mut state, &wire[4..]);
+    assert!(state.decode_ref().unwrap());
+    assert_eq!(state.lent(), b"ok");
+    assert!(state.held.is_some());
+    assert_eq!(state.decode_whole(), None);
+    assert_eq!(state.decode().unwrap().unwrap(), &b"more"[..]);
+    assert!(state.held.is_none());
+}
+
+#[test]
+fn decode_whole_declines_while_a_frame_is_skipped_or_copied_or_checked() {
+    // The rest of a skipped frame starts with what looks like a whole frame.
+    let (codec, wire) = skipping_stream();
+    let mut state = ReadState::new(codec, SMALL);
+    read(&mut state, &wire[..4]);
+    assert!(matches!(state.decode(), Err(FrameError::TooLarge { .. })));
+    read(&mut state, &wire[4..]);
+    assert_eq!(state.decode_whole(), None, "skipping");
+    assert_eq!(state.decode().unwrap().unwrap(), &b"ok"[..]);
+
+    // A copy under way whose rest looks like a whole frame.
+    let payload = [&[9][..], &frame(b"ab")].concat();
+    let mut state = ReadState::new(Codec::default(), SMALL);
+    read(&mut state, &frame(&payload));
+    assert!(matches!(state.copy_step(false), Ok(super::CopyStep::Write)));
+    state.copied(1);
+    assert_eq!(state.buffer(), &frame(b"ab")[..]);
+    assert_eq!(state.decode_whole(), None, "copying");
+    assert!(state.check_not_copying().is_err());
+
+    // A codec with a checksum: every frame goes through `decode`, which checks it.
+    let codec = checked_codec();
+    let mut wire = bytes::BytesMut::new();
+    codec.encoder().encode(b"sum", &mut wire).unwrap();
+    let mut state = ReadState::new(codec, SMALL);
+    read(&mut state, &wire);
+    assert_eq!(state.decode_whole(), None, "checked");
+    assert_eq!(state.decode().unwrap().unwrap(), &b"sum"[..]);
 }
