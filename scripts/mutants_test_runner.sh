@@ -5,7 +5,7 @@
 # MUTANTS_TEST_CPU_LIMIT seconds of CPU (default 5) and counts as caught, instead of holding
 # its slot for the whole wall-clock timeout. CPU time, unlike wall time, does not grow when the
 # machine is busy, so a slow but honest run is not cut off by it: the unmutated `--lib` run
-# takes 0.6 to 0.75 s of CPU, and `.ci/mutants` fails the run when the baseline's CPU time
+# takes 0.5 to 0.75 s of CPU (the two core tests it skips left out), and `.ci/mutants` fails the run when the baseline's CPU time
 # (appended to MUTANTS_CPU_LOG, one line a run, as `times` prints it) is more than a quarter of
 # the limit.
 # A mutant that hangs without using the CPU (waiting forever) still ends at cargo-mutants'

@@ -87,10 +87,10 @@ impl ReadState {
         let room = self.long_frame_reserve()?;
         let long = self.long.as_mut()?;
         let start = long.arrived();
-        if long.vec.len() < start + room {
-            long.zeroed = room;
-            long.vec.resize(start + room, 0);
-        }
+        // The zeroed room never exceeds the room (both follow what is left of the frame), so
+        // this only zeroes the new part, if any: each byte once.
+        long.vec.resize(start + room, 0);
+        long.zeroed = room;
         Some(&mut long.vec[start..start + room])
     }
 
