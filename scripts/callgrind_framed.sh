@@ -8,7 +8,8 @@
 #
 # Builds benches/framed_callgrind.rs in release mode, runs each mode under
 # `valgrind --tool=callgrind`, subtracts the `none` run (which only builds the input) and
-# divides by the number of frames. `BIN=path` runs an already built binary (another commit's).
+# divides by the number of frames. `BIN=path` runs an already built binary (another commit's);
+# `MODES="framed_sink ldc_sink"` picks the modes.
 #
 # Two columns: `per_frame` with glibc's defaults, and `per_frame_vec` with
 # GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=<max>. glibc copies blocks over 2 KiB with
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/.."
 
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(64 4096)
-MODES=(framed_sink ldc_sink dropin_sink framed_stream ldc_stream dropin_stream)
+read -r -a MODES <<<"${MODES:-framed_sink ldc_sink dropin_sink framed_stream ldc_stream dropin_stream}"
 VEC=glibc.cpu.x86_rep_movsb_threshold=0xffffffffffffffff
 
 bin=${BIN:-$(cargo bench --features tokio-util --bench framed_callgrind --no-run 2>&1 |

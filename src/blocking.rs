@@ -195,7 +195,7 @@ use std::task::{Context, Poll};
 use bytes::{Bytes, BytesMut};
 
 use crate::engine::head::Head;
-use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
+use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop, WritePart};
 use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
 use crate::engine::ready::{pending, poll_now, run, run_poll};
 use crate::engine::write::WriteState;
@@ -896,7 +896,7 @@ impl<W: Write + fmt::Debug> fmt::Debug for FrameWriter<W> {
 const TAKEN: &str = "the inner writer is only taken by into_inner and into_parts, which consume \
                      the FrameWriter";
 
-/// A `std::io` reader, writer, `copy_frame_to` destination or `copy_frame_from` source, as the
+/// A `std::io` reader, `copy_frame_to` destination or `copy_frame_from` source, as the
 /// shared loops use it: every call is ready at once (it blocks, or fails with `WouldBlock`).
 #[derive(Debug)]
 struct StdIo<T>(T);
@@ -934,22 +934,10 @@ impl<R: Read> FillRead for StdIo<R> {
     }
 }
 
-impl<W: Write + ?Sized> WriteIo for StdIo<&mut W> {
+impl<W: Write + ?Sized> WritePart for StdIo<&mut W> {
     #[inline]
     fn poll_write_part(&mut self, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Poll::Ready(self.0.write(buf))
-    }
-
-    fn poll_write_parts(
-        &mut self,
-        _: &mut Context<'_>,
-        parts: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Poll::Ready(self.0.write_vectored(parts))
-    }
-
-    fn poll_flush_io(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.0.flush())
     }
 }
 
@@ -968,12 +956,14 @@ impl<W: Write> StdWriter<W> {
     }
 }
 
-impl<W: Write> WriteIo for StdWriter<W> {
+impl<W: Write> WritePart for StdWriter<W> {
     #[inline]
     fn poll_write_part(&mut self, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.call(|inner| inner.write(buf))
     }
+}
 
+impl<W: Write> WriteIo for StdWriter<W> {
     fn poll_write_parts(
         &mut self,
         _: &mut Context<'_>,

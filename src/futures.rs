@@ -208,7 +208,7 @@ use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_sink::Sink;
 
-use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
+use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop, WritePart};
 use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
 use crate::engine::write::WriteState;
 use crate::{Codec, Error};
@@ -728,12 +728,14 @@ impl<R: AsyncRead + Unpin> FillRead for FuturesIo<R> {
     }
 }
 
-impl<W: AsyncWrite + Unpin> WriteIo for FuturesIo<W> {
+impl<W: AsyncWrite + Unpin> WritePart for FuturesIo<W> {
     #[inline]
     fn poll_write_part(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
+}
 
+impl<W: AsyncWrite + Unpin> WriteIo for FuturesIo<W> {
     /// futures-io has no `is_write_vectored`: a writer that does not gather writes the first
     /// slice (the trait's default), which the loops handle as a short write.
     fn poll_write_parts(

@@ -150,7 +150,7 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
+use crate::engine::pump::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop, WritePart};
 use crate::engine::read::{ReadState, DEFAULT_MAX_READ};
 use crate::engine::write::WriteState;
 use crate::{Codec, Error};
@@ -825,12 +825,14 @@ impl<R: AsyncRead + Unpin> FillRead for TokioRead<R> {
 #[derive(Debug)]
 struct TokioIo<T>(T);
 
-impl<W: AsyncWrite + Unpin> WriteIo for TokioIo<W> {
+impl<W: AsyncWrite + Unpin> WritePart for TokioIo<W> {
     #[inline]
     fn poll_write_part(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
+}
 
+impl<W: AsyncWrite + Unpin> WriteIo for TokioIo<W> {
     fn poll_write_parts(
         &mut self,
         cx: &mut Context<'_>,

@@ -2,7 +2,8 @@
 //!
 //! A reader or writer is a [`ReadLoop`] or a [`WriteLoop`] around its runtime's I/O object,
 //! seen through three small traits: [`FillRead`] (read once into the reader's buffer),
-//! [`WriteIo`] (write, flush, shut down) and [`PayloadSource`] (read a `copy_frame_from`
+//! [`WriteIo`] (write, flush, shut down; its [`WritePart`] alone for `copy_frame_to`'s
+//! destination) and [`PayloadSource`] (read a `copy_frame_from`
 //! payload). `tokio.rs` and `futures.rs` implement them with their runtime's `AsyncRead` and
 //! `AsyncWrite`, which differ only in how a read gets its memory (tokio reads into uninitialised
 //! memory, futures-io into initialised memory), in whether a writer says it takes vectored
@@ -44,11 +45,15 @@ pub(crate) trait FillRead {
     fn stepped(&mut self, _state: &ReadState) {}
 }
 
-/// A runtime's `AsyncWrite` as a frame writer, or `copy_frame_to`'s destination, uses it.
-pub(crate) trait WriteIo {
+/// A runtime's `AsyncWrite` as `copy_frame_to`'s destination uses it: one write at a time.
+pub(crate) trait WritePart {
     /// One write of `buf`: how many bytes went.
     fn poll_write_part(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+}
 
+/// A runtime's `AsyncWrite` as a frame writer uses it: [`WritePart`]'s single writes, gathered
+/// writes, flush and shut down.
+pub(crate) trait WriteIo: WritePart {
     /// One write of `parts` (more than one), vectored where the writer takes vectored writes
     /// (otherwise the first part alone).
     fn poll_write_parts(
@@ -69,7 +74,7 @@ pub(crate) trait WriteIo {
 
 /// A writer's I/O object that `into_inner` can take out of a writer with a `Drop`: once taken,
 /// every call fails with `NotConnected` (only that `Drop` can still make one).
-impl<T: WriteIo> WriteIo for Option<T> {
+impl<T: WritePart> WritePart for Option<T> {
     #[inline]
     fn poll_write_part(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self {
@@ -77,7 +82,9 @@ impl<T: WriteIo> WriteIo for Option<T> {
             None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
         }
     }
+}
 
+impl<T: WriteIo> WriteIo for Option<T> {
     fn poll_write_parts(
         &mut self,
         cx: &mut Context<'_>,
@@ -228,14 +235,14 @@ impl<I: FillRead> ReadLoop<I> {
     }
 
     /// Copies the next frame's payload to `dst`: its length, or `None` at a clean end.
-    pub(crate) async fn copy_frame_to<D: WriteIo + ?Sized>(
+    pub(crate) async fn copy_frame_to<D: WritePart + ?Sized>(
         &mut self,
         dst: &mut D,
     ) -> Result<Option<u64>, Error> {
         poll_fn(|cx| self.poll_copy_frame_to(cx, dst)).await
     }
 
-    fn poll_copy_frame_to<D: WriteIo + ?Sized>(
+    fn poll_copy_frame_to<D: WritePart + ?Sized>(
         &mut self,
         cx: &mut Context<'_>,
         dst: &mut D,
@@ -805,13 +812,15 @@ mod tests {
         writes: Vec<usize>,
     }
 
-    impl WriteIo for Recorder {
+    impl WritePart for Recorder {
         fn poll_write_part(&mut self, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
             self.out.extend_from_slice(buf);
             self.writes.push(buf.len());
             Poll::Ready(Ok(buf.len()))
         }
+    }
 
+    impl WriteIo for Recorder {
         fn poll_write_parts(
             &mut self,
             _: &mut Context<'_>,

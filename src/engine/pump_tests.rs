@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 
-use super::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop};
+use super::{FillRead, PayloadSource, ReadLoop, WriteIo, WriteLoop, WritePart};
 use crate::engine::read::ReadState;
 use crate::engine::ready::{noop_waker, poll_now, poll_once, run_poll};
 use crate::engine::write::WriteState;
@@ -172,12 +172,14 @@ impl ScriptedWrite {
     }
 }
 
-impl WriteIo for ScriptedWrite {
+impl WritePart for ScriptedWrite {
     fn poll_write_part(&mut self, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.calls.push(Call::Part(buf.len()));
         self.take(&[buf])
     }
+}
 
+impl WriteIo for ScriptedWrite {
     fn poll_write_parts(
         &mut self,
         _: &mut Context<'_>,
