@@ -9,6 +9,8 @@
 //! (the same with `LengthDelimitedCodec`), `dropin_sink` (the same with lenframe's drop-in
 //! `lenframe::tokio_util::LengthDelimitedCodec`), `framed_stream` (`StreamExt::next` on
 //! `FramedRead` + `FramedCodec` over the wire bytes in memory), `ldc_stream`, `dropin_stream`,
+//! `tokio_sink` and `tokio_stream` (lenframe's own tokio `FrameWriter`/`FrameReader` through
+//! their `Sink`/`Stream`, the same default layout, beside `Framed`'s rows),
 //! `none` (only builds the input: subtract it). Without `ARGS` it runs nothing, so a plain
 //! `cargo bench` passes through. `scripts/callgrind_framed.sh` runs every mode.
 //!
@@ -76,6 +78,23 @@ fn main() {
             "framed_stream" => next_all(FramedCodec::default(), &wire).await,
             "ldc_stream" => next_all(common::tokio_util_codec(), &wire).await,
             "dropin_stream" => next_all(common::dropin_codec(), &wire).await,
+            "tokio_sink" => {
+                let mut writer = lenframe::tokio::FrameWriter::new(tokio::io::sink());
+                for _ in 0..frames {
+                    writer.feed(payload.clone()).await.unwrap();
+                }
+                SinkExt::flush(&mut writer).await.unwrap();
+                frames
+            }
+            "tokio_stream" => {
+                let mut reader = lenframe::tokio::FrameReader::new(&wire[..]);
+                let mut n = 0;
+                while let Some(frame) = reader.next().await {
+                    std::hint::black_box(frame.unwrap());
+                    n += 1;
+                }
+                n
+            }
             other => panic!("unknown mode {other}"),
         }
     });

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Instructions per frame of tokio-util's `Framed` with `lenframe::FramedCodec`, with tokio-util's
 # `LengthDelimitedCodec` (4-byte little-endian, lenframe's default layout) and with lenframe's
-# drop-in `LengthDelimitedCodec`: `SinkExt::feed` + one flush (`*_sink`) and
-# `StreamExt::next` (`*_stream`), in memory, counted by callgrind.
+# drop-in `LengthDelimitedCodec`, and lenframe's own tokio `FrameWriter`/`FrameReader`
+# (`tokio_*`): `SinkExt::feed` + one flush (`*_sink`) and `StreamExt::next` (`*_stream`), in
+# memory, counted by callgrind.
 #
 #   bash scripts/callgrind_framed.sh [SIZE ...]      (default sizes: 64 4096)
 #
@@ -24,7 +25,7 @@ cd "$(dirname "$0")/.."
 
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(64 4096)
-read -r -a MODES <<<"${MODES:-framed_sink ldc_sink dropin_sink framed_stream ldc_stream dropin_stream}"
+read -r -a MODES <<<"${MODES:-framed_sink ldc_sink dropin_sink tokio_sink framed_stream ldc_stream dropin_stream tokio_stream}"
 VEC=glibc.cpu.x86_rep_movsb_threshold=0xffffffffffffffff
 
 bin=${BIN:-$(cargo bench --features tokio-util --bench framed_callgrind --no-run 2>&1 |
