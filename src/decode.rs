@@ -612,21 +612,70 @@ impl FrameDecoder {
     /// complete. See [after an error](Self#after-an-error).
     #[inline(always)]
     pub fn decode_slice<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
-        if let (State::Head, Some(plain)) = (self.state, self.plain) {
-            // A plain 4-byte header on a frame boundary: the stateless decoder does it all, unless
-            // the frame is not all there (its header is to be remembered) or is bad (it may
-            // start a skip).
-            match self.codec.decode_slice_plain(buf, plain) {
-                Ok(Decoded::Incomplete { .. }) => {}
-                Err(err) => return Err(self.start_skip(err, buf, 0)),
-                done => return done,
+        if let Some(plain) = self.plain {
+            match self.state {
+                // A plain 4-byte header on a frame boundary: the stateless decoder does it all;
+                // a bad header may start a skip.
+                State::Head => {
+                    return match self.codec.decode_slice_plain(buf, plain) {
+                        Ok(Decoded::Incomplete { needed }) => {
+                            self.remember_plain_header(buf.len(), needed)
+                        }
+                        Err(err) => Err(self.start_skip(err, buf, 0)),
+                        done => done,
+                    }
+                }
+                State::Body {
+                    header_len,
+                    payload_len,
+                } => return Ok(self.plain_body(buf, header_len, payload_len)),
+                _ => {}
             }
         }
         self.decode_slice_stateful(buf)
     }
 
+    /// After a plain 4-byte header's frame was found incomplete in `have` bytes, `needed` more
+    /// to go: once the header is all there, remembers it (the frame is `have + needed` bytes),
+    /// so that a maximum changed before the frame is whole applies from the next header only.
+    /// Without parsing the header again: a frame that spans reads (a 4 KiB frame in a
+    /// tokio-util `Framed` is two calls, whole on the second) takes this every time.
+    #[inline(never)]
+    fn remember_plain_header(
+        &mut self,
+        have: usize,
+        needed: usize,
+    ) -> Result<Decoded<'static>, FrameError> {
+        const HEADER_LEN: usize = 4;
+        if have >= HEADER_LEN {
+            self.state = State::Body {
+                header_len: HEADER_LEN,
+                payload_len: have + needed - HEADER_LEN,
+            };
+        }
+        Ok(Decoded::Incomplete { needed })
+    }
+
+    /// The rest of a frame whose plain 4-byte header [`remember_plain_header`] kept: whole
+    /// once `buf` (which starts with that header) holds all of it.
+    ///
+    /// [`remember_plain_header`]: Self::remember_plain_header
+    #[inline(never)]
+    fn plain_body<'a>(
+        &mut self,
+        buf: &'a [u8],
+        header_len: usize,
+        payload_len: usize,
+    ) -> Decoded<'a> {
+        let decoded = self.codec.slice_frame(buf, header_len, payload_len);
+        if let Decoded::Frame { .. } = decoded {
+            self.state = State::Head;
+        }
+        decoded
+    }
+
     /// [`decode_slice`](Self::decode_slice) off its short path: any other layout, a header
-    /// parsed earlier, a frame being skipped, or a frame found incomplete just now.
+    /// parsed earlier, or a frame being skipped.
     #[inline(never)]
     fn decode_slice_stateful<'a>(&mut self, buf: &'a [u8]) -> Result<Decoded<'a>, FrameError> {
         let (header_len, payload_len) = match self.state {

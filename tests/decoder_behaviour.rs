@@ -466,6 +466,37 @@ fn stateful_decode_slice_remembers_a_parsed_header() {
 }
 
 #[test]
+fn stateful_decode_slice_remembers_a_header_as_soon_as_it_is_whole() {
+    let wire = b"\x05\0\0\0hello";
+    let mut decoder = Codec::default().decoder();
+    // Three bytes of a 4-byte header: nothing parsed yet.
+    assert_eq!(
+        decoder.decode_slice(&wire[..3]),
+        Ok(Decoded::Incomplete { needed: 1 })
+    );
+    assert!(!decoder.is_mid_frame());
+    // The whole header and no payload: parsed, and the frame's length kept.
+    assert_eq!(
+        decoder.decode_slice(&wire[..4]),
+        Ok(Decoded::Incomplete { needed: 5 })
+    );
+    assert!(decoder.is_mid_frame());
+    decoder.set_max_frame_len(2);
+    assert_eq!(
+        decoder.decode_slice(&wire[..8]),
+        Ok(Decoded::Incomplete { needed: 1 })
+    );
+    assert_eq!(
+        decoder.decode_slice(wire),
+        Ok(Decoded::Frame {
+            frame: &b"hello"[..],
+            consumed: 9
+        })
+    );
+    assert!(!decoder.is_mid_frame());
+}
+
+#[test]
 fn stateful_decode_slice_and_decode_share_their_state() {
     let mut decoder = Codec::default().decoder();
     let mut buf = buf_of(b"\x05\0\0\0he");

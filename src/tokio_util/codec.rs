@@ -225,6 +225,7 @@ impl LengthDelimitedCodec {
 }
 
 /// Splits `frame_len` bytes off `src` and drops the first `num_skip` of them.
+#[inline(always)]
 fn split_frame(src: &mut BytesMut, frame_len: usize, num_skip: usize) -> BytesMut {
     let mut frame = src.split_to(frame_len);
     frame.advance(num_skip);
@@ -286,6 +287,7 @@ impl Decoder for LengthDelimitedCodec {
 impl Encoder<&[u8]> for LengthDelimitedCodec {
     type Error = io::Error;
 
+    #[inline]
     fn encode(&mut self, data: &[u8], dst: &mut BytesMut) -> io::Result<()> {
         let Some(encoder) = &self.encoder else {
             return self.encode_by_field(data, dst);
@@ -327,6 +329,7 @@ impl LengthDelimitedCodec {
 impl Encoder<Bytes> for LengthDelimitedCodec {
     type Error = io::Error;
 
+    #[inline]
     fn encode(&mut self, data: Bytes, dst: &mut BytesMut) -> io::Result<()> {
         Encoder::<&[u8]>::encode(self, &data, dst)
     }
