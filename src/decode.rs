@@ -619,7 +619,7 @@ impl FrameDecoder {
                 State::Head => {
                     return match self.codec.decode_slice_plain(buf, plain) {
                         Ok(Decoded::Incomplete { needed }) => {
-                            self.remember_plain_header(buf.len(), needed)
+                            Ok(self.remember_plain_header(buf.len(), needed))
                         }
                         Err(err) => Err(self.start_skip(err, buf, 0)),
                         done => done,
@@ -628,7 +628,7 @@ impl FrameDecoder {
                 State::Body {
                     header_len,
                     payload_len,
-                } => return Ok(self.plain_body(buf, header_len, payload_len)),
+                } => return Ok(self.body_slice(buf, header_len, payload_len)),
                 _ => {}
             }
         }
@@ -641,11 +641,7 @@ impl FrameDecoder {
     /// Without parsing the header again: a frame that spans reads (a 4 KiB frame in a
     /// tokio-util `Framed` is two calls, whole on the second) takes this every time.
     #[inline(never)]
-    fn remember_plain_header(
-        &mut self,
-        have: usize,
-        needed: usize,
-    ) -> Result<Decoded<'static>, FrameError> {
+    fn remember_plain_header(&mut self, have: usize, needed: usize) -> Decoded<'static> {
         const HEADER_LEN: usize = 4;
         if have >= HEADER_LEN {
             self.state = State::Body {
@@ -653,15 +649,15 @@ impl FrameDecoder {
                 payload_len: have + needed - HEADER_LEN,
             };
         }
-        Ok(Decoded::Incomplete { needed })
+        Decoded::Incomplete { needed }
     }
 
-    /// The rest of a frame whose plain 4-byte header [`remember_plain_header`] kept: whole
-    /// once `buf` (which starts with that header) holds all of it.
-    ///
-    /// [`remember_plain_header`]: Self::remember_plain_header
+    /// The frame whose header an earlier call parsed and kept (`State::Body`): whole once `buf`
+    /// (which starts with that header) holds all of it, and the decoder is then on the next
+    /// frame's boundary. Out of line, so that a plain header's short path can take it without
+    /// the general path's call.
     #[inline(never)]
-    fn plain_body<'a>(
+    fn body_slice<'a>(
         &mut self,
         buf: &'a [u8],
         header_len: usize,
@@ -690,7 +686,7 @@ impl FrameDecoder {
             State::Body {
                 header_len,
                 payload_len,
-            } => (header_len, payload_len),
+            } => return Ok(self.body_slice(buf, header_len, payload_len)),
             State::Skip { left, frame_len } => return Ok(self.skip_slice(buf, left, frame_len)),
             State::Noisy => return self.decode_slice_noisy(buf),
             State::Trailer { left } => return Ok(self.trailer_slice(buf, left)),
